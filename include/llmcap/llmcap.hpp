@@ -1,0 +1,6 @@
+#pragma once
+
+// Everything llmcap offers, one include. Each area also has its own umbrella header.
+#include <llmcap/version.hpp>
+
+#include <llmcap/core.hpp>

@@ -1,0 +1,5 @@
+#include <llmcap/llmcap.hpp>
+
+int odr_second() {
+    return LLMCAP_VERSION;
+}
