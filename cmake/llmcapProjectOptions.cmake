@@ -12,7 +12,7 @@ endif()
 add_library(llmcap_project_options INTERFACE)
 target_compile_options(llmcap_project_options INTERFACE
     -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow -Wnon-virtual-dtor
-    -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wdouble-promotion
+    -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wdouble-promotion
     -Wimplicit-fallthrough
     -Wno-missing-field-initializers # designated initializers leave the rest defaulted on purpose
     $<$<BOOL:${LLMCAP_WERROR}>:-Werror>)
