@@ -1,0 +1,227 @@
+#include <llmcap/analysis/request_metrics.hpp>
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+using namespace std::chrono_literals;
+namespace la = llmcap::analysis;
+
+namespace {
+
+const llmcap::time_point t0 = llmcap::time_point{} + 1000s;
+
+llmcap::token_event ev(std::chrono::milliseconds at, std::uint32_t tokens = 1,
+                       llmcap::token_kind kind = llmcap::token_kind::content) {
+    return {t0 + at, tokens, kind};
+}
+
+// A plain streamed answer: intended at 0, sent at 2 ms, tokens at 100, 110, ..., 190 ms (10
+// events), end at 195 ms, usage 10 completion tokens, 1000 prompt tokens.
+llmcap::request_trace plain_trace() {
+    llmcap::request_trace t;
+    t.intended_start = t0;
+    t.send = t0 + 2ms;
+    for (int i = 0; i < 10; ++i)
+        t.events.push_back(ev(100ms + i * 10ms));
+    t.end = t0 + 195ms;
+    t.done_marker = true;
+    t.usage =
+        llmcap::usage_info{.prompt_tokens = 1000, .completion_tokens = 10, .total_tokens = 1010};
+    return t;
+}
+
+double s(std::optional<llmcap::duration> d) {
+    REQUIRE(d.has_value());
+    return llmcap::to_seconds(*d);
+}
+
+} // namespace
+
+TEST_CASE("request metrics: plain stream with usage") {
+    const llmcap::request_trace t = plain_trace();
+    CHECK(s(la::ttft(t)) == doctest::Approx(0.100));
+    CHECK(s(la::ttfa(t)) == doctest::Approx(0.100));
+    CHECK(s(la::e2e(t)) == doctest::Approx(0.195));
+    CHECK(la::output_tokens(t) == la::output_token_count{10, false});
+    // (190 - 100) ms / (10 - 1) = 10 ms
+    CHECK(s(la::tpot(t)) == doctest::Approx(0.010));
+    CHECK(*la::tpot_s(t) == doctest::Approx(0.010));
+    CHECK(*la::generation_speed_tokens_per_s(t) == doctest::Approx(100.0));
+    CHECK(s(la::client_lag(t)) == doctest::Approx(0.002));
+    // 1000 prompt tokens / 0.1 s
+    CHECK(*la::prefill_speed_lower_bound_tokens_per_s(t) == doctest::Approx(10000.0));
+    const std::vector<double> gaps = la::itl_gaps_s(t);
+    REQUIRE(gaps.size() == 9);
+    for (double g : gaps)
+        CHECK(g == doctest::Approx(0.010));
+    CHECK(*la::mean_itl_s(t) == doctest::Approx(0.010));
+    // No server timings: queue wait, prefill time and prefill speed are unknown, not TTFT.
+    CHECK_FALSE(la::queue_wait_s(t));
+    CHECK_FALSE(la::prefill_time_s(t));
+    CHECK_FALSE(la::prefill_speed_tokens_per_s(t));
+    CHECK(*la::request_metric_value(la::metric::e2e, t) == doctest::Approx(0.195));
+    CHECK_FALSE(la::request_metric_value(la::metric::throughput, t));
+}
+
+TEST_CASE("request metrics: reasoning then answer separates TTFT from TTFA") {
+    llmcap::request_trace t;
+    t.intended_start = t0;
+    t.send = t0;
+    t.events.push_back(ev(50ms, 1, llmcap::token_kind::reasoning));
+    t.events.push_back(ev(60ms, 1, llmcap::token_kind::reasoning));
+    t.events.push_back(ev(70ms, 1, llmcap::token_kind::reasoning));
+    t.events.push_back(ev(80ms, 1, llmcap::token_kind::content));
+    t.events.push_back(ev(90ms, 1, llmcap::token_kind::content));
+    t.end = t0 + 100ms;
+    t.usage = llmcap::usage_info{.prompt_tokens = 10, .completion_tokens = 5, .total_tokens = 15};
+    CHECK(s(la::ttft(t)) == doctest::Approx(0.050));
+    CHECK(s(la::ttfa(t)) == doctest::Approx(0.080));
+    // Reasoning tokens count as output: (90 - 50) ms / 4 = 10 ms.
+    CHECK(*la::tpot_s(t) == doctest::Approx(0.010));
+}
+
+TEST_CASE("request metrics: a role-only first chunk is not a token event") {
+    // The client records only token events; a role-only chunk raises sse_events alone. The
+    // first token then is the first content event at 120 ms, not the role chunk at 30 ms.
+    llmcap::request_trace t;
+    t.intended_start = t0;
+    t.sse_events = 4; // role-only chunk, two content chunks, usage chunk
+    t.events.push_back(ev(120ms));
+    t.events.push_back(ev(140ms));
+    t.end = t0 + 150ms;
+    CHECK(s(la::ttft(t)) == doctest::Approx(0.120));
+    // No usage: n counted from events and marked estimated; TPOT = 20 ms / (2 - 1).
+    CHECK(la::output_tokens(t) == la::output_token_count{2, true});
+    CHECK(*la::tpot_s(t) == doctest::Approx(0.020));
+    CHECK(*la::generation_speed_tokens_per_s(t) == doctest::Approx(50.0));
+}
+
+TEST_CASE("request metrics: multi-token events divide their gap over their tokens") {
+    // Continuous usage: events carry 1, 3 and 2 tokens at 100, 130 and 150 ms.
+    llmcap::request_trace t;
+    t.intended_start = t0;
+    t.exact_event_tokens = true;
+    t.events.push_back(ev(100ms, 1));
+    t.events.push_back(ev(130ms, 3));
+    t.events.push_back(ev(150ms, 2));
+    t.end = t0 + 160ms;
+    t.usage = llmcap::usage_info{.prompt_tokens = 100, .completion_tokens = 6, .total_tokens = 106};
+    // 30 ms over 3 tokens, then 20 ms over 2 tokens: five gaps of 10 ms.
+    const std::vector<double> gaps = la::itl_gaps_s(t);
+    REQUIRE(gaps.size() == 5);
+    for (double g : gaps)
+        CHECK(g == doctest::Approx(0.010));
+    CHECK(*la::mean_itl_s(t) == doctest::Approx(0.010));
+    // TPOT = (150 - 100) ms / (6 - 1) = 10 ms.
+    CHECK(*la::tpot_s(t) == doctest::Approx(0.010));
+    CHECK(la::output_tokens(t) == la::output_token_count{6, false});
+}
+
+TEST_CASE("request metrics: events sharing a read give zero gaps") {
+    llmcap::request_trace t;
+    t.intended_start = t0;
+    t.events.push_back(ev(100ms));
+    t.events.push_back(ev(100ms));
+    t.events.push_back(ev(130ms));
+    t.end = t0 + 130ms;
+    const std::vector<double> gaps = la::itl_gaps_s(t);
+    REQUIRE(gaps.size() == 2);
+    CHECK(gaps[0] == 0.0);
+    CHECK(gaps[1] == doctest::Approx(0.030));
+    CHECK(*la::mean_itl_s(t) == doctest::Approx(0.015));
+}
+
+TEST_CASE("request metrics: a single-token output has TTFT and E2E but no TPOT") {
+    llmcap::request_trace t;
+    t.intended_start = t0;
+    t.events.push_back(ev(70ms));
+    t.end = t0 + 75ms;
+    t.usage = llmcap::usage_info{.prompt_tokens = 5, .completion_tokens = 1, .total_tokens = 6};
+    CHECK(s(la::ttft(t)) == doctest::Approx(0.070));
+    CHECK(s(la::e2e(t)) == doctest::Approx(0.075));
+    CHECK_FALSE(la::tpot(t));
+    CHECK_FALSE(la::generation_speed_tokens_per_s(t));
+    CHECK(la::itl_gaps_s(t).empty());
+    CHECK_FALSE(la::mean_itl_s(t));
+}
+
+TEST_CASE("request metrics: all tokens in one event give no TPOT") {
+    llmcap::request_trace t;
+    t.intended_start = t0;
+    t.events.push_back(ev(70ms, 4));
+    t.end = t0 + 75ms;
+    t.usage = llmcap::usage_info{.prompt_tokens = 5, .completion_tokens = 4, .total_tokens = 9};
+    CHECK_FALSE(la::tpot(t));
+}
+
+TEST_CASE("request metrics: a failed request keeps its first-token metrics only") {
+    llmcap::request_trace t = plain_trace();
+    t.usage.reset();
+    t.events.resize(4); // cut after 4 events (100..130 ms)
+    t.end = t0 + 500ms;
+    t.fail(llmcap::error::idle_timeout, "no event for 0.37 s");
+    CHECK(s(la::ttft(t)) == doctest::Approx(0.100));
+    CHECK(s(la::client_lag(t)) == doctest::Approx(0.002));
+    CHECK(la::itl_gaps_s(t).size() == 3);
+    CHECK_FALSE(la::e2e(t));
+    CHECK_FALSE(la::tpot(t));
+    CHECK_FALSE(la::generation_speed_tokens_per_s(t));
+    CHECK_FALSE(la::request_metric_value(la::metric::e2e, t));
+}
+
+TEST_CASE("request metrics: a request never sent has no client lag and no TTFT") {
+    llmcap::request_trace t;
+    t.intended_start = t0;
+    t.end = t0 + 3ms;
+    t.fail(llmcap::error::connect_failed, "connection refused");
+    CHECK_FALSE(la::client_lag(t));
+    CHECK_FALSE(la::ttft(t));
+    CHECK_FALSE(la::ttfa(t));
+    CHECK_FALSE(la::prefill_speed_lower_bound_tokens_per_s(t));
+}
+
+TEST_CASE("request metrics: server timings give queue wait, prefill time and prefill speed") {
+    llmcap::request_trace t = plain_trace();
+    t.timings = llmcap::server_timings{};
+    t.timings->queue_s = 0.03;
+    t.timings->prefill_s = 0.05;
+    CHECK(*la::queue_wait_s(t) == doctest::Approx(0.03));
+    CHECK(*la::prefill_time_s(t) == doctest::Approx(0.05));
+    CHECK(*la::prefill_speed_tokens_per_s(t) == doctest::Approx(20000.0)); // 1000 / 0.05
+
+    // llama.cpp: prompt_ms with the evaluated (uncached) prompt tokens.
+    llmcap::request_trace l = plain_trace();
+    l.timings = llmcap::server_timings{};
+    l.timings->prompt_tokens_evaluated = 600;
+    l.timings->prompt_ms = 40.0;
+    CHECK(*la::prefill_time_s(l) == doctest::Approx(0.04));
+    CHECK(*la::prefill_speed_tokens_per_s(l) == doctest::Approx(15000.0)); // 600 / 0.04
+}
+
+TEST_CASE("request metrics: prompt tokens fall back to the workload target") {
+    llmcap::request_trace t = plain_trace();
+    t.usage.reset();
+    t.prompt_tokens_target = 500;
+    CHECK(*la::prompt_tokens(t) == 500);
+    CHECK(*la::prefill_speed_lower_bound_tokens_per_s(t) == doctest::Approx(5000.0));
+    t.prompt_tokens_target = 0;
+    CHECK_FALSE(la::prompt_tokens(t));
+}
+
+TEST_CASE("metric names round-trip") {
+    for (la::metric m : la::all_metrics)
+        CHECK(la::metric_from_name(la::metric_name(m)) == m);
+    for (la::statistic st : la::all_statistics)
+        CHECK(la::statistic_from_name(la::statistic_name(st)) == st);
+    CHECK(la::metric_name(la::metric::generation_speed) == "generation_speed_tokens_per_s");
+    CHECK(la::statistic_from_name("p99.9") == la::statistic::p99_9);
+    CHECK_FALSE(la::metric_from_name("ttft"));
+    CHECK(la::comparison_from_name("<") == la::comparison::less);
+    CHECK(la::satisfies(2.0, la::comparison::less, 2.0));
+    CHECK_FALSE(la::satisfies(2.0001, la::comparison::less, 2.0));
+    CHECK(la::satisfies(15.0, la::comparison::greater, 15.0));
+    CHECK_FALSE(la::satisfies(14.9, la::comparison::greater, 15.0));
+}
