@@ -4,3 +4,5 @@
 #include <llmcap/version.hpp>
 
 #include <llmcap/core.hpp>
+#include <llmcap/openai.hpp>
+#include <llmcap/sse.hpp>
