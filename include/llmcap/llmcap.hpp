@@ -5,4 +5,5 @@
 
 #include <llmcap/core.hpp>
 #include <llmcap/openai.hpp>
+#include <llmcap/prometheus.hpp>
 #include <llmcap/sse.hpp>
