@@ -2,7 +2,7 @@
 # INTERFACE target that consumers link.
 
 find_program(LLMCAP_CCACHE ccache)
-if(LLMCAP_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
+if(LLMCAP_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER AND PROJECT_IS_TOP_LEVEL)
     # pch_defines,time_macros: let ccache cache translation units that use precompiled headers.
     set(CMAKE_CXX_COMPILER_LAUNCHER
         ${CMAKE_COMMAND} -E env CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
