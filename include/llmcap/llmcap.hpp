@@ -7,3 +7,4 @@
 #include <llmcap/openai.hpp>
 #include <llmcap/prometheus.hpp>
 #include <llmcap/sse.hpp>
+#include <llmcap/stats.hpp>

@@ -13,6 +13,10 @@
 
 namespace llmcap::stats {
 
+namespace detail {
+struct json_access;
+} // namespace detail
+
 /**
  * Stores every sample and answers exact quantiles: the test oracle for the other sketches and
  * the right choice for small cells.
@@ -159,6 +163,8 @@ public:
     }
 
 private:
+    friend struct detail::json_access;
+
     void sort() const {
         if (!sorted_) {
             std::sort(samples_.begin(), samples_.end());

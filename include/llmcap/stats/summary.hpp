@@ -84,6 +84,16 @@ public:
         invalid_ += other.invalid_;
     }
 
+    /// Statistics rebuilt from their parts (as read from JSON); the caller guarantees that the
+    /// sketch and the moments saw the same samples.
+    [[nodiscard]] static sample_statistics from_parts(Sketch sketch, const running_moments& moments,
+                                                      std::uint64_t invalid) {
+        sample_statistics s(std::move(sketch));
+        s.moments_ = moments;
+        s.invalid_ = invalid;
+        return s;
+    }
+
     /// The quantile sketch.
     [[nodiscard]] const Sketch& sketch() const noexcept {
         return sketch_;

@@ -23,7 +23,7 @@ public:
     /// Adds x; precondition: x is finite and x >= 0.
     void add(double x) noexcept {
         const std::uint64_t bits = std::bit_cast<std::uint64_t>(x);
-        const std::uint64_t biased = bits >> 52;
+        const std::uint64_t biased = (bits >> 52) & 0x7ff; // the sign bit is 0 by precondition
         std::uint64_t mantissa = bits & ((std::uint64_t{1} << 52) - 1);
         std::uint64_t position = 0; // bit position of the mantissa's lsb above 2^-1074
         if (biased != 0) {
