@@ -8,3 +8,4 @@
 #include <llmcap/prometheus.hpp>
 #include <llmcap/sse.hpp>
 #include <llmcap/stats.hpp>
+#include <llmcap/telemetry.hpp>
