@@ -5,13 +5,18 @@
 #include <llmcap/emulator/profile.hpp>
 #include <llmcap/emulator/simulator.hpp>
 
-#include <cmath>       // abs
+#include <algorithm>   // sort, max
+#include <array>       // array
+#include <cmath>       // abs, exp, log
 #include <cstdint>     // uint32_t
+#include <limits>      // numeric_limits
 #include <map>         // map
+#include <optional>    // optional
 #include <random>      // mt19937_64
 #include <span>        // span
 #include <string_view> // string_view
 #include <tuple>       // tuple
+#include <utility>     // pair
 #include <vector>      // vector
 
 namespace llmcap::emulator {
@@ -102,15 +107,22 @@ inline constexpr calibration_target glm_4_7_flash_h200_targets[] = {
     {200000, 1024, 4, calibration_metric::queue_wait_s, 51.7},
 };
 
-/// How calibration cells are run.
+/**
+ * How calibration cells are run. The defaults are how the shipped profiles were fitted: each
+ * cell starts cold with `concurrency` requests at once and runs three waves' worth of requests
+ * in closed loop, the last ones finishing with fewer in flight.
+ */
 struct calibration_options {
     /// Requests run and discarded before measuring, as a multiple of the concurrency.
     std::uint32_t warmup_waves = 0;
     /// Requests measured, as a multiple of the concurrency.
-    std::uint32_t measured_waves = 2;
+    std::uint32_t measured_waves = 3;
     /// Whether measured requests run with exactly `concurrency` in flight to the end
     /// (closed_loop::hold_concurrency).
     bool hold_concurrency = false;
+    /// When set, requests start only during this long after a cell's first ones
+    /// (closed_loop::start_window); measured_waves then caps the count.
+    std::optional<duration> start_window;
 };
 
 /// A target beside what the emulator gives for it.
@@ -161,6 +173,7 @@ evaluate_calibration(const profile& p, std::span<const calibration_target> targe
             shape.warmup_requests = o.warmup_waves * t.concurrency;
             shape.measured_requests = std::max(1u, o.measured_waves) * t.concurrency;
             shape.hold_concurrency = o.hold_concurrency;
+            shape.start_window = o.start_window;
             const simulation_result r =
                 simulate(p, {t.prompt_tokens, t.output_tokens, 0}, shape, rng);
             it = cells.emplace(key, detail::measure_cell(r.traces())).first;
@@ -168,6 +181,141 @@ evaluate_calibration(const profile& p, std::span<const calibration_target> targe
         rows.push_back({t, metric_value(it->second, t.metric)});
     }
     return rows;
+}
+
+/**
+ * The misfit fit_profile minimises: over rows, the squared log-ratio ln(emulated ÷ target)
+ * (symmetric in over- and under-estimation), plus a steep penalty, 100·(|e| − 0.2)², on each
+ * relative error e beyond ±20%, so that no row is sacrificed to the others. Infinite when a
+ * value is not positive.
+ */
+[[nodiscard]] inline double calibration_misfit(std::span<const calibration_row> rows) noexcept {
+    double sum = 0.0;
+    for (const calibration_row& r : rows) {
+        if (!(r.emulated > 0.0) || !(r.target.value > 0.0))
+            return std::numeric_limits<double>::infinity();
+        const double l = std::log(r.emulated / r.target.value);
+        const double excess = std::max(0.0, std::abs(r.relative_error()) - 0.2);
+        sum += l * l + 100.0 * excess * excess;
+    }
+    return sum;
+}
+
+namespace detail {
+
+// The fitted numbers of a profile, in an unconstrained space: fractions through the logistic
+// function, non-negative numbers through exp.
+inline constexpr std::size_t fit_dimensions = 10;
+
+inline double logistic(double x) noexcept {
+    return 1.0 / (1.0 + std::exp(-x));
+}
+
+inline double logit(double p) noexcept {
+    return std::log(p / (1.0 - p));
+}
+
+inline std::array<double, fit_dimensions> to_fit_space(const profile& p) {
+    const efficiency_factors& e = p.efficiency;
+    const auto lg = [](double x) { return std::log(std::max(x, 1e-7)); };
+    return {logit(std::min(e.weight_bandwidth, 0.999)),
+            logit(std::min(e.kv_bandwidth, 0.999)),
+            logit(std::min(e.linear_compute, 0.999)),
+            logit(std::min(e.attention_compute, 0.999)),
+            lg(e.graph_step_overhead_s),
+            lg(e.eager_step_overhead_s),
+            lg(e.per_sequence_overhead_s),
+            lg(p.frontend.request_overhead_s),
+            lg(p.frontend.tokenize_s_per_token),
+            lg(p.model.expert_popularity_skew)};
+}
+
+inline profile from_fit_space(profile p, const std::array<double, fit_dimensions>& x) {
+    efficiency_factors& e = p.efficiency;
+    e.weight_bandwidth = logistic(x[0]);
+    e.kv_bandwidth = logistic(x[1]);
+    e.linear_compute = logistic(x[2]);
+    e.attention_compute = logistic(x[3]);
+    e.graph_step_overhead_s = std::exp(x[4]);
+    e.eager_step_overhead_s = std::exp(x[5]);
+    e.per_sequence_overhead_s = std::exp(x[6]);
+    p.frontend.request_overhead_s = std::exp(x[7]);
+    p.frontend.tokenize_s_per_token = std::exp(x[8]);
+    p.model.expert_popularity_skew = std::exp(x[9]);
+    return p;
+}
+
+} // namespace detail
+
+/**
+ * Fits a profile's efficiency factors, step overheads, front-end delays and expert popularity
+ * skew to measured targets by a Nelder–Mead search on calibration_misfit(), starting from the
+ * profile's own values. Architecture, GPU and engine settings are kept. Each evaluation runs
+ * every target cell, so the cost is `max_evaluations` × evaluate_calibration().
+ */
+[[nodiscard]] inline profile fit_profile(const profile& start,
+                                         std::span<const calibration_target> targets,
+                                         const calibration_options& o = {},
+                                         std::size_t max_evaluations = 400) {
+    constexpr std::size_t n = detail::fit_dimensions;
+    using point = std::array<double, n>;
+    const auto misfit = [&](const point& x) {
+        const profile p = detail::from_fit_space(start, x);
+        return calibration_misfit(evaluate_calibration(p, targets, o));
+    };
+    std::vector<std::pair<double, point>> simplex;
+    const point x0 = detail::to_fit_space(start);
+    simplex.emplace_back(misfit(x0), x0);
+    for (std::size_t i = 0; i < n; ++i) {
+        point x = x0;
+        x[i] += 0.3;
+        simplex.emplace_back(misfit(x), x);
+    }
+    std::size_t evaluations = n + 1;
+    const auto order = [&] {
+        std::sort(simplex.begin(), simplex.end(),
+                  [](const auto& a, const auto& b) { return a.first < b.first; });
+    };
+    const auto along = [](const point& from, const point& to, double t) {
+        point r;
+        for (std::size_t i = 0; i < n; ++i)
+            r[i] = from[i] + t * (to[i] - from[i]);
+        return r;
+    };
+    while (evaluations < max_evaluations) {
+        order();
+        point centroid{};
+        for (std::size_t k = 0; k < n; ++k)
+            for (std::size_t i = 0; i < n; ++i)
+                centroid[i] += simplex[k].second[i] / double(n);
+        const point worst = simplex[n].second;
+        const point reflected = along(centroid, worst, -1.0);
+        const double fr = misfit(reflected);
+        ++evaluations;
+        if (fr < simplex[0].first) {
+            const point expanded = along(centroid, worst, -2.0);
+            const double fe = misfit(expanded);
+            ++evaluations;
+            simplex[n] = fe < fr ? std::pair{fe, expanded} : std::pair{fr, reflected};
+        } else if (fr < simplex[n - 1].first) {
+            simplex[n] = {fr, reflected};
+        } else {
+            const point contracted = along(centroid, worst, 0.5);
+            const double fc = misfit(contracted);
+            ++evaluations;
+            if (fc < simplex[n].first) {
+                simplex[n] = {fc, contracted};
+            } else {
+                for (std::size_t k = 1; k <= n; ++k) {
+                    simplex[k].second = along(simplex[0].second, simplex[k].second, 0.5);
+                    simplex[k].first = misfit(simplex[k].second);
+                    ++evaluations;
+                }
+            }
+        }
+    }
+    order();
+    return detail::from_fit_space(start, simplex[0].second);
 }
 
 } // namespace llmcap::emulator

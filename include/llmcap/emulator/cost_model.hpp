@@ -152,7 +152,7 @@ public:
         c.kv_bytes = decode_kv + prefill_kv;
         c.attention_flops = decode_flops + prefill_flops;
         const double bandwidth = g.memory_bandwidth_bytes_per_s * e.kv_bandwidth;
-        const double compute = g.peak_flops_per_s * e.attention_compute;
+        const double compute = g.attention_peak() * e.attention_compute;
         // Decode and prefill attention run as separate kernels, each bound by its own limit.
         c.attention_s = std::max(decode_kv / bandwidth, decode_flops / compute) +
                         std::max(prefill_kv / bandwidth, prefill_flops / compute);

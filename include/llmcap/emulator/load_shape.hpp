@@ -1,7 +1,10 @@
 #pragma once
 
-#include <cstdint> // uint32_t
-#include <variant> // variant
+#include <llmcap/core/clock.hpp>
+
+#include <cstdint>  // uint32_t
+#include <optional> // optional
+#include <variant>  // variant
 
 namespace llmcap::emulator {
 
@@ -9,7 +12,8 @@ namespace llmcap::emulator {
  * Closed loop at fixed concurrency: `concurrency` requests start together and each one that
  * ends is replaced at once by the next, so exactly that many are in flight. The first
  * `warmup_requests` started are excluded from the results; the next `measured_requests` are
- * reported.
+ * reported. With a `start_window`, requests start only during that time after the first ones,
+ * so long cells run fewer requests (the way a benchmark with a time limit per cell behaves).
  */
 struct closed_loop {
     /// Requests in flight.
@@ -24,6 +28,8 @@ struct closed_loop {
      * the last measured request, and the final ones finish with fewer in flight.
      */
     bool hold_concurrency = true;
+    /// When set, no reported request starts later than this after the first ones.
+    std::optional<duration> start_window;
 };
 
 /**

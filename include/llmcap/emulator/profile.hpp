@@ -96,8 +96,17 @@ struct gpu_spec {
     double memory_bytes = 0.0;
     /// Peak memory bandwidth, bytes per second.
     double memory_bandwidth_bytes_per_s = 0.0;
-    /// Peak dense matrix throughput in the weights' data type, FLOP per second.
+    /// Peak dense matrix throughput in the weights' data type, FLOP per second (the linear
+    /// layers run at this peak).
     double peak_flops_per_s = 0.0;
+    /// Peak dense matrix throughput of attention, which runs in the KV cache's data type,
+    /// FLOP per second; 0 means the same as peak_flops_per_s.
+    double attention_peak_flops_per_s = 0.0;
+
+    /// The attention peak in effect.
+    [[nodiscard]] double attention_peak() const noexcept {
+        return attention_peak_flops_per_s > 0.0 ? attention_peak_flops_per_s : peak_flops_per_s;
+    }
 };
 
 /// Scheduler and memory settings of the serving engine (vLLM's names where they exist).
@@ -486,6 +495,8 @@ inline void read_profile(profile_reader& r, const boost::json::object& root, pro
         r.number(*g, "memory_bandwidth_bytes_per_s", at, p.gpu.memory_bandwidth_bytes_per_s,
                  bound::positive);
         r.number(*g, "peak_flops_per_s", at, p.gpu.peak_flops_per_s, bound::positive);
+        r.number(*g, "attention_peak_flops_per_s", at, p.gpu.attention_peak_flops_per_s,
+                 bound::positive, false);
     }
 
     if (const auto* e = r.object(root, "engine", "")) {

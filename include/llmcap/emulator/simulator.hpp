@@ -138,8 +138,16 @@ public:
         first_measured_ = shape.warmup_requests;
         end_measured_ = std::uint64_t{shape.warmup_requests} + shape.measured_requests;
         const auto start_next = [&](time_point at) {
-            if (clients_.size() < end_measured_ ||
-                (shape.hold_concurrency && measured_left() > 0))
+            const bool in_window =
+                !shape.start_window || at - virtual_epoch() <= *shape.start_window;
+            if (clients_.size() < end_measured_ && in_window) {
+                send(at, at);
+                return;
+            }
+            // The window closed: the requests started so far are all there will be.
+            end_measured_ = std::max(first_measured_, std::min<std::uint64_t>(
+                                                          end_measured_, clients_.size()));
+            if (shape.hold_concurrency && measured_left() > 0)
                 send(at, at);
         };
         for (std::uint32_t i = 0; i < shape.concurrency; ++i)
