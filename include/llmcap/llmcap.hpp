@@ -4,6 +4,7 @@
 #include <llmcap/version.hpp>
 
 #include <llmcap/core.hpp>
+#include <llmcap/emulator.hpp>
 #include <llmcap/openai.hpp>
 #include <llmcap/prometheus.hpp>
 #include <llmcap/sse.hpp>

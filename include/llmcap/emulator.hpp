@@ -1,0 +1,12 @@
+#pragma once
+
+// The emulator: an engine model of a continuous-batching inference server, its cost model and
+// profiles, calibration, and the virtual-time simulator.
+#include <llmcap/emulator/builtin_profiles.hpp>
+#include <llmcap/emulator/calibration.hpp>
+#include <llmcap/emulator/cost_model.hpp>
+#include <llmcap/emulator/engine.hpp>
+#include <llmcap/emulator/ground_truth.hpp>
+#include <llmcap/emulator/load_shape.hpp>
+#include <llmcap/emulator/profile.hpp>
+#include <llmcap/emulator/simulator.hpp>
