@@ -113,6 +113,31 @@ inline constexpr std::size_t metric_count = all_metrics.size();
            m == metric::prefill_speed_lower_bound || m == metric::output_tokens;
 }
 
+/// The unit a metric is measured in.
+enum class metric_unit : std::uint8_t {
+    /// Seconds (latencies, durations).
+    seconds,
+    /// Tokens per second (speeds, throughput).
+    tokens_per_s,
+    /// Tokens (counts).
+    tokens,
+};
+
+/// The unit of a metric (the suffix of its stable name).
+[[nodiscard]] constexpr metric_unit unit_of(metric m) noexcept {
+    switch (m) {
+    case metric::generation_speed:
+    case metric::throughput:
+    case metric::prefill_speed:
+    case metric::prefill_speed_lower_bound:
+        return metric_unit::tokens_per_s;
+    case metric::output_tokens:
+        return metric_unit::tokens;
+    default:
+        return metric_unit::seconds;
+    }
+}
+
 /// The array index of a metric (for per-metric tables).
 [[nodiscard]] constexpr std::size_t index_of(metric m) noexcept {
     return static_cast<std::size_t>(m);

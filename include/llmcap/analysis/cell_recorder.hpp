@@ -1,0 +1,431 @@
+#pragma once
+
+#include <llmcap/analysis/cell_summary.hpp>
+#include <llmcap/analysis/metric.hpp>
+#include <llmcap/analysis/request_metrics.hpp>
+#include <llmcap/analysis/trace_sink.hpp>
+#include <llmcap/core/clock.hpp>
+#include <llmcap/core/error.hpp>
+#include <llmcap/core/request_trace.hpp>
+#include <llmcap/stats/json.hpp>
+#include <llmcap/stats/log_linear_histogram.hpp>
+#include <llmcap/stats/quantile_sketch.hpp>
+#include <llmcap/stats/summary.hpp>
+
+#include <boost/json.hpp>
+
+#include <algorithm>   // min, max
+#include <array>       // array
+#include <chrono>      // nanoseconds
+#include <cmath>       // isfinite
+#include <cstddef>     // size_t
+#include <cstdint>     // uint32_t, uint64_t, int64_t
+#include <limits>      // numeric_limits
+#include <optional>    // optional
+#include <stdexcept>   // invalid_argument
+#include <string>      // string
+#include <string_view> // string_view
+#include <type_traits> // is_constructible_v
+#include <utility>     // move
+
+namespace llmcap::analysis {
+
+/// Which cell of a sweep a recorder belongs to.
+struct cell_key {
+    /// Prompt length, tokens.
+    std::uint32_t context_tokens = 0;
+    /// Output length asked for, tokens.
+    std::uint32_t output_tokens = 0;
+    /// Requests in flight.
+    std::uint32_t concurrency = 0;
+
+    friend bool operator==(const cell_key&, const cell_key&) = default;
+};
+
+/// The range and precision a log_linear_histogram needs for a metric's unit: 1 µs … 1 h for
+/// seconds, 0.001 … 10^7 for tokens per second, 1 … 10^7 for tokens; 0.5% relative error.
+[[nodiscard]] constexpr stats::log_linear_histogram_config sketch_config_for(metric m) noexcept {
+    switch (unit_of(m)) {
+    case metric_unit::seconds:
+        return {1e-6, 3600.0, 0.005};
+    case metric_unit::tokens_per_s:
+        return {1e-3, 1e7, 0.005};
+    case metric_unit::tokens:
+        return {1.0, 1e7, 0.005};
+    }
+    return {};
+}
+
+/// An empty sketch for a metric: configured by sketch_config_for when the sketch takes a
+/// log_linear_histogram_config, default-constructed otherwise.
+template <stats::quantile_sketch Sketch>
+[[nodiscard]] Sketch make_sketch_for(metric m) {
+    if constexpr (std::is_constructible_v<Sketch, const stats::log_linear_histogram_config&>)
+        return Sketch(sketch_config_for(m));
+    else
+        return Sketch{};
+}
+
+/**
+ * Aggregates the requests of one cell (a trace_sink): per metric a quantile sketch with running
+ * moments (stats::sample_statistics), success and failure counts by kind, short and estimated
+ * outputs, token totals and the throughput window.
+ *
+ * What is recorded:
+ * - every request counts as started; a request with no failure counts as succeeded, the others
+ *   by failure kind;
+ * - the distributions hold the successful requests only (a failure's partial timings would mix
+ *   two populations), except client lag, recorded for every request that was sent;
+ * - `itl` pools every inter-token gap of every successful request; `request_itl` holds one mean
+ *   per request;
+ * - the throughput window runs from the earliest intended start to the latest end of every
+ *   recorded request, and its tokens are every request's output_tokens() (a failed stream's
+ *   tokens were produced too).
+ *
+ * Merging (one recorder per worker, merged at the end) is exact for counts, tokens, window,
+ * quantiles, min, max and the count of each metric; means and standard deviations come from
+ * running moments and agree across merge orders to rounding. Serialisable with to_json /
+ * from_json. Not thread-safe. Memory: about 32 KiB per metric with the default sketch.
+ */
+template <stats::quantile_sketch Sketch = stats::log_linear_histogram>
+class cell_recorder {
+public:
+    /// The per-metric accumulator.
+    using samples_type = stats::sample_statistics<Sketch>;
+
+    /// An empty recorder for the cell `key`.
+    explicit cell_recorder(cell_key key = {}) : key_(key) {
+        for (metric m : all_metrics)
+            samples_[index_of(m)] = samples_type(make_sketch_for<Sketch>(m));
+    }
+
+    /// Records one finished request. O(events) for the ITL gaps; allocates nothing.
+    void record(const request_trace& t) {
+        ++started_;
+        output_tokens_ += t.output_tokens();
+        if (const std::optional<std::uint64_t> p = prompt_tokens(t))
+            prompt_tokens_ += *p;
+        first_start_ = first_start_ ? std::min(*first_start_, t.intended_start) : t.intended_start;
+        last_end_ = last_end_ ? std::max(*last_end_, t.end) : t.end;
+        if (const std::optional<duration> lag = client_lag(t))
+            samples_[index_of(metric::client_lag)].add(to_seconds(*lag));
+        const bool completed = t.ok() || t.failure == error::short_output;
+        if (completed && t.fixed_output && t.max_tokens > 0 && t.output_tokens() < t.max_tokens)
+            ++short_outputs_;
+        if (t.output_tokens_estimated())
+            ++estimated_outputs_;
+        if (!t.ok()) {
+            ++failures_[failure_index(*t.failure)];
+            return;
+        }
+        ++succeeded_;
+        for (metric m : all_metrics) {
+            if (m == metric::client_lag || m == metric::itl || m == metric::throughput)
+                continue;
+            if (const std::optional<double> v = request_metric_value(m, t))
+                samples_[index_of(m)].add(*v);
+        }
+        samples_type& itl = samples_[index_of(metric::itl)];
+        for_each_itl_gap_s(t, [&itl](double gap_s) { itl.add(gap_s); });
+    }
+
+    /// Adds another recorder's requests. Throws std::invalid_argument when the cells differ or
+    /// the sketches cannot be merged.
+    void merge(const cell_recorder& other) {
+        if (!(other.key_ == key_))
+            throw std::invalid_argument("cell_recorder: merging recorders of different cells");
+        for (std::size_t i = 0; i < samples_.size(); ++i)
+            samples_[i].merge(other.samples_[i]);
+        started_ += other.started_;
+        succeeded_ += other.succeeded_;
+        for (std::size_t i = 0; i < failures_.size(); ++i)
+            failures_[i] += other.failures_[i];
+        short_outputs_ += other.short_outputs_;
+        estimated_outputs_ += other.estimated_outputs_;
+        output_tokens_ += other.output_tokens_;
+        prompt_tokens_ += other.prompt_tokens_;
+        if (other.first_start_)
+            first_start_ =
+                first_start_ ? std::min(*first_start_, *other.first_start_) : *other.first_start_;
+        if (other.last_end_)
+            last_end_ = last_end_ ? std::max(*last_end_, *other.last_end_) : *other.last_end_;
+    }
+
+    /// The cell.
+    [[nodiscard]] const cell_key& key() const noexcept {
+        return key_;
+    }
+    /// Requests recorded.
+    [[nodiscard]] std::uint64_t started() const noexcept {
+        return started_;
+    }
+    /// Requests that ended with a complete stream.
+    [[nodiscard]] std::uint64_t succeeded() const noexcept {
+        return succeeded_;
+    }
+    /// Requests that failed, any kind.
+    [[nodiscard]] std::uint64_t failed() const noexcept {
+        return started_ - succeeded_;
+    }
+    /// Requests that failed with kind `e`.
+    [[nodiscard]] std::uint64_t failures(error e) const noexcept {
+        return failures_[failure_index(e)];
+    }
+    /// succeeded ÷ started; NaN when nothing was recorded.
+    [[nodiscard]] double success_rate() const noexcept {
+        return started_ == 0 ? std::numeric_limits<double>::quiet_NaN()
+                             : static_cast<double>(succeeded_) / static_cast<double>(started_);
+    }
+    /// Completed requests that asked for a fixed output length and got fewer tokens.
+    [[nodiscard]] std::uint64_t short_outputs() const noexcept {
+        return short_outputs_;
+    }
+    /// Requests whose output tokens were counted from events (no usage from the server).
+    [[nodiscard]] std::uint64_t estimated_outputs() const noexcept {
+        return estimated_outputs_;
+    }
+    /// Σ output tokens of every recorded request.
+    [[nodiscard]] std::uint64_t output_tokens_total() const noexcept {
+        return output_tokens_;
+    }
+    /// Σ prompt tokens of the requests that report or target one.
+    [[nodiscard]] std::uint64_t prompt_tokens_total() const noexcept {
+        return prompt_tokens_;
+    }
+    /// Last end − first intended start; empty when nothing was recorded.
+    [[nodiscard]] std::optional<duration> window() const noexcept {
+        if (!first_start_ || !last_end_)
+            return std::nullopt;
+        return *last_end_ - *first_start_;
+    }
+    /// System output throughput: output_tokens_total ÷ window, tokens per second (prompt tokens
+    /// excluded); empty when the window is empty.
+    [[nodiscard]] std::optional<double> throughput_tokens_per_s() const noexcept {
+        const std::optional<duration> w = window();
+        if (!w || w->count() <= 0)
+            return std::nullopt;
+        return static_cast<double>(output_tokens_) / to_seconds(*w);
+    }
+
+    /// The accumulator of a per-request metric (`throughput` has none: it stays empty).
+    [[nodiscard]] const samples_type& samples(metric m) const noexcept {
+        return samples_[index_of(m)];
+    }
+
+    /// The statistics of a metric (DESIGN.md §4): P50…P99.9, mean with its 95% confidence
+    /// interval, min, max, stddev, count. `throughput` gives its one value (count 1) or, with
+    /// no window, a count of 0.
+    [[nodiscard]] metric_statistics statistics(metric m) const {
+        if (m == metric::throughput) {
+            const std::optional<double> t = throughput_tokens_per_s();
+            return t ? metric_statistics::single(*t) : metric_statistics{};
+        }
+        const stats::summary s = samples_[index_of(m)].summarize(0.95);
+        metric_statistics out;
+        out.count = s.count;
+        if (s.count == 0)
+            return out;
+        out.mean = s.mean;
+        out.stddev = s.stddev;
+        out.min = s.min;
+        out.max = s.max;
+        out.p50 = s.p50;
+        out.p90 = s.p90;
+        out.p95 = s.p95;
+        out.p99 = s.p99;
+        out.p99_9 = s.p999;
+        if (std::isfinite(s.mean_ci.lower) && std::isfinite(s.mean_ci.upper))
+            out.mean_ci95 = confidence_interval{s.mean_ci.lower, s.mean_ci.upper};
+        return out;
+    }
+
+    /// The cell's summary: every metric with at least one sample, and throughput.
+    [[nodiscard]] cell_summary summary() const {
+        cell_summary c;
+        c.context_tokens = key_.context_tokens;
+        c.output_tokens = key_.output_tokens;
+        c.concurrency = key_.concurrency;
+        for (metric m : all_metrics) {
+            metric_statistics s = statistics(m);
+            if (s.count > 0)
+                c.metrics.emplace(m, std::move(s));
+        }
+        return c;
+    }
+
+    /**
+     * The recorder as JSON: {"kind": "cell_recorder", "version": 1, "context_tokens",
+     * "output_tokens", "concurrency", "started", "succeeded", "failures": {kind: count, …}
+     * (non-zero kinds only), "short_outputs", "estimated_outputs", "output_tokens_total",
+     * "prompt_tokens_total", "first_intended_start_ns", "last_end_ns" (trace_clock ticks since
+     * its epoch in nanoseconds, null when empty), "metrics": {metric name:
+     * stats::sample_statistics JSON}}.
+     */
+    [[nodiscard]] boost::json::value to_json() const {
+        boost::json::object failures;
+        for (error e : all_errors)
+            if (const std::uint64_t n = failures_[failure_index(e)]; n > 0)
+                failures[error_name(e)] = n;
+        boost::json::object metrics;
+        for (metric m : all_metrics)
+            if (m != metric::throughput)
+                metrics[metric_name(m)] = stats::to_json(samples_[index_of(m)]);
+        boost::json::object o;
+        o["kind"] = "cell_recorder";
+        o["version"] = 1;
+        o["context_tokens"] = key_.context_tokens;
+        o["output_tokens"] = key_.output_tokens;
+        o["concurrency"] = key_.concurrency;
+        o["started"] = started_;
+        o["succeeded"] = succeeded_;
+        o["failures"] = std::move(failures);
+        o["short_outputs"] = short_outputs_;
+        o["estimated_outputs"] = estimated_outputs_;
+        o["output_tokens_total"] = output_tokens_;
+        o["prompt_tokens_total"] = prompt_tokens_;
+        o["first_intended_start_ns"] =
+            first_start_ ? boost::json::value(to_ns(*first_start_)) : boost::json::value(nullptr);
+        o["last_end_ns"] =
+            last_end_ ? boost::json::value(to_ns(*last_end_)) : boost::json::value(nullptr);
+        o["metrics"] = std::move(metrics);
+        return o;
+    }
+
+    /// Reads a recorder written by to_json. Never throws on bad input: on failure returns empty
+    /// and sets `message` to the reason, naming the field ("cell_recorder json: …").
+    [[nodiscard]] static std::optional<cell_recorder> from_json(const boost::json::value& v,
+                                                                std::string& message) {
+        const auto fail = [&message](std::string_view field, std::string_view what) {
+            message = "cell_recorder json: ";
+            message += field;
+            message += ": ";
+            message += what;
+            return std::nullopt;
+        };
+        if (!v.is_object())
+            return fail("$", "expected an object");
+        const boost::json::object& o = v.get_object();
+        const boost::json::value* kind = o.if_contains("kind");
+        if (kind == nullptr || !kind->is_string() || kind->get_string() != "cell_recorder")
+            return fail("kind", "expected \"cell_recorder\"");
+        const boost::json::value* version = o.if_contains("version");
+        if (version == nullptr || !version->is_int64() || version->get_int64() != 1)
+            return fail("version", "expected 1");
+        const auto count = [&o](std::string_view field, std::uint64_t& out) {
+            const boost::json::value* f = o.if_contains(field);
+            if (f == nullptr)
+                return false;
+            if (f->is_uint64()) {
+                out = f->get_uint64();
+                return true;
+            }
+            if (f->is_int64() && f->get_int64() >= 0) {
+                out = static_cast<std::uint64_t>(f->get_int64());
+                return true;
+            }
+            return false;
+        };
+        std::uint64_t context = 0;
+        std::uint64_t output = 0;
+        std::uint64_t concurrency = 0;
+        if (!count("context_tokens", context) || context > 0xFFFFFFFFu)
+            return fail("context_tokens", "expected a 32-bit count");
+        if (!count("output_tokens", output) || output > 0xFFFFFFFFu)
+            return fail("output_tokens", "expected a 32-bit count");
+        if (!count("concurrency", concurrency) || concurrency > 0xFFFFFFFFu)
+            return fail("concurrency", "expected a 32-bit count");
+        cell_recorder r(cell_key{static_cast<std::uint32_t>(context),
+                                 static_cast<std::uint32_t>(output),
+                                 static_cast<std::uint32_t>(concurrency)});
+        const std::pair<const char*, std::uint64_t*> counts[] = {
+            {"started", &r.started_},
+            {"succeeded", &r.succeeded_},
+            {"short_outputs", &r.short_outputs_},
+            {"estimated_outputs", &r.estimated_outputs_},
+            {"output_tokens_total", &r.output_tokens_},
+            {"prompt_tokens_total", &r.prompt_tokens_}};
+        for (const auto& [field, out] : counts)
+            if (!count(field, *out))
+                return fail(field, "expected a non-negative integer");
+        if (r.succeeded_ > r.started_)
+            return fail("succeeded", "exceeds started");
+        const boost::json::value* failures = o.if_contains("failures");
+        if (failures == nullptr || !failures->is_object())
+            return fail("failures", "expected an object");
+        std::uint64_t failed = 0;
+        for (const auto& kv : failures->get_object()) {
+            const std::string_view name(kv.key().data(), kv.key().size());
+            error e{};
+            if (!error_from_name(name, e))
+                return fail("failures." + std::string(name), "unknown failure kind");
+            const boost::json::value& n = kv.value();
+            if (!(n.is_uint64() || (n.is_int64() && n.get_int64() >= 0)))
+                return fail("failures." + std::string(name), "expected a non-negative integer");
+            const std::uint64_t k = n.to_number<std::uint64_t>();
+            r.failures_[failure_index(e)] = k;
+            failed += k;
+        }
+        if (failed != r.started_ - r.succeeded_)
+            return fail("failures", "do not add up to started - succeeded");
+        const auto time = [&o](std::string_view field, std::optional<time_point>& out) {
+            const boost::json::value* f = o.if_contains(field);
+            if (f == nullptr)
+                return false;
+            if (f->is_null()) {
+                out.reset();
+                return true;
+            }
+            if (!f->is_int64() && !f->is_uint64())
+                return false;
+            out = time_point(std::chrono::duration_cast<duration>(
+                std::chrono::nanoseconds(f->to_number<std::int64_t>())));
+            return true;
+        };
+        if (!time("first_intended_start_ns", r.first_start_))
+            return fail("first_intended_start_ns", "expected an integer or null");
+        if (!time("last_end_ns", r.last_end_))
+            return fail("last_end_ns", "expected an integer or null");
+        const boost::json::value* metrics = o.if_contains("metrics");
+        if (metrics == nullptr || !metrics->is_object())
+            return fail("metrics", "expected an object");
+        for (const auto& kv : metrics->get_object()) {
+            const std::string_view name(kv.key().data(), kv.key().size());
+            const std::optional<metric> m = metric_from_name(name);
+            if (!m || *m == metric::throughput)
+                return fail("metrics." + std::string(name), "unknown metric");
+            auto s = stats::from_json<samples_type>(kv.value(), r.samples_[index_of(*m)]);
+            if (!s)
+                return fail("metrics." + std::string(name), s.error().message());
+            r.samples_[index_of(*m)] = std::move(*s);
+        }
+        message.clear();
+        return r;
+    }
+
+    /// Same cell, counts, window and accumulators.
+    friend bool operator==(const cell_recorder&, const cell_recorder&) = default;
+
+private:
+    [[nodiscard]] static constexpr std::size_t failure_index(error e) noexcept {
+        return static_cast<std::size_t>(e) - 1;
+    }
+    [[nodiscard]] static std::int64_t to_ns(time_point t) noexcept {
+        return to_nanoseconds(t.time_since_epoch());
+    }
+
+    cell_key key_;
+    std::array<samples_type, metric_count> samples_;
+    std::uint64_t started_ = 0;
+    std::uint64_t succeeded_ = 0;
+    std::array<std::uint64_t, std::size(all_errors)> failures_{};
+    std::uint64_t short_outputs_ = 0;
+    std::uint64_t estimated_outputs_ = 0;
+    std::uint64_t output_tokens_ = 0;
+    std::uint64_t prompt_tokens_ = 0;
+    std::optional<time_point> first_start_;
+    std::optional<time_point> last_end_;
+};
+
+static_assert(trace_sink<cell_recorder<>>);
+
+} // namespace llmcap::analysis
