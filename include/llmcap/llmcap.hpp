@@ -3,6 +3,7 @@
 // Everything llmcap offers, one include. Each area also has its own umbrella header.
 #include <llmcap/version.hpp>
 
+#include <llmcap/analysis.hpp>
 #include <llmcap/core.hpp>
 #include <llmcap/emulator.hpp>
 #include <llmcap/openai.hpp>
