@@ -3,6 +3,7 @@
 #include <llmcap/prometheus/error.hpp>
 #include <llmcap/prometheus/scrape.hpp>
 
+#include <array>        // array
 #include <charconv>     // from_chars
 #include <cstddef>      // size_t
 #include <cstdint>      // uint32_t, int64_t
@@ -66,17 +67,46 @@ public:
 
 namespace detail {
 
+// Character classes of names, one table lookup per byte (branchy range tests cost a
+// misprediction per name on real pages).
+inline constexpr unsigned char name_start_bit = 1;
+inline constexpr unsigned char name_char_bit = 2;
+inline constexpr unsigned char label_start_bit = 4;
+inline constexpr unsigned char label_char_bit = 8;
+
+[[nodiscard]] constexpr std::array<unsigned char, 256> make_char_classes() noexcept {
+    std::array<unsigned char, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+        const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+        const bool digit = c >= '0' && c <= '9';
+        unsigned char v = 0;
+        if (alpha || c == ':')
+            v |= name_start_bit | name_char_bit;
+        if (digit)
+            v |= name_char_bit | label_char_bit;
+        if (alpha)
+            v |= label_start_bit | label_char_bit;
+        t[static_cast<std::size_t>(c)] = v;
+    }
+    return t;
+}
+
+inline constexpr std::array<unsigned char, 256> char_classes = make_char_classes();
+
+[[nodiscard]] constexpr bool has_class(char c, unsigned char bit) noexcept {
+    return (char_classes[static_cast<unsigned char>(c)] & bit) != 0;
+}
 [[nodiscard]] constexpr bool is_name_start(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+    return has_class(c, name_start_bit);
 }
 [[nodiscard]] constexpr bool is_name_char(char c) noexcept {
-    return is_name_start(c) || (c >= '0' && c <= '9');
+    return has_class(c, name_char_bit);
 }
 [[nodiscard]] constexpr bool is_label_start(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    return has_class(c, label_start_bit);
 }
 [[nodiscard]] constexpr bool is_label_char(char c) noexcept {
-    return is_label_start(c) || (c >= '0' && c <= '9');
+    return has_class(c, label_char_bit);
 }
 [[nodiscard]] constexpr bool is_blank(char c) noexcept {
     return c == ' ' || c == '\t';
@@ -170,8 +200,11 @@ private:
         return s_.text[i];
     }
     void skip_blanks() noexcept {
-        while (p_ < end_ && is_blank(at(p_)))
-            ++p_;
+        std::size_t i = p_;
+        const char* const text = s_.text.data();
+        while (i < end_ && is_blank(text[i]))
+            ++i;
+        p_ = i;
     }
     bool fail(error e, std::size_t where) noexcept {
         code_ = e;
@@ -205,9 +238,10 @@ private:
     }
     [[nodiscard]] std::size_t scan_name() const noexcept {
         std::size_t i = p_;
-        if (i < end_ && is_name_start(at(i))) {
+        const char* const text = s_.text.data();
+        if (i < end_ && is_name_start(text[i])) {
             ++i;
-            while (i < end_ && is_name_char(at(i)))
+            while (i < end_ && is_name_char(text[i]))
                 ++i;
         }
         return i;
@@ -344,11 +378,12 @@ private:
         }
     }
 
+    // `rec` is already the last element of s_.samples.
     void assign_family(sample_record& rec, std::string_view name) {
+        const auto index = static_cast<std::uint32_t>(s_.samples.size() - 1);
         if (current_family_ < s_.families.size()) {
             family_record& fam = s_.families[current_family_];
-            if (belongs(fam, name) && fam.first_sample + fam.sample_count ==
-                                          static_cast<std::uint32_t>(s_.samples.size())) {
+            if (belongs(fam, name) && fam.first_sample + fam.sample_count == index) {
                 rec.family = current_family_;
                 ++fam.sample_count;
                 return;
@@ -356,7 +391,7 @@ private:
         }
         family_record fam;
         fam.name = rec.name;
-        fam.first_sample = static_cast<std::uint32_t>(s_.samples.size());
+        fam.first_sample = index;
         fam.sample_count = 1;
         current_family_ = static_cast<std::uint32_t>(s_.families.size());
         s_.families.push_back(fam);
@@ -375,14 +410,23 @@ private:
             const std::size_t nb = p_;
             if (p_ >= end_ || !is_label_start(at(p_)))
                 return fail(error::invalid_label_name, p_);
-            while (p_ < end_ && is_label_char(at(p_)))
-                ++p_;
-            label_record lr;
-            lr.name = token(nb, p_);
+            {
+                std::size_t i = p_ + 1;
+                const char* const text = s_.text.data();
+                while (i < end_ && is_label_char(text[i]))
+                    ++i;
+                p_ = i;
+            }
+            const text_span name = token(nb, p_);
+            text_span value;
+            // Label names always lie in the text itself: compare there directly.
             const std::string_view lname(s_.text.data() + nb, p_ - nb);
-            for (std::size_t k = rec.first_label; k < s_.labels.size(); ++k)
-                if (s_.str(s_.labels[k].name) == lname)
+            for (std::size_t k = rec.first_label; k < s_.labels.size(); ++k) {
+                const text_span other = s_.labels[k].name;
+                if (other.size == lname.size() &&
+                    std::string_view(s_.text.data() + other.offset, other.size) == lname)
                     return fail(error::duplicate_label, nb, nb, p_);
+            }
             skip_blanks();
             if (p_ >= end_ || at(p_) != '=')
                 return fail(error::expected_equals, p_);
@@ -393,17 +437,28 @@ private:
             const std::size_t open = p_;
             ++p_;
             const std::size_t vb = p_;
-            while (p_ < end_ && at(p_) != '"') {
-                if (at(p_) == '\\' && p_ + 1 < end_)
-                    ++p_;
-                ++p_;
+            // Fast path: no backslash before the next quote, found with memchr.
+            const char* const text = s_.text.data();
+            const void* quote = std::memchr(text + vb, '"', end_ - vb);
+            const std::size_t q =
+                quote ? static_cast<std::size_t>(static_cast<const char*>(quote) - text) : end_;
+            if (!std::memchr(text + vb, '\\', q - vb)) {
+                if (!quote)
+                    return fail(error::unterminated_label_value, open);
+                p_ = q;
+                value = token(vb, q);
+            } else {
+                std::size_t i = vb;
+                while (i < end_ && text[i] != '"')
+                    i += text[i] == '\\' && i + 1 < end_ ? 2 : 1;
+                if (i >= end_)
+                    return fail(error::unterminated_label_value, open);
+                p_ = i;
+                if (!unescape(vb, i, true, value))
+                    return false;
             }
-            if (p_ >= end_)
-                return fail(error::unterminated_label_value, open);
-            if (!unescape(vb, p_, true, lr.value))
-                return false;
             ++p_; // closing quote
-            s_.labels.push_back(lr);
+            s_.labels.push_back(label_record{name, value});
             ++rec.label_count;
             skip_blanks();
             if (p_ < end_ && at(p_) == ',') {
@@ -424,10 +479,20 @@ private:
         if (ne == nb)
             return fail(error::invalid_metric_name, nb);
         p_ = ne;
-        sample_record rec;
-        rec.name = token(nb, ne);
         if (p_ < end_ && !is_blank(at(p_)) && at(p_) != '{')
             return fail(error::invalid_metric_name, nb, nb, p_ + 1);
+        // The record is filled in place (a record built on the stack and copied in costs a
+        // store-forwarding stall per sample); it is removed again on error.
+        sample_record& rec = s_.samples.emplace_back();
+        rec.name = token(nb, ne);
+        if (!sample_rest(rec, nb, ne)) {
+            s_.samples.pop_back();
+            return false;
+        }
+        return true;
+    }
+
+    bool sample_rest(sample_record& rec, std::size_t nb, std::size_t ne) {
         skip_blanks();
         if (p_ < end_ && at(p_) == '{') {
             if (!labels(rec))
@@ -437,8 +502,13 @@ private:
         if (p_ >= end_)
             return fail(error::missing_value, p_);
         const std::size_t vb = p_;
-        while (p_ < end_ && !is_blank(at(p_)))
-            ++p_;
+        {
+            std::size_t i = p_;
+            const char* const text = s_.text.data();
+            while (i < end_ && !is_blank(text[i]))
+                ++i;
+            p_ = i;
+        }
         if (!parse_sample_value(std::string_view(s_.text.data() + vb, p_ - vb), rec.value))
             return fail(error::invalid_value, vb, vb, p_);
         skip_blanks();
@@ -458,7 +528,6 @@ private:
         if (p_ < end_ && at(p_) != '#')
             return fail(error::unexpected_text, p_);
         assign_family(rec, std::string_view(s_.text.data() + nb, ne - nb));
-        s_.samples.push_back(rec);
         return true;
     }
 };
