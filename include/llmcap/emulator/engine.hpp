@@ -338,7 +338,8 @@ private:
         result_.work = work_;
         result_.cost = cost_model_.price(work_);
         planned_duration_ = from_seconds(result_.cost.duration_s);
-        planned_ = true;
+        // An empty plan is not kept: a request added next must be planned in.
+        planned_ = !plan_.empty() || !result_.preempted.empty();
     }
 
     cost_model cost_model_;
