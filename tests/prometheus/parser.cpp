@@ -263,3 +263,46 @@ TEST_CASE("prometheus::parse: a truncated page fails at every cut inside a label
             CHECK(err.code == prom::error::expected_label_separator);
     }
 }
+
+TEST_CASE("prometheus::parse: every prefix of a page parses to a prefix of its samples") {
+    const std::string text = read_fixture("llama-server/metrics-under-load.prom");
+    prom::scrape full;
+    REQUIRE_FALSE(prom::parse(text, full));
+    prom::scrape part;
+    for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+        CAPTURE(cut);
+        const prom::parse_error err = prom::parse(std::string_view(text).substr(0, cut), part);
+        REQUIRE(part.size() <= full.size());
+        for (std::size_t i = 0; i < part.size(); ++i)
+            REQUIRE(part[i].name() == full[i].name());
+        if (err) {
+            // Only a cut inside or right after a name, or inside a TYPE keyword, can fail;
+            // the error never points past the input.
+            CHECK(err.offset <= cut);
+            CHECK((err.code == prom::error::missing_value || err.code == prom::error::empty_input ||
+                   err.code == prom::error::invalid_metric_name ||
+                   err.code == prom::error::invalid_type));
+        }
+    }
+}
+
+TEST_CASE("prometheus::parse: corrupted pages fail cleanly with a location inside the input") {
+    const std::string text = read_fixture("vllm/metrics-after.prom");
+    prom::scrape s;
+    std::size_t failures = 0;
+    for (std::size_t at = 0; at < text.size(); at += 7) {
+        for (char c : {'"', '{', '}', '\\', '=', ' ', '\n', 'x', ','}) {
+            std::string bad = text;
+            bad[at] = c;
+            const prom::parse_error err = prom::parse(bad, s);
+            if (!err)
+                continue;
+            ++failures;
+            REQUIRE(err.offset < bad.size());
+            REQUIRE(err.line >= 1);
+            REQUIRE(err.column >= 1);
+            REQUIRE(err.message().rfind("prometheus: line ", 0) == 0);
+        }
+    }
+    CHECK(failures > 1000);
+}
