@@ -379,9 +379,8 @@ struct json_access {
         o["relative_error"] = double_to_json(h.config_.relative_error);
         o["sub_bucket_bits"] = h.sub_bucket_bits_;
         o["bucket_count"] = h.bucket_count_;
-        write_tallies(o, h.count_, h.underflow_, h.overflow_, h.invalid_, h.min(), h.max());
-        o["sum"] = boost::json::array{static_cast<std::uint64_t>(h.sum_ >> 64),
-                                      static_cast<std::uint64_t>(h.sum_)};
+        write_tallies(o, h.count(), h.underflow_, h.overflow_, h.invalid_, h.min(), h.max());
+        o["sum"] = boost::json::array{h.sum_high_, h.sum_low_};
         o["sum_saturated"] = h.sum_saturated_;
         o["buckets"] = bucket_runs(std::int64_t{0}, static_cast<std::int64_t>(h.bucket_count_) - 1,
                                    [&](std::int64_t i) {
@@ -500,13 +499,13 @@ struct json_access {
                 return json_error{make_error_code(error::inconsistent_state), path + ".max"};
             }
         }
-        h.count_ = t.count;
         h.underflow_ = t.underflow;
         h.overflow_ = t.overflow;
         h.invalid_ = t.invalid;
         h.min_ = t.min;
         h.max_ = t.max;
-        h.sum_ = (static_cast<uint128>(sum[0]) << 64) | sum[1];
+        h.sum_high_ = sum[0];
+        h.sum_low_ = sum[1];
         h.sum_saturated_ = saturated;
         return h;
     }

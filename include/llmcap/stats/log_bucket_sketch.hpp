@@ -283,7 +283,9 @@ private:
                     }
                 }
                 move_window(lo_, i);
-                counts_[position(floor)] += folded;
+                if (folded != 0) { // lo_ == floor then, inside the new window
+                    counts_[position(floor)] += folded;
+                }
             }
             hi_ = i;
         } else { // i < lo_

@@ -116,10 +116,19 @@ public:
         const std::uint64_t index = (std::bit_cast<std::uint64_t>(x) >> shift_) - first_key_;
         if (index < bucket_count_) [[likely]] {
             ++counts_[static_cast<std::size_t>(index)];
-            ++count_;
-            sum_ += static_cast<std::uint64_t>(static_cast<std::int64_t>(x * sum_scale_));
-            min_ = x < min_ ? x : min_;
-            max_ = x > max_ ? x : max_;
+            // Each update below is a read-modify-write of a member that the next add() reads
+            // again; predicted branches keep min, max and the carry off that dependency chain.
+            const auto scaled = static_cast<std::uint64_t>(static_cast<std::int64_t>(x * sum_scale_));
+            sum_low_ += scaled;
+            if (sum_low_ < scaled) [[unlikely]] {
+                ++sum_high_;
+            }
+            if (x < min_) [[unlikely]] {
+                min_ = x;
+            }
+            if (x > max_) [[unlikely]] {
+                max_ = x;
+            }
         } else {
             add_outside(x);
         }
@@ -134,11 +143,10 @@ public:
         for (std::size_t i = 0; i < counts_.size(); ++i) {
             counts_[i] += other.counts_[i];
         }
-        count_ += other.count_;
         underflow_ += other.underflow_;
         overflow_ += other.overflow_;
         invalid_ += other.invalid_;
-        sum_ += other.sum_;
+        set_fixed_sum(fixed_sum() + other.fixed_sum());
         sum_saturated_ = sum_saturated_ || other.sum_saturated_;
         min_ = other.min_ < min_ ? other.min_ : min_;
         max_ = other.max_ > max_ ? other.max_ : max_;
@@ -155,19 +163,21 @@ public:
     /// quantile() of every q in qs into out (out.size() >= qs.size()) in one pass over the
     /// buckets: the way to get P50, P90, P95, P99 and P99.9 together.
     void quantiles(std::span<const double> qs, std::span<double> out) const {
+        const std::uint64_t bucketed = bucketed_count();
         detail::quantiles_by_rank(
-            qs, out, count_, min(), max(),
+            qs, out, underflow_ + bucketed + overflow_, min(), max(),
             [&](std::span<const std::uint64_t> ranks, std::span<double> values) {
-                resolve_ranks(ranks, values);
+                resolve_ranks(ranks, values, bucketed);
             });
     }
 
     /// True when quantile(q) is within relative_error() of the exact quantile: every rank it
     /// uses is bucketed, or is the exact min or max.
     [[nodiscard]] bool within_guarantee(double q) const noexcept {
-        const std::uint64_t bucketed = count_ - underflow_ - overflow_;
-        return bucketed == 0 ? detail::ranks_within(q, count_, 1, 0)
-                             : detail::ranks_within(q, count_, underflow_,
+        const std::uint64_t bucketed = bucketed_count();
+        const std::uint64_t n = underflow_ + bucketed + overflow_;
+        return bucketed == 0 ? detail::ranks_within(q, n, 1, 0)
+                             : detail::ranks_within(q, n, underflow_,
                                                     underflow_ + bucketed - 1);
     }
 
@@ -176,9 +186,19 @@ public:
         return 1.0 / (std::ldexp(1.0, static_cast<int>(sub_bucket_bits_) + 1) + 1.0);
     }
 
-    /// Valid samples recorded (bucketed + underflow + overflow).
+    /// Valid samples recorded (bucketed + underflow + overflow). O(buckets): add() keeps no
+    /// running total, so that it updates one counter less.
     [[nodiscard]] std::uint64_t count() const noexcept {
-        return count_;
+        return underflow_ + bucketed_count() + overflow_;
+    }
+
+    /// Samples in the buckets (count() minus underflow and overflow). O(buckets).
+    [[nodiscard]] std::uint64_t bucketed_count() const noexcept {
+        std::uint64_t total = 0;
+        for (std::uint64_t c : counts_) {
+            total += c;
+        }
+        return total;
     }
 
     /// Valid samples below the lowest bucket edge (zero included).
@@ -198,28 +218,28 @@ public:
 
     /// Smallest valid sample, exact; NaN when empty.
     [[nodiscard]] double min() const noexcept {
-        return count_ == 0 ? std::numeric_limits<double>::quiet_NaN() : min_;
+        return min_ > max_ ? std::numeric_limits<double>::quiet_NaN() : min_;
     }
 
     /// Largest valid sample, exact; NaN when empty.
     [[nodiscard]] double max() const noexcept {
-        return count_ == 0 ? std::numeric_limits<double>::quiet_NaN() : max_;
+        return min_ > max_ ? std::numeric_limits<double>::quiet_NaN() : max_;
     }
 
     /// Sum of the valid samples to sum_resolution(); NaN when empty, +inf when saturated.
     [[nodiscard]] double sum() const noexcept {
-        if (count_ == 0) {
+        if (min_ > max_) { // empty
             return std::numeric_limits<double>::quiet_NaN();
         }
         if (sum_saturated_) {
             return std::numeric_limits<double>::infinity();
         }
-        return static_cast<double>(sum_) / sum_scale_;
+        return static_cast<double>(fixed_sum()) / sum_scale_;
     }
 
-    /// sum() / count(); NaN when empty.
+    /// sum() / count(); NaN when empty. O(buckets).
     [[nodiscard]] double mean() const noexcept {
-        return sum() / static_cast<double>(count_);
+        return sum() / static_cast<double>(count());
     }
 
     /// The fixed-point step of sum(), in the samples' unit.
@@ -267,8 +287,8 @@ public:
     /// Forgets every sample; keeps the layout and the bucket array.
     void clear() noexcept {
         std::fill(counts_.begin(), counts_.end(), 0);
-        count_ = underflow_ = overflow_ = invalid_ = 0;
-        sum_ = 0;
+        underflow_ = overflow_ = invalid_ = 0;
+        sum_low_ = sum_high_ = 0;
         sum_saturated_ = false;
         min_ = std::numeric_limits<double>::infinity();
         max_ = -std::numeric_limits<double>::infinity();
@@ -283,8 +303,9 @@ public:
     /// Same layout and the same recorded state (bucket counts, tallies, min, max, sum).
     [[nodiscard]] friend bool operator==(const log_linear_histogram& a,
                                          const log_linear_histogram& b) noexcept {
-        return a.same_layout(b) && a.count_ == b.count_ && a.underflow_ == b.underflow_ &&
-               a.overflow_ == b.overflow_ && a.invalid_ == b.invalid_ && a.sum_ == b.sum_ &&
+        return a.same_layout(b) && a.underflow_ == b.underflow_ &&
+               a.overflow_ == b.overflow_ && a.invalid_ == b.invalid_ &&
+               a.sum_low_ == b.sum_low_ && a.sum_high_ == b.sum_high_ &&
                a.sum_saturated_ == b.sum_saturated_ &&
                std::bit_cast<std::uint64_t>(a.min_) == std::bit_cast<std::uint64_t>(b.min_) &&
                std::bit_cast<std::uint64_t>(a.max_) == std::bit_cast<std::uint64_t>(b.max_) &&
@@ -301,13 +322,21 @@ private:
         return std::bit_cast<double>(key << shift_);
     }
 
-    void add_outside(double x) noexcept {
+    [[nodiscard]] detail::uint128 fixed_sum() const noexcept {
+        return (static_cast<detail::uint128>(sum_high_) << 64) | sum_low_;
+    }
+
+    void set_fixed_sum(detail::uint128 s) noexcept {
+        sum_low_ = static_cast<std::uint64_t>(s);
+        sum_high_ = static_cast<std::uint64_t>(s >> 64);
+    }
+
+    [[gnu::noinline]] void add_outside(double x) noexcept {
         if (!detail::is_valid_sample(x)) {
             ++invalid_;
             return;
         }
         x = x + 0.0; // -0.0 becomes +0.0
-        ++count_;
         min_ = x < min_ ? x : min_;
         max_ = x > max_ ? x : max_;
         if (x < key_value(first_key_)) {
@@ -317,15 +346,16 @@ private:
         }
         const double scaled = x * sum_scale_;
         if (scaled < 0x1p100) {
-            sum_ += static_cast<detail::uint128>(scaled);
+            set_fixed_sum(fixed_sum() + static_cast<detail::uint128>(scaled));
         } else {
             sum_saturated_ = true;
         }
     }
 
-    void resolve_ranks(std::span<const std::uint64_t> ranks, std::span<double> values) const {
+    void resolve_ranks(std::span<const std::uint64_t> ranks, std::span<double> values,
+                       std::uint64_t bucketed) const {
         std::size_t r = 0;
-        const std::uint64_t bucketed_end = count_ - overflow_;
+        const std::uint64_t bucketed_end = underflow_ + bucketed;
         while (r < ranks.size() && ranks[r] < underflow_) {
             values[r++] = min_;
         }
@@ -356,11 +386,11 @@ private:
     std::uint64_t bucket_count_ = 0;
     double sum_scale_ = 1.0;
     std::vector<std::uint64_t> counts_;
-    std::uint64_t count_ = 0;
     std::uint64_t underflow_ = 0;
     std::uint64_t overflow_ = 0;
     std::uint64_t invalid_ = 0;
-    detail::uint128 sum_ = 0;
+    std::uint64_t sum_low_ = 0;  // fixed-point sum, low 64 bits
+    std::uint64_t sum_high_ = 0; // fixed-point sum, high 64 bits
     bool sum_saturated_ = false;
     double min_ = std::numeric_limits<double>::infinity();
     double max_ = -std::numeric_limits<double>::infinity();
