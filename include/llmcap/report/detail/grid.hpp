@@ -1,0 +1,291 @@
+#pragma once
+
+#include <llmcap/analysis/known_hardware.hpp>
+#include <llmcap/analysis/metric.hpp>
+#include <llmcap/analysis/roofline.hpp>
+#include <llmcap/report/format.hpp>
+#include <llmcap/report/svg_chart.hpp>
+#include <llmcap/sweep/result.hpp>
+
+#include <boost/json/object.hpp>
+
+#include <algorithm> // sort, unique, find_if
+#include <cctype>    // tolower, toupper
+#include <cmath>     // isfinite
+#include <cstdint>   // uint32_t, uint64_t
+#include <initializer_list> // initializer_list
+#include <map>       // map
+#include <optional>  // optional
+#include <string>    // string
+#include <utility>   // pair
+#include <vector>    // vector
+
+namespace llmcap::report::detail {
+
+/// Lower-case copy.
+[[nodiscard]] inline std::string lower(std::string s) {
+    for (char& c : s)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+/// True when `haystack` contains `needle`, ignoring case.
+[[nodiscard]] inline bool contains_nocase(const std::string& haystack, const std::string& needle) {
+    return lower(haystack).find(lower(needle)) != std::string::npos;
+}
+
+/// The cells a sweep measured on its grid, indexed by (context, concurrency).
+struct grid {
+    /// Grid cells (key.use_case empty); when a sweep has none, every cell, first one per
+    /// (context, concurrency) kept.
+    std::vector<const sweep::cell_result*> cells;
+    /// Context lengths measured, increasing.
+    std::vector<std::uint32_t> contexts;
+    /// Concurrency levels measured, increasing.
+    std::vector<std::uint32_t> concurrencies;
+    /// Output length asked for by most grid cells.
+    std::uint32_t output_tokens = 0;
+
+    /// The cell at (context, concurrency), or nullptr.
+    [[nodiscard]] const sweep::cell_result* at(std::uint32_t context,
+                                               std::uint32_t concurrency) const {
+        for (const sweep::cell_result* c : cells)
+            if (c->key.context_tokens == context && c->key.concurrency == concurrency)
+                return c;
+        return nullptr;
+    }
+};
+
+/// The grid of a sweep.
+[[nodiscard]] inline grid grid_of(const sweep::sweep_result& r) {
+    grid g;
+    bool any_grid = false;
+    for (const sweep::cell_result& c : r.cells)
+        any_grid = any_grid || c.key.use_case.empty();
+    std::map<std::uint32_t, std::uint64_t> outputs;
+    for (const sweep::cell_result& c : r.cells) {
+        if (any_grid && !c.key.use_case.empty())
+            continue;
+        if (g.at(c.key.context_tokens, c.key.concurrency) != nullptr)
+            continue;
+        g.cells.push_back(&c);
+        g.contexts.push_back(c.key.context_tokens);
+        g.concurrencies.push_back(c.key.concurrency);
+        ++outputs[c.key.output_tokens];
+    }
+    for (auto* v : {&g.contexts, &g.concurrencies}) {
+        std::sort(v->begin(), v->end());
+        v->erase(std::unique(v->begin(), v->end()), v->end());
+    }
+    std::uint64_t best = 0;
+    for (const auto& [out, n] : outputs)
+        if (n > best) {
+            best = n;
+            g.output_tokens = out;
+        }
+    return g;
+}
+
+/// One statistic of one metric of a cell; empty when not measured.
+[[nodiscard]] inline std::optional<double> value_of(const sweep::cell_result* c, analysis::metric m,
+                                                    analysis::statistic s = analysis::statistic::mean) {
+    if (c == nullptr)
+        return std::nullopt;
+    const std::optional<double> v = c->summary.value(m, s);
+    if (v && !std::isfinite(*v))
+        return std::nullopt;
+    return v;
+}
+
+/// The cells measured for a use case: its search cells, else grid cells at its context
+/// (and output length when the grid has it), ordered by concurrency.
+[[nodiscard]] inline std::vector<const sweep::cell_result*>
+use_case_cells(const sweep::sweep_result& r, const analysis::use_case& uc) {
+    std::vector<const sweep::cell_result*> out;
+    for (const sweep::cell_result& c : r.cells)
+        if (c.key.use_case == uc.name)
+            out.push_back(&c);
+    if (out.empty())
+        for (const sweep::cell_result& c : r.cells)
+            if (c.key.use_case.empty() && c.key.context_tokens == uc.context_tokens &&
+                (uc.output_tokens == 0 || c.key.output_tokens == uc.output_tokens))
+                out.push_back(&c);
+    std::sort(out.begin(), out.end(), [](const auto* a, const auto* b) {
+        return a->key.concurrency < b->key.concurrency;
+    });
+    out.erase(std::unique(out.begin(), out.end(),
+                          [](const auto* a, const auto* b) {
+                              return a->key.concurrency == b->key.concurrency;
+                          }),
+              out.end());
+    return out;
+}
+
+/// How a metric is labelled on an axis and written in tables.
+struct metric_look {
+    /// Axis label with unit.
+    std::string label;
+    /// Short name for sentences.
+    std::string name;
+    /// Value style.
+    value_style style = value_style::number;
+};
+
+/// The look of a metric.
+[[nodiscard]] inline metric_look look_of(analysis::metric m) {
+    using analysis::metric;
+    switch (m) {
+    case metric::ttft: return {"TTFT (s)", "TTFT", value_style::seconds};
+    case metric::ttfa: return {"Time to first answer token (s)", "time to first answer token", value_style::seconds};
+    case metric::e2e: return {"End-to-end latency (s)", "end-to-end latency", value_style::seconds};
+    case metric::tpot: return {"Time per output token (s)", "time per output token", value_style::seconds};
+    case metric::generation_speed: return {"Per-user generation speed (tok/s)", "generation speed", value_style::tokens_per_s};
+    case metric::itl: return {"Inter-token latency (s)", "inter-token latency", value_style::seconds};
+    case metric::request_itl: return {"Per-request mean ITL (s)", "per-request mean inter-token latency", value_style::seconds};
+    case metric::throughput: return {"System throughput (tok/s)", "system throughput", value_style::tokens_per_s};
+    case metric::queue_wait: return {"Queue wait (s)", "queue wait", value_style::seconds};
+    case metric::prefill_time: return {"Prefill time (s)", "prefill time", value_style::seconds};
+    case metric::prefill_speed: return {"Per-user prefill speed (tok/s)", "prefill speed", value_style::tokens_per_s};
+    case metric::prefill_speed_lower_bound: return {"Prefill speed lower bound, prompt ÷ TTFT (tok/s)", "prefill speed lower bound", value_style::tokens_per_s};
+    case metric::client_lag: return {"Client lag (s)", "client lag", value_style::seconds};
+    case metric::output_tokens: return {"Output tokens", "output tokens", value_style::number};
+    }
+    return {"", "", value_style::number};
+}
+
+/// A threshold in words: "TTFT mean < 8 s", "generation speed P95 > 15 tok/s".
+[[nodiscard]] inline std::string describe_threshold(const analysis::threshold& t) {
+    const metric_look l = look_of(t.what);
+    std::string stat = t.stat == analysis::statistic::mean
+                           ? "mean"
+                           : std::string(analysis::statistic_name(t.stat));
+    if (stat.size() > 1 && stat.front() == 'p') {
+        stat[0] = 'P';
+        for (char& c : stat)
+            if (c == '_')
+                c = '.';
+    }
+    std::string name = l.name;
+    if (name == "end-to-end latency")
+        name = "E2E latency";
+    // Bounds are round numbers chosen by people: "8 s", "15 tok/s", "0.5 s".
+    std::string bound = format_fixed(t.bound, 3);
+    if (bound.find('.') != std::string::npos) {
+        while (bound.back() == '0')
+            bound.pop_back();
+        if (bound.back() == '.')
+            bound.pop_back();
+    }
+    std::string unit;
+    switch (l.style) {
+    case value_style::seconds: unit = " s"; break;
+    case value_style::tokens_per_s: unit = " tok/s"; break;
+    case value_style::percent: unit = "%"; break;
+    case value_style::watts: unit = " W"; break;
+    case value_style::tokens: unit = " tokens"; break;
+    case value_style::number:
+    case value_style::requests: break;
+    }
+    return name + " " + stat + (t.cmp == analysis::comparison::less ? " < " : " > ") +
+           group_thousands(bound) + unit;
+}
+
+/// Capacity as written in tables: "24", "125+", "< 1".
+[[nodiscard]] inline std::string capacity_text(const analysis::capacity_result& c) {
+    switch (c.kind) {
+    case analysis::capacity_kind::at_least: return format_count(c.capacity) + "+";
+    case analysis::capacity_kind::below_minimum:
+        return "< " + format_count(c.lowest_concurrency);
+    case analysis::capacity_kind::interpolated:
+    case analysis::capacity_kind::exact: break;
+    }
+    return format_count(c.capacity);
+}
+
+/// The kind of a capacity in words.
+[[nodiscard]] inline std::string capacity_kind_text(analysis::capacity_kind k) {
+    switch (k) {
+    case analysis::capacity_kind::interpolated: return "interpolated between measured levels";
+    case analysis::capacity_kind::exact: return "measured exactly on the threshold";
+    case analysis::capacity_kind::at_least: return "lower bound: no threshold crossed";
+    case analysis::capacity_kind::below_minimum: return "below the lowest level measured";
+    }
+    return "";
+}
+
+/// A string option of the run, or empty.
+[[nodiscard]] inline std::string option_string(const sweep::run_info& run,
+                                               std::initializer_list<const char*> keys) {
+    for (const char* k : keys)
+        if (const boost::json::value* v = run.options.if_contains(k); v && v->is_string())
+            return std::string(v->get_string());
+    return {};
+}
+
+/// Everything the run says about what was measured, in one lower-case string for look-ups.
+[[nodiscard]] inline std::string run_words(const sweep::run_info& run) {
+    return lower(run.model + " " + run.server.model_id + " " + run.preset + " " + run.server_url +
+                 " " + run.gpu + " " + run.hardware);
+}
+
+/// The organisation behind a model family, from its name; empty when not known.
+[[nodiscard]] inline std::string organisation_of(const std::string& model) {
+    static const std::pair<const char*, const char*> families[] = {
+        {"glm", "Z.ai"},          {"llama", "Meta"},       {"qwen", "Alibaba (Qwen)"},
+        {"mistral", "Mistral AI"}, {"mixtral", "Mistral AI"}, {"gpt-oss", "OpenAI"},
+        {"deepseek", "DeepSeek"}, {"gemma", "Google"},     {"phi", "Microsoft"},
+        {"kimi", "Moonshot AI"},
+    };
+    const std::string m = lower(model);
+    for (const auto& [prefix, org] : families)
+        if (m.find(prefix) != std::string::npos)
+            return org;
+    return {};
+}
+
+/// The precision the run's names state ("BF16", "FP8", ...); empty when none does.
+[[nodiscard]] inline std::string precision_of(const sweep::run_info& run) {
+    const std::string words = run_words(run);
+    for (const char* p : {"bf16", "fp16", "fp8", "fp4", "nvfp4", "int8", "int4", "awq", "gptq"})
+        if (words.find(p) != std::string::npos) {
+            std::string s = p;
+            for (char& c : s)
+                c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            return s;
+        }
+    return {};
+}
+
+/// The model description for the physical bound, when the run names a known model.
+[[nodiscard]] inline std::optional<analysis::model_description>
+known_model(const sweep::run_info& run) {
+    const std::string words = run_words(run);
+    if (words.find("glm-4.7-flash") != std::string::npos ||
+        words.find("glm 4.7 flash") != std::string::npos) {
+        analysis::model_description m = analysis::glm_4_7_flash_bf16();
+        if (precision_of(run) == "FP8") {
+            m.name = "GLM-4.7-Flash (FP8)";
+            m.bytes_per_parameter = 1.0;
+        }
+        return m;
+    }
+    return std::nullopt;
+}
+
+/// The GPU description for the physical bound, when the run names a known single GPU.
+[[nodiscard]] inline std::optional<analysis::gpu_description>
+known_gpu(const sweep::run_info& run) {
+    const std::string words = run_words(run);
+    for (const char* many : {"2x", "4x", "8x", "2 x", "4 x", "8 x"})
+        if (lower(run.gpu).find(many) != std::string::npos)
+            return std::nullopt; // one GPU's bound does not describe several
+    if (words.find("h200") != std::string::npos)
+        return analysis::nvidia_h200_sxm();
+    if (words.find("h100") != std::string::npos)
+        return analysis::nvidia_h100_sxm();
+    if (words.find("b200") != std::string::npos)
+        return analysis::nvidia_b200();
+    return std::nullopt;
+}
+
+} // namespace llmcap::report::detail

@@ -1,0 +1,316 @@
+// Test that header file is self-contained.
+#include <llmcap/report/write_reports.hpp>
+
+#include <llmcap/analysis/capacity.hpp>
+#include <llmcap/analysis/scaling.hpp>
+#include <llmcap/analysis/use_case.hpp>
+#include <llmcap/report/build_report.hpp>
+#include <llmcap/report/csv_reporter.hpp>
+#include <llmcap/report/html_reporter.hpp>
+#include <llmcap/report/json_reporter.hpp>
+#include <llmcap/report/markdown_reporter.hpp>
+#include <llmcap/sweep/result.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <span>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace la = llmcap::analysis;
+namespace lr = llmcap::report;
+namespace ls = llmcap::sweep;
+
+namespace {
+
+std::size_t count_of(const std::string& haystack, const std::string& needle) {
+    std::size_t n = 0;
+    for (std::size_t at = haystack.find(needle); at != std::string::npos;
+         at = haystack.find(needle, at + needle.size()))
+        ++n;
+    return n;
+}
+
+la::metric_statistics stats(double mean, std::uint64_t n = 40) {
+    la::metric_statistics s;
+    s.count = n;
+    s.mean = mean;
+    s.stddev = mean * 0.1;
+    s.min = mean * 0.8;
+    s.p50 = mean;
+    s.p90 = mean * 1.1;
+    s.p95 = mean * 1.15;
+    s.p99 = mean * 1.2;
+    s.p99_9 = mean * 1.25;
+    s.max = mean * 1.3;
+    s.mean_ci95 = la::confidence_interval{mean * 0.97, mean * 1.03};
+    return s;
+}
+
+// A cell whose figures follow a simple model: TTFT grows with context and load, speed falls.
+ls::cell_result cell(std::uint32_t context, std::uint32_t concurrency, std::uint32_t output,
+                     const std::string& use_case = "") {
+    ls::cell_result c;
+    c.key = {context, output, concurrency, use_case};
+    c.summary.context_tokens = context;
+    c.summary.output_tokens = output;
+    c.summary.concurrency = concurrency;
+    const double k = static_cast<double>(context) / 1024.0;
+    const double n = static_cast<double>(concurrency);
+    const double ttft = 0.05 * k * (1.0 + 0.5 * (n - 1.0));
+    const double speed = 200.0 / (1.0 + 0.3 * (n - 1.0)) / (1.0 + k / 64.0);
+    c.summary.metrics[la::metric::ttft] = stats(ttft);
+    c.summary.metrics[la::metric::ttfa] = stats(ttft);
+    c.summary.metrics[la::metric::generation_speed] = stats(speed);
+    c.summary.metrics[la::metric::itl] = stats(1.0 / speed);
+    c.summary.metrics[la::metric::e2e] = stats(ttft + static_cast<double>(output) / speed);
+    c.summary.metrics[la::metric::queue_wait] = stats(0.02 * (n - 1.0) * k);
+    c.summary.metrics[la::metric::prefill_speed] =
+        stats(static_cast<double>(context) / (0.05 * k));
+    c.summary.metrics[la::metric::throughput] =
+        la::metric_statistics::single(n * speed * 0.9);
+    c.warmup_requests = concurrency;
+    c.requests_started = 4 * concurrency;
+    c.requests_succeeded = 4 * concurrency;
+    c.prompt = {context, c.requests_started, c.requests_started, static_cast<double>(context),
+                context, context, 0.0, false};
+    c.client_lag = {0.0001, ttft, false};
+    c.energy = ls::energy_record{1000.0 * n, 300.0 + 50.0 * n, 320.0 + 60.0 * n,
+                                 1000.0 * n / (4.0 * n * output), 10.0, "emulator",
+                                 "integrated_power", 1};
+    c.simulated = true;
+    return c;
+}
+
+ls::sweep_result make_result() {
+    ls::sweep_result r;
+    r.simulated = true;
+    r.run.tool_version = "0.1.0";
+    r.run.preset = "glm-4.7-flash-h200";
+    r.run.model = "GLM-4.7-Flash";
+    r.run.server_url = "simulator:glm-4.7-flash-h200-bf16";
+    r.run.dialect = "vllm";
+    r.run.gpu = "1x H200 SXM";
+    r.run.started_at = "2026-11-23T14:00:00Z";
+    r.run.finished_at = "2026-11-23T14:00:05Z";
+    r.run.seed = 7;
+    for (std::uint32_t context : {1024u, 8192u, 32768u})
+        for (std::uint32_t n : {1u, 2u, 4u})
+            r.cells.push_back(cell(context, n, 1024));
+    // A capacity search for code completion at 1K context with 128 output tokens.
+    for (std::uint32_t n : {1u, 8u, 16u, 32u})
+        r.cells.push_back(cell(1024, n, 128, "code_completion"));
+    // A failure, to be reported.
+    r.cells.back().requests_succeeded -= 1;
+    r.cells.back().failures.push_back({llmcap::error::http_status, 1, {"HTTP 503"}});
+
+    std::vector<la::cell_summary> grid;
+    for (const ls::cell_result& c : r.cells)
+        if (c.key.use_case.empty())
+            grid.push_back(c.summary);
+    r.scaling = la::scaling_efficiency(grid);
+    for (const char* name : {"code_completion", "general_chatbot"}) {
+        ls::use_case_result u;
+        u.use_case = *la::find_builtin_use_case(name);
+        std::vector<la::cell_summary> cells;
+        for (const ls::cell_result& c : r.cells)
+            if ((c.key.use_case == name) ||
+                (std::string(name) == "general_chatbot" && c.key.use_case.empty() &&
+                 c.key.context_tokens == 32768))
+                cells.push_back(c.summary);
+        for (const la::cell_summary& c : cells)
+            u.measured_concurrency.push_back(c.concurrency);
+        u.capacity = la::compute_capacity(u.use_case, cells);
+        u.converged = true;
+        r.use_cases.push_back(u);
+    }
+    return r;
+}
+
+template <class R>
+std::string render(const R& reporter, const ls::sweep_result& r) {
+    std::ostringstream out;
+    reporter.write(r, out);
+    return out.str();
+}
+
+} // namespace
+
+TEST_CASE("build_report: every section of the reference and the additions are present") {
+    const ls::sweep_result r = make_result();
+    const std::string md = render(lr::markdown_reporter{}, r);
+    for (const char* section :
+         {"## Configuration", "## Highlights", "## Summary", "### Key findings",
+          "## Use-case guidance", "## System throughput", "## Per-user generation speed",
+          "## Time to first token", "### Time to first answer token", "## Capacity analysis",
+          "### Code Completion (1K context)", "### General Chatbot (32K context)",
+          "## Queue wait", "## Per-user prefill speed", "## Inter-token latency",
+          "## Scaling efficiency", "## Power and cost", "## Percentiles and confidence intervals",
+          "## Reliability and measurement checks", "## Physical bound", "## Method"})
+        CHECK_MESSAGE(md.find(section) != std::string::npos, section);
+}
+
+TEST_CASE("build_report: figures come from the results") {
+    ls::sweep_result r = make_result();
+    // Peak throughput: 1K context, 4 requests: 4 · 200 / 1.9 / (1 + 1/64) · 0.9.
+    const double peak = 4.0 * 200.0 / 1.9 / (1.0 + 1.0 / 64.0) * 0.9;
+    const std::string md = render(lr::markdown_reporter{}, r);
+    CHECK(md.find(lr::format_rate(peak) + " at 1K context, 4 requests") != std::string::npos);
+    // Code completion: E2E = TTFT + 128 / speed crosses 2 s between 1 and 8 requests.
+    const la::capacity_result& cc = r.use_cases[0].capacity;
+    REQUIRE(cc.kind == la::capacity_kind::interpolated);
+    CHECK(md.find("**Capacity: " + std::to_string(cc.capacity) + " concurrent requests**") !=
+          std::string::npos);
+    CHECK(md.find("| Code Completion | 1K | 128 | E2E latency mean < 2 s | " +
+                  std::to_string(cc.capacity) + " | E2E latency mean < 2 s | interpolated |") !=
+          std::string::npos);
+    // General chatbot holds to the highest level measured: "4+".
+    CHECK(r.use_cases[1].capacity.kind == la::capacity_kind::at_least);
+    CHECK(md.find("| General Chatbot | 32K | 1,024 |") != std::string::npos);
+    CHECK(md.find("| 4+ | none crossed | at_least |") != std::string::npos);
+    // The failure is in the breakdown and the success rate.
+    CHECK(md.find("http_status × 1") != std::string::npos);
+    const double rate = (4.0 * (3 * (1 + 2 + 4) + 1 + 8 + 16 + 32) - 1.0) /
+                        (4.0 * (3 * (1 + 2 + 4) + 1 + 8 + 16 + 32));
+    CHECK(md.find(lr::format_percent(rate)) != std::string::npos);
+    // Changing a figure changes the report.
+    r.cells[0].summary.metrics[la::metric::ttft].mean = 12.345;
+    CHECK(render(lr::markdown_reporter{}, r).find("12.3 s") != std::string::npos);
+}
+
+TEST_CASE("build_report: the physical bound uses the known model and GPU") {
+    const ls::sweep_result r = make_result();
+    const std::string md = render(lr::markdown_reporter{}, r);
+    const la::cell_roofline rl =
+        la::roofline_of(r.cells[0].summary, la::glm_4_7_flash_bf16(), la::nvidia_h200_sxm());
+    CHECK(md.find(lr::format_rate(rl.decode.tokens_per_s)) != std::string::npos);
+    CHECK(md.find(lr::format_percent(*rl.decode_fraction)) != std::string::npos);
+    ls::sweep_result unknown = r;
+    unknown.run.model = "some-model";
+    unknown.run.server_url = "http://127.0.0.1:8000";
+    unknown.run.preset.clear();
+    CHECK(render(lr::markdown_reporter{}, unknown).find("not computed") != std::string::npos);
+}
+
+TEST_CASE("build_report: a simulated result is marked on every section") {
+    ls::sweep_result r = make_result();
+    const std::string md = render(lr::markdown_reporter{}, r);
+    std::size_t sections = 0;
+    std::istringstream lines(md);
+    for (std::string line; std::getline(lines, line);)
+        if (line.rfind("## ", 0) == 0) {
+            ++sections;
+            CHECK_MESSAGE(line.find("[simulated]") != std::string::npos, line);
+        }
+    CHECK(sections > 10);
+    CHECK(md.find("> **SIMULATED") != std::string::npos);
+    const std::string html = render(lr::html_reporter{}, r);
+    CHECK(count_of(html, "<span class=\"badge\">SIMULATED</span>") == count_of(html, "<h2 id="));
+    CHECK(html.find("<div class=\"watermark\">") != std::string::npos);
+
+    r.simulated = false;
+    const std::string measured = render(lr::markdown_reporter{}, r);
+    CHECK(measured.find("simulated") == std::string::npos);
+    CHECK(render(lr::html_reporter{}, r).find("SIMULATED") == std::string::npos);
+}
+
+TEST_CASE("html_reporter: self-contained page with every chart") {
+    const ls::sweep_result r = make_result();
+    const std::string html = render(lr::html_reporter{}, r);
+    CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
+    CHECK(html.find("<script") == std::string::npos);
+    CHECK(html.find("<link") == std::string::npos);
+    // The only URL is the SVG namespace name, which is never fetched.
+    CHECK(count_of(html, "http://") == count_of(html, "xmlns=\"http://www.w3.org/2000/svg\""));
+    CHECK(html.find("https://") == std::string::npos);
+    for (const char* id :
+         {"chart-throughput", "chart-speed", "chart-ttft", "chart-queue-wait", "chart-prefill",
+          "chart-itl", "chart-scaling", "chart-power", "chart-energy-per-token",
+          "chart-code-completion-e2e-s", "chart-code-completion-throughput-tokens-per-s",
+          "chart-general-chatbot-ttft-s", "chart-general-chatbot-generation-speed-tokens-per-s"})
+        CHECK_MESSAGE(html.find("<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"" +
+                                std::string(id) + "\"") != std::string::npos,
+                      id);
+    // Per use case: the threshold is dashed and the capacity marked.
+    CHECK(html.find("threshold E2E latency mean &lt; 2 s") != std::string::npos);
+    CHECK(html.find("capacity " + std::to_string(r.use_cases[0].capacity.capacity)) !=
+          std::string::npos);
+    // Deterministic.
+    CHECK(render(lr::html_reporter{}, r) == html);
+}
+
+TEST_CASE("json_reporter: the whole result, indented, token for token sweep::to_json") {
+    const ls::sweep_result r = make_result();
+    const std::string json = render(lr::json_reporter{}, r);
+    // Outside strings, the indented text differs from the compact serialization only by
+    // whitespace: every number and string is written exactly as Boost.JSON writes it.
+    std::string compact;
+    bool in_string = false;
+    for (std::size_t i = 0; i < json.size(); ++i) {
+        const char c = json[i];
+        if (in_string) {
+            compact += c;
+            if (c == '\\')
+                compact += json[++i];
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+            compact += c;
+        } else if (c != ' ' && c != '\n') {
+            compact += c;
+        }
+    }
+    CHECK(compact == boost::json::serialize(ls::to_json(r)));
+    const boost::json::value v = boost::json::parse(json);
+    CHECK(v.at("schema_version").to_number<std::uint64_t>() == ls::schema_version);
+    CHECK(v.at("cells").as_array().size() == r.cells.size());
+    const auto back = ls::sweep_result_from_json(v);
+    REQUIRE(back.has_value());
+    CHECK(back->cells.size() == r.cells.size());
+    CHECK(render(lr::json_reporter{}, r) == json);
+}
+
+TEST_CASE("csv_reporter: one row per cell and per use case, rectangular") {
+    const ls::sweep_result r = make_result();
+    const std::string cells = render(lr::csv_reporter{lr::csv_table::cells}, r);
+    CHECK(count_of(cells, "\r\n") == r.cells.size() + 1);
+    std::istringstream in(cells);
+    std::string header;
+    std::getline(in, header);
+    const std::size_t columns = count_of(header, ",") + 1;
+    CHECK(header.find("ttft_s_p99_9") != std::string::npos);
+    for (std::string line; std::getline(in, line);)
+        CHECK(count_of(line, ",") + 1 == columns);
+    CHECK(cells.find("grid/ctx1024/out1024/c4,,1024,1024,4,true,true,4,16,16,1,,0,") !=
+          std::string::npos);
+    const std::string capacity = render(lr::csv_reporter{lr::csv_table::capacity}, r);
+    CHECK(count_of(capacity, "\r\n") == r.use_cases.size() + 1);
+    CHECK(capacity.find("general_chatbot,General Chatbot,32768,1024,ttft_s mean < 8; "
+                        "generation_speed_tokens_per_s mean > 15,4,at_least,,,1,4,") !=
+          std::string::npos);
+    CHECK(lr::csv_field("a,\"b\"") == "\"a,\"\"b\"\"\"");
+}
+
+TEST_CASE("write_reports: every file lands in the directory") {
+    const ls::sweep_result r = make_result();
+    const std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / "llmcap_test_write_reports";
+    std::filesystem::remove_all(dir);
+    const auto paths = lr::write_reports(r, dir);
+    REQUIRE(paths.size() == 5);
+    for (const char* name : {"results.json", "cells.csv", "capacity.csv", "report.md",
+                             "report.html"}) {
+        CHECK_MESSAGE(std::filesystem::is_regular_file(dir / name), name);
+        CHECK(std::filesystem::file_size(dir / name) > 100);
+    }
+    CHECK_FALSE(std::filesystem::exists(dir / "report.html.tmp"));
+    std::filesystem::remove_all(dir);
+}
