@@ -276,3 +276,20 @@ TEST_CASE("server_cell_metrics: a histogram that appears during the cell counts 
         prom::compute_server_cell_metrics(prom::vllm_v1_metrics, before, broken, {});
     check_state(b.queue_wait_mean_s, prom::value_state::malformed);
 }
+
+TEST_CASE("gauge_tracker: owns its label matchers") {
+    prom::gauge_tracker g = [] {
+        std::string name = "tp_rank";
+        std::string value = "0";
+        const prom::label m[] = {{name, value}};
+        return prom::gauge_tracker(prom::sglang_metrics, m);
+    }(); // the strings are gone here
+    const prom::scrape during = fixture("sglang/metrics-during.prom");
+    g.add({}, during);
+    REQUIRE(g.points().size() == 1);
+    CHECK(g.points()[0].running == 8.0);
+    CHECK(g.points()[0].waiting == 2.0);
+    CHECK(&g.map() == &prom::sglang_metrics);
+    g.clear();
+    CHECK(g.points().empty());
+}

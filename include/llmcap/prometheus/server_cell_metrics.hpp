@@ -12,8 +12,10 @@
 #include <cstdint>      // uint8_t, uint64_t
 #include <optional>     // optional
 #include <span>         // span
+#include <string>       // string
 #include <string_view>  // string_view
 #include <system_error> // error_code
+#include <utility>      // pair
 #include <vector>       // vector
 
 namespace llmcap::prometheus {
@@ -192,17 +194,25 @@ namespace detail {
  */
 class gauge_tracker {
 public:
-    /// Tracks the gauges `map` names, in the series whose labels match `matchers` (copied).
+    /// Tracks the gauges `map` names, in the series whose labels match `matchers` (the label
+    /// names and values are copied).
     explicit gauge_tracker(const metric_map& map, std::span<const label> matchers = {})
-        : map_(&map), matchers_(matchers.begin(), matchers.end()) {}
+        : map_(&map) {
+        for (const label& m : matchers)
+            matchers_.emplace_back(std::string(m.name), std::string(m.value));
+    }
 
     /// Records the gauges of a scrape completed at `at`. Amortised O(samples).
     void add(time_point at, const scrape& s) {
+        std::vector<label> m;
+        m.reserve(matchers_.size());
+        for (const auto& [name, value] : matchers_)
+            m.push_back({name, value});
         gauge_point p;
         p.at = at;
-        p.running = detail::read_value(s, map_->running, matchers_);
-        p.waiting = detail::read_value(s, map_->waiting, matchers_);
-        p.kv_cache_usage = detail::read_value(s, map_->kv_cache_usage, matchers_);
+        p.running = detail::read_value(s, map_->running, m);
+        p.waiting = detail::read_value(s, map_->waiting, m);
+        p.kv_cache_usage = detail::read_value(s, map_->kv_cache_usage, m);
         points_.push_back(p);
     }
     /// Every point recorded, in the order added.
@@ -220,7 +230,7 @@ public:
 
 private:
     const metric_map* map_;
-    std::vector<label> matchers_;
+    std::vector<std::pair<std::string, std::string>> matchers_;
     std::vector<gauge_point> points_;
 };
 
