@@ -1,0 +1,237 @@
+#pragma once
+
+#include <llmcap/analysis/request_metrics.hpp>
+#include <llmcap/client/request_context.hpp>
+#include <llmcap/client/stop_signal.hpp>
+#include <llmcap/client/streaming_endpoint.hpp>
+#include <llmcap/core/clock.hpp>
+#include <llmcap/core/request_trace.hpp>
+#include <llmcap/openai/request.hpp>
+#include <llmcap/stats/confidence_interval.hpp>
+#include <llmcap/stats/running_moments.hpp>
+#include <llmcap/workload/load_shape.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cmath>       // abs, isfinite
+#include <concepts>    // invocable
+#include <cstddef>     // size_t
+#include <cstdint>     // uint32_t, uint64_t
+#include <exception>   // exception_ptr, rethrow_exception
+#include <optional>    // optional
+#include <string>      // string
+#include <type_traits> // invoke_result_t
+#include <utility>     // move
+
+namespace llmcap::workload {
+
+/// A request ready to send, with the prompt length it aims for.
+struct prepared_request {
+    /// The request body.
+    openai::completion_request request;
+    /// Prompt tokens aimed for (request_trace::prompt_tokens_target); 0 when unknown.
+    std::uint32_t prompt_tokens_target = 0;
+};
+
+/// \concept request_maker
+/// Makes request `index` of a run: `m(index)` returns a prepared_request (a prompt_source
+/// turned into requests).
+template <class M>
+concept request_maker = std::invocable<M&, std::uint64_t> &&
+    std::convertible_to<std::invoke_result_t<M&, std::uint64_t>, prepared_request>;
+
+/// When a cell stops starting measured requests (the ones in flight are then drained).
+struct stop_rule {
+    /// Measured requests to start; 0 for no count limit (then another rule must end the cell).
+    std::uint64_t requests = 0;
+    /// Stop starting this long after the first measured request's intended start.
+    std::optional<duration> max_duration;
+    /// Stop once the 95% confidence intervals of the mean TTFT and of the mean generation speed
+    /// are both narrower than ± this fraction of their means (0.05: ±5%).
+    std::optional<double> ci_relative_half_width;
+    /// With the confidence rule: successful measured requests needed before it may stop.
+    std::uint64_t min_requests = 10;
+    /// Most measured requests in any case; 0 for no cap.
+    std::uint64_t max_requests = 0;
+};
+
+/// Options of drive().
+struct driver_options {
+    /// Requests started first and excluded from the statistics (reported with warmup = true).
+    std::uint64_t warmup_requests = 0;
+    /// When the cell ends.
+    stop_rule stop;
+    /// Index of the first request (request_trace::index); later ones count up.
+    std::uint64_t first_index = 0;
+    /// The run's stop signal (Ctrl-C): no request starts after it, those in flight end
+    /// cancelled. May be null.
+    client::stop_signal* stop_signal = nullptr;
+};
+
+/// What drive() did.
+struct driver_result {
+    /// Warm-up requests started.
+    std::uint64_t warmup_started = 0;
+    /// Measured requests started (each was reported, drained to its end).
+    std::uint64_t measured_started = 0;
+    /// Measured requests that succeeded.
+    std::uint64_t measured_succeeded = 0;
+    /// "request_count", "duration", "confidence", "max_requests" or "cancelled".
+    std::string stop_reason;
+    /// The index the next request of the run should take.
+    std::uint64_t next_index = 0;
+};
+
+namespace detail {
+
+/// The confidence rule: both means known to ± `fraction` at 95%.
+[[nodiscard]] inline bool ci_tight(const stats::running_moments& m, double fraction) {
+    if (m.count() < 2)
+        return false;
+    const stats::confidence_interval ci = stats::mean_confidence_interval(m, 0.95);
+    const double mean = m.mean();
+    return std::isfinite(ci.lower) && std::isfinite(ci.upper) && mean != 0.0 &&
+           ci.half_width() <= fraction * std::abs(mean);
+}
+
+} // namespace detail
+
+/**
+ * Runs one cell's requests on `endpoint` as `shape` decides (DESIGN.md §1, LoadDriver), on the
+ * calling coroutine's executor: no threads. Each request runs in its own coroutine; `on_trace(t,
+ * warmup)` receives every finished trace, successful or not, in completion order.
+ *
+ * The first `warmup_requests` started are warm-up. Measured requests start until the stop rule
+ * says so; then no more start and those in flight are drained to their end, never abandoned.
+ * Latencies count from each request's intended start as the shape gave it. With a stop signal,
+ * request_stop() ends the cell: requests in flight end with error::cancelled and are reported.
+ * Exceptions thrown by `make` or `on_trace` end the cell after draining and are rethrown.
+ */
+template <client::streaming_endpoint Endpoint, load_shape Shape, request_maker Make, class OnTrace>
+boost::asio::awaitable<driver_result> drive(Endpoint& endpoint, Shape& shape, Make make,
+                                            OnTrace on_trace, driver_options options) {
+    namespace asio = boost::asio;
+    const auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer wake(ex, time_point::max());
+    driver_result result;
+    std::size_t in_flight = 0;
+    std::uint64_t started = 0;
+    std::optional<time_point> first_measured;
+    stats::running_moments ttft;
+    stats::running_moments speed;
+    std::exception_ptr failure;
+    bool ci_met = false;
+    const stop_rule& rule = options.stop;
+
+    const auto wait_until = [&](time_point t) -> asio::awaitable<void> {
+        wake.expires_at(t);
+        co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    };
+
+    const auto run_one = [&](prepared_request p, client::request_context ctx,
+                             bool warmup) -> asio::awaitable<void> {
+        const request_trace t = co_await endpoint.stream(p.request, ctx);
+        if (!warmup) {
+            if (t.ok()) {
+                ++result.measured_succeeded;
+                if (const auto v = analysis::ttft(t))
+                    ttft.add(to_seconds(*v));
+                if (const auto v = analysis::generation_speed_tokens_per_s(t))
+                    speed.add(*v);
+            }
+            if (rule.ci_relative_half_width && result.measured_succeeded >= rule.min_requests &&
+                detail::ci_tight(ttft, *rule.ci_relative_half_width) &&
+                detail::ci_tight(speed, *rule.ci_relative_half_width))
+                ci_met = true;
+        }
+        on_trace(t, warmup);
+    };
+
+    for (;;) {
+        if (failure)
+            break;
+        if (options.stop_signal != nullptr && options.stop_signal->stop_requested()) {
+            result.stop_reason = "cancelled";
+            break;
+        }
+        if (rule.requests > 0 && result.measured_started >= rule.requests) {
+            result.stop_reason = "request_count";
+            break;
+        }
+        if (rule.max_requests > 0 && result.measured_started >= rule.max_requests) {
+            result.stop_reason = "max_requests";
+            break;
+        }
+        if (ci_met) {
+            result.stop_reason = "confidence";
+            break;
+        }
+        const time_point now = stamp();
+        std::optional<time_point> deadline;
+        if (rule.max_duration && first_measured) {
+            deadline = *first_measured + *rule.max_duration;
+            if (now >= *deadline) {
+                result.stop_reason = "duration";
+                break;
+            }
+        }
+        if (rule.requests == 0 && rule.max_requests == 0 && !rule.max_duration &&
+            !rule.ci_relative_half_width) {
+            result.stop_reason = "request_count"; // no rule at all: nothing to measure
+            break;
+        }
+        const std::optional<time_point> next = shape.next_start(now, in_flight);
+        if (!next || (shape.cap() > 0 && in_flight >= shape.cap())) {
+            co_await wait_until(deadline.value_or(time_point::max()));
+            continue;
+        }
+        if (*next > now) {
+            co_await wait_until(deadline ? std::min(*deadline, *next) : *next);
+            continue;
+        }
+        shape.started();
+        const bool warmup = started < options.warmup_requests;
+        const std::uint64_t index = options.first_index + started;
+        ++started;
+        if (warmup) {
+            ++result.warmup_started;
+        } else {
+            ++result.measured_started;
+            if (!first_measured)
+                first_measured = *next;
+        }
+        client::request_context ctx;
+        ctx.intended_start = *next;
+        ctx.index = index;
+        ctx.stop = options.stop_signal;
+        prepared_request p;
+        try {
+            p = make(index);
+        } catch (...) {
+            failure = std::current_exception();
+            break;
+        }
+        ctx.prompt_tokens_target = p.prompt_tokens_target;
+        ++in_flight;
+        asio::co_spawn(ex, run_one(std::move(p), ctx, warmup),
+                       [&](std::exception_ptr e) {
+                           if (e && !failure)
+                               failure = e;
+                           --in_flight;
+                           wake.cancel();
+                       });
+    }
+    while (in_flight > 0)
+        co_await wait_until(time_point::max());
+    if (failure)
+        std::rethrow_exception(failure);
+    result.next_index = options.first_index + started;
+    co_return result;
+}
+
+} // namespace llmcap::workload
