@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <random>
 #include <stdexcept>
 #include <vector>
@@ -101,6 +102,63 @@ TEST_CASE("log_bucket_sketch: collapsing the lowest buckets") {
         stats::log_bucket_sketch merged_other_way = high;
         merged_other_way.merge(low);
         CHECK(merged_other_way == s);
+    }
+}
+
+TEST_CASE("log_bucket_sketch: matches a reference model of collapsing") {
+    // Reference: a sample with bucket index i ends in bucket max(i, hi - max_buckets + 1),
+    // where hi is the highest index of all samples, whatever the insertion or merge order.
+    constexpr std::size_t max_buckets = 64;
+    const stats::log_bucket_sketch_config config{.relative_error = 0.02, .max_buckets = max_buckets};
+    std::mt19937_64 rng(17);
+    for (int round = 0; round < 40; ++round) {
+        CAPTURE(round);
+        const stats::log_bucket_sketch probe(config);
+        std::uniform_int_distribution<int> span_pick(10, 300);
+        const int span = span_pick(rng);
+        std::uniform_real_distribution<double> log_value(-0.04 * span, 0.04 * span);
+        std::vector<double> values(200 + static_cast<std::size_t>(round) * 20);
+        for (double& x : values) {
+            x = std::exp(log_value(rng));
+        }
+        std::map<std::int64_t, std::uint64_t> expected;
+        std::int64_t hi = std::numeric_limits<std::int64_t>::min();
+        for (double x : values) {
+            hi = std::max(hi, probe.index_of(x));
+        }
+        const std::int64_t floor = hi - static_cast<std::int64_t>(max_buckets) + 1;
+        for (double x : values) {
+            ++expected[std::max(probe.index_of(x), floor)];
+        }
+        // Insert in random order into three sketches, merge them in random order.
+        std::shuffle(values.begin(), values.end(), rng);
+        std::vector<stats::log_bucket_sketch> parts(3, stats::log_bucket_sketch(config));
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            parts[rng() % 3].add(values[i]);
+        }
+        std::shuffle(parts.begin(), parts.end(), rng);
+        stats::log_bucket_sketch merged = parts[0];
+        merged.merge(parts[1]);
+        merged.merge(parts[2]);
+        stats::log_bucket_sketch direct(config);
+        for (double x : values) {
+            direct.add(x);
+        }
+        CHECK(merged == direct);
+        CHECK(direct.lowest_index() == expected.begin()->first);
+        CHECK(direct.highest_index() == hi);
+        CHECK(direct.collapsed() == (expected.begin()->first == floor && [&] {
+                  for (double x : values) {
+                      if (probe.index_of(x) < floor) {
+                          return true;
+                      }
+                  }
+                  return false;
+              }()));
+        for (std::int64_t i = floor - 3; i <= hi + 3; ++i) {
+            const auto it = expected.find(i);
+            REQUIRE(direct.bucket(i) == (it == expected.end() ? 0 : it->second));
+        }
     }
 }
 

@@ -211,6 +211,22 @@ public:
         return std::exp(static_cast<double>(i) * log_gamma_) * (2.0 / (gamma_ + 1.0));
     }
 
+    /// Samples in bucket i (0 outside [lowest_index(), highest_index()]).
+    [[nodiscard]] std::uint64_t bucket(std::int64_t i) const noexcept {
+        return bucketed_ == 0 || i < lo_ || i > hi_ ? 0 : counts_[position(i)];
+    }
+
+    /// Lowest non-empty bucket index (the collapsed bucket when collapsed()); 0 when no sample
+    /// is bucketed.
+    [[nodiscard]] std::int64_t lowest_index() const noexcept {
+        return bucketed_ == 0 ? 0 : lo_;
+    }
+
+    /// Highest non-empty bucket index; 0 when no sample is bucketed.
+    [[nodiscard]] std::int64_t highest_index() const noexcept {
+        return bucketed_ == 0 ? 0 : hi_;
+    }
+
     /// Memory used by this sketch in bytes (object plus bucket window).
     [[nodiscard]] std::size_t memory_bytes() const noexcept {
         return sizeof(*this) + counts_.size() * sizeof(std::uint64_t);
