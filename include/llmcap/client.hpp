@@ -1,6 +1,7 @@
 #pragma once
 
 // The streaming HTTP/HTTPS client: endpoints, connection pool, timeouts, cancellation.
+#include <llmcap/client/detect_dialect.hpp>
 #include <llmcap/client/endpoint_url.hpp>
 #include <llmcap/client/http_endpoint.hpp>
 #include <llmcap/client/http_response.hpp>

@@ -202,21 +202,29 @@ private:
     std::vector<std::weak_ptr<tcp::socket>> sockets_;
 };
 
-/// Runs `body` (a coroutine producing T) on `io` until it finishes, then stops the server;
-/// fails the test if it does not finish within `limit`.
+/// Runs `body` (a coroutine producing T) on `io` until it finishes; then stops the server (if
+/// given) and lets its connections wind down. Fails the test if the body does not finish
+/// within `limit`.
 template <class T, class Body>
 T run(asio::io_context& io, test_server* server, Body body,
       std::chrono::seconds limit = std::chrono::seconds(20)) {
     std::optional<T> out;
     std::exception_ptr error;
+    bool done = false;
     asio::co_spawn(io, body(), [&](std::exception_ptr e, T value) {
         error = e;
         if (!e)
             out = std::move(value);
-        if (server != nullptr)
-            server->stop();
+        done = true;
     });
-    io.run_for(limit);
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done && std::chrono::steady_clock::now() < deadline)
+        if (io.run_one_until(deadline) == 0 && io.stopped())
+            break;
+    if (server != nullptr) {
+        server->stop();
+        io.run_for(limit);
+    }
     if (error)
         std::rethrow_exception(error);
     if (!out)

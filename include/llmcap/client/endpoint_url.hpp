@@ -5,7 +5,9 @@
 #include <boost/url/url_view.hpp>
 #include <boost/system/errc.hpp>
 
-#include <cstdint>     // uint16_t
+#include <charconv>    // from_chars
+#include <cstdint>     // uint16_t, uint32_t
+#include <system_error> // errc
 #include <string>      // string
 #include <string_view> // string_view
 
@@ -27,16 +29,34 @@ struct endpoint_url {
 
     /// The `Host` header value: the host, with the port unless it is the scheme's default.
     [[nodiscard]] std::string host_header() const {
-        std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-        if (port != (tls ? 443 : 80))
-            h += ":" + std::to_string(port);
+        std::string h = bracketed_host();
+        if (port != (tls ? 443 : 80)) {
+            h += ':';
+            h += std::to_string(port);
+        }
         return h;
     }
 
     /// The URL back as text.
     [[nodiscard]] std::string to_string() const {
-        std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-        return (tls ? "https://" : "http://") + h + ":" + std::to_string(port) + base_path;
+        std::string out = tls ? "https://" : "http://";
+        out += bracketed_host();
+        out += ':';
+        out += std::to_string(port);
+        out += base_path;
+        return out;
+    }
+
+    /// The host, in brackets when it is an IPv6 literal.
+    [[nodiscard]] std::string bracketed_host() const {
+        if (host.find(':') == std::string::npos)
+            return host;
+        std::string h;
+        h.reserve(host.size() + 2);
+        h += '[';
+        h.append(host);
+        h += ']';
+        return h;
     }
 
     friend bool operator==(const endpoint_url&, const endpoint_url&) = default;
@@ -67,9 +87,14 @@ struct endpoint_url {
         return bad;
     out.port = out.tls ? 443 : 80;
     if (u.has_port()) {
-        if (u.port().empty() || u.port_number() == 0)
+        // port_number() wraps values over 65535; read the digits instead.
+        const std::string_view digits = u.port();
+        std::uint32_t port = 0;
+        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+        if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() ||
+            port == 0 || port > 65535)
             return bad;
-        out.port = u.port_number();
+        out.port = static_cast<std::uint16_t>(port);
     }
     std::string path = u.path();
     while (!path.empty() && path.back() == '/')

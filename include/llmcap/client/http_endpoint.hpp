@@ -551,7 +551,7 @@ private:
                                              pec.message();
                     if (!headers_done)
                         handler.on_failure(read_time, error::bad_response, what);
-                    else if (!draining)
+                    else
                         handler.on_broken(read_time, error::bad_response, what);
                     co_return outcome::close;
                 }
@@ -572,8 +572,7 @@ private:
                     state.set_deadline(read_time + opt_.drain, error::idle_timeout);
                 }
                 if (parser.is_done()) {
-                    if (!draining)
-                        handler.on_complete(read_time);
+                    handler.on_complete(read_time); // after a drain: checks the output length
                     co_return parser.keep_alive() ? outcome::keep : outcome::close;
                 }
                 if (!token_stage && headers_done && handler.first_token_seen() && !draining) {
@@ -584,7 +583,9 @@ private:
                     break;
             }
             if (auto why = abort_reason()) {
-                if (!draining)
+                if (draining) // the stream had ended; only the rest of the message is lost
+                    handler.on_broken(read_time, error::truncated_stream, abort_message(*why));
+                else
                     handler.on_failure(trace_clock::now(), *why, abort_message(*why));
                 co_return outcome::close;
             }
@@ -604,8 +605,10 @@ private:
             }
             if (!rec)
                 continue;
-            if (draining)
+            if (draining) {
+                handler.on_broken(read_time, error::truncated_stream, rec.message());
                 co_return outcome::close;
+            }
             if (auto why = abort_reason()) {
                 handler.on_failure(read_time, *why, abort_message(*why));
                 co_return outcome::close;
