@@ -11,6 +11,8 @@
 #include <llmcap/report/markdown_reporter.hpp>
 #include <llmcap/sweep/result.hpp>
 
+#include "sample_result.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -38,102 +40,6 @@ std::size_t count_of(const std::string& haystack, const std::string& needle) {
     return n;
 }
 
-la::metric_statistics stats(double mean, std::uint64_t n = 40) {
-    la::metric_statistics s;
-    s.count = n;
-    s.mean = mean;
-    s.stddev = mean * 0.1;
-    s.min = mean * 0.8;
-    s.p50 = mean;
-    s.p90 = mean * 1.1;
-    s.p95 = mean * 1.15;
-    s.p99 = mean * 1.2;
-    s.p99_9 = mean * 1.25;
-    s.max = mean * 1.3;
-    s.mean_ci95 = la::confidence_interval{mean * 0.97, mean * 1.03};
-    return s;
-}
-
-// A cell whose figures follow a simple model: TTFT grows with context and load, speed falls.
-ls::cell_result cell(std::uint32_t context, std::uint32_t concurrency, std::uint32_t output,
-                     const std::string& use_case = "") {
-    ls::cell_result c;
-    c.key = {context, output, concurrency, use_case};
-    c.summary.context_tokens = context;
-    c.summary.output_tokens = output;
-    c.summary.concurrency = concurrency;
-    const double k = static_cast<double>(context) / 1024.0;
-    const double n = static_cast<double>(concurrency);
-    const double ttft = 0.05 * k * (1.0 + 0.5 * (n - 1.0));
-    const double speed = 200.0 / (1.0 + 0.3 * (n - 1.0)) / (1.0 + k / 64.0);
-    c.summary.metrics[la::metric::ttft] = stats(ttft);
-    c.summary.metrics[la::metric::ttfa] = stats(ttft);
-    c.summary.metrics[la::metric::generation_speed] = stats(speed);
-    c.summary.metrics[la::metric::itl] = stats(1.0 / speed);
-    c.summary.metrics[la::metric::e2e] = stats(ttft + static_cast<double>(output) / speed);
-    c.summary.metrics[la::metric::queue_wait] = stats(0.02 * (n - 1.0) * k);
-    c.summary.metrics[la::metric::prefill_speed] =
-        stats(static_cast<double>(context) / (0.05 * k));
-    c.summary.metrics[la::metric::throughput] =
-        la::metric_statistics::single(n * speed * 0.9);
-    c.warmup_requests = concurrency;
-    c.requests_started = 4 * concurrency;
-    c.requests_succeeded = 4 * concurrency;
-    c.prompt = {context, c.requests_started, c.requests_started, static_cast<double>(context),
-                context, context, 0.0, false};
-    c.client_lag = {0.0001, ttft, false};
-    c.energy = ls::energy_record{1000.0 * n, 300.0 + 50.0 * n, 320.0 + 60.0 * n,
-                                 1000.0 * n / (4.0 * n * output), 10.0, "emulator",
-                                 "integrated_power", 1};
-    c.simulated = true;
-    return c;
-}
-
-ls::sweep_result make_result() {
-    ls::sweep_result r;
-    r.simulated = true;
-    r.run.tool_version = "0.1.0";
-    r.run.preset = "glm-4.7-flash-h200";
-    r.run.model = "GLM-4.7-Flash";
-    r.run.server_url = "simulator:glm-4.7-flash-h200-bf16";
-    r.run.dialect = "vllm";
-    r.run.gpu = "1x H200 SXM";
-    r.run.started_at = "2026-11-23T14:00:00Z";
-    r.run.finished_at = "2026-11-23T14:00:05Z";
-    r.run.seed = 7;
-    for (std::uint32_t context : {1024u, 8192u, 32768u})
-        for (std::uint32_t n : {1u, 2u, 4u})
-            r.cells.push_back(cell(context, n, 1024));
-    // A capacity search for code completion at 1K context with 128 output tokens.
-    for (std::uint32_t n : {1u, 8u, 16u, 32u})
-        r.cells.push_back(cell(1024, n, 128, "code_completion"));
-    // A failure, to be reported.
-    r.cells.back().requests_succeeded -= 1;
-    r.cells.back().failures.push_back({llmcap::error::http_status, 1, {"HTTP 503"}});
-
-    std::vector<la::cell_summary> grid;
-    for (const ls::cell_result& c : r.cells)
-        if (c.key.use_case.empty())
-            grid.push_back(c.summary);
-    r.scaling = la::scaling_efficiency(grid);
-    for (const char* name : {"code_completion", "general_chatbot"}) {
-        ls::use_case_result u;
-        u.use_case = *la::find_builtin_use_case(name);
-        std::vector<la::cell_summary> cells;
-        for (const ls::cell_result& c : r.cells)
-            if ((c.key.use_case == name) ||
-                (std::string(name) == "general_chatbot" && c.key.use_case.empty() &&
-                 c.key.context_tokens == 32768))
-                cells.push_back(c.summary);
-        for (const la::cell_summary& c : cells)
-            u.measured_concurrency.push_back(c.concurrency);
-        u.capacity = la::compute_capacity(u.use_case, cells);
-        u.converged = true;
-        r.use_cases.push_back(u);
-    }
-    return r;
-}
-
 template <class R>
 std::string render(const R& reporter, const ls::sweep_result& r) {
     std::ostringstream out;
@@ -144,7 +50,7 @@ std::string render(const R& reporter, const ls::sweep_result& r) {
 } // namespace
 
 TEST_CASE("build_report: every section of the reference and the additions are present") {
-    const ls::sweep_result r = make_result();
+    const ls::sweep_result r = llmcap::test::sample_result();
     const std::string md = render(lr::markdown_reporter{}, r);
     for (const char* section :
          {"## Configuration", "## Highlights", "## Summary", "### Key findings",
@@ -158,7 +64,7 @@ TEST_CASE("build_report: every section of the reference and the additions are pr
 }
 
 TEST_CASE("build_report: figures come from the results") {
-    ls::sweep_result r = make_result();
+    ls::sweep_result r = llmcap::test::sample_result();
     // Peak throughput: 1K context, 4 requests: 4 · 200 / 1.9 / (1 + 1/64) · 0.9.
     const double peak = 4.0 * 200.0 / 1.9 / (1.0 + 1.0 / 64.0) * 0.9;
     const std::string md = render(lr::markdown_reporter{}, r);
@@ -186,7 +92,7 @@ TEST_CASE("build_report: figures come from the results") {
 }
 
 TEST_CASE("build_report: the physical bound uses the known model and GPU") {
-    const ls::sweep_result r = make_result();
+    const ls::sweep_result r = llmcap::test::sample_result();
     const std::string md = render(lr::markdown_reporter{}, r);
     const la::cell_roofline rl =
         la::roofline_of(r.cells[0].summary, la::glm_4_7_flash_bf16(), la::nvidia_h200_sxm());
@@ -200,7 +106,7 @@ TEST_CASE("build_report: the physical bound uses the known model and GPU") {
 }
 
 TEST_CASE("build_report: a simulated result is marked on every section") {
-    ls::sweep_result r = make_result();
+    ls::sweep_result r = llmcap::test::sample_result();
     const std::string md = render(lr::markdown_reporter{}, r);
     std::size_t sections = 0;
     std::istringstream lines(md);
@@ -222,7 +128,7 @@ TEST_CASE("build_report: a simulated result is marked on every section") {
 }
 
 TEST_CASE("html_reporter: self-contained page with every chart") {
-    const ls::sweep_result r = make_result();
+    const ls::sweep_result r = llmcap::test::sample_result();
     const std::string html = render(lr::html_reporter{}, r);
     CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
     CHECK(html.find("<script") == std::string::npos);
@@ -247,7 +153,7 @@ TEST_CASE("html_reporter: self-contained page with every chart") {
 }
 
 TEST_CASE("json_reporter: the whole result, indented, token for token sweep::to_json") {
-    const ls::sweep_result r = make_result();
+    const ls::sweep_result r = llmcap::test::sample_result();
     const std::string json = render(lr::json_reporter{}, r);
     // Outside strings, the indented text differs from the compact serialization only by
     // whitespace: every number and string is written exactly as Boost.JSON writes it.
@@ -279,7 +185,7 @@ TEST_CASE("json_reporter: the whole result, indented, token for token sweep::to_
 }
 
 TEST_CASE("csv_reporter: one row per cell and per use case, rectangular") {
-    const ls::sweep_result r = make_result();
+    const ls::sweep_result r = llmcap::test::sample_result();
     const std::string cells = render(lr::csv_reporter{lr::csv_table::cells}, r);
     CHECK(count_of(cells, "\r\n") == r.cells.size() + 1);
     std::istringstream in(cells);
@@ -300,7 +206,7 @@ TEST_CASE("csv_reporter: one row per cell and per use case, rectangular") {
 }
 
 TEST_CASE("write_reports: every file lands in the directory") {
-    const ls::sweep_result r = make_result();
+    const ls::sweep_result r = llmcap::test::sample_result();
     const std::filesystem::path dir =
         std::filesystem::temp_directory_path() / "llmcap_test_write_reports";
     std::filesystem::remove_all(dir);
