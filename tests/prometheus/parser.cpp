@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace prom = llmcap::prometheus;
 
@@ -305,4 +306,35 @@ TEST_CASE("prometheus::parse: corrupted pages fail cleanly with a location insid
         }
     }
     CHECK(failures > 1000);
+}
+
+TEST_CASE("prometheus::parse: sample values, fast integer path and the general one agree") {
+    const std::pair<const char*, double> cases[] = {
+        {"11.0", 11.0},
+        {"11.000", 11.0},
+        {"11", 11.0},
+        {"-7.0", -7.0},
+        {"+5", 5.0},
+        {"007", 7.0},
+        {"0.5", 0.5},
+        {"11.05", 11.05},
+        {"1e3", 1000.0},
+        {"8.128902e+06", 8.128902e+06},
+        {"123456789012345", 123456789012345.0},
+        {"1234567890123456789", 1234567890123456789.0},
+        {"1e999", std::numeric_limits<double>::infinity()},
+        {"1e-999", 0.0},
+        {"Inf", std::numeric_limits<double>::infinity()},
+        {"-inf", -std::numeric_limits<double>::infinity()}};
+    for (const auto& [text, expected] : cases) {
+        CAPTURE(text);
+        double v = -1;
+        REQUIRE(prom::detail::parse_sample_value(text, v));
+        CHECK(v == expected);
+    }
+    double v = 0;
+    for (const char* bad : {"", "-", "+", "1.0.0", "1,0", "0x10", "--1", "1 ", "abc", ".", "1e"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(prom::detail::parse_sample_value(bad, v));
+    }
 }

@@ -124,6 +124,27 @@ inline constexpr std::array<unsigned char, 256> char_classes = make_char_classes
         if (t.empty() || t.front() == '+' || t.front() == '-')
             return false;
     }
+    // Fast path, exact: an integer of up to 15 digits, optionally followed by ".0..." (counts
+    // and bucket values as prometheus_client writes them).
+    {
+        std::size_t i = 0;
+        std::uint64_t whole = 0;
+        while (i < t.size() && i < 15 && t[i] >= '0' && t[i] <= '9')
+            whole = whole * 10 + static_cast<std::uint64_t>(t[i++] - '0');
+        if (i > 0 && i < 16) {
+            std::size_t j = i;
+            if (j < t.size() && t[j] == '.') {
+                ++j;
+                while (j < t.size() && t[j] == '0')
+                    ++j;
+            }
+            if (j == t.size() && (i == t.size() || j > i + 1)) {
+                const double w = static_cast<double>(whole);
+                out = negative ? -w : w;
+                return true;
+            }
+        }
+    }
     double v = 0;
     const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
     if (ec != std::errc{} && ec != std::errc::result_out_of_range)
@@ -195,6 +216,8 @@ private:
     // The family the last TYPE/HELP line or sample opened; samples join it while their
     // names match.
     std::uint32_t current_family_ = std::numeric_limits<std::uint32_t>::max();
+    // The name of the last sample parsed (always in the text, never unescaped).
+    text_span prev_name_{};
 
     [[nodiscard]] char at(std::size_t i) const noexcept {
         return s_.text[i];
@@ -437,18 +460,15 @@ private:
             const std::size_t open = p_;
             ++p_;
             const std::size_t vb = p_;
-            // Fast path: no backslash before the next quote, found with memchr.
+            // Fast path: no backslash before the closing quote (one pass; values are short).
             const char* const text = s_.text.data();
-            const void* quote = std::memchr(text + vb, '"', end_ - vb);
-            const std::size_t q =
-                quote ? static_cast<std::size_t>(static_cast<const char*>(quote) - text) : end_;
-            if (!std::memchr(text + vb, '\\', q - vb)) {
-                if (!quote)
-                    return fail(error::unterminated_label_value, open);
-                p_ = q;
-                value = token(vb, q);
+            std::size_t i = vb;
+            while (i < end_ && text[i] != '"' && text[i] != '\\')
+                ++i;
+            if (i < end_ && text[i] == '"') {
+                p_ = i;
+                value = token(vb, i);
             } else {
-                std::size_t i = vb;
                 while (i < end_ && text[i] != '"')
                     i += text[i] == '\\' && i + 1 < end_ ? 2 : 1;
                 if (i >= end_)
@@ -475,7 +495,17 @@ private:
 
     bool sample_line() {
         const std::size_t nb = p_;
-        const std::size_t ne = scan_name();
+        std::size_t ne = nb;
+        // Consecutive samples often share a name (a histogram's buckets): compare with the
+        // previous name at memcmp speed before scanning byte by byte.
+        const text_span prev = prev_name_;
+        const char* const text = s_.text.data();
+        if (prev.size > 0 && nb + prev.size <= end_ &&
+            std::memcmp(text + nb, text + prev.offset, prev.size) == 0 &&
+            (nb + prev.size == end_ || !is_name_char(text[nb + prev.size])))
+            ne = nb + prev.size;
+        else
+            ne = scan_name();
         if (ne == nb)
             return fail(error::invalid_metric_name, nb);
         p_ = ne;
@@ -528,6 +558,7 @@ private:
         if (p_ < end_ && at(p_) != '#')
             return fail(error::unexpected_text, p_);
         assign_family(rec, std::string_view(s_.text.data() + nb, ne - nb));
+        prev_name_ = rec.name;
         return true;
     }
 };
