@@ -1,0 +1,708 @@
+#include <llmcap/emulator/server.hpp>
+// Test that header file is self-contained.
+#include <llmcap/emulator/server.hpp>
+
+#include <llmcap/client/http_endpoint.hpp>
+#include <llmcap/emulator/builtin_profiles.hpp>
+#include <llmcap/emulator/fault.hpp>
+#include <llmcap/emulator/simulator.hpp>
+#include <llmcap/emulator/tokenizer.hpp>
+#include <llmcap/openai/request.hpp>
+#include <llmcap/prometheus/parser.hpp>
+
+#include <doctest/doctest.h>
+
+#include <boost/asio.hpp>
+#include <boost/json.hpp>
+
+#include <algorithm> // sort, max
+#include <chrono>    // milliseconds
+#include <cmath>     // abs
+#include <cstdint>   // uint32_t
+#include <exception> // exception_ptr
+#include <map>       // map
+#include <optional>  // optional
+#include <random>    // mt19937_64
+#include <string>    // string
+#include <thread>    // thread
+#include <vector>    // vector
+
+namespace {
+
+namespace asio = boost::asio;
+namespace emu = llmcap::emulator;
+using namespace std::chrono_literals;
+using llmcap::error;
+using llmcap::request_trace;
+using llmcap::client::http_endpoint;
+using llmcap::openai::completion_request;
+
+/// A prompt text of exactly `tokens` emulator tokens (one 4-letter word each).
+std::string words(std::uint32_t tokens) {
+    std::string s;
+    s.reserve(tokens * 5);
+    for (std::uint32_t i = 0; i < tokens; ++i)
+        s += "abcd ";
+    return s;
+}
+
+/// A chat request whose prompt is exactly `prompt_tokens` tokens (one message: its content,
+/// 2 marker tokens and 1 generation-prompt token).
+completion_request chat(std::uint32_t prompt_tokens, std::uint32_t max_tokens,
+                        bool ignore_eos = true) {
+    completion_request r;
+    r.model = "glm";
+    r.messages = {{"user", words(prompt_tokens - 3)}};
+    r.max_tokens = max_tokens;
+    if (ignore_eos)
+        r.ignore_eos = true;
+    return r;
+}
+
+llmcap::client::endpoint_options quick(std::string fault = {}) {
+    llmcap::client::endpoint_options o;
+    o.api_key_env.clear();
+    o.timeouts.connect = 2s;
+    o.timeouts.headers = 5s;
+    o.timeouts.first_token = 5s;
+    o.timeouts.idle = 5s;
+    o.timeouts.total = 20s;
+    o.drain = 200ms;
+    if (!fault.empty())
+        o.headers = {{"x-llmcap-fault", fault}};
+    return o;
+}
+
+/// Sends every request at once and returns their traces in order.
+asio::awaitable<std::vector<request_trace>> stream_all(http_endpoint& ep,
+                                                       std::vector<completion_request> reqs) {
+    const auto ex = co_await asio::this_coro::executor;
+    std::vector<request_trace> out(reqs.size());
+    std::size_t left = reqs.size();
+    asio::steady_timer done(ex, llmcap::time_point::max());
+    for (std::size_t i = 0; i < reqs.size(); ++i)
+        asio::co_spawn(
+            ex,
+            [&, i]() -> asio::awaitable<void> {
+                llmcap::client::request_context ctx;
+                ctx.index = i;
+                out[i] = co_await ep.stream(reqs[i], ctx);
+                if (--left == 0)
+                    done.cancel();
+            },
+            asio::detached);
+    if (left > 0)
+        co_await done.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return out;
+}
+
+/// Closed loop: `concurrency` workers each send `per_worker` copies of `r` one after another.
+asio::awaitable<std::vector<request_trace>> closed_loop(http_endpoint& ep, completion_request r,
+                                                        std::size_t concurrency,
+                                                        std::size_t per_worker) {
+    const auto ex = co_await asio::this_coro::executor;
+    std::vector<request_trace> out;
+    std::size_t left = concurrency;
+    asio::steady_timer done(ex, llmcap::time_point::max());
+    for (std::size_t w = 0; w < concurrency; ++w)
+        asio::co_spawn(
+            ex,
+            [&]() -> asio::awaitable<void> {
+                for (std::size_t i = 0; i < per_worker; ++i)
+                    out.push_back(co_await ep.stream(r, llmcap::client::request_context()));
+                if (--left == 0)
+                    done.cancel();
+            },
+            asio::detached);
+    co_await done.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return out;
+}
+
+/// An emulator on an ephemeral loopback port, sharing the test's io_context.
+struct harness {
+    asio::io_context io;
+    emu::server srv;
+    std::vector<emu::request_record> records;
+    std::vector<emu::step_record> steps;
+    std::vector<std::string> log;
+
+    explicit harness(emu::server_options o = {}, emu::profile p = emu::builtin_profile())
+        : srv(io, p, with_log(std::move(o), log)) {
+        srv.on_request([this](const emu::request_record& r) { records.push_back(r); });
+        srv.on_step([this](const emu::step_record& s) { steps.push_back(s); });
+        srv.start();
+    }
+
+    static emu::server_options with_log(emu::server_options o, std::vector<std::string>& log) {
+        o.log = [&log](std::string_view line) { log.emplace_back(line); };
+        return o;
+    }
+
+    [[nodiscard]] std::string url() const {
+        return "http://127.0.0.1:" + std::to_string(srv.port());
+    }
+
+    /// Runs `body` (an awaitable) on the io_context, then stops the server; rethrows what the
+    /// body threw. Bounded: the io_context runs at most 60 s.
+    template <class Body>
+    void run(Body body) {
+        std::exception_ptr failure;
+        asio::co_spawn(io, std::move(body), [&](std::exception_ptr e) {
+            failure = e;
+            srv.stop();
+        });
+        io.run_for(60s);
+        REQUIRE(srv.stopped());
+        if (failure)
+            std::rethrow_exception(failure);
+    }
+
+    [[nodiscard]] const emu::request_record* record(std::string_view id) const {
+        for (const emu::request_record& r : records)
+            if (r.response_id == id)
+                return &r;
+        return nullptr;
+    }
+};
+
+llmcap::prometheus::scrape parse_metrics(const std::string& body) {
+    llmcap::prometheus::scrape page;
+    const llmcap::prometheus::parse_error err = llmcap::prometheus::parse(body, page);
+    REQUIRE_MESSAGE(!err, err.message());
+    return page;
+}
+
+double metric(const llmcap::prometheus::scrape& page, std::string_view name) {
+    const auto v = page.find(name);
+    REQUIRE_MESSAGE(v.has_value(), name);
+    return v->value();
+}
+
+double quantile(std::vector<double> v, double q) {
+    std::sort(v.begin(), v.end());
+    const auto i = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
+    return v[std::min(i, v.size() - 1)];
+}
+
+double mean(const std::vector<double>& v) {
+    double s = 0.0;
+    for (double x : v)
+        s += x;
+    return s / static_cast<double>(v.size());
+}
+
+} // namespace
+
+TEST_CASE("emulator tokenizer: one token per piece of at most 4 bytes of each word") {
+    CHECK(emu::tokenizer::count("") == 0);
+    CHECK(emu::tokenizer::count("   \n") == 0);
+    CHECK(emu::tokenizer::count("hello world") == 4);
+    CHECK(emu::tokenizer::count("abcd") == 1);
+    CHECK(emu::tokenizer::count("abcde") == 2);
+    CHECK(emu::tokenizer::count("  a\tbb\r\nccccccccc ") == 5);
+    std::vector<std::string> pieces;
+    emu::tokenizer::pieces("hello world", pieces);
+    CHECK(pieces == std::vector<std::string>{"hell", "o", "worl", "d"});
+    const emu::tokenizer t;
+    std::vector<std::uint32_t> ids;
+    t.encode("hello hello", ids);
+    REQUIRE(ids.size() == 4);
+    CHECK(ids[0] == ids[2]);
+    CHECK(ids[0] != ids[1]);
+    CHECK(ids[0] >= 3);
+    // Generated text tokenizes back to one token per piece.
+    std::string text;
+    for (std::uint64_t i = 0; i < 200; ++i)
+        text += emu::tokenizer::output_piece(42, i);
+    CHECK(emu::tokenizer::count(text) == 200);
+}
+
+TEST_CASE("emulator fault: the header syntax parses, prints back and names bad items") {
+    std::string error;
+    const auto f = emu::parse_fault(" stall_first=200, cut@10,status=503 ", error);
+    REQUIRE(f);
+    CHECK(f->stall_first == 200ms);
+    CHECK(f->cut_after == 10u);
+    CHECK(f->status == 503);
+    CHECK(emu::to_string(*f) == "status=503,stall_first=200,cut@10");
+    const auto g = emu::parse_fault("stall_mid=0@3,malformed,error_event@7,slow_headers=50,refuse",
+                                    error);
+    REQUIRE(g);
+    CHECK(g->stall_mid_after == 3u);
+    CHECK(g->stall_mid == llmcap::duration{});
+    CHECK(g->malformed_after == 1u);
+    CHECK(g->error_after == 7u);
+    CHECK(g->slow_headers == 50ms);
+    CHECK(g->refuse);
+    CHECK(emu::parse_fault(emu::to_string(*g), error).has_value());
+    CHECK_FALSE(emu::parse_fault("cutt@3", error));
+    CHECK(error == "fault: unknown item \"cutt@3\"");
+    CHECK_FALSE(emu::parse_fault("status=200", error));
+    CHECK(error == "fault: bad value in \"status=200\"");
+    CHECK_FALSE(emu::parse_fault("stall_first=100@2", error));
+    CHECK(error == "fault: \"stall_first\" takes no token position");
+    CHECK_FALSE(emu::parse_fault("cut@x", error));
+    const auto none = emu::parse_fault("", error);
+    REQUIRE(none);
+    CHECK_FALSE(none->any());
+}
+
+TEST_CASE("emulator server: streams vLLM-shaped chat chunks that match its ground truth") {
+    emu::server_options o;
+    o.time_scale = 20.0;
+    o.reasoning_tokens = 3;
+    o.reasoning_as = emu::reasoning_field::reasoning_content;
+    harness h(o);
+    std::vector<request_trace> traces;
+    std::vector<request_trace> continuous;
+    request_trace completions;
+    h.run([&]() -> asio::awaitable<void> {
+        http_endpoint ep(h.io.get_executor(), h.url(), quick());
+        // Named vectors: g++ 12 miscompiles braced lists inside co_await expressions.
+        std::vector<completion_request> three{chat(100, 12), chat(300, 20), chat(50, 1)};
+        traces = co_await stream_all(ep, std::move(three));
+        std::vector<completion_request> one(1, chat(200, 9));
+        one[0].continuous_usage_stats = true;
+        continuous = co_await stream_all(ep, std::move(one));
+        completion_request p;
+        p.kind = llmcap::openai::api::completions;
+        p.model = "glm";
+        p.prompt = words(64);
+        p.max_tokens = 7;
+        p.ignore_eos = true;
+        const llmcap::client::request_context ctx;
+        completions = co_await ep.stream(p, ctx);
+    });
+    REQUIRE(traces.size() == 3);
+    const std::uint32_t prompts[] = {100, 300, 50};
+    const std::uint32_t outputs[] = {12, 20, 1};
+    for (std::size_t i = 0; i < traces.size(); ++i) {
+        const request_trace& t = traces[i];
+        CAPTURE(i);
+        REQUIRE_MESSAGE(t.ok(), t.error_message);
+        CHECK(t.http_status == 200);
+        CHECK(t.done_marker);
+        CHECK(t.finish_reason == "length");
+        CHECK(t.server_model == "GLM-4.7-Flash");
+        REQUIRE(t.usage);
+        CHECK(t.usage->prompt_tokens == prompts[i]);
+        CHECK(t.usage->completion_tokens == outputs[i]);
+        CHECK(t.usage->reasoning_tokens == std::min<std::uint64_t>(3, outputs[i]));
+        REQUIRE(t.events.size() == outputs[i]);
+        for (std::size_t k = 0; k < t.events.size(); ++k)
+            CHECK(t.events[k].kind ==
+                  (k < 3 ? llmcap::token_kind::reasoning : llmcap::token_kind::content));
+        // role + tokens + usage + [DONE]
+        CHECK(t.sse_events == outputs[i] + 3);
+        const emu::request_record* r = h.record(t.response_id);
+        REQUIRE(r != nullptr);
+        CHECK(r->truth.prompt_tokens == prompts[i]);
+        CHECK(r->truth.tokens.size() == outputs[i]);
+        CHECK_FALSE(r->client_lost);
+        REQUIRE(r->truth.scheduled);
+        CHECK(*r->truth.scheduled >= r->truth.arrival);
+        CHECK(r->truth.arrival >= r->received);
+        // The client saw each token after the engine emitted it.
+        for (std::size_t k = 0; k < t.events.size(); ++k)
+            CHECK(t.events[k].at >= h.srv.to_wall(r->truth.tokens[k]));
+    }
+    REQUIRE(continuous.size() == 1);
+    CHECK(continuous[0].ok());
+    CHECK(continuous[0].exact_event_tokens);
+    CHECK(continuous[0].event_tokens() == 9);
+    REQUIRE_MESSAGE(completions.ok(), completions.error_message);
+    CHECK(completions.events.size() == 7);
+    CHECK(completions.events[0].kind == llmcap::token_kind::text);
+    REQUIRE(completions.usage);
+    CHECK(completions.usage->prompt_tokens == 64);
+    CHECK(completions.response_id.starts_with("cmpl-"));
+    CHECK(h.records.size() == 5);
+    CHECK(h.log.size() == 5);
+}
+
+TEST_CASE("emulator server: /v1/models, /tokenize, /health, /metrics and non-streaming calls") {
+    emu::server_options o;
+    o.time_scale = 20.0;
+    o.served_model_name = "zai-org/GLM-4.7-Flash";
+    o.mean_output_tokens = 8.0;
+    o.seed = 7;
+    harness h(o);
+    llmcap::client::http_response models, tok_chat, tok_prompt, health, missing, metrics, bad;
+    request_trace non_stream, sampled, min_tokens, too_long;
+    h.run([&]() -> asio::awaitable<void> {
+        http_endpoint ep(h.io.get_executor(), h.url(), quick());
+        models = co_await ep.get("/v1/models");
+        tok_chat = co_await ep.post(
+            "/tokenize",
+            R"({"model":"m","messages":[{"role":"user","content":"hello world"}],"return_token_strs":true})");
+        tok_prompt = co_await ep.post("/tokenize", R"({"model":"m","prompt":"hello world"})");
+        health = co_await ep.get("/health");
+        missing = co_await ep.get("/nope");
+        bad = co_await ep.post("/v1/chat/completions", "{not json");
+        completion_request r = chat(40, 6);
+        r.stream = false;
+        const llmcap::client::request_context ctx;
+        non_stream = co_await ep.stream(r, ctx);
+        // Without ignore_eos the length is drawn (mean 8) and bounded by max_tokens.
+        sampled = co_await ep.stream(chat(40, 3, false), ctx);
+        completion_request m = chat(40, 50, false);
+        m.min_tokens = 40;
+        min_tokens = co_await ep.stream(m, ctx);
+        too_long = co_await ep.stream(chat(1000, 202000), ctx);
+        metrics = co_await ep.get("/metrics");
+    });
+    REQUIRE(models.ok());
+    const auto mj = boost::json::parse(models.body);
+    CHECK(mj.at("data").at(0).at("id").as_string() == "zai-org/GLM-4.7-Flash");
+    CHECK(mj.at("data").at(0).at("max_model_len").as_int64() == 202752);
+    REQUIRE(tok_chat.ok());
+    const auto tc = boost::json::parse(tok_chat.body);
+    CHECK(tc.at("count").as_int64() == 7); // 4 + 2 markers + generation prompt
+    CHECK(tc.at("tokens").as_array().size() == 7);
+    CHECK(tc.at("token_strs").as_array().size() == 7);
+    CHECK(tc.at("max_model_len").as_int64() == 202752);
+    REQUIRE(tok_prompt.ok());
+    CHECK(boost::json::parse(tok_prompt.body).at("count").as_int64() == 4);
+    CHECK(boost::json::parse(tok_prompt.body).at("token_strs").is_null());
+    CHECK(health.ok());
+    CHECK(missing.status == 404);
+    CHECK_FALSE(bad.ok());
+    CHECK(bad.status == 400);
+
+    REQUIRE_MESSAGE(non_stream.ok(), non_stream.error_message);
+    REQUIRE(non_stream.usage);
+    CHECK(non_stream.usage->completion_tokens == 6);
+    CHECK(non_stream.usage->prompt_tokens == 40);
+    CHECK(non_stream.finish_reason == "length");
+    REQUIRE_MESSAGE(sampled.ok(), sampled.error_message);
+    CHECK(sampled.output_tokens() >= 1);
+    CHECK(sampled.output_tokens() <= 3);
+    CHECK(sampled.finish_reason == (sampled.output_tokens() < 3 ? "stop" : "length"));
+    REQUIRE_MESSAGE(min_tokens.ok(), min_tokens.error_message);
+    CHECK(min_tokens.output_tokens() >= 40);
+    CHECK(min_tokens.output_tokens() <= 50);
+    CHECK(too_long.failure == error::http_status);
+    CHECK(too_long.http_status == 400);
+    CHECK(too_long.error_message.find("maximum context length is 202752") != std::string::npos);
+
+    REQUIRE(metrics.ok());
+    const auto page = parse_metrics(metrics.body);
+    std::uint64_t prompt = 0;
+    std::uint64_t generated = 0;
+    double ttft_sum = 0.0;
+    for (const emu::request_record& r : h.records) {
+        prompt += r.truth.prompt_tokens;
+        generated += r.truth.tokens.size();
+        ttft_sum += llmcap::to_seconds(r.truth.tokens.front() - r.received);
+    }
+    CHECK(h.records.size() == 3);
+    CHECK(metric(page, "vllm:prompt_tokens_total") == static_cast<double>(prompt));
+    CHECK(metric(page, "vllm:generation_tokens_total") == static_cast<double>(generated));
+    CHECK(metric(page, "vllm:time_to_first_token_seconds_count") == 3.0);
+    CHECK(metric(page, "vllm:time_to_first_token_seconds_sum") == doctest::Approx(ttft_sum));
+    CHECK(metric(page, "vllm:e2e_request_latency_seconds_count") == 3.0);
+    CHECK(metric(page, "vllm:request_queue_time_seconds_count") == 3.0);
+    CHECK(metric(page, "vllm:request_prefill_time_seconds_count") == 3.0);
+    CHECK(metric(page, "vllm:request_decode_time_seconds_count") == 3.0);
+    CHECK(metric(page, "vllm:inter_token_latency_seconds_count") ==
+          static_cast<double>(generated - 3));
+    CHECK(metric(page, "vllm:num_requests_running") == 0.0);
+    CHECK(metric(page, "vllm:num_requests_waiting") == 0.0);
+    CHECK(metric(page, "vllm:kv_cache_usage_perc") == 0.0);
+    CHECK(metric(page, "llmcap_emulator_schedule_lag_seconds_count") > 0.0);
+    CHECK(metric(page, "llmcap_emulator_time_scale") == 20.0);
+    CHECK(page.find("vllm:time_to_first_token_seconds_bucket",
+                    {{"model_name", "zai-org/GLM-4.7-Flash"}, {"le", "+Inf"}})
+              ->value() == 3.0);
+    CHECK(page.find("DCGM_FI_DEV_POWER_USAGE", {{"gpu", "0"}})->value() == 90.0);
+}
+
+namespace {
+
+struct accuracy {
+    double token_p99_ms = 0.0;      // client stamp - truth, every token
+    double first_token_p99_ms = 0.0; // the same, first tokens only
+    double ttft_p99_ms = 0.0;       // |client TTFT from send - server TTFT from receipt|
+    double min_token_ms = 0.0;
+    double lag_p99_ms = 0.0; // the server's own schedule lag
+};
+
+// 64 concurrent streams against a server on its own thread (as a separate process would
+// be); returns the P99 of |client stamp - ground truth| over every token, and of the TTFT
+// difference (client: first token - send; server: first token - receipt).
+accuracy measure_accuracy() {
+    asio::io_context server_io;
+    std::vector<emu::request_record> records;
+    emu::server srv(server_io, emu::builtin_profile(), emu::server_options{});
+    srv.on_request([&](const emu::request_record& r) { records.push_back(r); });
+    srv.start();
+    std::thread server_thread([&] { server_io.run(); });
+
+    asio::io_context io;
+    std::vector<request_trace> traces;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            http_endpoint ep(io.get_executor(),
+                             "http://127.0.0.1:" + std::to_string(srv.port()), quick());
+            co_await ep.warm_up(64);
+            traces = co_await stream_all(ep, std::vector<completion_request>(64, chat(200, 24)));
+        },
+        asio::detached);
+    io.run_for(60s);
+    asio::post(server_io, [&] { srv.stop(); });
+    server_thread.join();
+
+    REQUIRE(traces.size() == 64);
+    std::map<std::string, const emu::request_record*> by_id;
+    for (const emu::request_record& r : records)
+        by_id[r.response_id] = &r;
+    std::vector<double> token_diff_ms;
+    std::vector<double> first_diff_ms;
+    std::vector<double> ttft_diff_ms;
+    for (const request_trace& t : traces) {
+        REQUIRE_MESSAGE(t.ok(), t.error_message);
+        REQUIRE(by_id.count(t.response_id) == 1);
+        const emu::request_record& r = *by_id[t.response_id];
+        REQUIRE(t.events.size() == r.truth.tokens.size());
+        for (std::size_t k = 0; k < t.events.size(); ++k)
+            token_diff_ms.push_back(
+                llmcap::to_milliseconds(t.events[k].at - srv.to_wall(r.truth.tokens[k])));
+        first_diff_ms.push_back(token_diff_ms[token_diff_ms.size() - t.events.size()]);
+        ttft_diff_ms.push_back(std::abs(llmcap::to_milliseconds(
+            (t.events.front().at - *t.send) - (r.truth.tokens.front() - r.received))));
+    }
+    accuracy a;
+    a.token_p99_ms = quantile(token_diff_ms, 0.99);
+    a.first_token_p99_ms = quantile(first_diff_ms, 0.99);
+    a.ttft_p99_ms = quantile(ttft_diff_ms, 0.99);
+    a.min_token_ms = *std::min_element(token_diff_ms.begin(), token_diff_ms.end());
+    a.lag_p99_ms = llmcap::to_milliseconds(srv.schedule_lag().quantile(0.99));
+    return a;
+}
+
+} // namespace
+
+TEST_CASE("emulator server: client-measured times match the ground truth at 64 streams") {
+    // The bound is on wall-clock delays, which a machine crowded by other processes
+    // stretches: up to three runs, the first that meets it counts. When even the server's own
+    // timer is late by more than 0.5 ms at P99 (other processes hold the CPUs), the absolute
+    // bound cannot be met by anyone, and what is checked is that the client adds less than
+    // 1 ms to the server's lateness.
+    accuracy a;
+    for (int attempt = 1; attempt <= 3; ++attempt) {
+        a = measure_accuracy();
+        MESSAGE("run ", attempt, ": client - truth P99: token times ", a.token_p99_ms,
+                " ms, first tokens ", a.first_token_p99_ms, " ms, TTFT (send vs receipt) ",
+                a.ttft_p99_ms, " ms; server schedule lag P99 ", a.lag_p99_ms, " ms");
+        CHECK(a.min_token_ms >= 0.0); // no token is seen before the engine emitted it
+        if (a.token_p99_ms < 1.0 && a.ttft_p99_ms < 1.0)
+            break;
+    }
+    if (a.lag_p99_ms < 0.5) {
+        CHECK(a.token_p99_ms < 1.0);
+        CHECK(a.ttft_p99_ms < 1.0);
+    } else {
+        MESSAGE("machine too busy for the absolute bound (server schedule lag P99 ",
+                a.lag_p99_ms, " ms)");
+        CHECK(a.token_p99_ms < a.lag_p99_ms + 1.0);
+        CHECK(a.first_token_p99_ms < a.lag_p99_ms + 1.0);
+    }
+}
+
+TEST_CASE("emulator server: agrees with the simulator on TTFT and per-user speed") {
+    const emu::profile p = emu::builtin_profile();
+    // Real time: the client's own delays are not multiplied by a time scale.
+    const double scale = 1.0;
+    for (std::uint32_t concurrency : {1u, 4u}) {
+        CAPTURE(concurrency);
+        const std::size_t per_worker = 3;
+        std::mt19937_64 rng(1);
+        emu::closed_loop shape;
+        shape.concurrency = concurrency;
+        shape.measured_requests = concurrency * static_cast<std::uint32_t>(per_worker);
+        const emu::simulation_result sim =
+            emu::simulate(p, emu::workload{1024, 64, 0}, shape, rng);
+        std::vector<double> sim_ttft, sim_speed;
+        for (const emu::simulated_request& r : sim.requests) {
+            sim_ttft.push_back(llmcap::to_seconds(*r.trace.first_token_time() - r.trace.intended_start));
+            sim_speed.push_back(63.0 / llmcap::to_seconds(*r.trace.last_token_time() -
+                                                          *r.trace.first_token_time()));
+        }
+
+        emu::server_options o;
+        o.time_scale = scale;
+        o.idle_gather = 3ms;
+        harness h(o, p);
+        std::vector<request_trace> traces;
+        h.run([&]() -> asio::awaitable<void> {
+            http_endpoint ep(h.io.get_executor(), h.url(), quick());
+            co_await ep.warm_up(concurrency);
+            traces = co_await closed_loop(ep, chat(1024, 64), concurrency, per_worker);
+        });
+        std::vector<double> ttft, speed, truth_ttft, truth_speed;
+        for (const request_trace& t : traces) {
+            REQUIRE_MESSAGE(t.ok(), t.error_message);
+            REQUIRE(t.events.size() == 64);
+            // Wall durations times the scale are emulated durations.
+            ttft.push_back(llmcap::to_seconds(*t.first_token_time() - t.intended_start) * scale);
+            speed.push_back(63.0 / (llmcap::to_seconds(*t.last_token_time() -
+                                                       *t.first_token_time()) *
+                                    scale));
+        }
+        for (const emu::request_record& r : h.records) {
+            truth_ttft.push_back(llmcap::to_seconds(r.truth.tokens.front() - r.received));
+            truth_speed.push_back(
+                63.0 / llmcap::to_seconds(r.truth.tokens.back() - r.truth.tokens.front()));
+        }
+        MESSAGE("concurrency ", concurrency, ": TTFT client ", mean(ttft) * 1000,
+                " ms, server truth ", mean(truth_ttft) * 1000, " ms, simulator ",
+                mean(sim_ttft) * 1000, " ms; speed client ", mean(speed), " tok/s, truth ",
+                mean(truth_speed), " tok/s, simulator ", mean(sim_speed), " tok/s");
+        REQUIRE(h.records.size() == traces.size());
+        CHECK(mean(ttft) == doctest::Approx(mean(sim_ttft)).epsilon(0.05));
+        CHECK(mean(speed) == doctest::Approx(mean(sim_speed)).epsilon(0.05));
+        CHECK(mean(truth_ttft) == doctest::Approx(mean(sim_ttft)).epsilon(0.05));
+        CHECK(mean(truth_speed) == doctest::Approx(mean(sim_speed)).epsilon(0.05));
+    }
+}
+
+TEST_CASE("emulator server: energy per token from the DCGM counter matches the step truth") {
+    emu::server_options o;
+    o.time_scale = 20.0;
+    harness h(o);
+    llmcap::client::http_response before, after;
+    std::vector<request_trace> traces;
+    h.run([&]() -> asio::awaitable<void> {
+        http_endpoint ep(h.io.get_executor(), h.url(), quick());
+        before = co_await ep.get("/metrics");
+        std::vector<completion_request> four{chat(500, 40), chat(2000, 30), chat(100, 50),
+                                             chat(800, 20)};
+        traces = co_await stream_all(ep, std::move(four));
+        after = co_await ep.get("/metrics");
+    });
+    REQUIRE(before.ok());
+    REQUIRE(after.ok());
+    const auto p1 = parse_metrics(before.body);
+    const auto p2 = parse_metrics(after.body);
+    const double measured_j = (metric(p2, "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION") -
+                               metric(p1, "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION")) /
+                              1000.0;
+    const double t1 = metric(p1, "llmcap_emulator_time_seconds");
+    const double t2 = metric(p2, "llmcap_emulator_time_seconds");
+    double steps_j = 0.0;
+    double busy_s = 0.0;
+    for (const emu::step_record& s : h.steps) {
+        const double start = llmcap::to_seconds(s.start - h.srv.epoch());
+        const double end = llmcap::to_seconds(s.end - h.srv.epoch());
+        REQUIRE(start >= t1);
+        REQUIRE(end <= t2);
+        steps_j += s.energy_j;
+        busy_s += end - start;
+        CHECK(s.power_w >= 90.0);
+        CHECK(s.power_w <= 700.0);
+    }
+    const double truth_j = steps_j + 90.0 * (t2 - t1 - busy_s);
+    std::uint64_t tokens = 0;
+    for (const request_trace& t : traces) {
+        REQUIRE(t.ok());
+        tokens += t.output_tokens();
+    }
+    REQUIRE(tokens == 140);
+    MESSAGE("energy: ", measured_j, " J measured, ", truth_j, " J truth (", steps_j,
+            " J in steps), ", measured_j / 140.0, " J/token");
+    CHECK(steps_j > 0.0);
+    CHECK(measured_j / 140.0 == doctest::Approx(truth_j / 140.0).epsilon(0.01));
+}
+
+TEST_CASE("emulator server: every fault is injected as asked") {
+    emu::server_options o;
+    o.time_scale = 20.0;
+    harness h(o);
+    std::map<std::string, request_trace> t;
+    h.run([&]() -> asio::awaitable<void> {
+        const auto one = [&](std::string fault, llmcap::client::endpoint_options opt,
+                             completion_request r) -> asio::awaitable<request_trace> {
+            if (!fault.empty())
+                opt.headers = {{"x-llmcap-fault", fault}};
+            http_endpoint ep(h.io.get_executor(), h.url(), opt);
+            const llmcap::client::request_context ctx;
+            co_return co_await ep.stream(r, ctx);
+        };
+        const completion_request r = chat(100, 10);
+        for (const char* f : {"status=429", "status=500", "status=503", "refuse", "cut@5",
+                              "malformed@4", "error_event@2", "stall_mid=150@3",
+                              "slow_headers=150", "stall_first=150", "bogus"})
+            t[f] = co_await one(f, quick(), r);
+        auto short_first = quick();
+        short_first.timeouts.first_token = 50ms;
+        t["first_token_timeout"] = co_await one("stall_first=400", short_first, r);
+        auto short_idle = quick();
+        short_idle.timeouts.idle = 50ms;
+        t["idle_timeout"] = co_await one("stall_mid=0@3", short_idle, r);
+        auto short_headers = quick();
+        short_headers.timeouts.headers = 50ms;
+        t["headers_timeout"] = co_await one("slow_headers=400", short_headers, r);
+        // Faults by option, for every request (and, for refuse, every connection).
+        emu::fault f;
+        f.status = 503;
+        h.srv.set_faults(f);
+        t["option status"] = co_await one(std::string(), quick(), r);
+        f = {};
+        f.refuse = true;
+        h.srv.set_faults(f);
+        t["option refuse"] = co_await one(std::string(), quick(), r);
+        h.srv.set_faults({});
+        t["none"] = co_await one(std::string(), quick(), r);
+    });
+    for (int status : {429, 500, 503}) {
+        const request_trace& s = t["status=" + std::to_string(status)];
+        CHECK(s.failure == error::http_status);
+        CHECK(s.http_status == status);
+        CHECK(s.error_message.find("emulated failure") != std::string::npos);
+    }
+    CHECK(t["option status"].failure == error::http_status);
+    CHECK(t["option status"].http_status == 503);
+    for (const char* k : {"refuse", "option refuse"}) {
+        CAPTURE(k);
+        CHECK_FALSE(t[k].ok());
+        CHECK(t[k].http_status == 0);
+        CHECK(t[k].events.empty());
+    }
+    CHECK(t["cut@5"].failure == error::truncated_stream);
+    CHECK(t["cut@5"].events.size() == 5);
+    CHECK(t["malformed@4"].failure == error::malformed_stream);
+    CHECK(t["malformed@4"].events.size() == 4);
+    CHECK(t["error_event@2"].failure == error::server_error_event);
+    CHECK(t["error_event@2"].events.size() == 2);
+    CHECK(t["error_event@2"].error_message.find("emulated engine failure") != std::string::npos);
+    const request_trace& mid = t["stall_mid=150@3"];
+    REQUIRE_MESSAGE(mid.ok(), mid.error_message);
+    REQUIRE(mid.events.size() == 10);
+    CHECK(mid.events[3].at - mid.events[2].at >= 150ms);
+    const request_trace& slow = t["slow_headers=150"];
+    REQUIRE_MESSAGE(slow.ok(), slow.error_message);
+    CHECK(*slow.headers - *slow.send >= 140ms);
+    const request_trace& stall = t["stall_first=150"];
+    REQUIRE_MESSAGE(stall.ok(), stall.error_message);
+    CHECK(*stall.first_token_time() - *stall.send >= 150ms);
+    CHECK(t["bogus"].http_status == 400);
+    CHECK(t["bogus"].error_message.find("unknown item") != std::string::npos);
+    CHECK(t["first_token_timeout"].failure == error::first_token_timeout);
+    CHECK(t["idle_timeout"].failure == error::idle_timeout);
+    CHECK(t["idle_timeout"].events.size() == 3);
+    CHECK(t["headers_timeout"].failure == error::headers_timeout);
+    CHECK(t["none"].ok());
+    // The ground truth says which requests the client could not receive whole.
+    for (const emu::request_record& r : h.records) {
+        CAPTURE(r.fault);
+        if (r.fault.empty() || r.fault.starts_with("stall") || r.fault.starts_with("slow"))
+            CHECK(r.client_lost == (r.fault == "stall_first=400" || r.fault == "stall_mid=0@3"));
+        else if (r.fault == "cut@5" || r.fault == "error_event@2")
+            CHECK(r.client_lost);
+    }
+    for (const auto& [name, trace] : t)
+        MESSAGE(name, ": ",
+                trace.failure ? llmcap::make_error_code(*trace.failure).message() : "ok", " ",
+                trace.error_message);
+}
