@@ -5,8 +5,15 @@
 #include <llmcap/emulator/builtin_profiles.hpp>
 #include <llmcap/emulator/calibration.hpp>
 #include <llmcap/emulator/cost_model.hpp>
+#include <llmcap/emulator/energy_model.hpp>
 #include <llmcap/emulator/engine.hpp>
+#include <llmcap/emulator/fault.hpp>
 #include <llmcap/emulator/ground_truth.hpp>
 #include <llmcap/emulator/load_shape.hpp>
+#include <llmcap/emulator/metrics_exporter.hpp>
 #include <llmcap/emulator/profile.hpp>
+#include <llmcap/emulator/server.hpp>
+#include <llmcap/emulator/server_options.hpp>
+#include <llmcap/emulator/server_records.hpp>
 #include <llmcap/emulator/simulator.hpp>
+#include <llmcap/emulator/tokenizer.hpp>
