@@ -2,6 +2,7 @@
 
 // Telemetry layer: GPU energy and power meters (NVML via dlopen, nvidia-smi, DCGM exporter),
 // power integration, energy cost and idle baselines.
+#include <llmcap/telemetry/any_energy_meter.hpp>
 #include <llmcap/telemetry/dcgm_energy_meter.hpp>
 #include <llmcap/telemetry/energy_cost.hpp>
 #include <llmcap/telemetry/energy_meter.hpp>

@@ -1,5 +1,6 @@
 #include <llmcap/telemetry/energy_cost.hpp>
 
+#include <llmcap/telemetry/any_energy_meter.hpp>
 #include <llmcap/telemetry/energy_meter.hpp>
 #include <llmcap/telemetry/power_integrator.hpp>
 #include <llmcap/telemetry/power_sampler.hpp>
@@ -8,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <system_error>
 #include <thread>
 
@@ -125,4 +127,48 @@ TEST_CASE("power_sampler: samples on its thread until stopped") {
     const auto t = std::chrono::steady_clock::now();
     { tel::power_sampler slow(m, std::chrono::hours(1)); }
     CHECK(std::chrono::steady_clock::now() - t < std::chrono::seconds(10));
+}
+
+TEST_CASE("any_energy_meter: forwards to the meter chosen at run time") {
+    tel::any_energy_meter none;
+    CHECK_FALSE(none);
+    CHECK(none.start() == tel::error::no_meter);
+    CHECK(none.sample() == tel::error::no_meter);
+    CHECK(none.stop().error == tel::error::no_meter);
+    CHECK(none.stop().message == "no energy meter configured");
+
+    tel::any_energy_meter counting = tel::any_energy_meter::make<counting_meter>();
+    REQUIRE(counting);
+    CHECK_FALSE(counting.start());
+    CHECK_FALSE(counting.sample());
+    CHECK_FALSE(counting.sample());
+    CHECK_FALSE(counting.stop().ok()); // counting_meter's stop() gives an empty result
+
+    // A meter without sample() gets a no-op one.
+    struct fixed_meter {
+        int starts = 0;
+        std::error_code start() {
+            ++starts;
+            return {};
+        }
+        tel::energy_result stop() {
+            tel::energy_reading r;
+            r.energy_j = 42;
+            return {r, {}, {}};
+        }
+    };
+    tel::any_energy_meter fixed(std::make_unique<fixed_meter>());
+    CHECK_FALSE(fixed.start());
+    CHECK_FALSE(fixed.sample());
+    const tel::energy_result r = fixed.stop();
+    REQUIRE(r.ok());
+    CHECK(r.reading->energy_j == 42);
+
+    // Runs under the sampler like any sampling meter.
+    tel::power_sampler sampler(counting, std::chrono::milliseconds(1));
+    for (int i = 0; i < 5000 && sampler.samples() == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    sampler.stop();
+    CHECK(sampler.samples() >= 1);
+    CHECK(sampler.failures() == 0);
 }

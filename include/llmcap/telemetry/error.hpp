@@ -35,6 +35,8 @@ enum class error {
     metric_not_found,
     /// The metrics page could not be parsed as Prometheus text.
     malformed_metrics,
+    /// An empty any_energy_meter was used: no meter is configured.
+    no_meter,
 };
 
 namespace detail {
@@ -72,6 +74,8 @@ public:
             return "no DCGM energy or power metric for the chosen GPUs";
         case error::malformed_metrics:
             return "metrics page is not valid Prometheus text";
+        case error::no_meter:
+            return "no energy meter configured";
         }
         return "unknown telemetry error";
     }

@@ -32,7 +32,7 @@ namespace llmcap::telemetry {
 template <power_sampling_meter Meter>
 class power_sampler {
 public:
-    /// Starts sampling `meter` every `interval`, the first sample at once.
+    /// Starts sampling `meter` every `interval`, the first sample as soon as the thread runs.
     power_sampler(Meter& meter, std::chrono::milliseconds interval)
         : meter_(meter), interval_(interval), thread_([this](std::stop_token st) { run(st); }) {}
     power_sampler(const power_sampler&) = delete;
