@@ -5,6 +5,9 @@
 #include <llmcap/analysis/scaling.hpp>
 #include <llmcap/analysis/use_case.hpp>
 #include <llmcap/report/build_report.hpp>
+#include <llmcap/report/capacity_report.hpp>
+#include <llmcap/report/cells_input.hpp>
+#include <llmcap/report/compare_report.hpp>
 #include <llmcap/report/csv_reporter.hpp>
 #include <llmcap/report/html_reporter.hpp>
 #include <llmcap/report/json_reporter.hpp>
@@ -219,4 +222,78 @@ TEST_CASE("write_reports: every file lands in the directory") {
     }
     CHECK_FALSE(std::filesystem::exists(dir / "report.html.tmp"));
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("cells_input: JSON and CSV per-cell statistics, errors naming the place") {
+    const lr::cells_input j = lr::parse_cells_json(
+        R"({"cells": [{"context_tokens": 1024, "concurrency": 1,
+                       "metrics": {"e2e_s": 0.7, "ttft_s": {"mean": 0.05, "p99": 0.09}}},
+                      {"summary": {"context_tokens": 1024, "output_tokens": 128,
+                                   "concurrency": 8, "metrics": {"e2e_s": {"mean": 2.4}}}}]})");
+    REQUIRE(j.ok());
+    REQUIRE(j.cells.size() == 2);
+    CHECK(j.cells[0].value(la::metric::e2e, la::statistic::mean) == 0.7);
+    CHECK(j.cells[0].value(la::metric::ttft, la::statistic::p99) == 0.09);
+    CHECK(j.cells[1].output_tokens == 128);
+    CHECK(j.cells[1].concurrency == 8);
+    CHECK(lr::parse_cells_json(R"([{"context_tokens": 1, "concurrency": 1,
+                                    "metrics": {"ttft": 1}}])")
+              .error == "cells: $[0].metrics.ttft: unknown metric (expected a name such as "
+                        "ttft_s or generation_speed_tokens_per_s)");
+    CHECK(lr::parse_cells_json(R"([{"context_tokens": 1, "metrics": {}}])").error ==
+          "cells: $[0].concurrency: missing");
+
+    const lr::cells_input c = lr::parse_cells_csv("context_tokens,concurrency,e2e_s,ttft_s_p99,"
+                                                  "ttft_s_count\r\n1024,1,0.7,0.09,40\r\n"
+                                                  "1024,\"8\",2.4,,40\r\n");
+    REQUIRE(c.ok());
+    REQUIRE(c.cells.size() == 2);
+    CHECK(c.cells[1].value(la::metric::e2e, la::statistic::mean) == 2.4);
+    CHECK_FALSE(c.cells[1].value(la::metric::ttft, la::statistic::p99));
+    CHECK(lr::parse_cells_csv("context_tokens,concurrency,e2e_s\n1024,x,1\n").error ==
+          "cells: line 2: concurrency: expected a non-negative integer, got \"x\"");
+    CHECK(lr::parse_cells_csv("context,concurrency,e2e_s\n").error ==
+          "cells: line 1: the header must name context_tokens and concurrency");
+
+    // llmcap's own cells.csv reads back with the same means.
+    const ls::sweep_result r = llmcap::test::sample_result();
+    const lr::cells_input own =
+        lr::parse_cells_csv(render(lr::csv_reporter{lr::csv_table::cells}, r));
+    REQUIRE(own.ok());
+    REQUIRE(own.cells.size() == r.cells.size());
+    for (std::size_t i = 0; i < own.cells.size(); ++i)
+        CHECK(own.cells[i].value(la::metric::ttft, la::statistic::p99) ==
+              r.cells[i].summary.value(la::metric::ttft, la::statistic::p99));
+}
+
+TEST_CASE("capacity_document: the capacity of given cells, with every threshold's levels") {
+    const lr::cells_input in = lr::parse_cells_csv(
+        "context_tokens,concurrency,e2e_s\n1024,1,0.7\n1024,8,1.5\n1024,16,2.5\n1024,32,4\n");
+    REQUIRE(in.ok());
+    lr::capacity_case c{*la::find_builtin_use_case("code_completion"), in.cells, {}};
+    c.capacity = la::compute_capacity(c.use_case, c.cells);
+    // 1.5 + (2 − 1.5) / (2.5 − 1.5) · 8 = crossing at 12.
+    REQUIRE(c.capacity.capacity == 12);
+    const std::vector<lr::capacity_case> cases{c};
+    const std::string md = lr::render_markdown(lr::capacity_document(cases, "test.csv"));
+    CHECK(md.find("| Code Completion | 1K | E2E latency mean < 2 s | 12 | interpolated | E2E "
+                  "latency mean < 2 s |") != std::string::npos);
+    CHECK(md.find("crosses at 12.00 concurrent requests") != std::string::npos);
+    CHECK(md.find("| 16 | 2.50 s | 2.50 s | no |") != std::string::npos);
+}
+
+TEST_CASE("compare_document: capacities and per-cell differences of two runs") {
+    const ls::sweep_result a = llmcap::test::sample_result();
+    ls::sweep_result b = a;
+    b.simulated = false;
+    for (ls::cell_result& c : b.cells)
+        c.summary.metrics[la::metric::throughput].mean *= 1.5;
+    b.use_cases[0].capacity.capacity = 9;
+    const std::string md = lr::render_markdown(lr::compare_document(a, b, "BF16", "FP8"));
+    CHECK(md.find("| Code Completion | 1K | 6 | 9 | 50.0% |") != std::string::npos);
+    CHECK(md.find("| 4+ | 4+ | 0.0% (lower bounds) |") != std::string::npos);
+    CHECK(md.find("| 1K | 4 | 373.1 tok/s | 559.7 tok/s | 50.0% |") != std::string::npos);
+    CHECK(md.find("SIMULATED: BF16 comes from the virtual-time emulator") != std::string::npos);
+    const std::string html = lr::render_html(lr::compare_document(a, b, "BF16", "FP8"));
+    CHECK(html.find("id=\"chart-compare-throughput-tokens-per-s\"") != std::string::npos);
 }

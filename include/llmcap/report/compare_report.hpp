@@ -1,0 +1,157 @@
+#pragma once
+
+#include <llmcap/analysis/metric.hpp>
+#include <llmcap/report/detail/grid.hpp>
+#include <llmcap/report/document.hpp>
+#include <llmcap/report/format.hpp>
+#include <llmcap/report/svg_chart.hpp>
+#include <llmcap/sweep/result.hpp>
+
+#include <algorithm> // sort, unique
+#include <cmath>   // isfinite
+#include <cstdint> // uint32_t
+#include <string>  // string
+#include <utility> // pair
+#include <vector>  // vector
+
+namespace llmcap::report {
+
+/**
+ * A side-by-side report of two sweeps (BF16 against FP8, vLLM against SGLang, before against
+ * after): what each run was, capacity per use case in both with the change, and per metric the
+ * cells both measured with both values and the relative difference (B − A) ÷ A, with charts
+ * of both runs against context length. Labels name the runs in every table and legend.
+ */
+[[nodiscard]] inline document compare_document(const sweep::sweep_result& a,
+                                               const sweep::sweep_result& b,
+                                               const std::string& label_a = "A",
+                                               const std::string& label_b = "B") {
+    using analysis::metric;
+    document d;
+    const auto model_of = [](const sweep::sweep_result& r) {
+        return !r.run.model.empty() ? r.run.model : r.run.server.model_id;
+    };
+    d.title = "Comparison: " + label_a + " and " + label_b;
+    d.subtitle = model_of(a) + " on " + a.run.gpu + " · " + model_of(b) + " on " + b.run.gpu;
+    if (a.simulated || b.simulated)
+        d.watermark = std::string("SIMULATED: ") +
+                      (a.simulated && b.simulated ? "both runs come"
+                       : a.simulated             ? label_a + " comes"
+                                                 : label_b + " comes") +
+                      " from the virtual-time emulator, not from a real server";
+
+    d.add(heading{2, "Runs", "runs"});
+    table runs{{"", label_a, label_b}, {}, {align::left, align::left, align::left}, {}};
+    const auto row = [&](const std::string& name, const std::string& x, const std::string& y) {
+        runs.rows.push_back({name, x.empty() ? "not recorded" : x, y.empty() ? "not recorded" : y});
+    };
+    row("Model", model_of(a), model_of(b));
+    row("Precision", detail::precision_of(a.run), detail::precision_of(b.run));
+    row("GPU", a.run.gpu, b.run.gpu);
+    row("Engine", a.run.engine_version.empty() ? a.run.server.dialect : a.run.engine_version,
+        b.run.engine_version.empty() ? b.run.server.dialect : b.run.engine_version);
+    row("Server", a.run.server_url, b.run.server_url);
+    row("Preset", a.run.preset, b.run.preset);
+    row("Mode", a.simulated ? "simulated" : "measured", b.simulated ? "simulated" : "measured");
+    row("Started", a.run.started_at, b.run.started_at);
+    d.add(std::move(runs));
+
+    d.add(heading{2, "Capacity per use case", "capacity"});
+    table caps{{"Use case", "Context", label_a, label_b, "Change", "Binding (" + label_a + ")",
+                "Binding (" + label_b + ")"},
+               {},
+               {align::left, align::right, align::right, align::right, align::right, align::left,
+                align::left},
+               {}};
+    for (const sweep::use_case_result& ua : a.use_cases) {
+        const sweep::use_case_result* ub = nullptr;
+        for (const sweep::use_case_result& u : b.use_cases)
+            if (u.use_case.name == ua.use_case.name)
+                ub = &u;
+        const analysis::threshold* ba = ua.capacity.binding_threshold();
+        const analysis::threshold* bb = ub ? ub->capacity.binding_threshold() : nullptr;
+        std::string change(not_available);
+        if (ub && ua.capacity.capacity > 0)
+            change = format_percent(static_cast<double>(ub->capacity.capacity) /
+                                        static_cast<double>(ua.capacity.capacity) -
+                                    1.0);
+        if (ub && (ua.capacity.kind == analysis::capacity_kind::at_least ||
+                   ub->capacity.kind == analysis::capacity_kind::at_least))
+            change += " (lower bounds)";
+        caps.rows.push_back({ua.use_case.title, format_tokens_short(ua.use_case.context_tokens),
+                             detail::capacity_text(ua.capacity),
+                             ub ? detail::capacity_text(ub->capacity) : "not analysed", change,
+                             ba ? detail::describe_threshold(*ba) : "none crossed",
+                             bb ? detail::describe_threshold(*bb)
+                                : (ub ? "none crossed" : "not analysed")});
+    }
+    if (caps.rows.empty())
+        d.add(paragraph{"Neither run analysed a use case."});
+    else
+        d.add(std::move(caps));
+
+    const detail::grid ga = detail::grid_of(a);
+    const detail::grid gb = detail::grid_of(b);
+    d.add(heading{2, "Per-cell differences", "cells"});
+    d.add(paragraph{"Cells both runs measured (same context length and concurrency), with the "
+                    "relative difference (" +
+                    label_b + " − " + label_a + ") ÷ " + label_a +
+                    ". For latencies a negative difference is an improvement; for speeds and "
+                    "throughput a positive one."});
+    for (metric m : {metric::throughput, metric::generation_speed, metric::ttft, metric::e2e,
+                     metric::itl, metric::queue_wait}) {
+        const detail::metric_look l = detail::look_of(m);
+        table t{{"Context", "Concurrency", label_a, label_b, "Difference"},
+                {},
+                {align::right, align::right, align::right, align::right, align::right},
+                {}};
+        line_chart ch;
+        ch.id = "chart-compare-" + std::string(analysis::metric_name(m));
+        for (char& c : ch.id)
+            if (c == '_')
+                c = '-';
+        ch.title = l.label.substr(0, l.label.find(" (")) + ": " + label_a + " and " + label_b;
+        ch.x = {"Context length (tokens)", axis_scale::linear, value_style::tokens};
+        ch.y = {l.label, axis_scale::linear, l.style};
+        std::vector<double> xs;
+        std::vector<double> ys;
+        for (std::uint32_t n : ga.concurrencies) {
+            chart_series sa{label_a + ", " + format_count(n) + " concurrent", {}};
+            chart_series sb{label_b + ", " + format_count(n) + " concurrent", {}};
+            for (std::uint32_t context : ga.contexts) {
+                const auto va = detail::value_of(ga.at(context, n), m);
+                const auto vb = detail::value_of(gb.at(context, n), m);
+                if (!va || !vb)
+                    continue;
+                t.rows.push_back({format_tokens_short(context), format_count(n),
+                                  format_value(*va, l.style), format_value(*vb, l.style),
+                                  *va != 0.0 ? format_percent(*vb / *va - 1.0)
+                                             : std::string(not_available)});
+                sa.points.push_back({static_cast<double>(context), *va});
+                sb.points.push_back({static_cast<double>(context), *vb});
+                xs.push_back(static_cast<double>(context));
+                ys.push_back(*va);
+                ys.push_back(*vb);
+            }
+            if (!sa.points.empty()) {
+                ch.series.push_back(std::move(sa));
+                ch.series.push_back(std::move(sb));
+            }
+        }
+        if (t.rows.empty())
+            continue;
+        d.add(heading{3, l.label, "compare-" + std::string(analysis::metric_name(m))});
+        std::sort(xs.begin(), xs.end());
+        xs.erase(std::unique(xs.begin(), xs.end()), xs.end());
+        ch.x.ticks = xs;
+        if (xs.size() >= 2 && xs.back() >= 8.0 * xs.front())
+            ch.x.scale = axis_scale::log;
+        if (needs_log_scale(ys, 50.0))
+            ch.y.scale = axis_scale::log;
+        d.add(figure{std::move(ch), "Mean " + l.name + " of both runs against context length."});
+        d.add(std::move(t));
+    }
+    return d;
+}
+
+} // namespace llmcap::report
