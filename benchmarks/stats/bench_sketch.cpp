@@ -117,9 +117,9 @@ void add_independent(benchmark::State& state) {
     for (auto _ : state) {
         s.add(values[i++ & table_mask]);
     }
-    state.counters["allocs_per_op"] = benchmark::Counter(
-        static_cast<double>(allocation_count - allocations_before) /
-        static_cast<double>(state.iterations()));
+    state.counters["allocs_per_op"] =
+        benchmark::Counter(static_cast<double>(allocation_count - allocations_before) /
+                           static_cast<double>(state.iterations()));
     benchmark::DoNotOptimize(s);
 }
 BENCHMARK_TEMPLATE(add_independent, stats::log_linear_histogram);
@@ -277,11 +277,18 @@ void accuracy_10m(benchmark::State& state) {
     state.counters["err_p9999_pct"] = 100.0 * worst[2];
     state.counters["bytes"] = static_cast<double>(bytes);
 }
-BENCHMARK_TEMPLATE(accuracy_10m, stats::log_linear_histogram)->Iterations(1)->Unit(benchmark::kMillisecond);
-BENCHMARK_TEMPLATE(accuracy_10m, stats::log_bucket_sketch)->Iterations(1)->Unit(benchmark::kMillisecond);
-BENCHMARK_TEMPLATE(accuracy_10m, stats::exact_quantiles)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(accuracy_10m, stats::log_linear_histogram)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(accuracy_10m, stats::log_bucket_sketch)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(accuracy_10m, stats::exact_quantiles)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
-// --- ratio table -----------------------------------------------------------------------------------
+// --- ratio table
+// -----------------------------------------------------------------------------------
 
 /// Console output as usual, plus a table of insert costs relative to the baselines.
 class ratio_reporter : public benchmark::ConsoleReporter {

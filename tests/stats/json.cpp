@@ -54,9 +54,9 @@ json::value hist_json() {
 TEST_CASE_TEMPLATE("json: every sketch round-trips bit for bit through text", Sketch,
                    stats::log_linear_histogram, stats::log_bucket_sketch, stats::exact_quantiles) {
     Sketch s = filled<Sketch>(1);
-    s.add(0.0);                                       // underflow for the bounded models
-    s.add(1e9);                                       // overflow for the histogram
-    s.add(-1.0);                                      // invalid
+    s.add(0.0);                                      // underflow for the bounded models
+    s.add(1e9);                                      // overflow for the histogram
+    s.add(-1.0);                                     // invalid
     s.add(std::numeric_limits<double>::quiet_NaN()); // invalid
     for (const Sketch& original : {Sketch{}, s}) {
         const json::value v = through_text(stats::to_json(original));
@@ -88,8 +88,8 @@ TEST_CASE("json: running_moments and sample_statistics round-trip") {
     const auto back = stats::from_json<stats::running_moments>(through_text(stats::to_json(m)));
     REQUIRE(back.has_value());
     CHECK(*back == m);
-    const auto empty =
-        stats::from_json<stats::running_moments>(through_text(stats::to_json(stats::running_moments{})));
+    const auto empty = stats::from_json<stats::running_moments>(
+        through_text(stats::to_json(stats::running_moments{})));
     REQUIRE(empty.has_value());
     CHECK(*empty == stats::running_moments{});
 
@@ -153,22 +153,21 @@ TEST_CASE("json: malformed log_linear_histogram input gives a named error") {
                    "$.buckets[0][1]");
     check_error<H>(with("buckets", json::array{json::array{1000, 1.5}}), error::wrong_type,
                    "$.buckets[0][1]");
-    check_error<H>(with("buckets", json::array{json::array{4060, 3}}),
-                   error::index_out_of_range, "$.buckets[0][0]");
+    check_error<H>(with("buckets", json::array{json::array{4060, 3}}), error::index_out_of_range,
+                   "$.buckets[0][0]");
     check_error<H>(with("buckets", json::array{json::array{-1, 3}}), error::index_out_of_range,
                    "$.buckets[0][0]");
-    check_error<H>(with("buckets", json::array{json::array{4059, 1, 2}}),
-                   error::index_out_of_range, "$.buckets[0]");
-    check_error<H>(with("buckets", json::array{json::array{7}}), error::wrong_type,
+    check_error<H>(with("buckets", json::array{json::array{4059, 1, 2}}), error::index_out_of_range,
                    "$.buckets[0]");
+    check_error<H>(with("buckets", json::array{json::array{7}}), error::wrong_type, "$.buckets[0]");
     check_error<H>(with("buckets", json::array{7}), error::wrong_type, "$.buckets[0]");
     check_error<H>(with("buckets", json::array{json::array{2000, 1}, json::array{1000, 2}}),
                    error::unordered_buckets, "$.buckets[1][0]");
     check_error<H>(with("buckets", json::array{json::array{1000, 1, 1}, json::array{1001, 1}}),
                    error::unordered_buckets, "$.buckets[1][0]");
-    check_error<H>(
-        with("buckets", json::array{json::array{1000, std::numeric_limits<std::uint64_t>::max(), 1}}),
-        error::count_mismatch, "$.buckets[0][2]");
+    check_error<H>(with("buckets", json::array{json::array{
+                                       1000, std::numeric_limits<std::uint64_t>::max(), 1}}),
+                   error::count_mismatch, "$.buckets[0][2]");
     check_error<H>(with("relative_error", "abc"), error::invalid_value, "$.relative_error");
     check_error<H>(with("relative_error", "nan"), error::invalid_value, "$.relative_error");
     check_error<H>(with("relative_error", "0.005x"), error::invalid_value, "$.relative_error");
@@ -283,11 +282,26 @@ TEST_CASE_TEMPLATE("json: any field replaced by any JSON value never crashes", S
         s.add(x);
     }
     const json::value original = stats::to_json(s);
-    const std::vector<json::value> replacements = {
-        nullptr, true, -1, 0, 1, 4059, 4060, std::numeric_limits<std::int64_t>::min(),
-        std::numeric_limits<std::uint64_t>::max(), 1e300, -0.5, "", "1e-400", "inf", "0.5",
-        json::array{}, json::array{json::array{}}, json::array{json::array{0, 1}},
-        json::array{json::array{-5, 1, 2}}, json::object{}};
+    const std::vector<json::value> replacements = {nullptr,
+                                                   true,
+                                                   -1,
+                                                   0,
+                                                   1,
+                                                   4059,
+                                                   4060,
+                                                   std::numeric_limits<std::int64_t>::min(),
+                                                   std::numeric_limits<std::uint64_t>::max(),
+                                                   1e300,
+                                                   -0.5,
+                                                   "",
+                                                   "1e-400",
+                                                   "inf",
+                                                   "0.5",
+                                                   json::array{},
+                                                   json::array{json::array{}},
+                                                   json::array{json::array{0, 1}},
+                                                   json::array{json::array{-5, 1, 2}},
+                                                   json::object{}};
     int rejected = 0;
     for (const auto& field : original.as_object()) {
         for (const json::value& r : replacements) {

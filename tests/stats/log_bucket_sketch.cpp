@@ -109,7 +109,8 @@ TEST_CASE("log_bucket_sketch: matches a reference model of collapsing") {
     // Reference: a sample with bucket index i ends in bucket max(i, hi - max_buckets + 1),
     // where hi is the highest index of all samples, whatever the insertion or merge order.
     constexpr std::size_t max_buckets = 64;
-    const stats::log_bucket_sketch_config config{.relative_error = 0.02, .max_buckets = max_buckets};
+    const stats::log_bucket_sketch_config config{.relative_error = 0.02,
+                                                 .max_buckets = max_buckets};
     std::mt19937_64 rng(17);
     for (int round = 0; round < 40; ++round) {
         CAPTURE(round);
@@ -164,9 +165,9 @@ TEST_CASE("log_bucket_sketch: matches a reference model of collapsing") {
 
 TEST_CASE("log_bucket_sketch: extreme values") {
     stats::log_bucket_sketch s;
-    s.add(5e-324);  // subnormal: underflow
-    s.add(1e-300);  // indexable
-    s.add(1e300);   // indexable, but 600 decades from 1e-300: collapses
+    s.add(5e-324);                             // subnormal: underflow
+    s.add(1e-300);                             // indexable
+    s.add(1e300);                              // indexable, but 600 decades from 1e-300: collapses
     s.add(std::numeric_limits<double>::max()); // above DBL_MAX / gamma: overflow
     CHECK(s.count() == 4);
     CHECK(s.underflow_count() == 1);
@@ -185,6 +186,5 @@ TEST_CASE("log_bucket_sketch: configuration errors") {
     stats::log_bucket_sketch a;
     CHECK_THROWS_AS(a.merge(stats::log_bucket_sketch({.relative_error = 0.01})),
                     std::invalid_argument);
-    CHECK_THROWS_AS(a.merge(stats::log_bucket_sketch({.max_buckets = 100})),
-                    std::invalid_argument);
+    CHECK_THROWS_AS(a.merge(stats::log_bucket_sketch({.max_buckets = 100})), std::invalid_argument);
 }

@@ -44,7 +44,8 @@ TEST_CASE("log_linear_histogram: sub-bucket count follows the requested error") 
 
 TEST_CASE("log_linear_histogram: every bucket's representative is within the error of its edges") {
     for (double alpha : {0.005, 0.05}) {
-        const stats::log_linear_histogram h({.lowest = 1e-3, .highest = 1e6, .relative_error = alpha});
+        const stats::log_linear_histogram h(
+            {.lowest = 1e-3, .highest = 1e6, .relative_error = alpha});
         const double eps = h.relative_error() * (1.0 + 1e-12);
         for (std::size_t i = 0; i < h.bucket_count(); ++i) {
             const double a = h.bucket_lower(i);
@@ -90,7 +91,7 @@ TEST_CASE("log_linear_histogram: out-of-range samples are tallied and reported a
     CHECK(h.underflow_count() == 10);
     CHECK(h.overflow_count() == 10);
     CHECK(h.invalid_count() == 0);
-    CHECK(h.quantile(0.05) == 1e-9);   // ranks in the underflow answer min()
+    CHECK(h.quantile(0.05) == 1e-9); // ranks in the underflow answer min()
     CHECK_FALSE(h.within_guarantee(0.05));
     CHECK(h.quantile(0.95) == 5009.0); // ranks in the overflow answer max()
     CHECK_FALSE(h.within_guarantee(0.95));

@@ -48,24 +48,48 @@ Sketch sketch_of(const std::vector<double>& values) {
 /// Like a sketch, but without merge(): must not model quantile_sketch.
 struct no_merge_sketch {
     void add(double) {}
-    std::uint64_t count() const { return 0; }
-    std::uint64_t underflow_count() const { return 0; }
-    std::uint64_t overflow_count() const { return 0; }
-    std::uint64_t invalid_count() const { return 0; }
-    double quantile(double) const { return 0.0; }
-    bool within_guarantee(double) const { return false; }
-    double relative_error() const { return 0.0; }
-    double min() const { return 0.0; }
-    double max() const { return 0.0; }
-    double sum() const { return 0.0; }
-    double mean() const { return 0.0; }
+    std::uint64_t count() const {
+        return 0;
+    }
+    std::uint64_t underflow_count() const {
+        return 0;
+    }
+    std::uint64_t overflow_count() const {
+        return 0;
+    }
+    std::uint64_t invalid_count() const {
+        return 0;
+    }
+    double quantile(double) const {
+        return 0.0;
+    }
+    bool within_guarantee(double) const {
+        return false;
+    }
+    double relative_error() const {
+        return 0.0;
+    }
+    double min() const {
+        return 0.0;
+    }
+    double max() const {
+        return 0.0;
+    }
+    double sum() const {
+        return 0.0;
+    }
+    double mean() const {
+        return 0.0;
+    }
     friend bool operator==(const no_merge_sketch&, const no_merge_sketch&) = default;
 };
 
 /// quantile() returning float: must not model quantile_sketch.
 struct float_quantile_sketch : no_merge_sketch {
     void merge(const float_quantile_sketch&) {}
-    float quantile(double) const { return 0.0f; }
+    float quantile(double) const {
+        return 0.0f;
+    }
 };
 
 /// The complete set of members: models quantile_sketch (the near-misses differ by one).
@@ -88,7 +112,7 @@ TEST_CASE("quantile_sketch: models and near-misses") {
     CHECK(stats::quantile_sketch<minimal_sketch>);
 }
 
-#define LLMCAP_SKETCH_MODELS                                                                    \
+#define LLMCAP_SKETCH_MODELS                                                                       \
     stats::exact_quantiles, stats::log_linear_histogram, stats::log_bucket_sketch
 
 namespace {

@@ -28,7 +28,8 @@ two_pass reference_moments(const std::vector<double>& v) {
     for (double x : v) {
         ss += (x - mean) * (x - mean);
     }
-    return {static_cast<double>(mean), static_cast<double>(ss / static_cast<long double>(v.size() - 1))};
+    return {static_cast<double>(mean),
+            static_cast<double>(ss / static_cast<long double>(v.size() - 1))};
 }
 
 } // namespace

@@ -45,9 +45,8 @@ inline void check_level(double level) {
  * n == 0: both bounds NaN. n == 1: (-infinity, +infinity). Throws std::invalid_argument for a
  * level outside (0, 1).
  */
-[[nodiscard]] inline confidence_interval mean_confidence_interval(double mean, double stddev,
-                                                                  std::uint64_t n,
-                                                                  double level = 0.95) {
+[[nodiscard]] inline confidence_interval
+mean_confidence_interval(double mean, double stddev, std::uint64_t n, double level = 0.95) {
     detail::check_level(level);
     constexpr double inf = std::numeric_limits<double>::infinity();
     if (n == 0) {
@@ -104,7 +103,8 @@ template <std::uniform_random_bit_generator Rng>
         const double lo = resample[static_cast<std::size_t>(lower_rank)];
         estimate = lo;
         if (pos.weight > 0.0) {
-            const double next = *std::min_element(resample.begin() + lower_rank + 1, resample.end());
+            const double next =
+                *std::min_element(resample.begin() + lower_rank + 1, resample.end());
             estimate = detail::lerp(lo, next, pos.weight);
         }
     }

@@ -44,18 +44,30 @@ public:
     }
     std::string message(int ev) const override {
         switch (static_cast<error>(ev)) {
-        case error::wrong_type: return "wrong JSON type";
-        case error::missing_field: return "missing field";
-        case error::wrong_kind: return "wrong kind";
-        case error::unsupported_version: return "unsupported version";
-        case error::invalid_value: return "invalid value";
-        case error::negative_count: return "negative count";
-        case error::index_out_of_range: return "bucket index out of range";
-        case error::unordered_buckets: return "bucket runs out of order or overlapping";
-        case error::count_mismatch: return "counts do not add up";
-        case error::inconsistent_state: return "state contradicts the bucket counts";
-        case error::invalid_config: return "invalid configuration";
-        case error::config_mismatch: return "configuration mismatch";
+        case error::wrong_type:
+            return "wrong JSON type";
+        case error::missing_field:
+            return "missing field";
+        case error::wrong_kind:
+            return "wrong kind";
+        case error::unsupported_version:
+            return "unsupported version";
+        case error::invalid_value:
+            return "invalid value";
+        case error::negative_count:
+            return "negative count";
+        case error::index_out_of_range:
+            return "bucket index out of range";
+        case error::unordered_buckets:
+            return "bucket runs out of order or overlapping";
+        case error::count_mismatch:
+            return "counts do not add up";
+        case error::inconsistent_state:
+            return "state contradicts the bucket counts";
+        case error::invalid_config:
+            return "invalid configuration";
+        case error::config_mismatch:
+            return "configuration mismatch";
         }
         return "unknown llmcap.stats error";
     }

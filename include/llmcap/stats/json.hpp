@@ -216,7 +216,8 @@ inline const boost::json::object* json_header(const boost::json::value& v, std::
     }
     const auto* ver = json_member(*o, "version", ctx, path);
     std::uint64_t version = 0;
-    if (ver == nullptr || !read_u64(*ver, version, ctx, path + ".version", error::unsupported_version)) {
+    if (ver == nullptr ||
+        !read_u64(*ver, version, ctx, path + ".version", error::unsupported_version)) {
         return nullptr;
     }
     if (version != 1) {
@@ -358,8 +359,7 @@ inline bool read_tallies(const boost::json::object& o, sketch_tallies& t, json_c
 }
 
 inline void write_tallies(boost::json::object& o, std::uint64_t count, std::uint64_t underflow,
-                          std::uint64_t overflow, std::uint64_t invalid, double min,
-                          double max) {
+                          std::uint64_t overflow, std::uint64_t invalid, double min, double max) {
     o["count"] = count;
     o["underflow"] = underflow;
     o["overflow"] = overflow;
@@ -382,10 +382,9 @@ struct json_access {
         write_tallies(o, h.count(), h.underflow_, h.overflow_, h.invalid_, h.min(), h.max());
         o["sum"] = boost::json::array{h.sum_high_, h.sum_low_};
         o["sum_saturated"] = h.sum_saturated_;
-        o["buckets"] = bucket_runs(std::int64_t{0}, static_cast<std::int64_t>(h.bucket_count_) - 1,
-                                   [&](std::int64_t i) {
-                                       return h.counts_[static_cast<std::size_t>(i)];
-                                   });
+        o["buckets"] =
+            bucket_runs(std::int64_t{0}, static_cast<std::int64_t>(h.bucket_count_) - 1,
+                        [&](std::int64_t i) { return h.counts_[static_cast<std::size_t>(i)]; });
         return o;
     }
 
@@ -485,13 +484,13 @@ struct json_access {
                 --last;
             }
             const bool min_ok = t.underflow != 0 ? t.min < bottom
-                                : bucketed != 0
-                                    ? t.min >= h.bucket_lower(first) && t.min < h.bucket_lower(first + 1)
-                                    : t.min >= top;
-            const bool max_ok = t.overflow != 0 ? t.max >= top
-                                : bucketed != 0
-                                    ? t.max >= h.bucket_lower(last) && t.max < h.bucket_lower(last + 1)
-                                    : t.max < bottom;
+                                : bucketed != 0  ? t.min >= h.bucket_lower(first) &&
+                                                      t.min < h.bucket_lower(first + 1)
+                                                : t.min >= top;
+            const bool max_ok =
+                t.overflow != 0 ? t.max >= top
+                : bucketed != 0 ? t.max >= h.bucket_lower(last) && t.max < h.bucket_lower(last + 1)
+                                : t.max < bottom;
             if (!min_ok) {
                 return json_error{make_error_code(error::inconsistent_state), path + ".min"};
             }

@@ -126,11 +126,9 @@ public:
 
     /// quantile() of every q in qs into out (out.size() >= qs.size()) in one pass.
     void quantiles(std::span<const double> qs, std::span<double> out) const {
-        detail::quantiles_by_rank(
-            qs, out, count_, min(), max(),
-            [&](std::span<const std::uint64_t> ranks, std::span<double> values) {
-                resolve_ranks(ranks, values);
-            });
+        detail::quantiles_by_rank(qs, out, count_, min(), max(),
+                                  [&](std::span<const std::uint64_t> ranks,
+                                      std::span<double> values) { resolve_ranks(ranks, values); });
     }
 
     /// True when quantile(q) is within relative_error() of the exact quantile: every rank it

@@ -118,7 +118,8 @@ public:
             ++counts_[static_cast<std::size_t>(index)];
             // Each update below is a read-modify-write of a member that the next add() reads
             // again; predicted branches keep min, max and the carry off that dependency chain.
-            const auto scaled = static_cast<std::uint64_t>(static_cast<std::int64_t>(x * sum_scale_));
+            const auto scaled =
+                static_cast<std::uint64_t>(static_cast<std::int64_t>(x * sum_scale_));
             sum_low_ += scaled;
             if (sum_low_ < scaled) [[unlikely]] {
                 ++sum_high_;
@@ -177,8 +178,7 @@ public:
         const std::uint64_t bucketed = bucketed_count();
         const std::uint64_t n = underflow_ + bucketed + overflow_;
         return bucketed == 0 ? detail::ranks_within(q, n, 1, 0)
-                             : detail::ranks_within(q, n, underflow_,
-                                                    underflow_ + bucketed - 1);
+                             : detail::ranks_within(q, n, underflow_, underflow_ + bucketed - 1);
     }
 
     /// The guaranteed relative error, 1 / (2^(p+1) + 1) (<= the requested one).
@@ -303,9 +303,8 @@ public:
     /// Same layout and the same recorded state (bucket counts, tallies, min, max, sum).
     [[nodiscard]] friend bool operator==(const log_linear_histogram& a,
                                          const log_linear_histogram& b) noexcept {
-        return a.same_layout(b) && a.underflow_ == b.underflow_ &&
-               a.overflow_ == b.overflow_ && a.invalid_ == b.invalid_ &&
-               a.sum_low_ == b.sum_low_ && a.sum_high_ == b.sum_high_ &&
+        return a.same_layout(b) && a.underflow_ == b.underflow_ && a.overflow_ == b.overflow_ &&
+               a.invalid_ == b.invalid_ && a.sum_low_ == b.sum_low_ && a.sum_high_ == b.sum_high_ &&
                a.sum_saturated_ == b.sum_saturated_ &&
                std::bit_cast<std::uint64_t>(a.min_) == std::bit_cast<std::uint64_t>(b.min_) &&
                std::bit_cast<std::uint64_t>(a.max_) == std::bit_cast<std::uint64_t>(b.max_) &&

@@ -60,6 +60,6 @@ concept sketch_query = requires(const S& cs, double q) {
 /// Bounded models (log_linear_histogram) also never allocate, lock or use atomics in add().
 template <class S>
 concept quantile_sketch = std::default_initializable<S> && std::copyable<S> &&
-                          sketch_accumulator<S> && sketch_mergeable<S> && sketch_query<S>;
+    sketch_accumulator<S> && sketch_mergeable<S> && sketch_query<S>;
 
 } // namespace llmcap::stats

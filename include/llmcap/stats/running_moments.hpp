@@ -1,6 +1,6 @@
 #pragma once
 
-#include <bit>     // bit_cast
+#include <bit> // bit_cast
 
 #include <cmath>   // sqrt, isfinite
 #include <cstdint> // uint64_t

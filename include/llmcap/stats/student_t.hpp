@@ -56,8 +56,8 @@ namespace detail {
     if (x >= 1.0) {
         return 1.0;
     }
-    const double log_front = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) +
-                             a * std::log(x) + b * std::log1p(-x);
+    const double log_front =
+        std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
     const double front = std::exp(log_front);
     if (x < (a + 1.0) / (a + b + 2.0)) {
         return front * incomplete_beta_fraction(a, b, x) / a;
@@ -99,15 +99,12 @@ namespace detail {
     if (p == 1.0) {
         return std::numeric_limits<double>::infinity();
     }
-    constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
-                            -2.759285104469687e+02, 1.383577518672690e+02,
-                            -3.066479806614716e+01, 2.506628277459239e+00};
-    constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02,
-                            -1.556989798598866e+02, 6.680131188771972e+01,
-                            -1.328068155288572e+01};
-    constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
-                            -2.400758277161838e+00, -2.549732539343734e+00,
-                            4.374664141464968e+00,  2.938163982698783e+00};
+    constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
+                            1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
+    constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                            6.680131188771972e+01, -1.328068155288572e+01};
+    constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                            -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
     constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
                             3.754408661907416e+00};
     constexpr double p_low = 0.02425;
@@ -194,8 +191,8 @@ namespace detail {
     const double g1 = (z2 + 1.0) * z / 4.0;
     const double g2 = ((5.0 * z2 + 16.0) * z2 + 3.0) * z / 96.0;
     const double g3 = (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) * z / 384.0;
-    const double g4 = ((((79.0 * z2 + 776.0) * z2 + 1482.0) * z2 - 1920.0) * z2 - 945.0) * z /
-                      92160.0;
+    const double g4 =
+        ((((79.0 * z2 + 776.0) * z2 + 1482.0) * z2 - 1920.0) * z2 - 945.0) * z / 92160.0;
     double t = z + (g1 + (g2 + (g3 + g4 / df) / df) / df) / df;
     if (df > 1e6) {
         return sign * t;

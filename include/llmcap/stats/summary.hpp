@@ -20,8 +20,8 @@ inline constexpr std::array<double, 5> report_percentiles = {0.5, 0.9, 0.95, 0.9
 
 /// Everything reported for one metric of one cell, in the metric's unit.
 struct summary {
-    std::uint64_t count = 0;           ///< valid samples
-    std::uint64_t invalid = 0;         ///< NaN / infinite / negative samples, not in count
+    std::uint64_t count = 0;   ///< valid samples
+    std::uint64_t invalid = 0; ///< NaN / infinite / negative samples, not in count
     double mean = std::numeric_limits<double>::quiet_NaN();   ///< arithmetic mean
     double stddev = std::numeric_limits<double>::quiet_NaN(); ///< sample standard deviation
     double min = std::numeric_limits<double>::quiet_NaN();    ///< smallest sample, exact
@@ -31,8 +31,8 @@ struct summary {
     double p95 = std::numeric_limits<double>::quiet_NaN();    ///< 95th percentile
     double p99 = std::numeric_limits<double>::quiet_NaN();    ///< 99th percentile
     double p999 = std::numeric_limits<double>::quiet_NaN();   ///< 99.9th percentile
-    confidence_interval mean_ci;   ///< Student t interval for the mean
-    double relative_error = 0.0;   ///< the percentiles' guaranteed relative error
+    confidence_interval mean_ci;                              ///< Student t interval for the mean
+    double relative_error = 0.0;              ///< the percentiles' guaranteed relative error
     bool percentiles_within_guarantee = true; ///< false if a percentile hit under/overflow
 };
 

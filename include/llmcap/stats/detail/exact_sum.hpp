@@ -62,8 +62,8 @@ public:
         double result = 0.0;
         for (std::size_t i = 0; i < digit_count; ++i) {
             if (n.digits_[i] != 0) {
-                result += std::ldexp(static_cast<double>(n.digits_[i]),
-                                     static_cast<int>(32 * i) - 1074);
+                result +=
+                    std::ldexp(static_cast<double>(n.digits_[i]), static_cast<int>(32 * i) - 1074);
             }
         }
         return result;

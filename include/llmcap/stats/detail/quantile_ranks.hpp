@@ -97,8 +97,9 @@ void quantiles_by_rank(std::span<const double> qs, std::span<double> out, std::u
         } else {
             const rank_position p = position_of(qs[i], n);
             const double lo = value_at(p.lower);
-            out[i] = p.weight > 0.0 ? std::clamp(lerp(lo, value_at(p.lower + 1), p.weight), min, max)
-                                    : lo;
+            out[i] = p.weight > 0.0
+                         ? std::clamp(lerp(lo, value_at(p.lower + 1), p.weight), min, max)
+                         : lo;
         }
     }
 }
