@@ -23,8 +23,8 @@ struct cell {
 
 std::vector<cell> default_glm_sweep() {
     std::vector<cell> cells;
-    for (std::uint32_t ctx : {1024u, 2048u, 4096u, 8192u, 16384u, 32768u, 65536u, 98304u,
-                              131072u, 200000u})
+    for (std::uint32_t ctx :
+         {1024u, 2048u, 4096u, 8192u, 16384u, 32768u, 65536u, 98304u, 131072u, 200000u})
         for (std::uint32_t c = 1; c <= 4; ++c)
             cells.push_back({ctx, 1024, c});
     for (std::uint32_t c : {8u, 12u, 16u, 20u, 24u, 28u, 30u, 32u})

@@ -20,11 +20,10 @@ TEST_CASE("calibration: glm-4.7-flash-h200-bf16 reproduces the reference report'
     REQUIRE(rows.size() == std::size(emu::glm_4_7_flash_h200_targets));
     std::size_t within_15 = 0;
     for (const emu::calibration_row& r : rows) {
-        INFO(r.target.prompt_tokens << " prompt, " << r.target.output_tokens << " output, c="
-                                    << r.target.concurrency << ", "
-                                    << std::string(emu::metric_name(r.target.metric))
-                                    << ": target " << r.target.value << ", emulated "
-                                    << r.emulated);
+        INFO(r.target.prompt_tokens << " prompt, " << r.target.output_tokens
+                                    << " output, c=" << r.target.concurrency << ", "
+                                    << std::string(emu::metric_name(r.target.metric)) << ": target "
+                                    << r.target.value << ", emulated " << r.emulated);
         CHECK(std::abs(r.relative_error()) <= 0.25);
         if (std::abs(r.relative_error()) <= 0.15)
             ++within_15;
@@ -75,11 +74,9 @@ TEST_CASE("calibration: fit_profile recovers from perturbed efficiency factors")
     start.efficiency.weight_bandwidth = 0.15;
     start.efficiency.linear_compute = 0.15;
     start.efficiency.eager_step_overhead_s = 0.1;
-    const double before =
-        emu::calibration_misfit(emu::evaluate_calibration(start, targets, quick));
+    const double before = emu::calibration_misfit(emu::evaluate_calibration(start, targets, quick));
     const emu::profile fitted = emu::fit_profile(start, targets, quick, 60);
-    const double after =
-        emu::calibration_misfit(emu::evaluate_calibration(fitted, targets, quick));
+    const double after = emu::calibration_misfit(emu::evaluate_calibration(fitted, targets, quick));
     CHECK(after < before / 4.0);
     CHECK(fitted.model.layers == start.model.layers); // architecture untouched
 }

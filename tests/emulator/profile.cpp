@@ -53,7 +53,7 @@ TEST_CASE("profile: every shipped profile parses and names itself") {
 }
 
 TEST_CASE("profile: malformed input is refused with a message naming the field") {
-    CHECK(error_of("{not json") .rfind("profile: not valid JSON", 0) == 0);
+    CHECK(error_of("{not json").rfind("profile: not valid JSON", 0) == 0);
     CHECK(error_of("[1, 2]") == "profile: the document must be a JSON object");
     CHECK(error_of(edited("\"memory_bandwidth_bytes_per_s\": 4.8e12",
                           "\"memory_bandwidth_bytes_per_s\": -1")) ==
@@ -99,8 +99,7 @@ TEST_CASE("profile: load_profile throws profile_error; load_profile_file names t
                                          "positive (got 0)")
                              .c_str(),
                          emu::profile_error);
-    CHECK_THROWS_AS((void)emu::load_profile_file(dir / "no-such-profile.json"),
-                    emu::profile_error);
+    CHECK_THROWS_AS((void)emu::load_profile_file(dir / "no-such-profile.json"), emu::profile_error);
     std::filesystem::remove(good);
     std::filesystem::remove(bad);
 }

@@ -47,11 +47,9 @@ TEST_CASE("simulator: traces look as a streaming client records a vLLM-like serv
     const emu::profile p = emu::builtin_profile();
     std::mt19937_64 rng(7);
     const emu::workload w{512, 16, 4};
-    const emu::simulation_result r =
-        emu::simulate(p, w,
-                      emu::closed_loop{
-                          .concurrency = 3, .measured_requests = 6, .hold_concurrency = false},
-                      rng);
+    const emu::simulation_result r = emu::simulate(
+        p, w, emu::closed_loop{.concurrency = 3, .measured_requests = 6, .hold_concurrency = false},
+        rng);
     REQUIRE(r.requests.size() == 6);
     CHECK(r.requests_started == 6);
     CHECK(r.requests.front().trace.intended_start == emu::virtual_epoch());
@@ -108,10 +106,9 @@ TEST_CASE("simulator: a closed loop keeps exactly N in flight and restarts at on
     // Each request after the first wave starts the moment an earlier one ends.
     for (std::size_t i = 4; i < r.requests.size(); ++i) {
         const llmcap::time_point start = r.requests[i].trace.intended_start;
-        const bool follows = std::any_of(r.requests.begin(), r.requests.begin() + long(i),
-                                         [&](const emu::simulated_request& q) {
-                                             return q.trace.end == start;
-                                         });
+        const bool follows =
+            std::any_of(r.requests.begin(), r.requests.begin() + long(i),
+                        [&](const emu::simulated_request& q) { return q.trace.end == start; });
         CHECK(follows);
     }
 }
@@ -202,8 +199,8 @@ TEST_CASE("simulator: the full default GLM sweep runs") {
         std::uint32_t prompt, output, concurrency;
     };
     std::vector<cell> cells;
-    for (std::uint32_t ctx : {1024u, 2048u, 4096u, 8192u, 16384u, 32768u, 65536u, 98304u,
-                              131072u, 200000u})
+    for (std::uint32_t ctx :
+         {1024u, 2048u, 4096u, 8192u, 16384u, 32768u, 65536u, 98304u, 131072u, 200000u})
         for (std::uint32_t c = 1; c <= 4; ++c)
             cells.push_back({ctx, 1024, c});
     for (std::uint32_t c : {8u, 16u, 24u, 32u})
@@ -237,6 +234,5 @@ TEST_CASE("simulator: the full default GLM sweep runs") {
     }
     const double wall_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    MESSAGE(cells.size() << " cells, " << steps << " engine steps simulated in " << wall_s
-                         << " s");
+    MESSAGE(cells.size() << " cells, " << steps << " engine steps simulated in " << wall_s << " s");
 }

@@ -41,12 +41,18 @@ enum class calibration_metric : std::uint8_t {
 /// The metric's name as printed in calibration tables.
 [[nodiscard]] constexpr std::string_view metric_name(calibration_metric m) noexcept {
     switch (m) {
-    case calibration_metric::ttft_s: return "TTFT (s)";
-    case calibration_metric::per_user_tokens_per_s: return "per-user tok/s";
-    case calibration_metric::e2e_s: return "E2E (s)";
-    case calibration_metric::throughput_tokens_per_s: return "throughput tok/s";
-    case calibration_metric::queue_wait_s: return "queue wait (s)";
-    case calibration_metric::prefill_tokens_per_s: return "prefill tok/s";
+    case calibration_metric::ttft_s:
+        return "TTFT (s)";
+    case calibration_metric::per_user_tokens_per_s:
+        return "per-user tok/s";
+    case calibration_metric::e2e_s:
+        return "E2E (s)";
+    case calibration_metric::throughput_tokens_per_s:
+        return "throughput tok/s";
+    case calibration_metric::queue_wait_s:
+        return "queue wait (s)";
+    case calibration_metric::prefill_tokens_per_s:
+        return "prefill tok/s";
     }
     return "unknown";
 }
@@ -142,12 +148,18 @@ struct calibration_row {
 [[nodiscard]] inline double metric_value(const detail::cell_metrics& c,
                                          calibration_metric m) noexcept {
     switch (m) {
-    case calibration_metric::ttft_s: return c.ttft_s;
-    case calibration_metric::per_user_tokens_per_s: return c.per_user_tokens_per_s;
-    case calibration_metric::e2e_s: return c.e2e_s;
-    case calibration_metric::throughput_tokens_per_s: return c.throughput_tokens_per_s;
-    case calibration_metric::queue_wait_s: return c.queue_wait_s;
-    case calibration_metric::prefill_tokens_per_s: return c.prefill_tokens_per_s;
+    case calibration_metric::ttft_s:
+        return c.ttft_s;
+    case calibration_metric::per_user_tokens_per_s:
+        return c.per_user_tokens_per_s;
+    case calibration_metric::e2e_s:
+        return c.e2e_s;
+    case calibration_metric::throughput_tokens_per_s:
+        return c.throughput_tokens_per_s;
+    case calibration_metric::queue_wait_s:
+        return c.queue_wait_s;
+    case calibration_metric::prefill_tokens_per_s:
+        return c.prefill_tokens_per_s;
     }
     return 0.0;
 }

@@ -85,7 +85,8 @@ class cost_model {
 public:
     /// Precomputes the architecture's constants for `p` (kept by value).
     explicit cost_model(const profile& p)
-        : profile_(p), always_bytes_(always_active_params(p.model) * p.model.weight_bytes_per_param),
+        : profile_(p),
+          always_bytes_(always_active_params(p.model) * p.model.weight_bytes_per_param),
           expert_bytes_(expert_params(p.model) * p.model.weight_bytes_per_param *
                         moe_layers(p.model)),
           kv_token_bytes_(kv_bytes_per_token(p.model)),
@@ -141,8 +142,9 @@ public:
         c.weight_bytes = always_bytes_ + c.experts_touched * expert_bytes_;
         c.linear_flops = token_flops_ * static_cast<double>(tokens) +
                          head_flops_ * static_cast<double>(w.sampled_sequences);
-        c.linear_s = std::max(c.weight_bytes / (g.memory_bandwidth_bytes_per_s * e.weight_bandwidth),
-                              c.linear_flops / (g.peak_flops_per_s * e.linear_compute));
+        c.linear_s =
+            std::max(c.weight_bytes / (g.memory_bandwidth_bytes_per_s * e.weight_bandwidth),
+                     c.linear_flops / (g.peak_flops_per_s * e.linear_compute));
 
         const double decode_kv = static_cast<double>(w.decode_context_tokens) * kv_token_bytes_;
         const double prefill_kv = static_cast<double>(w.prefill_context_tokens) * kv_token_bytes_;

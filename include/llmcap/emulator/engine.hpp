@@ -95,8 +95,7 @@ public:
     /// An idle engine for profile `p`.
     explicit engine(const profile& p)
         : cost_model_(p), settings_(p.engine), max_context_(p.model.max_context_tokens),
-          total_blocks_(kv_cache_tokens(p) / p.engine.block_size),
-          free_blocks_(total_blocks_) {}
+          total_blocks_(kv_cache_tokens(p) / p.engine.block_size), free_blocks_(total_blocks_) {}
 
     /// The cost model pricing the steps.
     [[nodiscard]] const cost_model& costs() const noexcept {
@@ -124,10 +123,10 @@ public:
     /// std::invalid_argument when !fits(r) (a server answers such requests with an error).
     request_id add_request(const request_spec& r, time_point arrival) {
         if (!fits(r))
-            throw std::invalid_argument(
-                "emulator::engine: request of " + std::to_string(r.prompt_tokens) +
-                " prompt + " + std::to_string(r.output_tokens) +
-                " output tokens does not fit the context or the KV cache");
+            throw std::invalid_argument("emulator::engine: request of " +
+                                        std::to_string(r.prompt_tokens) + " prompt + " +
+                                        std::to_string(r.output_tokens) +
+                                        " output tokens does not fit the context or the KV cache");
         const request_id id = requests_.size();
         request_state& s = requests_.emplace_back();
         s.truth.id = id;

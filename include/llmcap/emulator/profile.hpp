@@ -191,8 +191,8 @@ struct profile {
                              ? h * a.q_lora_rank + double(a.q_lora_rank) * a.heads * qk
                              : h * a.heads * qk;
         const double kv_a = h * (double(a.kv_lora_rank) + a.qk_rope_head_dim);
-        const double kv_b = double(a.kv_lora_rank) * a.heads *
-                            (double(a.qk_nope_head_dim) + a.v_head_dim);
+        const double kv_b =
+            double(a.kv_lora_rank) * a.heads * (double(a.qk_nope_head_dim) + a.v_head_dim);
         const double o = double(a.heads) * a.v_head_dim * h;
         return q + kv_a + kv_b + o;
     }
@@ -237,8 +237,7 @@ struct profile {
 
 /// Parameters one token uses (routed experts counted `experts_per_token` times per layer).
 [[nodiscard]] inline double active_params_per_token(const model_spec& m) noexcept {
-    return always_active_params(m) +
-           moe_layers(m) * double(m.experts_per_token) * expert_params(m);
+    return always_active_params(m) + moe_layers(m) * double(m.experts_per_token) * expert_params(m);
 }
 
 /// Bytes of all weights as stored on the device.
@@ -379,8 +378,8 @@ public:
     }
 
     template <class Int>
-    void integer(const boost::json::object& parent, std::string_view key,
-                 const std::string& path, Int& out, bool positive, bool required = true) {
+    void integer(const boost::json::object& parent, std::string_view key, const std::string& path,
+                 Int& out, bool positive, bool required = true) {
         const boost::json::value* v = find(parent, key, path, required);
         if (v == nullptr)
             return;
@@ -389,8 +388,8 @@ public:
             x = v->get_uint64();
         } else if (v->is_int64()) {
             if (v->get_int64() < 0)
-                return fail(join(path, key), "must not be negative (got " +
-                                                 std::to_string(v->get_int64()) + ")");
+                return fail(join(path, key),
+                            "must not be negative (got " + std::to_string(v->get_int64()) + ")");
             x = static_cast<std::uint64_t>(v->get_int64());
         } else {
             return fail(join(path, key), "must be a whole number");
@@ -483,8 +482,7 @@ inline void read_profile(profile_reader& r, const boost::json::object& root, pro
             else if (s.expert_intermediate_size == 0)
                 r.fail("model.expert_intermediate_size", "must be positive when experts > 0");
         }
-        if (!r.failed() && (s.experts == 0 || s.dense_layers > 0) &&
-            s.dense_intermediate_size == 0)
+        if (!r.failed() && (s.experts == 0 || s.dense_layers > 0) && s.dense_intermediate_size == 0)
             r.fail("model.dense_intermediate_size", "must be positive when dense layers exist");
     }
 
@@ -521,8 +519,7 @@ inline void read_profile(profile_reader& r, const boost::json::object& root, pro
         r.number(*f, "attention_compute", at, s.attention_compute, bound::fraction);
         r.number(*f, "graph_step_overhead_s", at, s.graph_step_overhead_s, bound::non_negative);
         r.number(*f, "eager_step_overhead_s", at, s.eager_step_overhead_s, bound::non_negative);
-        r.number(*f, "per_sequence_overhead_s", at, s.per_sequence_overhead_s,
-                 bound::non_negative);
+        r.number(*f, "per_sequence_overhead_s", at, s.per_sequence_overhead_s, bound::non_negative);
     }
 
     if (const auto* f = r.object(root, "frontend", "")) {

@@ -89,8 +89,8 @@ struct simulation_result {
     r.headers = t.arrival + from_seconds(p.frontend.header_delay_s);
     r.events.reserve(t.tokens.size());
     for (std::size_t i = 0; i < t.tokens.size(); ++i)
-        r.events.push_back({t.tokens[i], 1,
-                            i < w.reasoning_tokens ? token_kind::reasoning : token_kind::content});
+        r.events.push_back(
+            {t.tokens[i], 1, i < w.reasoning_tokens ? token_kind::reasoning : token_kind::content});
     r.exact_event_tokens = true;
     r.sse_events = t.tokens.size() + 3;
     r.http_status = 200;
@@ -125,9 +125,9 @@ public:
         if (w.output_tokens == 0)
             throw std::invalid_argument("emulator::simulate: output_tokens must be positive");
         if (!engine_.fits({w.prompt_tokens, w.output_tokens}))
-            throw std::invalid_argument(
-                "emulator::simulate: " + std::to_string(w.prompt_tokens) + " + " +
-                std::to_string(w.output_tokens) + " tokens do not fit profile " + p.name);
+            throw std::invalid_argument("emulator::simulate: " + std::to_string(w.prompt_tokens) +
+                                        " + " + std::to_string(w.output_tokens) +
+                                        " tokens do not fit profile " + p.name);
         frontend_delay_ = from_seconds(p.frontend.request_overhead_s +
                                        p.frontend.tokenize_s_per_token * w.prompt_tokens);
     }
@@ -145,8 +145,8 @@ public:
                 return;
             }
             // The window closed: the requests started so far are all there will be.
-            end_measured_ = std::max(first_measured_, std::min<std::uint64_t>(
-                                                          end_measured_, clients_.size()));
+            end_measured_ =
+                std::max(first_measured_, std::min<std::uint64_t>(end_measured_, clients_.size()));
             if (shape.hold_concurrency && measured_left() > 0)
                 send(at, at);
         };
@@ -224,8 +224,8 @@ private:
         while (!arrivals_.empty() && arrivals_.top().at <= now) {
             const arrival_event a = arrivals_.top();
             arrivals_.pop();
-            const request_id id = engine_.add_request(
-                {workload_.prompt_tokens, workload_.output_tokens}, a.at);
+            const request_id id =
+                engine_.add_request({workload_.prompt_tokens, workload_.output_tokens}, a.at);
             clients_[a.client].id = id;
             if (id >= by_engine_id_.size())
                 by_engine_id_.resize(id + 1);
