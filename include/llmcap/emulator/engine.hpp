@@ -227,8 +227,9 @@ public:
         return requests_.at(id).truth;
     }
 
-    /// Moves out the ground truth of a finished request, releasing its storage. Throws
-    /// std::logic_error if the request has not finished.
+    /// Moves out the ground truth of a finished request, releasing its storage (truth(id) is
+    /// empty afterwards; a long-running driver calls this for every finished request so that
+    /// each keeps about 200 bytes). Throws std::logic_error if it has not finished.
     [[nodiscard]] request_truth take_truth(request_id id) {
         request_state& s = requests_.at(id);
         if (!s.finished)
