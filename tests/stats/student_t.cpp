@@ -41,6 +41,10 @@ TEST_CASE("student_t_quantile: known values") {
     CHECK(stats::student_t_quantile(0.975, std::numeric_limits<double>::infinity()) ==
           doctest::Approx(1.959963984540054).epsilon(1e-14));
     CHECK(stats::student_t_quantile(0.975, 1e7) == doctest::Approx(1.959964).epsilon(1e-6));
+    // Continuous across the switch from Newton iteration to the expansion alone at df = 2000.
+    CHECK(stats::student_t_quantile(0.975, 2000.0) ==
+          doctest::Approx(stats::student_t_quantile(0.975, 2000.000001)).epsilon(1e-12));
+    CHECK(stats::student_t_quantile(0.975, 3000) == doctest::Approx(1.960755055322).epsilon(1e-12));
     CHECK(stats::student_t_quantile(0.5, 7.0) == 0.0);
 }
 
