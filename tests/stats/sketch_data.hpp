@@ -5,6 +5,7 @@
 #include <algorithm> // sort, reverse
 #include <cmath>     // pow, abs
 #include <cstddef>   // size_t
+#include <cstdint>   // uint64_t
 #include <random>    // mt19937_64, distributions
 #include <string>    // string
 #include <vector>    // vector
