@@ -195,9 +195,16 @@ struct report_builder {
         const std::string gpu = !run.gpu.empty() ? run.gpu : std::string("unrecorded hardware");
         doc.subtitle = "Performance and concurrent-user capacity on " + gpu +
                        (r.simulated ? " (simulated)" : "");
-        if (r.simulated)
+        if (r.simulated) {
             doc.watermark = "SIMULATED: virtual-time emulator results, not measurements of a "
                             "real server";
+        } else if (contains_nocase(run.engine_version + " " + run.hardware + " " +
+                                       run.server.dialect,
+                                   "emulator")) {
+            doc.watermark = "EMULATED: measured over HTTP against llmcap's real-time emulator, "
+                            "not a real GPU server";
+            doc.badge = "EMULATED";
+        }
 
         h2("Configuration", "configuration");
         std::string organisation = option_string(run, {"organisation", "organization"});

@@ -115,6 +115,8 @@ struct document {
     /// When not empty, shown on every page and beside every section heading: e.g.
     /// "SIMULATED — virtual-time emulator, not a measurement".
     std::string watermark;
+    /// The short form of the watermark beside section headings ("SIMULATED", "EMULATED").
+    std::string badge = "SIMULATED";
     /// The blocks, in order.
     std::vector<block> blocks;
 

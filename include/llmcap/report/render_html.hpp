@@ -134,7 +134,8 @@ nav ol { columns: 2; font-size: 14px; }
     if (!toc.empty())
         o += "<nav>\n<h2>Contents</h2>\n<ol>\n" + toc + "</ol>\n</nav>\n";
 
-    const std::string badge = marked ? "<span class=\"badge\">SIMULATED</span>" : "";
+    const std::string badge =
+        marked ? "<span class=\"badge\">" + xml_escape(d.badge) + "</span>" : "";
     for (const block& b : d.blocks) {
         std::visit(
             [&](const auto& x) {

@@ -12,6 +12,14 @@ namespace llmcap::report {
 
 namespace detail {
 
+/// ASCII lower-case copy.
+[[nodiscard]] inline std::string lower_ascii(std::string s) {
+    for (char& c : s)
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+    return s;
+}
+
 /// Escapes the characters that would break a Markdown table cell.
 [[nodiscard]] inline std::string markdown_cell(std::string_view s) {
     std::string out;
@@ -55,7 +63,7 @@ inline void markdown_table(std::string& o, const table& t) {
 /**
  * The document as GitHub-flavoured Markdown. Charts become the tables of their data (exact
  * values), titled "Chart: …". With a watermark, the document opens with it and every section
- * heading carries it in brackets.
+ * heading carries the badge in brackets ("[simulated]").
  */
 [[nodiscard]] inline std::string render_markdown(const document& d) {
     std::string o;
@@ -72,7 +80,7 @@ inline void markdown_table(std::string& o, const table& t) {
                     o += std::string(static_cast<std::size_t>(x.level < 1 ? 1 : x.level), '#') +
                          " " + x.text;
                     if (!d.watermark.empty() && x.level <= 2)
-                        o += " [simulated]";
+                        o += " [" + detail::lower_ascii(d.badge) + "]";
                     o += "\n\n";
                 } else if constexpr (std::is_same_v<T, paragraph>) {
                     o += x.text + "\n\n";

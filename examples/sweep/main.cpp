@@ -1,0 +1,771 @@
+// llmcap-sweep: runs capacity sweeps against OpenAI-compatible servers (or the emulator) and
+// writes their reports. See docs/sweep-tool.md.
+//
+// Exit codes: 0 success, 2 usage error, 3 server unreachable or not OpenAI-compatible,
+// 4 run finished with failures above the threshold, 130 interrupted, 1 other errors.
+
+#include "load_run.hpp"
+#include "progress.hpp"
+
+#include <llmcap/analysis/capacity.hpp>
+#include <llmcap/analysis/use_case.hpp>
+#include <llmcap/analysis/use_case_json.hpp>
+#include <llmcap/client/http_endpoint.hpp>
+#include <llmcap/client/stop_signal.hpp>
+#include <llmcap/emulator/builtin_profiles.hpp>
+#include <llmcap/emulator/server.hpp>
+#include <llmcap/report/capacity_report.hpp>
+#include <llmcap/report/cells_input.hpp>
+#include <llmcap/report/compare_report.hpp>
+#include <llmcap/report/render_html.hpp>
+#include <llmcap/report/render_markdown.hpp>
+#include <llmcap/report/write_reports.hpp>
+#include <llmcap/sweep/http_runner.hpp>
+#include <llmcap/sweep/plan.hpp>
+#include <llmcap/sweep/presets.hpp>
+#include <llmcap/sweep/run_sweep.hpp>
+#include <llmcap/sweep/simulator_runner.hpp>
+#include <llmcap/telemetry/dcgm_energy_meter.hpp>
+#include <llmcap/telemetry/nvml_energy_meter.hpp>
+#include <llmcap/version.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/json/parse.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <iterator>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+namespace la = llmcap::analysis;
+namespace lr = llmcap::report;
+namespace ls = llmcap::sweep;
+
+constexpr int exit_ok = 0;
+constexpr int exit_error = 1;
+constexpr int exit_usage = 2;
+constexpr int exit_unreachable = 3;
+constexpr int exit_failures = 4;
+constexpr int exit_interrupted = 130;
+
+/// A usage error found after parsing: its message names the option.
+struct usage_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// "1k,8K,32768" → {1024, 8192, 32768}; a k suffix multiplies by 1,024.
+std::vector<std::uint32_t> parse_counts(const std::string& text, const std::string& option,
+                                        bool allow_k) {
+    std::vector<std::uint32_t> out;
+    std::size_t at = 0;
+    while (at <= text.size()) {
+        std::size_t end = text.find(',', at);
+        if (end == std::string::npos)
+            end = text.size();
+        std::string item = text.substr(at, end - at);
+        std::uint64_t scale = 1;
+        if (allow_k && !item.empty() && (item.back() == 'k' || item.back() == 'K')) {
+            scale = 1024;
+            item.pop_back();
+        }
+        std::uint64_t v = 0;
+        const auto r = std::from_chars(item.data(), item.data() + item.size(), v);
+        if (item.empty() || r.ec != std::errc{} || r.ptr != item.data() + item.size() || v == 0 ||
+            v * scale > 0xffffffffu)
+            throw usage_error(option + ": \"" + text.substr(at, end - at) +
+                              "\" is not a positive integer" + (allow_k ? " (or Nk)" : ""));
+        out.push_back(static_cast<std::uint32_t>(v * scale));
+        at = end + 1;
+    }
+    return out;
+}
+
+/// The use cases named by --use-cases: "all", built-in names separated by commas, or a JSON
+/// file of use cases.
+std::vector<la::use_case> parse_use_cases(const std::string& spec, const std::string& option) {
+    if (spec == "all")
+        return la::builtin_use_cases();
+    if (fs::is_regular_file(spec)) {
+        std::ifstream in(spec, std::ios::binary);
+        const std::string text{std::istreambuf_iterator<char>(in),
+                               std::istreambuf_iterator<char>()};
+        la::use_case_parse_result r = la::parse_use_cases(text);
+        if (!r.ok())
+            throw usage_error(option + ": " + spec + ": " + r.error);
+        return r.use_cases;
+    }
+    std::vector<la::use_case> out;
+    std::size_t at = 0;
+    while (at <= spec.size()) {
+        std::size_t end = spec.find(',', at);
+        if (end == std::string::npos)
+            end = spec.size();
+        const std::string name = spec.substr(at, end - at);
+        const std::optional<la::use_case> u = la::find_builtin_use_case(name);
+        if (!u) {
+            std::string known;
+            for (const la::use_case& b : la::builtin_use_cases())
+                known += (known.empty() ? "" : ", ") + b.name;
+            throw usage_error(option + ": no use case \"" + name + "\" (built in: " + known +
+                              "; or give a JSON file)");
+        }
+        out.push_back(*u);
+        at = end + 1;
+    }
+    return out;
+}
+
+/// Options shared by `run` and `simulate` that shape the plan.
+struct plan_options {
+    std::string preset = "glm-4.7-flash-h200";
+    std::string contexts;
+    std::string concurrency;
+    std::uint32_t output_tokens = 0;
+    std::string use_cases = "all";
+    std::uint32_t max_search_concurrency = 0;
+    std::uint64_t seed = 1;
+};
+
+void add_plan_options(CLI::App& app, plan_options& o) {
+    std::string presets;
+    for (std::string_view n : ls::preset_names)
+        presets += (presets.empty() ? "" : ", ") + std::string(n);
+    app.add_option("--preset", o.preset, "Built-in plan: " + presets)->capture_default_str();
+    app.add_option("--contexts", o.contexts,
+                   "Context lengths of the grid, comma-separated, k = 1,024 tokens "
+                   "(e.g. 1k,8k,32k); default: the preset's")
+        ->capture_default_str();
+    app.add_option("--concurrency", o.concurrency,
+                   "Concurrency levels of the grid, comma-separated (e.g. 1,2,4); default: the "
+                   "preset's")
+        ->capture_default_str();
+    app.add_option("--output-tokens", o.output_tokens,
+                   "Output tokens per grid request; 0: the preset's")
+        ->capture_default_str();
+    app.add_option("--use-cases", o.use_cases,
+                   "Use cases whose capacity is searched: all (the preset's), none, built-in "
+                   "names comma-separated, or a JSON file")
+        ->capture_default_str();
+    app.add_option("--max-search-concurrency", o.max_search_concurrency,
+                   "Highest concurrency a capacity search may try; 0: the preset's")
+        ->capture_default_str();
+    app.add_option("--seed", o.seed, "Seed of prompts and arrivals")->capture_default_str();
+}
+
+ls::sweep_plan make_plan(const plan_options& o) {
+    std::optional<ls::sweep_plan> p = ls::preset(o.preset);
+    if (!p)
+        throw usage_error("--preset: no preset \"" + o.preset + "\"");
+    ls::sweep_plan plan = std::move(*p);
+    plan.seed = o.seed;
+    if (!o.contexts.empty() || !o.concurrency.empty() || o.output_tokens != 0) {
+        std::vector<std::uint32_t> contexts, outputs, levels;
+        for (const ls::planned_cell& c : plan.cells) {
+            for (auto [v, list] : {std::pair{c.key.context_tokens, &contexts},
+                                   std::pair{c.key.output_tokens, &outputs},
+                                   std::pair{c.key.concurrency, &levels}})
+                if (std::find(list->begin(), list->end(), v) == list->end())
+                    list->push_back(v);
+        }
+        if (!o.contexts.empty())
+            contexts = parse_counts(o.contexts, "--contexts", true);
+        if (!o.concurrency.empty())
+            levels = parse_counts(o.concurrency, "--concurrency", false);
+        if (o.output_tokens != 0)
+            outputs = {o.output_tokens};
+        if (contexts.empty() || outputs.empty() || levels.empty())
+            throw usage_error("--contexts/--concurrency: preset \"" + o.preset +
+                              "\" has no grid to adjust");
+        plan.cells.clear();
+        ls::add_grid(plan, contexts, outputs, levels);
+    }
+    if (o.use_cases == "none") {
+        plan.searches.clear();
+    } else if (o.use_cases != "all") {
+        std::vector<ls::use_case_search> searches;
+        for (const la::use_case& uc : parse_use_cases(o.use_cases, "--use-cases")) {
+            ls::use_case_search s;
+            for (const ls::use_case_search& existing : plan.searches)
+                if (existing.use_case.name == uc.name)
+                    s = existing;
+            s.use_case = uc;
+            searches.push_back(std::move(s));
+        }
+        plan.searches = std::move(searches);
+    }
+    if (o.max_search_concurrency != 0)
+        for (ls::use_case_search& s : plan.searches)
+            s.max_concurrency = o.max_search_concurrency;
+    return plan;
+}
+
+/// Runs a sweep to its end on `ioc` with Ctrl-C handling; returns the outcome.
+template <class Runner>
+ls::sweep_outcome drive(asio::io_context& ioc, const ls::sweep_plan& plan, Runner& runner,
+                        ls::sweep_options options, bool quiet) {
+    llmcap::client::stop_signal stop;
+    llmcap_sweep::progress shown(plan, quiet);
+    options.stop = &stop;
+    options.on_trace = [&](const llmcap::request_trace& t, const ls::cell_key& k, bool w) {
+        shown.on_trace(t, k, w);
+    };
+    options.on_cell = [&](const ls::cell_result& c) { shown.on_cell(c); };
+    asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    bool interrupted_by_signal = false;
+    signals.async_wait([&](const boost::system::error_code& ec, int) {
+        if (ec)
+            return;
+        interrupted_by_signal = true;
+        std::fprintf(stderr, "\nstopping: finishing the requests in flight as cancelled...\n");
+        stop.request_stop();
+    });
+    std::optional<ls::sweep_outcome> outcome;
+    std::exception_ptr failure;
+    asio::co_spawn(ioc, ls::run_sweep(plan, runner, std::move(options)),
+                   [&](std::exception_ptr e, ls::sweep_outcome o) {
+                       signals.cancel();
+                       if (e)
+                           failure = e;
+                       else
+                           outcome = std::move(o);
+                   });
+    ioc.run();
+    shown.finish();
+    if (failure)
+        std::rethrow_exception(failure);
+    if (interrupted_by_signal && outcome)
+        outcome->interrupted = true;
+    return std::move(*outcome);
+}
+
+/// Writes every report and prints where; returns the exit code for the outcome.
+int finish_run(const ls::sweep_outcome& outcome, const fs::path& out, double max_failure_rate,
+               const std::string& resume_command) {
+    lr::write_reports(outcome.result, out);
+    for (const std::string& e : outcome.search_errors)
+        std::fprintf(stderr, "capacity search: %s\n", e.c_str());
+    if (outcome.interrupted) {
+        std::fprintf(stderr, "%s\ninterrupted; partial report in %s\nresume with: %s\n",
+                     outcome.message.c_str(), out.c_str(), resume_command.c_str());
+        return exit_interrupted;
+    }
+    std::uint64_t started = 0, succeeded = 0;
+    for (const ls::cell_result& c : outcome.result.cells) {
+        started += c.requests_started;
+        succeeded += c.requests_succeeded;
+    }
+    std::printf("report: %s\n", (out / "report.html").c_str());
+    std::printf("        %s\n", (out / "report.md").c_str());
+    const double failed = started == 0 ? 0.0
+                                       : static_cast<double>(started - succeeded) /
+                                             static_cast<double>(started);
+    if (failed > max_failure_rate) {
+        std::fprintf(stderr,
+                     "%llu of %llu requests failed (%s), above --max-failure-rate %s; see the "
+                     "reliability section of the report\n",
+                     static_cast<unsigned long long>(started - succeeded),
+                     static_cast<unsigned long long>(started), lr::format_percent(failed).c_str(),
+                     lr::format_percent(max_failure_rate).c_str());
+        return exit_failures;
+    }
+    return exit_ok;
+}
+
+/// GETs `path` on a server, blocking; for probes outside a running sweep.
+llmcap::client::http_response blocking_get(const std::string& url, const std::string& path,
+                                           const llmcap::client::endpoint_options& eo) {
+    asio::io_context ioc;
+    llmcap::client::http_endpoint ep(ioc.get_executor(), url, eo);
+    llmcap::client::http_response response;
+    asio::co_spawn(
+        ioc, [&]() -> asio::awaitable<void> { response = co_await ep.get(path); },
+        asio::detached);
+    ioc.run();
+    return response;
+}
+
+/// Checks that `url` answers `/v1/models` like an OpenAI-compatible server; returns an empty
+/// string when it does, else what was tried and what happened.
+std::string probe_server(const std::string& url, const llmcap::client::endpoint_options& eo) {
+    const llmcap::client::http_response r = blocking_get(url, "/v1/models", eo);
+    const std::string tried = "tried GET " + url + "/v1/models: ";
+    if (!r.ok())
+        return tried + r.error_message;
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(r.body, ec);
+    if (ec || !v.is_object() || !v.as_object().contains("data") ||
+        !v.as_object().at("data").is_array())
+        return tried + "the answer is not an OpenAI model list (expected {\"data\": [...]})";
+    return {};
+}
+
+// ------------------------------------------------------------------------------------------
+// Subcommands
+
+struct run_args {
+    plan_options plan;
+    std::string url;
+    std::string model;
+    std::string api_key_env = "OPENAI_API_KEY";
+    std::string dcgm_url;
+    std::vector<unsigned> gpu_index;
+    std::string gpu;
+    std::string engine;
+    std::string out = "llmcap-results";
+    std::string resume;
+    double max_failure_rate = 0.05;
+    bool quiet = false;
+};
+
+/// The energy meter `run` uses: NVML for local GPUs, a DCGM exporter page otherwise.
+struct any_meter {
+    std::function<std::error_code()> start_fn;
+    std::function<llmcap::telemetry::energy_result()> stop_fn;
+    std::error_code start() {
+        return start_fn();
+    }
+    llmcap::telemetry::energy_result stop() {
+        return stop_fn();
+    }
+};
+
+int cmd_run(const run_args& a) {
+    const bool resuming = !a.resume.empty();
+    const fs::path out = resuming ? fs::path(a.resume) : fs::path(a.out);
+    ls::sweep_plan plan;
+    std::string url = a.url;
+    std::string model = a.model;
+    if (resuming) {
+        const llmcap_sweep::loaded_run stored = llmcap_sweep::load_run(out);
+        plan = stored.plan;
+        if (url.empty())
+            url = stored.result.run.server_url;
+        if (model.empty())
+            model = stored.result.run.model;
+    } else {
+        if (url.empty())
+            throw usage_error("--url: required (the server's base URL, e.g. "
+                              "http://127.0.0.1:8000)");
+        plan = make_plan(a.plan);
+        plan.model = model;
+    }
+    llmcap::client::endpoint_options eo;
+    eo.api_key_env = a.api_key_env;
+    try {
+        (void)llmcap::client::parse_endpoint_url(url).value();
+    } catch (const std::exception& e) {
+        throw usage_error("--url: \"" + url + "\" is not a usable URL: " + e.what());
+    }
+    if (const std::string problem = probe_server(url, eo); !problem.empty()) {
+        std::fprintf(stderr, "llmcap-sweep: server not usable: %s\n", problem.c_str());
+        return exit_unreachable;
+    }
+
+    std::optional<llmcap::telemetry::nvml_energy_meter> nvml;
+    std::optional<llmcap::telemetry::dcgm_energy_meter> dcgm;
+    std::optional<any_meter> meter;
+    if (!a.dcgm_url.empty()) {
+        llmcap::telemetry::dcgm_options d;
+        for (unsigned g : a.gpu_index)
+            d.gpus.push_back(std::to_string(g));
+        const std::string dcgm_url = a.dcgm_url;
+        dcgm.emplace(d, [dcgm_url](std::string& body) -> std::error_code {
+            llmcap::client::endpoint_options none;
+            none.api_key_env.clear();
+            const llmcap::client::http_response r = blocking_get(dcgm_url, "/metrics", none);
+            if (!r.ok())
+                return std::make_error_code(std::errc::connection_refused);
+            body = r.body;
+            return {};
+        });
+        meter = any_meter{[&] { return dcgm->start(); }, [&] { return dcgm->stop(); }};
+    } else if (!a.gpu_index.empty()) {
+        llmcap::telemetry::nvml_options n;
+        n.gpus = a.gpu_index;
+        nvml.emplace(n);
+        meter = any_meter{[&] { return nvml->start(); }, [&] { return nvml->stop(); }};
+    }
+
+    asio::io_context ioc;
+    llmcap::client::http_endpoint endpoint(ioc.get_executor(), url, eo);
+    ls::http_runner_options ro;
+    ro.url = url;
+    ro.model = model;
+    ro.seed = plan.seed;
+    ro.fixed_output = plan.fixed_output;
+    ro.cache_busting = plan.cache_busting;
+    ro.api = plan.api == "completions" ? llmcap::openai::api::completions
+                                       : llmcap::openai::api::chat_completions;
+    ls::http_runner<llmcap::client::http_endpoint, any_meter> runner(
+        endpoint, ro, meter ? &*meter : nullptr);
+    ls::sweep_options so;
+    so.output_dir = out;
+    so.resume = resuming;
+    so.gpu = a.gpu;
+    so.engine_version = a.engine;
+    const ls::sweep_outcome outcome = drive(ioc, plan, runner, so, a.quiet);
+    return finish_run(outcome, out, a.max_failure_rate,
+                      "llmcap-sweep run --resume " + out.string());
+}
+
+struct simulate_args {
+    plan_options plan;
+    std::string profile = std::string(llmcap::emulator::default_profile_name);
+    std::string out = "llmcap-simulated";
+    bool quiet = false;
+};
+
+int cmd_simulate(const simulate_args& a) {
+    const ls::sweep_plan plan = make_plan(a.plan);
+    llmcap::emulator::profile profile;
+    try {
+        profile = fs::is_regular_file(a.profile) ? llmcap::emulator::load_profile_file(a.profile)
+                                                 : llmcap::emulator::builtin_profile(a.profile);
+    } catch (const std::exception& e) {
+        throw usage_error(std::string("--profile: ") + e.what());
+    }
+    asio::io_context ioc;
+    ls::simulator_runner runner(profile);
+    ls::sweep_options so;
+    so.output_dir = a.out;
+    so.gpu = "1x " + profile.gpu.name;
+    so.hardware = "virtual-time emulator, profile " + profile.name;
+    so.engine_version = "llmcap emulator " + std::string(llmcap::version_string) +
+                        " (continuous-batching model)";
+    const ls::sweep_outcome outcome = drive(ioc, plan, runner, so, a.quiet);
+    return finish_run(outcome, a.out, 1.0, "run the same simulate command again");
+}
+
+struct demo_args {
+    std::string out = "out/demo";
+    bool quiet = false;
+};
+
+/// The demo's reduced GLM-4.7-Flash plan: 3 contexts × 3 levels at 256 output tokens, and the
+/// code-completion and general-chatbot capacity searches with short answers.
+ls::sweep_plan demo_plan() {
+    ls::sweep_plan plan = *ls::preset("glm-4.7-flash-h200");
+    plan.name = "demo (reduced glm-4.7-flash-h200, bf16)";
+    plan.requests.warmup_requests = 1;
+    plan.requests.requests_per_concurrency = 2;
+    plan.requests.min_requests = 4;
+    plan.cells.clear();
+    ls::add_grid(plan, {1024, 8192, 32768}, {256}, {1, 2, 4});
+    std::vector<ls::use_case_search> searches;
+    for (ls::use_case_search s : plan.searches) {
+        if (s.use_case.name == "code_completion") {
+            s.max_concurrency = 32;
+            s.max_cells = 5;
+        } else if (s.use_case.name == "general_chatbot") {
+            s.use_case.output_tokens = 256;
+            s.use_case.title = "General Chatbot (256-token answers)";
+            s.max_concurrency = 16;
+            s.max_cells = 4;
+        } else {
+            continue;
+        }
+        searches.push_back(std::move(s));
+    }
+    plan.searches = std::move(searches);
+    return plan;
+}
+
+int cmd_demo(const demo_args& a) {
+    const llmcap::emulator::profile profile = llmcap::emulator::builtin_profile();
+    // The emulator serves on its own thread so its token timing never waits on the client.
+    asio::io_context server_ioc;
+    llmcap::emulator::server_options sopt;
+    sopt.address = "127.0.0.1";
+    sopt.port = 0;
+    llmcap::emulator::server server(server_ioc, profile, sopt);
+    server.start();
+    auto guard = asio::make_work_guard(server_ioc);
+    std::thread server_thread([&] { server_ioc.run(); });
+    const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
+    std::fprintf(stderr,
+                 "demo: emulator (profile %s) serving on %s in real time; running a reduced "
+                 "sweep, about two minutes\n",
+                 profile.name.c_str(), url.c_str());
+    int code = exit_error;
+    try {
+        const ls::sweep_plan plan = demo_plan();
+        asio::io_context ioc;
+        llmcap::client::endpoint_options eo;
+        eo.api_key_env.clear();
+        llmcap::client::http_endpoint endpoint(ioc.get_executor(), url, eo);
+        ls::http_runner_options ro;
+        ro.url = url;
+        ro.seed = plan.seed;
+        ls::http_runner<llmcap::client::http_endpoint> runner(endpoint, ro);
+        ls::sweep_options so;
+        so.output_dir = a.out;
+        so.gpu = "1x " + profile.gpu.name + " (emulated)";
+        so.hardware = "llmcap real-time emulator, profile " + profile.name;
+        so.engine_version = "llmcap emulator " + std::string(llmcap::version_string) +
+                            " (continuous-batching model of vLLM)";
+        fs::remove_all(a.out);
+        const ls::sweep_outcome outcome = drive(ioc, plan, runner, so, a.quiet);
+        code = finish_run(outcome, a.out, 0.05, "llmcap-sweep demo --out " + a.out);
+    } catch (...) {
+        asio::post(server_ioc, [&] { server.stop(); });
+        guard.reset();
+        server_thread.join();
+        throw;
+    }
+    asio::post(server_ioc, [&] { server.stop(); });
+    guard.reset();
+    server_thread.join();
+    if (code == exit_ok)
+        std::printf("demo report written to %s (open report.html in a browser)\n",
+                    a.out.c_str());
+    return code;
+}
+
+int cmd_report(const std::string& dir) {
+    const llmcap_sweep::loaded_run run = llmcap_sweep::load_run(dir);
+    for (const std::string& e : run.search_errors)
+        std::fprintf(stderr, "capacity search: %s\n", e.c_str());
+    for (const fs::path& p : lr::write_reports(run.result, dir))
+        std::printf("%s\n", p.c_str());
+    return exit_ok;
+}
+
+struct capacity_args {
+    std::string cells;
+    std::string use_case;
+    std::string interpolation = "linear";
+    bool extrapolate = false;
+    std::string out;
+};
+
+int cmd_capacity(const capacity_args& a) {
+    const lr::cells_input in = lr::read_cells_file(a.cells);
+    if (!in.ok())
+        throw usage_error("--cells: " + in.error);
+    const std::vector<la::use_case> use_cases = parse_use_cases(a.use_case, "--use-case");
+    la::capacity_options co;
+    if (a.interpolation == "monotone-cubic" || a.interpolation == "monotone_cubic")
+        co.method = la::interpolation_method::monotone_cubic;
+    else if (a.interpolation != "linear")
+        throw usage_error("--interpolation: expected linear or monotone-cubic, got \"" +
+                          a.interpolation + "\"");
+    co.extrapolate = a.extrapolate;
+    std::vector<lr::capacity_case> cases;
+    for (const la::use_case& uc : use_cases) {
+        std::vector<la::cell_summary> cells;
+        for (const la::cell_summary& c : la::cells_for(uc, in.cells))
+            if (std::none_of(cells.begin(), cells.end(), [&](const la::cell_summary& o) {
+                    return o.concurrency == c.concurrency;
+                }))
+                cells.push_back(c); // the first cell per level (a file may repeat levels)
+        if (cells.empty()) {
+            std::string contexts;
+            for (const la::cell_summary& c : in.cells)
+                if (contexts.find(std::to_string(c.context_tokens)) == std::string::npos)
+                    contexts += (contexts.empty() ? "" : ", ") + std::to_string(c.context_tokens);
+            throw usage_error("--use-case: " + uc.name + " needs cells at " +
+                              std::to_string(uc.context_tokens) +
+                              " context tokens; the file has " + contexts);
+        }
+        lr::capacity_case c{uc, cells, {}};
+        try {
+            c.capacity = la::compute_capacity(uc, c.cells, co);
+        } catch (const std::invalid_argument& e) {
+            throw usage_error(std::string("--cells: ") + e.what());
+        }
+        cases.push_back(std::move(c));
+    }
+    const lr::document d = lr::capacity_document(cases, a.cells);
+    std::printf("%s", lr::render_markdown(d).c_str());
+    if (!a.out.empty()) {
+        fs::create_directories(a.out);
+        std::ofstream(fs::path(a.out) / "capacity.md", std::ios::binary) << lr::render_markdown(d);
+        std::ofstream(fs::path(a.out) / "capacity.html", std::ios::binary) << lr::render_html(d);
+        std::fprintf(stderr, "written: %s/capacity.md, %s/capacity.html\n", a.out.c_str(),
+                     a.out.c_str());
+    }
+    return exit_ok;
+}
+
+ls::sweep_result read_results(const fs::path& dir) {
+    const fs::path file = fs::is_directory(dir) ? dir / "results.json" : dir;
+    std::ifstream in(file, std::ios::binary);
+    if (!in)
+        throw usage_error(file.string() + ": cannot open (expected a run directory or its "
+                                          "results.json)");
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(text, ec);
+    if (ec)
+        throw usage_error(file.string() + ": not JSON: " + ec.message());
+    auto r = ls::sweep_result_from_json(v);
+    if (!r)
+        throw usage_error(file.string() + ": " + r.error().message());
+    return std::move(*r);
+}
+
+struct compare_args {
+    std::string a;
+    std::string b;
+    std::string label_a = "A";
+    std::string label_b = "B";
+    std::string out = "llmcap-compare";
+};
+
+int cmd_compare(const compare_args& a) {
+    const ls::sweep_result ra = read_results(a.a);
+    const ls::sweep_result rb = read_results(a.b);
+    const lr::document d = lr::compare_document(ra, rb, a.label_a, a.label_b);
+    fs::create_directories(a.out);
+    std::ofstream(fs::path(a.out) / "compare.md", std::ios::binary) << lr::render_markdown(d);
+    std::ofstream(fs::path(a.out) / "compare.html", std::ios::binary) << lr::render_html(d);
+    std::printf("%s\n%s\n", (fs::path(a.out) / "compare.html").c_str(),
+                (fs::path(a.out) / "compare.md").c_str());
+    return exit_ok;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"llmcap-sweep: how many concurrent users an OpenAI-compatible LLM server "
+                 "serves, per workload, and why"};
+    app.set_version_flag("--version", std::string("llmcap-sweep ") + llmcap::version_string);
+    app.require_subcommand(1);
+
+    run_args ra;
+    CLI::App* run = app.add_subcommand("run", "Run a sweep against a live server and write the "
+                                              "report");
+    run->add_option("--url", ra.url, "Server base URL (http or https), e.g. http://127.0.0.1:8000")
+        ->capture_default_str();
+    run->add_option("--model", ra.model, "Model to request; empty: the first one /v1/models lists")
+        ->capture_default_str();
+    add_plan_options(*run, ra.plan);
+    run->add_option("--api-key-env", ra.api_key_env,
+                    "Environment variable holding the API key (sent as a Bearer token)")
+        ->capture_default_str();
+    run->add_option("--dcgm-url", ra.dcgm_url,
+                    "DCGM exporter base URL for GPU energy (its /metrics page); empty: none")
+        ->capture_default_str();
+    run->add_option("--gpu-index", ra.gpu_index,
+                    "GPU indices to meter (NVML on this host, or the exporter's gpu label); "
+                    "empty with no --dcgm-url: no energy measurement")
+        ->delimiter(',');
+    run->add_option("--gpu", ra.gpu, "GPU description for the report, e.g. \"1x H200 SXM\"")
+        ->capture_default_str();
+    run->add_option("--engine", ra.engine,
+                    "Engine and version for the report, e.g. \"vLLM 0.11.0\"; empty: what the "
+                    "server says")
+        ->capture_default_str();
+    run->add_option("--out", ra.out, "Run directory to create")->capture_default_str();
+    run->add_option("--resume", ra.resume,
+                    "Continue the interrupted run in this directory (its stored plan is used)")
+        ->capture_default_str();
+    run->add_option("--max-failure-rate", ra.max_failure_rate,
+                    "Exit with 4 when more than this fraction of requests failed")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
+    run->add_flag("--quiet", ra.quiet, "Plain log lines instead of the live display");
+
+    simulate_args sa;
+    CLI::App* sim = app.add_subcommand(
+        "simulate", "Run the sweep in the emulator's virtual time (seconds) and write the report, "
+                    "marked as simulated");
+    add_plan_options(*sim, sa.plan);
+    sim->add_option("--profile", sa.profile, "Emulator profile: a built-in name or a JSON file")
+        ->capture_default_str();
+    sim->add_option("--out", sa.out, "Run directory to create")->capture_default_str();
+    sim->add_flag("--quiet", sa.quiet, "Plain log lines instead of the live display");
+
+    demo_args da;
+    CLI::App* demo = app.add_subcommand(
+        "demo", "Start the real-time emulator on a loopback port, run a reduced GLM-4.7-Flash "
+                "sweep against it over HTTP (about two minutes) and write the report");
+    demo->add_option("--out", da.out, "Run directory (replaced)")->capture_default_str();
+    demo->add_flag("--quiet", da.quiet, "Plain log lines instead of the live display");
+
+    std::string report_dir;
+    CLI::App* rep = app.add_subcommand(
+        "report", "Rebuild every report file of a run directory from requests.jsonl and "
+                  "cells.jsonl");
+    rep->add_option("dir", report_dir, "Run directory")->required();
+
+    capacity_args ca;
+    CLI::App* cap = app.add_subcommand(
+        "capacity", "Capacity analysis of given per-cell statistics (JSON or CSV), e.g. from "
+                    "another benchmark tool");
+    cap->add_option("--cells", ca.cells, "File of per-cell statistics (JSON or CSV)")->required();
+    cap->add_option("--use-case", ca.use_case,
+                    "Built-in use case name(s), comma-separated, all, or a JSON file")
+        ->required();
+    cap->add_option("--interpolation", ca.interpolation, "linear or monotone-cubic")
+        ->capture_default_str();
+    cap->add_flag("--extrapolate", ca.extrapolate,
+                  "Fit a model beyond the highest level when no threshold is crossed");
+    cap->add_option("--out", ca.out, "Also write capacity.md and capacity.html here")
+        ->capture_default_str();
+
+    compare_args cm;
+    CLI::App* cmp = app.add_subcommand(
+        "compare", "Side-by-side report of two runs (e.g. BF16 and FP8, vLLM and SGLang)");
+    cmp->add_option("dir_a", cm.a, "First run directory (or its results.json)")->required();
+    cmp->add_option("dir_b", cm.b, "Second run directory (or its results.json)")->required();
+    cmp->add_option("--label-a", cm.label_a, "Name of the first run in tables and legends")
+        ->capture_default_str();
+    cmp->add_option("--label-b", cm.label_b, "Name of the second run")->capture_default_str();
+    cmp->add_option("--out", cm.out, "Directory for compare.md and compare.html")
+        ->capture_default_str();
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::Success& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        (void)app.exit(e);
+        return exit_usage;
+    }
+
+    try {
+        if (run->parsed())
+            return cmd_run(ra);
+        if (sim->parsed())
+            return cmd_simulate(sa);
+        if (demo->parsed())
+            return cmd_demo(da);
+        if (rep->parsed())
+            return cmd_report(report_dir);
+        if (cap->parsed())
+            return cmd_capacity(ca);
+        if (cmp->parsed())
+            return cmd_compare(cm);
+    } catch (const usage_error& e) {
+        std::fprintf(stderr, "llmcap-sweep: %s\nRun with --help for usage.\n", e.what());
+        return exit_usage;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "llmcap-sweep: error: %s\n", e.what());
+        return exit_error;
+    }
+    return exit_usage;
+}
