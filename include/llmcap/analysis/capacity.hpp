@@ -253,7 +253,9 @@ struct capacity_result {
             if (std::abs(x - static_cast<double>(c->concurrency)) <= 1e-9 * std::max(1.0, x))
                 on_level = true;
         result.kind = on_level ? capacity_kind::exact : capacity_kind::interpolated;
-        result.capacity = static_cast<std::uint32_t>(on_level ? nearest : std::floor(x));
+        // A crossing a rounding error below an integer still reaches that integer.
+        result.capacity = static_cast<std::uint32_t>(
+            on_level ? nearest : std::floor(x + 1e-9 * std::max(1.0, x)));
         return result;
     }
     result.kind = capacity_kind::at_least;

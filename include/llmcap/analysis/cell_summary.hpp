@@ -2,6 +2,7 @@
 
 #include <llmcap/analysis/metric.hpp>
 
+#include <cmath>    // isnan
 #include <cstdint>  // uint32_t, uint64_t
 #include <limits>   // numeric_limits
 #include <map>      // map
@@ -137,7 +138,7 @@ struct cell_summary {
         if (it == metrics.end())
             return std::nullopt;
         const double v = it->second.get(s);
-        if (v != v) // NaN: not measured
+        if (std::isnan(v)) // not measured
             return std::nullopt;
         return v;
     }
