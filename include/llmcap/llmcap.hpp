@@ -8,6 +8,7 @@
 #include <llmcap/emulator.hpp>
 #include <llmcap/openai.hpp>
 #include <llmcap/prometheus.hpp>
+#include <llmcap/report.hpp>
 #include <llmcap/sse.hpp>
 #include <llmcap/stats.hpp>
 #include <llmcap/telemetry.hpp>
