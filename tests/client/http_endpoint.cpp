@@ -648,3 +648,21 @@ TEST_CASE("http_endpoint: URL errors are reported at construction") {
     CHECK_THROWS_AS(http_endpoint(io.get_executor(), std::string_view("not a url"), quick()),
                     std::invalid_argument);
 }
+
+TEST_CASE("http_endpoint: limits may be unlimited") {
+    asio::io_context io;
+    test_server server(io, stream_script(2));
+    auto opt = quick();
+    opt.timeouts.total = llmcap::duration::max();
+    opt.timeouts.first_token = llmcap::duration::max();
+    opt.timeouts.idle = llmcap::duration::max();
+    opt.timeouts.headers = llmcap::duration::max();
+    opt.timeouts.connect = llmcap::duration::max();
+    http_endpoint ep(io.get_executor(), server.url(), opt);
+    const request_trace t = one(io, &server, ep);
+    CHECK_MESSAGE(t.ok(), t.error_message);
+    CHECK(t.events.size() == 2);
+    REQUIRE(server.requests.size() == 1);
+    CHECK(server.requests[0][boost::beast::http::field::user_agent] ==
+          std::string("llmcap/") + llmcap::version_string);
+}

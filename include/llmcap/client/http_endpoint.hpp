@@ -14,6 +14,7 @@
 #include <llmcap/core/request_trace.hpp>
 #include <llmcap/openai/request.hpp>
 #include <llmcap/openai/trace_builder.hpp>
+#include <llmcap/version.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -79,6 +80,9 @@ public:
             if (const char* key = std::getenv(opt_.api_key_env.c_str()); key != nullptr)
                 opt_.api_key = key;
         fixed_headers_ = "Host: " + url_.host_header() + "\r\n";
+        fixed_headers_ += "User-Agent: llmcap/";
+        fixed_headers_ += version_string;
+        fixed_headers_ += "\r\n";
         if (!opt_.api_key.empty())
             fixed_headers_ += "Authorization: Bearer " + opt_.api_key + "\r\n";
         for (const auto& [name, value] : opt_.headers)
@@ -139,10 +143,12 @@ public:
      * Sends one completion request and returns its trace; never throws for anything a server
      * or the network does (failures are on the trace). Streams when `request.stream` is set;
      * otherwise reads one JSON body (TTFT undefined, E2E defined).
+     *
+     * The request is serialized at the call, so the returned awaitable may outlive `request`
+     * (as it does when handed to `co_spawn`).
      */
     asio::awaitable<request_trace> stream(const openai::completion_request& request,
                                           request_context context = {}) {
-        co_await asio::this_coro::throw_if_cancelled(false);
         request_trace t;
         t.index = context.index;
         t.intended_start =
@@ -150,36 +156,24 @@ public:
         t.prompt_tokens_target = context.prompt_tokens_target;
         t.max_tokens = request.max_tokens.value_or(0);
         t.fixed_output = request.ignore_eos.value_or(false) && t.max_tokens > 0;
-        const std::string body = openai::serialize(request);
         std::string target = url_.base_path;
         target += openai::path(request.kind);
-        openai::trace_builder builder(opt_.stream);
-        detail::trace_handler handler(t, builder, request.stream, opt_.body_limit_bytes,
-                                      opt_.error_body_limit_bytes);
-        co_await exchange("POST", target, body,
-                          request.stream ? "text/event-stream" : "application/json", handler,
-                          context.stop);
-        co_return t;
+        return run_stream(std::move(t), std::move(target), openai::serialize(request),
+                          request.stream, context.stop);
     }
 
     /// GET `path` (below the URL's prefix), e.g. `/v1/models`, `/metrics`, `/version`.
+    /// Arguments are copied at the call.
     asio::awaitable<http_response> get(std::string_view path, stop_signal* stop = nullptr) {
-        co_await asio::this_coro::throw_if_cancelled(false);
-        http_response r;
-        detail::plain_handler handler(r, opt_.body_limit_bytes);
-        co_await exchange("GET", url_.base_path + std::string(path), {}, "*/*", handler, stop);
-        co_return r;
+        return run_plain("GET", url_.base_path + std::string(path), {}, stop);
     }
 
-    /// POST a JSON body to `path` (below the URL's prefix), e.g. `/tokenize`.
+    /// POST a JSON body to `path` (below the URL's prefix), e.g. `/tokenize`. Arguments are
+    /// copied at the call.
     asio::awaitable<http_response> post(std::string_view path, std::string_view json_body,
                                         stop_signal* stop = nullptr) {
-        co_await asio::this_coro::throw_if_cancelled(false);
-        http_response r;
-        detail::plain_handler handler(r, opt_.body_limit_bytes);
-        co_await exchange("POST", url_.base_path + std::string(path), json_body, "*/*", handler,
-                          stop);
-        co_return r;
+        return run_plain("POST", url_.base_path + std::string(path), std::string(json_body),
+                         stop);
     }
 
     /**
@@ -191,7 +185,7 @@ public:
         co_await asio::this_coro::throw_if_cancelled(false);
         while (idle_.size() < n && open_ < opt_.pool.max_connections) {
             auto state = std::make_shared<detail::request_state>(ex_);
-            state->set_total(trace_clock::now() + opt_.timeouts.connect);
+            state->set_total(after(trace_clock::now(), opt_.timeouts.connect));
             auto c = std::make_unique<detail::connection>(ex_);
             ++open_;
             const connect_result r = co_await connect(*c, *state);
@@ -226,12 +220,38 @@ private:
     };
     enum class outcome { keep, close, retry };
 
+    asio::awaitable<request_trace> run_stream(request_trace t, std::string target,
+                                              std::string body, bool streaming,
+                                              stop_signal* stop) {
+        co_await asio::this_coro::throw_if_cancelled(false);
+        openai::trace_builder builder(opt_.stream);
+        detail::trace_handler handler(t, builder, streaming, opt_.body_limit_bytes,
+                                      opt_.error_body_limit_bytes);
+        co_await exchange("POST", target, body,
+                          streaming ? "text/event-stream" : "application/json", handler, stop);
+        co_return t;
+    }
+
+    asio::awaitable<http_response> run_plain(std::string_view method, std::string target,
+                                             std::string body, stop_signal* stop) {
+        co_await asio::this_coro::throw_if_cancelled(false);
+        http_response r;
+        detail::plain_handler handler(r, opt_.body_limit_bytes);
+        co_await exchange(method, target, body, "*/*", handler, stop);
+        co_return r;
+    }
+
     static endpoint_url parse_or_throw(std::string_view url) {
         auto r = parse_endpoint_url(url);
         if (!r)
             throw std::invalid_argument("invalid endpoint URL '" + std::string(url) +
                                         "': " + r.error().message());
         return *r;
+    }
+
+    /// `t + d`, saturating at time_point::max() (the limits may be "forever").
+    [[nodiscard]] static time_point after(time_point t, duration d) noexcept {
+        return d >= time_point::max() - t ? time_point::max() : t + d;
     }
 
     [[nodiscard]] std::string where() const {
@@ -267,7 +287,8 @@ private:
             while (!idle_.empty()) {
                 std::unique_ptr<detail::connection> c = std::move(idle_.back());
                 idle_.pop_back();
-                if (trace_clock::now() - c->idle_since > opt_.pool.max_idle || c->is_stale()) {
+                if (trace_clock::now() - c->idle_since > opt_.pool.max_idle ||
+                    c->is_stale(ssl_ != nullptr)) {
                     c->close();
                     --open_;
                     continue;
@@ -294,8 +315,12 @@ private:
     /// Resolves (once per endpoint), connects and, for https, completes the TLS handshake.
     asio::awaitable<connect_result> connect(detail::connection& c, detail::request_state& state) {
         co_await asio::this_coro::throw_if_cancelled(false);
-        state.set_deadline(trace_clock::now() + opt_.timeouts.connect, error::connect_timeout);
+        state.set_deadline(after(trace_clock::now(), opt_.timeouts.connect),
+                           error::connect_timeout);
+        const auto cs = co_await asio::this_coro::cancellation_state;
         const auto aborted = [&]() -> std::optional<connect_result> {
+            if (cs.cancelled() != asio::cancellation_type::none)
+                state.abort(error::cancelled);
             if (state.aborted())
                 return connect_result{state.aborted(), abort_message(*state.aborted())};
             return std::nullopt;
@@ -424,7 +449,7 @@ private:
         co_await asio::this_coro::throw_if_cancelled(false);
         const time_point start = trace_clock::now();
         auto state = std::make_shared<detail::request_state>(ex_);
-        state->set_total(start + opt_.timeouts.total);
+        state->set_total(after(start, opt_.timeouts.total));
         if (stop != nullptr) {
             if (stop->stop_requested()) {
                 handler.on_failure(trace_clock::now(), error::cancelled, "cancelled");
@@ -446,7 +471,7 @@ private:
         const std::array<asio::const_buffer, 2> request{asio::buffer(head), asio::buffer(body)};
 
         for (int attempt = 0;; ++attempt) {
-            state->set_deadline(state_total(start), error::total_timeout);
+            state->set_deadline(after(start, opt_.timeouts.total), error::total_timeout);
             lease l = co_await acquire(*state);
             if (!l.conn) {
                 const error why = state->aborted().value_or(error::cancelled);
@@ -477,11 +502,6 @@ private:
             stop->remove(*state);
     }
 
-    [[nodiscard]] time_point state_total(time_point start) const noexcept {
-        return opt_.timeouts.total >= time_point::max() - start ? time_point::max()
-                                                                : start + opt_.timeouts.total;
-    }
-
     /// Writes the request on `c` and reads the response into the handler.
     asio::awaitable<outcome> transact(detail::connection& c, detail::request_state& state,
                                       const std::array<asio::const_buffer, 2>& request,
@@ -505,7 +525,7 @@ private:
 
         const time_point send = trace_clock::now();
         handler.on_send(send);
-        state.set_deadline(send + to.headers, error::headers_timeout);
+        state.set_deadline(after(send, to.headers), error::headers_timeout);
         {
             auto [wec, n] = co_await c.write(request);
             (void)n;
@@ -561,15 +581,15 @@ private:
                     if (!handler.on_headers(parser.get().base(), read_time))
                         co_return outcome::close;
                     if (handler.is_token_stream())
-                        state.set_deadline(send + to.first_token, error::first_token_timeout);
+                        state.set_deadline(after(send, to.first_token), error::first_token_timeout);
                     else
-                        state.set_deadline(read_time + to.idle, error::idle_timeout);
+                        state.set_deadline(after(read_time, to.idle), error::idle_timeout);
                 }
                 if (handler.action() == detail::body_action::close)
                     co_return outcome::close;
                 if (handler.action() == detail::body_action::drain && !draining) {
                     draining = true;
-                    state.set_deadline(read_time + opt_.drain, error::idle_timeout);
+                    state.set_deadline(after(read_time, opt_.drain), error::idle_timeout);
                 }
                 if (parser.is_done()) {
                     handler.on_complete(read_time); // after a drain: checks the output length
@@ -577,7 +597,7 @@ private:
                 }
                 if (!token_stage && headers_done && handler.first_token_seen() && !draining) {
                     token_stage = true;
-                    state.set_deadline(read_time + to.idle, error::idle_timeout);
+                    state.set_deadline(after(read_time, to.idle), error::idle_timeout);
                 }
                 if (need_more || used == 0)
                     break;
@@ -599,9 +619,9 @@ private:
             if (n > 0) {
                 got_bytes = true;
                 if (token_stage && !draining)
-                    state.extend(read_time + to.idle);
+                    state.extend(after(read_time, to.idle));
                 else if (headers_done && !handler.is_token_stream())
-                    state.extend(read_time + to.idle);
+                    state.extend(after(read_time, to.idle));
             }
             if (!rec)
                 continue;

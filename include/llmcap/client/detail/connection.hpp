@@ -135,17 +135,19 @@ public:
     }
     /**
      * True when an idle keep-alive connection can no longer carry a request: the peer closed
-     * it, reset it, or sent bytes nobody asked for (a TLS close_notify, a stray response).
-     * A non-blocking peek; costs one system call.
+     * it or reset it, or (plain HTTP) sent bytes nobody asked for. Over TLS, pending bytes
+     * may be a session ticket and do not make it stale; a close_notify there shows up as end
+     * of stream on the next read, which the request retries. A non-blocking peek; costs one
+     * system call.
      */
-    [[nodiscard]] bool is_stale() noexcept {
+    [[nodiscard]] bool is_stale(bool tls) noexcept {
         if (!is_open())
             return true;
         char byte = 0;
         const auto n = ::recv(socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
         if (n < 0)
             return !(errno == EAGAIN || errno == EWOULDBLOCK);
-        return true; // 0: orderly close; > 0: unsolicited bytes
+        return n == 0 || !tls; // 0: orderly close; > 0: unsolicited bytes
     }
 
     /// The connection's read buffer.
