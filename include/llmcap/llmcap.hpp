@@ -4,6 +4,7 @@
 #include <llmcap/version.hpp>
 
 #include <llmcap/analysis.hpp>
+#include <llmcap/client.hpp>
 #include <llmcap/core.hpp>
 #include <llmcap/emulator.hpp>
 #include <llmcap/openai.hpp>
