@@ -1,0 +1,134 @@
+#pragma once
+
+#include <llmcap/client/stop_signal.hpp>
+#include <llmcap/core/clock.hpp>
+#include <llmcap/core/request_trace.hpp>
+#include <llmcap/prometheus/server_cell_metrics.hpp>
+#include <llmcap/sweep/plan.hpp>
+#include <llmcap/sweep/result.hpp>
+#include <llmcap/workload/load_driver.hpp>
+#include <llmcap/workload/text_source.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <concepts>   // same_as
+#include <cstdint>    // uint32_t, uint64_t
+#include <functional> // function
+#include <optional>   // optional
+#include <string>     // string
+#include <vector>     // vector
+
+namespace llmcap::sweep {
+
+/// One cell as a runner receives it.
+struct cell_spec {
+    /// Which cell.
+    cell_key key;
+    /// Text of generated prompts.
+    workload::text_style style = workload::text_style::prose;
+    /// A fixed prompt; empty to generate prompts of key.context_tokens.
+    std::string prompt;
+    /// Warm-up requests.
+    std::uint64_t warmup_requests = 0;
+    /// When the cell stops.
+    workload::stop_rule stop;
+    /// Load shape (closed loop at key.concurrency, or open loop capped at it).
+    load_options load;
+    /// Index of the cell's first request within the run.
+    std::uint64_t first_index = 0;
+    /// The run's seed.
+    std::uint64_t seed = 1;
+    /// The run's stop signal; may be null.
+    client::stop_signal* stop_signal = nullptr;
+    /// End of the run's latest finished request before this cell (empty for the first): a
+    /// simulation continues its virtual time from there, also after a resume.
+    std::optional<time_point> previous_end;
+};
+
+/// What a runner reports about a cell besides its requests.
+struct cell_run {
+    /// Why the cell stopped ("request_count", "duration", "confidence", "max_requests",
+    /// "cancelled").
+    std::string stop_reason = "request_count";
+    /// What the server reported; empty when not scraped.
+    std::optional<server_metrics_record> server;
+    /// Energy over the cell; empty when not measured.
+    std::optional<energy_record> energy;
+    /// Why a configured energy meter gave no reading.
+    std::string energy_error;
+    /// True when the cell was simulated.
+    bool simulated = false;
+    /// The next request index of the run.
+    std::uint64_t next_index = 0;
+    /// Warm-up requests run but not reported through the trace callback (a simulation).
+    std::uint64_t warmup_requests = 0;
+    /// A problem that kept the cell from running (calibration failed): the cell is recorded
+    /// with this message and no requests.
+    std::string error;
+};
+
+/// Receives each finished request of a cell: (trace, warmup).
+using trace_callback = std::function<void(const request_trace&, bool)>;
+
+/**
+ * \concept cell_runner
+ * Runs the cells of a sweep, against a real server or a simulation.
+ * 1. `r.run_cell(spec, on_trace)` returns `asio::awaitable<cell_run>`; it reports every
+ *    finished request through `on_trace` (warm-up ones flagged), in completion order.
+ * 2. `r.identify()` returns `asio::awaitable<server_identity>`: what the server says it is.
+ * 3. `r.origin()` is the time every trace of the run counts from (the run's start, or the
+ *    virtual epoch of a simulation); `r.url()` names the server for run.json.
+ */
+template <class R>
+concept cell_runner = requires(R& r, const R& cr, const cell_spec& spec, const trace_callback& f) {
+    { r.run_cell(spec, f) } -> std::same_as<boost::asio::awaitable<cell_run>>;
+    { r.identify() } -> std::same_as<boost::asio::awaitable<server_identity>>;
+    { cr.origin() } -> std::same_as<time_point>;
+    { cr.url() } -> std::convertible_to<std::string>;
+};
+
+/// A server_cell_metrics (views into a metric map) as an owned record with stable names.
+[[nodiscard]] inline server_metrics_record to_record(const prometheus::server_cell_metrics& m) {
+    server_metrics_record r;
+    r.server_name = std::string(m.server_name);
+    const auto put = [&r](const char* name, const prometheus::server_value& v) {
+        server_quantity q;
+        q.value = v.value;
+        q.state = std::string(prometheus::value_state_name(v.state));
+        switch (v.source) {
+        case prometheus::value_source::none: q.source = "none"; break;
+        case prometheus::value_source::scrape_delta: q.source = "scrape_delta"; break;
+        case prometheus::value_source::per_request: q.source = "per_request"; break;
+        case prometheus::value_source::gauge_samples: q.source = "gauge_samples"; break;
+        }
+        q.observations = v.observations;
+        q.metric = std::string(v.metric);
+        r.values.emplace(name, std::move(q));
+    };
+    put("queue_wait_mean_s", m.queue_wait_mean_s);
+    put("prefill_time_mean_s", m.prefill_time_mean_s);
+    put("decode_time_mean_s", m.decode_time_mean_s);
+    put("ttft_mean_s", m.ttft_mean_s);
+    put("inter_token_latency_mean_s", m.inter_token_latency_mean_s);
+    put("e2e_latency_mean_s", m.e2e_latency_mean_s);
+    put("queue_wait_p90_s", m.queue_wait_p90_s);
+    put("prefill_time_p90_s", m.prefill_time_p90_s);
+    put("prompt_tokens", m.prompt_tokens);
+    put("generation_tokens", m.generation_tokens);
+    put("requests_finished", m.requests_finished);
+    put("preemptions", m.preemptions);
+    put("prompt_processing_s", m.prompt_processing_s);
+    put("generation_s", m.generation_s);
+    put("decode_calls", m.decode_calls);
+    put("prefill_tokens_per_s", m.prefill_tokens_per_s);
+    put("decode_tokens_per_s", m.decode_tokens_per_s);
+    put("running_max", m.running_max);
+    put("running_mean", m.running_mean);
+    put("waiting_max", m.waiting_max);
+    put("waiting_mean", m.waiting_mean);
+    put("kv_cache_usage_max", m.kv_cache_usage_max);
+    put("kv_cache_usage_mean", m.kv_cache_usage_mean);
+    return r;
+}
+
+} // namespace llmcap::sweep

@@ -1,0 +1,277 @@
+#pragma once
+
+#include <llmcap/client/http_response.hpp>
+#include <llmcap/core/clock.hpp>
+#include <llmcap/core/request_trace.hpp>
+#include <llmcap/openai/dialect.hpp>
+#include <llmcap/openai/request.hpp>
+#include <llmcap/prometheus/metric_map.hpp>
+#include <llmcap/prometheus/parser.hpp>
+#include <llmcap/prometheus/scrape.hpp>
+#include <llmcap/prometheus/server_cell_metrics.hpp>
+#include <llmcap/sweep/cell_runner.hpp>
+#include <llmcap/sweep/result.hpp>
+#include <llmcap/telemetry/energy_meter.hpp>
+#include <llmcap/telemetry/energy_reading.hpp>
+#include <llmcap/workload/corpus.hpp>
+#include <llmcap/workload/load_driver.hpp>
+#include <llmcap/workload/load_shape.hpp>
+#include <llmcap/workload/prompt_factory.hpp>
+#include <llmcap/workload/request_options.hpp>
+#include <llmcap/workload/token_counter.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>  // uint64_t
+#include <map>      // map
+#include <optional> // optional
+#include <random>   // mt19937_64
+#include <span>     // span
+#include <string>   // string
+#include <utility>  // move
+#include <vector>   // vector
+
+namespace llmcap::sweep {
+
+/// The energy meter of a runner that measures no energy.
+struct no_energy_meter {
+    /// Never called.
+    std::error_code start() {
+        return {};
+    }
+    /// Never called.
+    telemetry::energy_result stop() {
+        return {};
+    }
+};
+
+/// What an http_runner needs besides its endpoint.
+struct http_runner_options {
+    /// The server's URL, for run.json.
+    std::string url;
+    /// Model to request; empty: the first model `/v1/models` lists.
+    std::string model;
+    /// The API requests go to.
+    openai::api api = openai::api::chat_completions;
+    /// Ask for exactly the output length.
+    bool fixed_output = true;
+    /// Defeat prefix caching.
+    bool cache_busting = true;
+    /// Seed of prompts and arrivals.
+    std::uint64_t seed = 1;
+    /// Prompt text from a corpus instead of the built-in generator (when non-empty).
+    workload::corpus corpus;
+    /// Scrape `/metrics` before and after each cell.
+    bool scrape_metrics = true;
+    /// The dialect, when known; otherwise identify() detects it.
+    std::optional<openai::dialect_info> dialect;
+};
+
+/**
+ * Runs cells against a real server over any control_endpoint (client::http_endpoint, or a
+ * test double): prompts calibrated on the server (once per length and text style), the
+ * `/metrics` page scraped before and after, the energy meter started and stopped around the
+ * cell, and the requests driven by workload::drive with the plan's load shape.
+ *
+ * Calibration uses `/tokenize` where the dialect has one (vLLM and llama.cpp shapes; SGLang's
+ * takes vLLM's) and probe requests otherwise. Not thread-safe; the endpoint and meter must
+ * outlive the runner.
+ */
+template <workload::control_endpoint Endpoint, class Meter = no_energy_meter>
+class http_runner {
+public:
+    /// A runner on `endpoint`; `meter` may be null (no energy).
+    http_runner(Endpoint& endpoint, http_runner_options options, Meter* meter = nullptr)
+        : endpoint_(&endpoint), options_(std::move(options)), meter_(meter), origin_(stamp()) {
+        if (options_.dialect)
+            adopt(*options_.dialect);
+    }
+
+    /// The run's start (construction time).
+    [[nodiscard]] time_point origin() const noexcept {
+        return origin_;
+    }
+
+    /// The server's URL.
+    [[nodiscard]] std::string url() const {
+        return options_.url;
+    }
+
+    /// The dialect in use (after identify() or as given).
+    [[nodiscard]] const openai::dialect_info& dialect() const noexcept {
+        return dialect_;
+    }
+
+    /// Asks the server what it is (`/v1/models`, `/version`) and adopts the detected dialect
+    /// unless one was given.
+    boost::asio::awaitable<server_identity> identify() {
+        const client::http_response models = co_await endpoint_->get("/v1/models");
+        const client::http_response version = co_await endpoint_->get("/version");
+        const openai::dialect_info detected = openai::detect_dialect(
+            models.ok() ? models.body : std::string(), version.ok() ? version.body : std::string(),
+            models.server);
+        if (!options_.dialect)
+            adopt(detected);
+        server_identity s;
+        s.dialect = std::string(openai::dialect_name(dialect_.kind));
+        s.version = detected.version;
+        s.model_id = detected.model_id;
+        s.max_model_len = detected.max_model_len;
+        s.evidence = detected.evidence;
+        s.models_json = models.ok() ? models.body : "unavailable: " + models.error_message;
+        if (options_.model.empty())
+            options_.model = detected.model_id;
+        co_return s;
+    }
+
+    /// Runs one cell against the server.
+    boost::asio::awaitable<cell_run> run_cell(const cell_spec& spec, const trace_callback& on_trace) {
+        cell_run out;
+        out.next_index = spec.first_index;
+        workload::request_options ro;
+        ro.kind = options_.api;
+        ro.model = options_.model;
+        ro.max_tokens = spec.key.output_tokens;
+        ro.fixed_output = options_.fixed_output;
+        ro.extensions = extensions_;
+        ro.cache_busting = options_.cache_busting;
+        ro.seed = spec.seed;
+        workload::prompt_factory& factory = factory_for(spec.style);
+        std::optional<workload::calibrated_prompt> calibration;
+        if (spec.prompt.empty()) {
+            if (!counter_)
+                counter_.emplace(*endpoint_, ro, tokenize_shape_);
+            std::string why;
+            calibration = co_await factory.calibrate(*counter_, spec.key.context_tokens, &why);
+            if (!calibration) {
+                out.error = "prompt calibration failed: " + why;
+                co_return out;
+            }
+        }
+        const std::uint32_t target = spec.prompt.empty() ? spec.key.context_tokens : 0;
+        auto make = [&](std::uint64_t index) {
+            workload::prepared_request p;
+            std::string text = spec.prompt.empty() ? factory.prompt(*calibration, index)
+                                                   : factory.nonce(index) + spec.prompt;
+            p.request = workload::make_request(ro, std::move(text), index);
+            p.prompt_tokens_target = target;
+            return p;
+        };
+        std::vector<request_trace> measured;
+        auto record = [&](const request_trace& t, bool warmup) {
+            if (!warmup)
+                measured.push_back(t);
+            on_trace(t, warmup);
+        };
+        prometheus::scrape before;
+        std::string scrape_error;
+        if (options_.scrape_metrics)
+            scrape_error = co_await scrape_into(before);
+        if (meter_ != nullptr)
+            if (const std::error_code ec = meter_->start())
+                out.energy_error = "energy meter: " + ec.message();
+        workload::driver_options d;
+        d.warmup_requests = spec.warmup_requests;
+        d.stop = spec.stop;
+        d.first_index = spec.first_index;
+        d.stop_signal = spec.stop_signal;
+        workload::driver_result r;
+        if (spec.load.open) {
+            std::mt19937_64 rng(spec.seed ^ spec.first_index);
+            workload::open_loop shape(spec.load.rate_per_s, spec.load.burstiness,
+                                      spec.key.concurrency, rng, stamp());
+            r = co_await workload::drive(*endpoint_, shape, make, record, d);
+        } else {
+            workload::closed_loop shape(spec.key.concurrency);
+            r = co_await workload::drive(*endpoint_, shape, make, record, d);
+        }
+        if (meter_ != nullptr && out.energy_error.empty()) {
+            const telemetry::energy_result e = meter_->stop();
+            if (e.ok()) {
+                energy_record rec;
+                rec.energy_j = e.reading->energy_j;
+                rec.mean_power_w = e.reading->mean_power_w;
+                rec.peak_power_w = e.reading->peak_power_w;
+                rec.elapsed_s = to_seconds(e.reading->elapsed);
+                rec.source = std::string(telemetry::energy_source_name(e.reading->source));
+                rec.method = std::string(telemetry::energy_method_name(e.reading->method));
+                rec.gpu_count = e.reading->gpu_count;
+                out.energy = rec;
+            } else {
+                out.energy_error = e.message.empty() ? e.error.message() : e.message;
+            }
+        }
+        if (options_.scrape_metrics) {
+            prometheus::scrape after;
+            const std::string after_error = co_await scrape_into(after);
+            if (!scrape_error.empty() || !after_error.empty()) {
+                server_metrics_record s;
+                s.error = !scrape_error.empty() ? scrape_error : after_error;
+                out.server = std::move(s);
+            } else {
+                prometheus::cell_metric_inputs in;
+                in.traces = std::span<const request_trace>(measured);
+                out.server = to_record(
+                    prometheus::compute_server_cell_metrics(metric_map(), before, after, in));
+            }
+        }
+        out.stop_reason = r.stop_reason;
+        out.next_index = r.next_index;
+        co_return out;
+    }
+
+private:
+    void adopt(const openai::dialect_info& d) {
+        dialect_ = d;
+        extensions_ = openai::extensions_of(d.kind, d.version);
+        tokenize_shape_ = extensions_.tokenize;
+        if (d.kind == openai::dialect::sglang)
+            tokenize_shape_ = openai::tokenize_shape::vllm; // same request and answer fields
+    }
+
+    [[nodiscard]] const prometheus::metric_map& metric_map() const noexcept {
+        switch (dialect_.kind) {
+        case openai::dialect::sglang:
+            return prometheus::sglang_metrics;
+        case openai::dialect::llama_cpp:
+            return prometheus::llama_cpp_metrics;
+        default:
+            return prometheus::vllm_v1_metrics;
+        }
+    }
+
+    workload::prompt_factory& factory_for(workload::text_style style) {
+        auto it = factories_.find(style);
+        if (it == factories_.end()) {
+            workload::prompt_options po;
+            po.style = style;
+            po.user_corpus = options_.corpus;
+            po.seed = options_.seed;
+            po.cache_busting = options_.cache_busting;
+            it = factories_.emplace(style, workload::prompt_factory(po)).first;
+        }
+        return it->second;
+    }
+
+    /// Scrapes `/metrics` into `out`; returns an error message or "".
+    boost::asio::awaitable<std::string> scrape_into(prometheus::scrape& out) {
+        const client::http_response r = co_await endpoint_->get("/metrics");
+        if (!r.ok())
+            co_return "/metrics: " + r.error_message;
+        if (const prometheus::parse_error e = prometheus::parse(r.body, out))
+            co_return "/metrics: " + e.message();
+        co_return std::string();
+    }
+
+    Endpoint* endpoint_;
+    http_runner_options options_;
+    Meter* meter_;
+    time_point origin_;
+    openai::dialect_info dialect_;
+    openai::extensions extensions_;
+    openai::tokenize_shape tokenize_shape_ = openai::tokenize_shape::none;
+    std::map<workload::text_style, workload::prompt_factory> factories_;
+    std::optional<workload::server_token_counter<Endpoint>> counter_;
+};
+
+} // namespace llmcap::sweep

@@ -1,0 +1,325 @@
+#pragma once
+
+#include <llmcap/analysis/adaptive_search.hpp>
+#include <llmcap/analysis/cell_summary.hpp>
+#include <llmcap/analysis/scaling.hpp>
+#include <llmcap/client/stop_signal.hpp>
+#include <llmcap/core/clock.hpp>
+#include <llmcap/core/request_trace.hpp>
+#include <llmcap/sweep/cell_builder.hpp>
+#include <llmcap/sweep/cell_runner.hpp>
+#include <llmcap/sweep/output_dir.hpp>
+#include <llmcap/sweep/plan.hpp>
+#include <llmcap/sweep/result.hpp>
+#include <llmcap/sweep/trace_json.hpp>
+#include <llmcap/version.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <sys/utsname.h> // uname
+#include <unistd.h>      // gethostname
+
+#include <algorithm>  // max
+#include <chrono>     // nanoseconds
+#include <cstdint>    // uint32_t, uint64_t
+#include <filesystem> // path
+#include <functional> // function
+#include <map>        // map
+#include <optional>   // optional
+#include <stdexcept>  // invalid_argument, runtime_error
+#include <string>     // string, to_string
+#include <thread>     // thread::hardware_concurrency
+#include <utility>    // move
+#include <vector>     // vector
+
+namespace llmcap::sweep {
+
+/// How run_sweep runs besides its plan.
+struct sweep_options {
+    /// The run's directory (created; or reopened with `resume`).
+    std::filesystem::path output_dir;
+    /// Continue the run in `output_dir`: its stored plan is used (the plan argument is
+    /// ignored), completed cells are kept, the requests of an unfinished cell are discarded.
+    bool resume = false;
+    /// Ctrl-C: request_stop() finishes the current requests as cancelled, records what is
+    /// complete and returns with `interrupted`. May be null.
+    client::stop_signal* stop = nullptr;
+    /// Called for each finished request after it is written (progress, tests). May be empty.
+    std::function<void(const request_trace&, const cell_key&, bool warmup)> on_trace;
+    /// Called for each finished cell after it is written. May be empty.
+    std::function<void(const cell_result&)> on_cell;
+    /// GPU description for run.json ("1x NVIDIA H200").
+    std::string gpu;
+    /// Further hardware description.
+    std::string hardware;
+    /// Engine and version when known.
+    std::string engine_version;
+};
+
+/// What run_sweep produced.
+struct sweep_outcome {
+    /// The results (also in `results.json`).
+    sweep_result result;
+    /// True when the run was stopped before its end.
+    bool interrupted = false;
+    /// A line for the user: what was done and, when interrupted, how to resume.
+    std::string message;
+    /// Requests of unfinished cells dropped on resume.
+    std::uint64_t discarded_requests = 0;
+    /// Use cases whose capacity could not be computed, with the reason.
+    std::vector<std::string> search_errors;
+};
+
+namespace detail {
+
+/// Thrown inside a capacity search replay when a level has not been measured yet.
+struct need_cell {
+    std::uint32_t concurrency;
+};
+
+[[nodiscard]] inline host_info this_host() {
+    host_info h;
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) == 0)
+        h.hostname = name;
+    struct utsname u {};
+    if (::uname(&u) == 0)
+        h.os = std::string(u.sysname) + " " + u.release + " " + u.machine;
+    h.cpu_count = std::thread::hardware_concurrency();
+    return h;
+}
+
+[[nodiscard]] inline std::string version_string() {
+    return std::to_string(LLMCAP_VERSION_MAJOR) + "." + std::to_string(LLMCAP_VERSION_MINOR) + "." +
+           std::to_string(LLMCAP_VERSION_PATCH);
+}
+
+/// Rebuilds a stored cell from its requests (exact statistics) and its stored extras.
+[[nodiscard]] inline cell_result rebuild(const cell_result& stored,
+                                         const std::vector<trace_record>& traces,
+                                         time_point origin) {
+    cell_builder b(stored.key);
+    for (const trace_record& r : traces)
+        b.record(r.trace, r.warmup);
+    cell_context ctx;
+    ctx.stop_reason = stored.stop_reason;
+    ctx.complete = stored.complete;
+    ctx.simulated = stored.simulated;
+    ctx.origin = origin;
+    ctx.wall_start = stored.wall_start;
+    ctx.wall_end = stored.wall_end;
+    ctx.server = stored.server;
+    ctx.energy = stored.energy;
+    ctx.energy_error = stored.energy_error;
+    cell_result c = b.finish(ctx);
+    c.warmup_requests = std::max(c.warmup_requests, stored.warmup_requests);
+    return c;
+}
+
+} // namespace detail
+
+/**
+ * Runs a sweep cell by cell (DESIGN.md §1): for each planned cell the runner calibrates
+ * prompts, warms up, runs and scrapes; every finished request is appended to
+ * `requests.jsonl` as it finishes and every finished cell to `cells.jsonl`; then each use
+ * case's capacity search (analysis::find_capacity, measuring only the levels it asks for and
+ * reusing grid cells of the same context, output and concurrency); finally scaling efficiency
+ * and `results.json`.
+ *
+ * Resume reopens the directory: completed cells are not run again and their statistics are
+ * recomputed from their stored requests, so a resumed run's cells equal an uninterrupted
+ * run's. On request_stop() the current cell's requests end cancelled, the cell is not recorded
+ * (it runs again on resume), and the outcome says how to resume.
+ *
+ * Throws std::runtime_error for an unusable directory (see output_dir).
+ */
+template <cell_runner Runner>
+boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
+                                                sweep_options options) {
+    sweep_outcome outcome;
+    const time_point origin = runner.origin();
+    std::optional<output_dir> dir;
+    std::vector<cell_result> done;
+    std::map<std::string, std::size_t> done_by_id;
+    std::uint64_t next_index = 0;
+    run_info run;
+    const server_identity identity = co_await runner.identify();
+    if (options.resume) {
+        resumed_state state;
+        dir.emplace(output_dir::reopen(options.output_dir, origin, state));
+        plan = std::move(state.plan);
+        run = std::move(state.run);
+        next_index = state.next_index;
+        outcome.discarded_requests = state.discarded_requests;
+        for (const cell_result& c : state.cells) {
+            done_by_id[c.key.id()] = done.size();
+            done.push_back(detail::rebuild(c, state.traces[c.key.id()], origin));
+        }
+    } else {
+        dir.emplace(output_dir::create(options.output_dir));
+        run.tool_version = detail::version_string();
+        run.preset = plan.name;
+        run.model = plan.model.empty() ? identity.model_id : plan.model;
+        run.server_url = runner.url();
+        run.dialect = identity.dialect;
+        run.server = identity;
+        run.engine_version = options.engine_version.empty()
+                                 ? (identity.version.empty() ? std::string()
+                                                             : identity.dialect + " " + identity.version)
+                                 : options.engine_version;
+        run.gpu = options.gpu;
+        run.hardware = options.hardware;
+        run.host = detail::this_host();
+        run.started_at = detail::utc_now();
+        run.seed = plan.seed;
+        run.options = to_json(plan);
+        dir->write_run(run, plan);
+    }
+
+    const auto stopped = [&] {
+        return options.stop != nullptr && options.stop->stop_requested();
+    };
+    // Runs (or takes from the resumed state) one cell; false when the run was interrupted.
+    const auto measure = [&](const cell_key& key, workload::text_style style,
+                             const std::string& prompt) -> boost::asio::awaitable<bool> {
+        const std::string id = key.id();
+        if (done_by_id.contains(id))
+            co_return true;
+        if (stopped())
+            co_return false;
+        cell_builder builder(key);
+        const trace_callback on_trace = [&](const request_trace& t, bool warmup) {
+            builder.record(t, warmup);
+            dir->append_request(trace_record{id, warmup, t}, origin);
+            if (options.on_trace)
+                options.on_trace(t, key, warmup);
+        };
+        cell_spec spec;
+        spec.key = key;
+        spec.style = style;
+        spec.prompt = prompt;
+        spec.warmup_requests = plan.requests.warmup_requests;
+        spec.stop = plan.requests.rule_for(key.concurrency);
+        spec.load = plan.load;
+        spec.first_index = next_index;
+        spec.seed = plan.seed;
+        spec.stop_signal = options.stop;
+        for (const cell_result& c : done)
+            if (c.requests_started > 0) {
+                const time_point end = origin + std::chrono::nanoseconds(c.end_ns);
+                spec.previous_end = spec.previous_end ? std::max(*spec.previous_end, end) : end;
+            }
+        cell_context ctx;
+        ctx.origin = origin;
+        ctx.wall_start = detail::utc_now();
+        const cell_run r = co_await runner.run_cell(spec, on_trace);
+        ctx.wall_end = detail::utc_now();
+        next_index = std::max(next_index, r.next_index);
+        if (r.stop_reason == "cancelled" || stopped())
+            co_return false;
+        ctx.stop_reason = r.error.empty() ? r.stop_reason : "error: " + r.error;
+        ctx.simulated = r.simulated;
+        ctx.server = r.server;
+        ctx.energy = r.energy;
+        ctx.energy_error = r.energy_error;
+        cell_result c = builder.finish(ctx);
+        c.warmup_requests = std::max(c.warmup_requests, r.warmup_requests);
+        dir->append_cell(c);
+        if (options.on_cell)
+            options.on_cell(c);
+        done_by_id[id] = done.size();
+        done.push_back(std::move(c));
+        co_return true;
+    };
+
+    bool interrupted = false;
+    for (const planned_cell& p : plan.cells) {
+        if (!co_await measure(p.key, p.style, p.prompt)) {
+            interrupted = true;
+            break;
+        }
+    }
+    std::vector<use_case_result> use_cases;
+    for (std::size_t s = 0; s < plan.searches.size() && !interrupted; ++s) {
+        const use_case_search& search = plan.searches[s];
+        const analysis::use_case& uc = search.use_case;
+        analysis::search_options so;
+        so.max_concurrency = search.max_concurrency;
+        so.max_cells = search.max_cells;
+        const auto lookup = [&](std::uint32_t c) -> const cell_result* {
+            for (const std::string& id :
+                 {cell_key{uc.context_tokens, uc.output_tokens, c, uc.name}.id(),
+                  cell_key{uc.context_tokens, uc.output_tokens, c, ""}.id()})
+                if (const auto it = done_by_id.find(id); it != done_by_id.end())
+                    return &done[it->second];
+            return nullptr;
+        };
+        for (;;) {
+            std::optional<std::uint32_t> missing;
+            try {
+                analysis::search_result found = analysis::find_capacity(
+                    uc,
+                    [&](std::uint32_t c) {
+                        const cell_result* cell = lookup(c);
+                        if (cell == nullptr)
+                            throw detail::need_cell{c};
+                        return cell->summary;
+                    },
+                    so);
+                use_case_result u;
+                u.use_case = uc;
+                for (const analysis::cell_summary& c : found.cells)
+                    u.measured_concurrency.push_back(c.concurrency);
+                u.converged = found.converged;
+                u.budget_exhausted = found.budget_exhausted;
+                u.capacity = std::move(found.analysis);
+                use_cases.push_back(std::move(u));
+                break;
+            } catch (const detail::need_cell& n) {
+                missing = n.concurrency;
+            } catch (const std::invalid_argument& e) {
+                outcome.search_errors.push_back(uc.name + ": " + e.what());
+                break;
+            }
+            const cell_key key{uc.context_tokens, uc.output_tokens, *missing, uc.name};
+            if (!co_await measure(key, search.style, {})) {
+                interrupted = true;
+                break;
+            }
+        }
+    }
+
+    // Every completed cell in measurement order: the same for a resumed run as for an
+    // uninterrupted one, since files keep that order.
+    const std::vector<cell_result>& cells = done;
+    sweep_result& result = outcome.result;
+    result.run = run;
+    result.cells = cells;
+    result.use_cases = std::move(use_cases);
+    std::vector<analysis::cell_summary> grid;
+    for (const cell_result& c : cells)
+        if (c.key.use_case.empty())
+            grid.push_back(c.summary);
+    result.scaling = analysis::scaling_efficiency(grid);
+    result.simulated = !cells.empty();
+    for (const cell_result& c : cells)
+        result.simulated = result.simulated && c.simulated;
+    result.complete = !interrupted;
+    if (!interrupted) {
+        result.run.finished_at = detail::utc_now();
+        dir->write_run(result.run, plan);
+    }
+    dir->write_results(result);
+    outcome.interrupted = interrupted;
+    const std::string where = options.output_dir.string();
+    outcome.message =
+        interrupted
+            ? "interrupted after " + std::to_string(cells.size()) +
+                  " complete cells; the requests of the unfinished cell will be discarded. "
+                  "Resume with --resume " + where
+            : "sweep complete: " + std::to_string(cells.size()) + " cells, results in " + where +
+                  "/results.json";
+    co_return outcome;
+}
+
+} // namespace llmcap::sweep

@@ -1,0 +1,302 @@
+#include <llmcap/sweep/run_sweep.hpp>
+
+#include "../workload/fake_endpoint.hpp"
+
+#include <llmcap/emulator/builtin_profiles.hpp>
+#include <llmcap/sweep/http_runner.hpp>
+#include <llmcap/sweep/output_dir.hpp>
+#include <llmcap/sweep/presets.hpp>
+#include <llmcap/sweep/simulator_runner.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json/serialize.hpp>
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+
+using namespace llmcap;
+
+namespace {
+
+std::filesystem::path fresh_dir(const std::string& name) {
+    const auto d = std::filesystem::path(LLMCAP_TEST_BINARY_DIR) / "sweep-tests" / name;
+    std::filesystem::remove_all(d);
+    return d;
+}
+
+template <class Runner>
+sweep::sweep_outcome run(const sweep::sweep_plan& plan, Runner& runner, sweep::sweep_options o) {
+    boost::asio::io_context io;
+    std::optional<sweep::sweep_outcome> out;
+    boost::asio::co_spawn(io, sweep::run_sweep(plan, runner, std::move(o)),
+                          [&](std::exception_ptr e, sweep::sweep_outcome r) {
+                              if (e)
+                                  std::rethrow_exception(e);
+                              out = std::move(r);
+                          });
+    io.run();
+    REQUIRE(out.has_value());
+    return std::move(*out);
+}
+
+std::size_t count_lines(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::size_t n = 0;
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty())
+            ++n;
+    return n;
+}
+
+/// A small plan: two contexts × concurrency 1, 2 × 64 output tokens, and one capacity search.
+sweep::sweep_plan small_plan() {
+    sweep::sweep_plan p;
+    p.name = "small";
+    p.requests.warmup_requests = 1;
+    p.requests.requests_per_concurrency = 2;
+    p.requests.min_requests = 3;
+    sweep::add_grid(p, {1024, 8192}, {64}, {1, 2});
+    sweep::use_case_search s;
+    s.use_case = {"fast_completion", "Fast completion", 1024, 64,
+                  {analysis::threshold{analysis::metric::e2e, analysis::statistic::mean,
+                                       analysis::comparison::less, 0.9}}};
+    s.max_concurrency = 64;
+    p.searches.push_back(s);
+    return p;
+}
+
+void check_same_cells(const sweep::sweep_result& a, const sweep::sweep_result& b) {
+    REQUIRE(a.cells.size() == b.cells.size());
+    for (std::size_t i = 0; i < a.cells.size(); ++i) {
+        CAPTURE(a.cells[i].key.id());
+        CHECK(a.cells[i].key == b.cells[i].key);
+        CHECK(a.cells[i].requests_started == b.cells[i].requests_started);
+        CHECK(a.cells[i].requests_succeeded == b.cells[i].requests_succeeded);
+        CHECK(boost::json::serialize(sweep::to_json(a.cells[i].summary)) ==
+              boost::json::serialize(sweep::to_json(b.cells[i].summary)));
+        CHECK(a.cells[i].start_ns == b.cells[i].start_ns);
+        CHECK(a.cells[i].end_ns == b.cells[i].end_ns);
+    }
+    REQUIRE(a.use_cases.size() == b.use_cases.size());
+    for (std::size_t i = 0; i < a.use_cases.size(); ++i) {
+        CHECK(a.use_cases[i].capacity.capacity == b.use_cases[i].capacity.capacity);
+        CHECK(a.use_cases[i].measured_concurrency == b.use_cases[i].measured_concurrency);
+    }
+}
+
+/// Every request of the directory once: no (cell, index) twice, and as many lines as the
+/// cells report (measured + warm-up reported as traces).
+void check_requests_file(const std::filesystem::path& dir, const sweep::sweep_result& r,
+                         bool warmups_reported) {
+    std::set<std::uint64_t> indices;
+    std::size_t lines = 0;
+    sweep::output_dir::read_lines(dir / "requests.jsonl", [&](const boost::json::value& v, std::size_t) {
+        ++lines;
+        CHECK(indices.insert(v.at("index").to_number<std::uint64_t>()).second);
+    });
+    std::uint64_t expected = 0;
+    for (const auto& c : r.cells)
+        expected += c.requests_started + (warmups_reported ? c.warmup_requests : 0);
+    CHECK(lines == expected);
+}
+
+} // namespace
+
+TEST_CASE("run_sweep: the glm-4.7-flash-h200 preset in the simulator") {
+    const auto dir = fresh_dir("glm-sim");
+    sweep::simulator_runner runner(emulator::builtin_profile());
+    sweep::sweep_options o;
+    o.output_dir = dir;
+    o.gpu = "1x NVIDIA H200 (simulated)";
+    const auto t0 = std::chrono::steady_clock::now();
+    const sweep::sweep_outcome out = run(*sweep::preset("glm-4.7-flash-h200"), runner, o);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    MESSAGE("glm-4.7-flash-h200 preset simulated in " << seconds << " s, " << out.result.cells.size()
+                                                      << " cells");
+    CHECK_FALSE(out.interrupted);
+    CHECK(out.search_errors.empty());
+    const sweep::sweep_result& r = out.result;
+    CHECK(r.simulated);
+    CHECK(r.complete);
+    CHECK(r.run.server_url == "simulator:glm-4.7-flash-h200-bf16");
+    CHECK(r.run.preset == "glm-4.7-flash-h200");
+    std::size_t grid = 0;
+    for (const auto& c : r.cells) {
+        CAPTURE(c.key.id());
+        if (c.key.use_case.empty())
+            ++grid;
+        CHECK(c.requests_succeeded == c.requests_started);
+        CHECK(c.requests_started >= 4);
+        CHECK(c.prompt.exact == c.requests_started); // simulated prompts are exact
+        CHECK_FALSE(c.prompt.flagged);
+        CHECK(c.short_outputs == 0);
+        CHECK(c.summary.value(analysis::metric::ttft, analysis::statistic::mean));
+        CHECK(c.summary.value(analysis::metric::throughput, analysis::statistic::mean));
+        REQUIRE(c.server.has_value());
+        CHECK(c.server->values.at("queue_wait_mean_s").state == "measured");
+        CHECK(c.server->values.at("queue_wait_mean_s").source == "per_request");
+        CHECK(c.server->values.at("prefill_time_mean_s").state == "measured");
+    }
+    CHECK(grid == 28);
+    REQUIRE(r.use_cases.size() == 5);
+    for (const auto& u : r.use_cases) {
+        CAPTURE(u.use_case.name);
+        CHECK(u.capacity.thresholds.size() == u.use_case.thresholds.size());
+        CHECK_FALSE(u.measured_concurrency.empty());
+    }
+    REQUIRE(r.scaling.size() == 7);
+    for (const auto& s : r.scaling) {
+        CHECK(s.points.size() == 4);
+        CHECK(s.points[0].efficiency == doctest::Approx(1.0));
+    }
+    // Files: one cells.jsonl line per cell, requests.jsonl one line per measured request,
+    // run.json and results.json readable.
+    CHECK(count_lines(dir / "cells.jsonl") == r.cells.size());
+    check_requests_file(dir, r, false);
+    const auto results = sweep::sweep_result_from_json(sweep::output_dir::read_json_file(dir / "results.json"));
+    REQUIRE(results.has_value());
+    CHECK(results->cells.size() == r.cells.size());
+    const auto run_json = sweep::output_dir::read_json_file(dir / "run.json");
+    CHECK(sweep::run_info_from_json(run_json.at("run")).has_value());
+    CHECK(sweep::plan_from_json(run_json.at("plan")).has_value());
+    CHECK_FALSE(run_json.at("run").at("finished_at").as_string().empty());
+}
+
+TEST_CASE("run_sweep: killed with SIGKILL mid-run, then resumed: the same cells, no request twice") {
+    const sweep::sweep_plan plan = small_plan();
+    // The reference: one uninterrupted run.
+    const auto ref_dir = fresh_dir("resume-ref");
+    sweep::simulator_runner ref_runner(emulator::builtin_profile());
+    sweep::sweep_options ro;
+    ro.output_dir = ref_dir;
+    const sweep::sweep_outcome ref = run(plan, ref_runner, ro);
+    REQUIRE(ref.result.cells.size() >= 6);
+
+    for (int kill_after : {1, 7, 16}) {
+        CAPTURE(kill_after);
+        const auto dir = fresh_dir("resume-" + std::to_string(kill_after));
+        std::fflush(nullptr);
+        const pid_t child = ::fork();
+        REQUIRE(child >= 0);
+        if (child == 0) {
+            sweep::simulator_runner runner(emulator::builtin_profile());
+            sweep::sweep_options o;
+            o.output_dir = dir;
+            int seen = 0;
+            o.on_trace = [&](const request_trace&, const sweep::cell_key&, bool) {
+                if (++seen == kill_after)
+                    std::raise(SIGKILL);
+            };
+            boost::asio::io_context io;
+            boost::asio::co_spawn(io, sweep::run_sweep(plan, runner, o), [](std::exception_ptr, sweep::sweep_outcome) {});
+            io.run();
+            ::_exit(3); // not reached: the kill comes first
+        }
+        int status = 0;
+        REQUIRE(::waitpid(child, &status, 0) == child);
+        REQUIRE(WIFSIGNALED(status));
+        CHECK(WTERMSIG(status) == SIGKILL);
+        CHECK_FALSE(std::filesystem::exists(dir / "results.json"));
+
+        sweep::simulator_runner runner(emulator::builtin_profile());
+        sweep::sweep_options o;
+        o.output_dir = dir;
+        o.resume = true;
+        const sweep::sweep_outcome resumed = run(sweep::sweep_plan{}, runner, o);
+        CHECK_FALSE(resumed.interrupted);
+        CHECK(resumed.result.complete);
+        check_same_cells(ref.result, resumed.result);
+        check_requests_file(dir, resumed.result, false);
+        CHECK(count_lines(dir / "cells.jsonl") == resumed.result.cells.size());
+    }
+}
+
+TEST_CASE("run_sweep: over a streaming endpoint, with calibration, scraping, Ctrl-C and resume") {
+    const auto dir = fresh_dir("http-fake");
+    sweep::sweep_plan plan;
+    plan.name = "fake";
+    plan.requests.warmup_requests = 1;
+    plan.requests.requests_per_concurrency = 2;
+    plan.requests.min_requests = 3;
+    sweep::add_grid(plan, {300, 2000}, {8}, {2, 3});
+    plan.cells.push_back({sweep::cell_key{0, 8, 1, "quick_chat"}, workload::text_style::prose,
+                          "Say hello in three languages."});
+    sweep::use_case_search s;
+    s.use_case = {"tiny", "Tiny", 300, 8,
+                  {analysis::threshold{analysis::metric::e2e, analysis::statistic::mean,
+                                       analysis::comparison::less, 60.0}}};
+    s.max_concurrency = 4;
+    plan.searches.push_back(s);
+
+    client::stop_signal stop;
+    test::fake_endpoint e1;
+    sweep::http_runner_options ho;
+    ho.url = "http://fake";
+    sweep::http_runner<test::fake_endpoint> r1(e1, ho);
+    sweep::sweep_options o;
+    o.output_dir = dir;
+    o.stop = &stop;
+    int seen = 0;
+    o.on_trace = [&](const request_trace&, const sweep::cell_key&, bool) {
+        if (++seen == 12)
+            stop.request_stop();
+    };
+    const sweep::sweep_outcome first = run(plan, r1, o);
+    CHECK(first.interrupted);
+    CHECK(first.message.find("--resume " + dir.string()) != std::string::npos);
+    CHECK_FALSE(first.result.complete);
+    CHECK(first.result.cells.size() < 5);
+    CHECK(r1.dialect().kind == openai::dialect::llama_cpp);
+
+    // Resume with a fresh process state (endpoint, runner).
+    test::fake_endpoint e2;
+    sweep::http_runner<test::fake_endpoint> r2(e2, ho);
+    o.stop = nullptr;
+    o.on_trace = nullptr;
+    o.resume = true;
+    const sweep::sweep_outcome done = run(sweep::sweep_plan{}, r2, o);
+    CHECK_FALSE(done.interrupted);
+    CHECK(done.discarded_requests > 0);
+    const sweep::sweep_result& r = done.result;
+    CHECK(r.complete);
+    CHECK_FALSE(r.simulated);
+    CHECK(r.run.server.model_id == "fake-model");
+    CHECK(r.run.server.dialect == "llama_cpp");
+    CHECK(r.run.server_url == "http://fake");
+    std::size_t grid = 0;
+    for (const auto& c : r.cells) {
+        CAPTURE(c.key.id());
+        CHECK(c.failures.empty()); // the cancelled requests of the interrupted cell are gone
+        CHECK(c.requests_succeeded == c.requests_started);
+        if (c.key.use_case.empty()) {
+            ++grid;
+            // Every prompt landed exactly on its target, by the server's own count.
+            CHECK(c.prompt.reported == c.requests_started);
+            CHECK(c.prompt.exact == c.requests_started);
+            CHECK(c.prompt.min_tokens == c.key.context_tokens);
+            CHECK_FALSE(c.prompt.flagged);
+        }
+        REQUIRE(c.server.has_value());
+        CHECK(c.server->error.empty());
+        CHECK(c.server->values.at("queue_wait_mean_s").state != "measured");
+        CHECK_FALSE(c.energy.has_value());
+    }
+    CHECK(grid == 4);
+    REQUIRE(r.use_cases.size() == 1);
+    CHECK(r.use_cases[0].capacity.kind == analysis::capacity_kind::at_least);
+    CHECK(r.use_cases[0].capacity.capacity == 4);
+    check_requests_file(dir, r, true);
+    // Every request of the resumed run started with its own first token.
+    std::set<std::string> firsts(e2.first_pieces.begin(), e2.first_pieces.end());
+    CHECK(firsts.size() + 1 >= e2.first_pieces.size()); // the calibration probe's sample repeats
+}
