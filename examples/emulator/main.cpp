@@ -53,11 +53,11 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     app.add_option("--truth", truth_path,
-                   "Write each finished request's ground truth to this JSONL file")
+                   "Write each finished request's ground truth to this JSONL file (default: none)")
         ->capture_default_str();
     app.add_option("--truth-steps", steps_path,
                    "Write each engine step's ground truth (duration, power, energy) to this "
-                   "JSONL file")
+                   "JSONL file (default: none)")
         ->capture_default_str();
     app.add_option("--seed", seed, "Seed of output lengths, response text and option faults")
         ->capture_default_str();
@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     app.add_option("--fault", fault_text,
                    "Faults injected into requests, in the x-llmcap-fault syntax, e.g. "
-                   "'status=503' or 'stall_first=200,cut@10'")
+                   "'status=503' or 'stall_first=200,cut@10' (default: none)")
         ->capture_default_str();
     app.add_option("--fault-probability", fault_probability,
                    "Probability that a request (a connection, for refuse) gets --fault")
@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
                    "Wall time an idle engine waits for more requests before its first step")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
-    app.add_flag("--log-requests", log_requests, "Print one line per request on stdout")
+    app.add_flag("--log-requests", log_requests, "Print one line per request on stdout (default: off)")
         ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 

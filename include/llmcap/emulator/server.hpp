@@ -822,7 +822,32 @@ private:
         }
         stepping_ = false;
         execute_step(lag);
+        // Behind schedule: run the steps already due before writing, so that each write
+        // carries several tokens instead of falling further behind one token at a time.
+        for (int caught_up = 0; caught_up < max_catch_up_steps; ++caught_up) {
+            admit_until(cursor_);
+            if (!engine_.has_work())
+                break;
+            const duration d = engine_.next_step_duration();
+            const time_point due = to_wall(cursor_ + d);
+            const time_point t = trace_clock::now();
+            if (due > t)
+                break;
+            step_start_ = cursor_;
+            lag_.record(t - due);
+            metrics_.on_schedule_lag(t - due);
+            execute_step(t - due);
+        }
+        for (detail::server_session* s : dirty_) {
+            s->queued = false;
+            s->flush();
+        }
+        dirty_.clear();
         emit_lag_.record(trace_clock::now() - deadline_);
+        for (request_id id : finished_)
+            if (id < active_.size() && active_[id])
+                finish(id);
+        finished_.clear();
         schedule();
     }
 
@@ -858,15 +883,10 @@ private:
             rec.lag = lag;
             on_step_(rec);
         }
-        dirty_.clear();
         for (const token_emission& t : r.tokens)
             if (t.id < active_.size() && active_[t.id])
                 emit(*active_[t.id], t);
-        for (detail::server_session* s : dirty_)
-            s->flush();
-        for (request_id id : r.finished)
-            if (id < active_.size() && active_[id])
-                finish(id);
+        finished_.insert(finished_.end(), r.finished.begin(), r.finished.end());
     }
 
     void emit(active_request& a, const token_emission& t) {
@@ -923,7 +943,10 @@ private:
         ev += "}\n\n";
         detail::append_http_chunk(out, ev);
         ++token_events_;
-        dirty_.push_back(&s);
+        if (!s.queued) {
+            s.queued = true;
+            dirty_.push_back(&s);
+        }
 
         const fault& f = a.faults;
         if (f.malformed_after == k) {
@@ -1073,7 +1096,9 @@ private:
     std::unordered_map<detail::server_session*, std::weak_ptr<detail::server_session>> sessions_;
     std::vector<pending_arrival> pending_; // a min-heap on (at, seq)
     std::vector<std::unique_ptr<active_request>> active_; // by engine request id
-    std::vector<detail::server_session*> dirty_;
+    std::vector<detail::server_session*> dirty_; // sessions with output to flush
+    std::vector<request_id> finished_;            // requests finished by the steps just run
+    static constexpr int max_catch_up_steps = 32;
     std::size_t in_engine_ = 0;
     std::uint64_t arrival_seq_ = 0;
     std::uint64_t request_seq_ = 0;

@@ -94,6 +94,9 @@ public:
         on_close(this);
     }
 
+    /// Set by the engine loop while the session is on its list of outputs to flush.
+    bool queued = false;
+
     /// True once the connection is closed (by either side or by a fault).
     [[nodiscard]] bool dead() const noexcept {
         return dead_;
@@ -121,7 +124,8 @@ public:
         }
         out_.erase(0, ec ? 0 : n);
         if (out_.empty()) {
-            notify();
+            if (!response_open_)
+                notify();
             return;
         }
         writing_ = true;

@@ -1,0 +1,182 @@
+// Throughput and schedule lag of the real-time emulator server (docs/emulator-server.md).
+//
+// The server runs on one thread and a minimal load generator on another: N keep-alive
+// connections, each streaming one chat request after another (closed loop, ignore_eos), read
+// with 64 KiB reads and no parsing beyond finding the end of each response, so that the
+// server is what is measured. For each time scale it reports the token events the server
+// wrote per wall second, and the schedule lag (how late the engine timer fired) and the
+// emission lag (deadline to the last token of the step handed to the kernel) at P50/P99/max.
+//
+// Usage: llmcap_bench_emulator_server [streams=2000] [seconds=3] [max_num_seqs=2048]
+//                                      [scales=1,2,4,8]
+
+#include <llmcap/emulator/builtin_profiles.hpp>
+#include <llmcap/emulator/server.hpp>
+
+#include <boost/asio.hpp>
+
+#include <array>     // array
+#include <chrono>    // seconds
+#include <cstdio>    // printf
+#include <cstdlib>   // strtoul, strtod
+#include <future>    // promise
+#include <sstream>   // istringstream
+#include <string>    // string
+#include <thread>    // thread
+#include <vector>    // vector
+
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// One closed-loop stream: send a request, read until the end of the chunked body, repeat.
+asio::awaitable<void> stream_loop(tcp::endpoint server, std::string request, const bool& stop,
+                                  std::uint64_t& responses) {
+    tcp::socket s(co_await asio::this_coro::executor);
+    auto [cec] = co_await s.async_connect(server, asio::as_tuple(asio::use_awaitable));
+    if (cec)
+        co_return;
+    s.set_option(tcp::no_delay(true));
+    std::vector<char> buf(64 * 1024);
+    constexpr std::string_view end_marker = "\r\n0\r\n\r\n";
+    std::string tail;
+    while (!stop) {
+        auto [wec, wn] = co_await asio::async_write(s, asio::buffer(request),
+                                                    asio::as_tuple(asio::use_awaitable));
+        (void)wn;
+        if (wec)
+            co_return;
+        tail.clear();
+        for (;;) {
+            auto [rec, n] = co_await s.async_read_some(asio::buffer(buf),
+                                                       asio::as_tuple(asio::use_awaitable));
+            if (rec)
+                co_return;
+            // Keep the last bytes so the end marker is found across reads.
+            tail.append(buf.data(), n);
+            if (tail.size() > end_marker.size())
+                tail.erase(0, tail.size() - end_marker.size());
+            if (tail == end_marker)
+                break;
+        }
+        ++responses;
+    }
+}
+
+struct result {
+    double events_per_s = 0.0;
+    double responses_per_s = 0.0;
+    std::uint64_t steps = 0;
+    double lag_p50_us = 0.0, lag_p99_us = 0.0, lag_max_us = 0.0;
+    double emit_p50_us = 0.0, emit_p99_us = 0.0, emit_max_us = 0.0;
+    std::size_t connections = 0;
+};
+
+double us(llmcap::duration d) {
+    return llmcap::to_seconds(d) * 1e6;
+}
+
+result run(std::size_t streams, double seconds, std::uint32_t max_num_seqs, double scale) {
+    llmcap::emulator::profile p = llmcap::emulator::builtin_profile();
+    p.engine.max_num_seqs = max_num_seqs;
+    llmcap::emulator::server_options o;
+    o.time_scale = scale;
+    asio::io_context server_io;
+    llmcap::emulator::server srv(server_io, p, o);
+    srv.start();
+    std::thread server_thread([&] { server_io.run(); });
+
+    std::string prompt;
+    for (int i = 0; i < 125; ++i)
+        prompt += "abcd "; // 125 tokens + 3 of the chat template: 128
+    const std::string body = R"({"model":"m","messages":[{"role":"user","content":")" + prompt +
+                             R"("}],)"
+                             R"("max_tokens":512,"ignore_eos":true,"stream":true,)"
+                             R"("stream_options":{"include_usage":true}})";
+    const std::string request = "POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+                                "content-type: application/json\r\ncontent-length: " +
+                                std::to_string(body.size()) + "\r\n\r\n" + body;
+    asio::io_context client_io;
+    bool stop = false;
+    std::uint64_t responses = 0;
+    const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), srv.port());
+    for (std::size_t i = 0; i < streams; ++i)
+        asio::co_spawn(client_io, stream_loop(ep, request, stop, responses), asio::detached);
+    std::thread client_thread([&] { client_io.run(); });
+
+    // Warm up until every stream is connected and the engine is saturated, then measure.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    result r;
+    std::uint64_t events0 = 0, steps0 = 0, responses0 = 0;
+    asio::post(server_io, [&] {
+        srv.reset_lag_statistics();
+        events0 = srv.token_events();
+        steps0 = srv.steps();
+    });
+    asio::post(client_io, [&] { responses0 = responses; });
+    const auto t0 = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    std::uint64_t events1 = 0, steps1 = 0, responses1 = 0;
+    std::promise<void> read;
+    auto done = read.get_future();
+    asio::post(server_io, [&] {
+        const auto t1 = std::chrono::steady_clock::now();
+        events1 = srv.token_events();
+        steps1 = srv.steps();
+        const double wall = std::chrono::duration<double>(t1 - t0).count();
+        r.events_per_s = static_cast<double>(events1 - events0) / wall;
+        r.steps = steps1 - steps0;
+        r.lag_p50_us = us(srv.schedule_lag().quantile(0.5));
+        r.lag_p99_us = us(srv.schedule_lag().quantile(0.99));
+        r.lag_max_us = us(srv.schedule_lag().max());
+        r.emit_p50_us = us(srv.emit_lag().quantile(0.5));
+        r.emit_p99_us = us(srv.emit_lag().quantile(0.99));
+        r.emit_max_us = us(srv.emit_lag().max());
+        r.connections = srv.connections();
+        srv.stop();
+        read.set_value();
+    });
+    done.wait();
+    asio::post(client_io, [&] {
+        responses1 = responses;
+        stop = true;
+    });
+    server_thread.join();
+    client_io.stop();
+    client_thread.join();
+    r.responses_per_s = static_cast<double>(responses1 - responses0) / seconds;
+    return r;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const std::size_t streams = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 2000;
+    const double seconds = argc > 2 ? std::strtod(argv[2], nullptr) : 3.0;
+    const auto max_num_seqs =
+        static_cast<std::uint32_t>(argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 2048);
+    std::vector<double> scales{1, 2, 4, 8};
+    if (argc > 4) {
+        scales.clear();
+        std::istringstream in(argv[4]);
+        std::string item;
+        while (std::getline(in, item, ','))
+            scales.push_back(std::strtod(item.c_str(), nullptr));
+    }
+    std::printf("streams %zu, max_num_seqs %u, prompt 128 tokens, max_tokens 512 (closed loop), "
+                "%.1f s measured per row\n",
+                streams, max_num_seqs, seconds);
+    std::printf("%6s %12s %9s %7s %11s %11s %11s %11s %11s %11s %6s\n", "scale", "events/s",
+                "resp/s", "steps", "lag p50 us", "lag p99 us", "lag max us", "emit p50", "emit p99",
+                "emit max", "conns");
+    for (double scale : scales) {
+        const result r = run(streams, seconds, max_num_seqs, scale);
+        std::printf("%6.1f %12.0f %9.1f %7llu %11.0f %11.0f %11.0f %11.0f %11.0f %11.0f %6zu\n",
+                    scale, r.events_per_s, r.responses_per_s,
+                    static_cast<unsigned long long>(r.steps), r.lag_p50_us, r.lag_p99_us,
+                    r.lag_max_us, r.emit_p50_us, r.emit_p99_us, r.emit_max_us, r.connections);
+        std::fflush(stdout);
+    }
+    return 0;
+}
