@@ -6,6 +6,7 @@
 #include <llmcap/analysis/capacity.hpp>
 #include <llmcap/analysis/cell_recorder.hpp>
 #include <llmcap/analysis/cell_summary.hpp>
+#include <llmcap/analysis/cell_summary_json.hpp>
 #include <llmcap/analysis/fit.hpp>
 #include <llmcap/analysis/grid_interpolation.hpp>
 #include <llmcap/analysis/interpolation.hpp>

@@ -242,3 +242,13 @@ TEST_CASE("use case catalogue follows the reference report") {
     CHECK(builtin("automated_coding_assistant").thresholds[1].bound == 20.0);
     CHECK_FALSE(la::find_builtin_use_case("nope"));
 }
+
+TEST_CASE("metric_statistics: statistics not measured compare equal") {
+    la::metric_statistics a;
+    a.set(la::statistic::mean, 1.5);
+    la::metric_statistics b = a;
+    CHECK(a == b); // every other statistic is NaN on both sides
+    b.set(la::statistic::p99, 3.0);
+    CHECK_FALSE(a == b);
+    CHECK(la::metric_statistics::single(2.0) == la::metric_statistics::single(2.0));
+}

@@ -113,7 +113,19 @@ struct metric_statistics {
         return s;
     }
 
-    friend bool operator==(const metric_statistics&, const metric_statistics&) = default;
+    /// Same count, interval and statistics, a statistic that is NaN (not measured) on both
+    /// sides counting as equal.
+    friend bool operator==(const metric_statistics& a, const metric_statistics& b) noexcept {
+        const auto same = [](double x, double y) {
+            return x == y || (std::isnan(x) && std::isnan(y));
+        };
+        if (a.count != b.count || a.mean_ci95 != b.mean_ci95 || !same(a.stddev, b.stddev))
+            return false;
+        for (statistic st : all_statistics)
+            if (!same(a.get(st), b.get(st)))
+                return false;
+        return true;
+    }
 };
 
 /**
