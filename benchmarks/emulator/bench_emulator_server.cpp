@@ -5,7 +5,9 @@
 // with 64 KiB reads and no parsing beyond finding the end of each response, so that the
 // server is what is measured. For each time scale it reports the token events the server
 // wrote per wall second, and the schedule lag (how late the engine timer fired) and the
-// emission lag (deadline to the last token of the step handed to the kernel) at P50/P99/max.
+// emission lag (deadline to the last token of the step handed to the kernel) at P50/P99/max,
+// and the server thread's CPU time per token event (which does not depend on how crowded the
+// machine is). Lags of 100001 us mean "100 ms or more" (the recorder's last bucket).
 //
 // Usage: llmcap_bench_emulator_server [streams=2000] [seconds=3] [max_num_seqs=2048]
 //                                      [scales=1,2,4,8]
@@ -15,7 +17,9 @@
 
 #include <boost/asio.hpp>
 
-#include <array>     // array
+#include <sys/resource.h> // getrusage
+
+#include <algorithm> // max
 #include <chrono>    // seconds
 #include <cstdio>    // printf
 #include <cstdlib>   // strtoul, strtod
@@ -71,7 +75,16 @@ struct result {
     double lag_p50_us = 0.0, lag_p99_us = 0.0, lag_max_us = 0.0;
     double emit_p50_us = 0.0, emit_p99_us = 0.0, emit_max_us = 0.0;
     std::size_t connections = 0;
+    double cpu_us_per_event = 0.0; // server thread CPU time (user + system) per token event
 };
+
+// CPU time of the calling thread, seconds.
+double thread_cpu_s() {
+    rusage u{};
+    getrusage(RUSAGE_THREAD, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
 
 double us(llmcap::duration d) {
     return llmcap::to_seconds(d) * 1e6;
@@ -105,14 +118,25 @@ result run(std::size_t streams, double seconds, std::uint32_t max_num_seqs, doub
         asio::co_spawn(client_io, stream_loop(ep, request, stop, responses), asio::detached);
     std::thread client_thread([&] { client_io.run(); });
 
-    // Warm up until every stream is connected and the engine is saturated, then measure.
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    // Warm up until the prompts are prefilled and every stream is decoding (the server has
+    // written two tokens per stream), at most 60 s; then measure.
+    const auto warm_limit = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (;;) {
+        std::promise<std::uint64_t> events;
+        auto f = events.get_future();
+        asio::post(server_io, [&] { events.set_value(srv.token_events()); });
+        if (f.get() >= 2 * streams || std::chrono::steady_clock::now() > warm_limit)
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     result r;
     std::uint64_t events0 = 0, steps0 = 0, responses0 = 0;
+    double cpu0 = 0.0;
     asio::post(server_io, [&] {
         srv.reset_lag_statistics();
         events0 = srv.token_events();
         steps0 = srv.steps();
+        cpu0 = thread_cpu_s();
     });
     asio::post(client_io, [&] { responses0 = responses; });
     const auto t0 = std::chrono::steady_clock::now();
@@ -134,6 +158,8 @@ result run(std::size_t streams, double seconds, std::uint32_t max_num_seqs, doub
         r.emit_p99_us = us(srv.emit_lag().quantile(0.99));
         r.emit_max_us = us(srv.emit_lag().max());
         r.connections = srv.connections();
+        r.cpu_us_per_event =
+            (thread_cpu_s() - cpu0) * 1e6 / static_cast<double>(std::max<std::uint64_t>(1, events1 - events0));
         srv.stop();
         read.set_value();
     });
@@ -167,15 +193,16 @@ int main(int argc, char** argv) {
     std::printf("streams %zu, max_num_seqs %u, prompt 128 tokens, max_tokens 512 (closed loop), "
                 "%.1f s measured per row\n",
                 streams, max_num_seqs, seconds);
-    std::printf("%6s %12s %9s %7s %11s %11s %11s %11s %11s %11s %6s\n", "scale", "events/s",
+    std::printf("%6s %12s %9s %7s %11s %11s %11s %11s %11s %11s %6s %9s\n", "scale", "events/s",
                 "resp/s", "steps", "lag p50 us", "lag p99 us", "lag max us", "emit p50", "emit p99",
-                "emit max", "conns");
+                "emit max", "conns", "cpu us/ev");
     for (double scale : scales) {
         const result r = run(streams, seconds, max_num_seqs, scale);
-        std::printf("%6.1f %12.0f %9.1f %7llu %11.0f %11.0f %11.0f %11.0f %11.0f %11.0f %6zu\n",
-                    scale, r.events_per_s, r.responses_per_s,
-                    static_cast<unsigned long long>(r.steps), r.lag_p50_us, r.lag_p99_us,
-                    r.lag_max_us, r.emit_p50_us, r.emit_p99_us, r.emit_max_us, r.connections);
+        std::printf(
+            "%6.1f %12.0f %9.1f %7llu %11.0f %11.0f %11.0f %11.0f %11.0f %11.0f %6zu %9.2f\n", scale,
+            r.events_per_s, r.responses_per_s, static_cast<unsigned long long>(r.steps),
+            r.lag_p50_us, r.lag_p99_us, r.lag_max_us, r.emit_p50_us, r.emit_p99_us, r.emit_max_us,
+            r.connections, r.cpu_us_per_event);
         std::fflush(stdout);
     }
     return 0;
