@@ -65,7 +65,7 @@ TEST_CASE("profile: malformed input is refused with a message naming the field")
           "profile: field \"model.hidden_size\" must be a whole number");
     CHECK(error_of(edited("\"max_num_seqs\": 256", "\"max_num_seqs\": -3")) ==
           "profile: field \"engine.max_num_seqs\" must not be negative (got -3)");
-    CHECK(error_of(edited("\"weight_bandwidth\": 0.4020", "\"weight_bandwidth\": 1.5")) ==
+    CHECK(error_of(edited("\"weight_bandwidth\": 0.6303", "\"weight_bandwidth\": 1.5")) ==
           "profile: field \"efficiency.weight_bandwidth\" must be in (0, 1] (got 1.5)");
     CHECK(error_of(edited("\"kind\": \"mla\"", "\"kind\": \"sliding\"")) ==
           "profile: field \"model.attention.kind\" must be \"gqa\" or \"mla\" (got \"sliding\")");

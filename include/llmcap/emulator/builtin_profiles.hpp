@@ -30,8 +30,8 @@ inline constexpr std::array<builtin_profile_entry, 2> builtin_profiles{{
     "Assumption: the attention is MLA as in DeepSeek-V3 with q_lora_rank 768, kv_lora_rank 512, qk_nope_head_dim 192, qk_rope_head_dim 64, v_head_dim 256. The cache then holds 576 values per token per layer: 54,144 bytes per token in BF16. Verify against the checkpoint's config.json before reusing these numbers for another purpose.",
     "GPU: H200 SXM, 143,771 MiB of memory as the driver reports it, 4.8 TB/s HBM3e, 989 TFLOP/s dense BF16.",
     "Engine: vLLM v1 defaults for an OpenAI server on a large-memory GPU: 8192-token step budget, 256 sequences, 16-token blocks, 90% memory utilisation; 4 GB kept for activations and CUDA graphs, which leaves about 1.33M tokens of KV cache. Steps of up to 512 tokens replay CUDA graphs.",
-    "Efficiency factors, step overheads, front-end delays and the routing skew were fitted with llmcap::emulator::fit_profile (Nelder-Mead on squared log errors, 400 evaluations from rough values and 1,000 more from that result) to the figures listed in fitted_to, each cell run cold in closed loop with three waves of requests (calibration_options defaults). The test tests/emulator/calibration.cpp checks the result.",
-    "Two fitted numbers need a word. weight_bandwidth 0.40 with expert_popularity_skew 1.8 together say that decoding one sequence reads its experts' weights inefficiently (fused MoE kernels at batch 1 are far from the bandwidth roofline) and that the cost of a decode step grows slowly with the batch, because tokens of a batch crowd onto the same experts. The report's figures pin the pair down: 5.1 ms per token at concurrency 1 against about 14.5 ms per token at concurrency 24.",
+    "Efficiency factors, step overheads, front-end delays and the routing skew were fitted with llmcap::emulator::fit_profile (Nelder-Mead on squared log errors, 700 evaluations from each of several starting points, keeping the run with the most figures within 15%) to the figures listed in fitted_to, each cell run cold in closed loop with three waves of requests (calibration_options defaults). The test tests/emulator/calibration.cpp checks the result.",
+    "Two fitted numbers need a word. weight_bandwidth 0.63 with expert_popularity_skew 1.5 together say that decoding one sequence reads its experts' weights at well below peak bandwidth (fused MoE kernels at small batches are far from the bandwidth roofline) and that the cost of a decode step grows slowly with the batch, because tokens of a batch crowd onto the same experts. The report's figures pin the pair down: 5.1 ms per token at concurrency 1 against about 14.5 ms per token at concurrency 24.",
     "eager_step_overhead_s 0.034 is what the 66 ms TTFT at 1K and the 33.6K tok/s prefill at 8K leave for a step too large for a CUDA graph."
   ],
   "fitted_to": [
@@ -49,7 +49,7 @@ inline constexpr std::array<builtin_profile_entry, 2> builtin_profiles{{
     "layers": 47, "dense_layers": 1, "hidden_size": 2048, "vocab_size": 154880,
     "tied_embeddings": false, "dense_intermediate_size": 10240,
     "experts": 64, "experts_per_token": 4, "shared_experts": 1, "expert_intermediate_size": 1536,
-    "expert_popularity_skew": 1.8005,
+    "expert_popularity_skew": 1.5102,
     "attention": { "kind": "mla", "heads": 20, "q_lora_rank": 768, "kv_lora_rank": 512,
                    "qk_nope_head_dim": 192, "qk_rope_head_dim": 64, "v_head_dim": 256 },
     "weight_bytes_per_param": 2, "kv_bytes_per_element": 2, "max_context_tokens": 202752
@@ -59,10 +59,10 @@ inline constexpr std::array<builtin_profile_entry, 2> builtin_profiles{{
   "engine": { "max_num_batched_tokens": 8192, "max_num_seqs": 256, "block_size": 16,
               "gpu_memory_utilization": 0.9, "activation_reserve_bytes": 4e9,
               "kv_cache_tokens": 0, "cuda_graph_max_tokens": 512 },
-  "efficiency": { "weight_bandwidth": 0.4020, "kv_bandwidth": 0.8853, "linear_compute": 0.4311,
-                  "attention_compute": 0.5258, "graph_step_overhead_s": 0.002502,
-                  "eager_step_overhead_s": 0.033625, "per_sequence_overhead_s": 1.76e-6 },
-  "frontend": { "request_overhead_s": 0.000252, "tokenize_s_per_token": 2.24e-6,
+  "efficiency": { "weight_bandwidth": 0.6303, "kv_bandwidth": 0.8961, "linear_compute": 0.4527,
+                  "attention_compute": 0.5264, "graph_step_overhead_s": 0.003629,
+                  "eager_step_overhead_s": 0.034415, "per_sequence_overhead_s": 1.24e-5 },
+  "frontend": { "request_overhead_s": 0.005921, "tokenize_s_per_token": 2.29e-6,
                 "header_delay_s": 0.0005 }
 })json"},
     {"glm-4.7-flash-h100-fp8", R"json({
@@ -73,7 +73,7 @@ inline constexpr std::array<builtin_profile_entry, 2> builtin_profiles{{
     "Weights: FP8, one byte per parameter (29.9 GB). FP8 checkpoints usually keep the embedding, output head and norms in BF16, so this slightly understates the bytes read per step. The KV cache stays BF16 (54,144 bytes per token).",
     "GPU: H100 SXM 80 GB, 81,559 MiB as the driver reports it, 3.35 TB/s HBM3, 1979 TFLOP/s dense FP8 for the linear layers; attention runs in BF16 at 989 TFLOP/s (attention_peak_flops_per_s).",
     "Memory: 90% of 85.5 GB less 29.9 GB of weights and 4 GB of reserve leaves about 0.79M tokens of KV cache, 60% of the H200's. Four 200K-token requests (804K tokens) no longer fit at once: the fourth waits for KV blocks or causes preemption.",
-    "Efficiency factors are the H200 BF16 fit's, carried over as fractions of peak, since the same vLLM kernels and host overheads apply, with one exception: linear_compute 0.30 instead of 0.43, because block-scaled FP8 grouped GEMMs for small experts reach a smaller fraction of their doubled peak (net about 1.4x the BF16 linear throughput rather than 2x).",
+    "Efficiency factors are the H200 BF16 fit's, carried over as fractions of peak, since the same vLLM kernels and host overheads apply, with one exception: linear_compute 0.30 instead of 0.45, because block-scaled FP8 grouped GEMMs for small experts reach a smaller fraction of their doubled peak (net about 1.3x the BF16 linear throughput rather than 2x).",
     "Expected behaviour: single-user decode at short context is faster than on the H200 (half the weight bytes against 70% of the bandwidth); long-context decode is slower (the BF16 KV cache is read at 70% of the bandwidth); prefill at long context is about the same (attention-bound, BF16 on both); capacity at long context is lower (smaller KV cache)."
   ],
   "fitted_to": [],
@@ -82,7 +82,7 @@ inline constexpr std::array<builtin_profile_entry, 2> builtin_profiles{{
     "layers": 47, "dense_layers": 1, "hidden_size": 2048, "vocab_size": 154880,
     "tied_embeddings": false, "dense_intermediate_size": 10240,
     "experts": 64, "experts_per_token": 4, "shared_experts": 1, "expert_intermediate_size": 1536,
-    "expert_popularity_skew": 1.8005,
+    "expert_popularity_skew": 1.5102,
     "attention": { "kind": "mla", "heads": 20, "q_lora_rank": 768, "kv_lora_rank": 512,
                    "qk_nope_head_dim": 192, "qk_rope_head_dim": 64, "v_head_dim": 256 },
     "weight_bytes_per_param": 1, "kv_bytes_per_element": 2, "max_context_tokens": 202752
@@ -93,10 +93,10 @@ inline constexpr std::array<builtin_profile_entry, 2> builtin_profiles{{
   "engine": { "max_num_batched_tokens": 8192, "max_num_seqs": 256, "block_size": 16,
               "gpu_memory_utilization": 0.9, "activation_reserve_bytes": 4e9,
               "kv_cache_tokens": 0, "cuda_graph_max_tokens": 512 },
-  "efficiency": { "weight_bandwidth": 0.4020, "kv_bandwidth": 0.8853, "linear_compute": 0.30,
-                  "attention_compute": 0.5258, "graph_step_overhead_s": 0.002502,
-                  "eager_step_overhead_s": 0.033625, "per_sequence_overhead_s": 1.76e-6 },
-  "frontend": { "request_overhead_s": 0.000252, "tokenize_s_per_token": 2.24e-6,
+  "efficiency": { "weight_bandwidth": 0.6303, "kv_bandwidth": 0.8961, "linear_compute": 0.30,
+                  "attention_compute": 0.5264, "graph_step_overhead_s": 0.003629,
+                  "eager_step_overhead_s": 0.034415, "per_sequence_overhead_s": 1.24e-5 },
+  "frontend": { "request_overhead_s": 0.005921, "tokenize_s_per_token": 2.29e-6,
                 "header_delay_s": 0.0005 }
 })json"},
 }};
