@@ -14,7 +14,7 @@
 #include <llmcap/sweep/run_sweep.hpp>
 #include <llmcap/sweep/trace_json.hpp>
 
-#include <boost/json/parse.hpp>
+#include "precise_json.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -52,7 +52,7 @@ void for_each_json_line(const fs::path& p, F&& f) {
         if (lines[i].empty())
             continue;
         boost::system::error_code ec;
-        const boost::json::value v = boost::json::parse(lines[i], ec);
+        const boost::json::value v = precise_parse(lines[i], ec);
         if (ec) {
             if (i + 1 == lines.size())
                 break; // cut short by a crash
@@ -72,7 +72,7 @@ inline loaded_run load_run(const fs::path& dir) {
                                  " a run directory?)");
     const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     boost::system::error_code ec;
-    const boost::json::value run = boost::json::parse(text, ec);
+    const boost::json::value run = precise_parse(text, ec);
     if (ec || !run.is_object() || !run.as_object().contains("plan") ||
         !run.as_object().contains("run"))
         throw std::runtime_error(run_file.string() +

@@ -464,8 +464,9 @@ struct demo_args {
     bool quiet = false;
 };
 
-/// The demo's reduced GLM-4.7-Flash plan: 3 contexts × 3 levels at 256 output tokens, and the
-/// code-completion and general-chatbot capacity searches with short answers.
+/// The demo's reduced GLM-4.7-Flash plan: 3 contexts × 3 levels at 128 output tokens, and the
+/// code-completion and general-chatbot capacity searches (the chatbot with 128-token answers,
+/// so both searches reuse grid cells).
 ls::sweep_plan demo_plan() {
     ls::sweep_plan plan = *ls::preset("glm-4.7-flash-h200");
     plan.name = "demo (reduced glm-4.7-flash-h200, bf16)";
@@ -473,15 +474,15 @@ ls::sweep_plan demo_plan() {
     plan.requests.requests_per_concurrency = 2;
     plan.requests.min_requests = 4;
     plan.cells.clear();
-    ls::add_grid(plan, {1024, 8192, 32768}, {256}, {1, 2, 4});
+    ls::add_grid(plan, {1024, 8192, 32768}, {128}, {1, 2, 4});
     std::vector<ls::use_case_search> searches;
     for (ls::use_case_search s : plan.searches) {
         if (s.use_case.name == "code_completion") {
             s.max_concurrency = 32;
-            s.max_cells = 5;
+            s.max_cells = 8;
         } else if (s.use_case.name == "general_chatbot") {
-            s.use_case.output_tokens = 256;
-            s.use_case.title = "General Chatbot (256-token answers)";
+            s.use_case.output_tokens = 128;
+            s.use_case.title = "General Chatbot (128-token answers)";
             s.max_concurrency = 16;
             s.max_cells = 4;
         } else {

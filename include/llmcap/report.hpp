@@ -2,6 +2,9 @@
 
 // Reports of a sweep: JSON, CSV, Markdown and self-contained HTML with SVG charts.
 #include <llmcap/report/build_report.hpp>
+#include <llmcap/report/capacity_report.hpp>
+#include <llmcap/report/cells_input.hpp>
+#include <llmcap/report/compare_report.hpp>
 #include <llmcap/report/csv_reporter.hpp>
 #include <llmcap/report/document.hpp>
 #include <llmcap/report/format.hpp>

@@ -706,7 +706,7 @@ struct report_builder {
                 if (const auto v = value_of(at, th.what, th.stat)) {
                     s += std::string(first ? " " : "; ") + look_of(th.what).name + " " +
                          format_value(*v, look_of(th.what).style) + " against a limit of " +
-                         format_value(th.bound, look_of(th.what).style);
+                         bound_text(th);
                     first = false;
                 }
             if (!first)
@@ -735,6 +735,20 @@ struct report_builder {
         p(search);
     }
 
+    /// Says where a server-side metric came from when some cell had no per-request timings.
+    void server_source_note(metric m, const std::string& histogram) {
+        bool scraped = false;
+        for (const sweep::cell_result* c : g.cells)
+            scraped = scraped || (!from_requests(c, m) && value_of(c, m));
+        if (scraped)
+            doc.add(note{note_kind::info,
+                         "Source: the server's metrics endpoint, as the change of its " +
+                             histogram +
+                             " histogram over each cell divided by the change of its count "
+                             "(warm-up requests included); the requests carried no per-request "
+                             "timings."});
+    }
+
     void queue_section() {
         h2("Queue wait", "queue-wait");
         p("The sections from here on are server-level metrics that explain the user-facing "
@@ -756,6 +770,7 @@ struct report_builder {
                              why});
             return;
         }
+        server_source_note(metric::queue_wait, "queue-time");
         fig(context_chart("chart-queue-wait", metric::queue_wait),
             "Mean server-side queue wait against context length, one line per concurrency "
             "level.");
@@ -786,6 +801,8 @@ struct report_builder {
         }
         if (!has_metric(m))
             return;
+        if (m == metric::prefill_speed)
+            server_source_note(m, "prefill-time");
         fig(context_chart("chart-prefill", m),
             std::string(m == metric::prefill_speed ? "Mean per-user prefill speed"
                                                    : "Lower bound on per-user prefill speed") +

@@ -9,7 +9,7 @@
 
 #include <boost/json/object.hpp>
 
-#include <algorithm> // sort, unique, find_if
+#include <algorithm> // any_of, sort, unique
 #include <cctype>    // tolower, toupper
 #include <cmath>     // isfinite
 #include <cstdint>   // uint32_t, uint64_t
@@ -86,38 +86,70 @@ struct grid {
     return g;
 }
 
-/// One statistic of one metric of a cell; empty when not measured.
+/// A quantity the server reported for a cell (`/metrics` scrape deltas), when measured.
+[[nodiscard]] inline std::optional<double> server_value(const sweep::cell_result* c,
+                                                        const std::string& name) {
+    if (c == nullptr || !c->server)
+        return std::nullopt;
+    const auto it = c->server->values.find(name);
+    if (it == c->server->values.end() || it->second.state != "measured" || !it->second.value ||
+        !std::isfinite(*it->second.value))
+        return std::nullopt;
+    return it->second.value;
+}
+
+/// True when a cell's server-side metric comes from per-request timings (in the summary)
+/// rather than from the server's histograms.
+[[nodiscard]] inline bool from_requests(const sweep::cell_result* c, analysis::metric m) {
+    return c != nullptr && c->summary.value(m, analysis::statistic::mean).has_value();
+}
+
+/**
+ * One statistic of one metric of a cell; empty when not measured. Queue wait, prefill time
+ * and prefill speed means fall back to the server's histograms (`queue_wait_mean_s`,
+ * `prefill_time_mean_s` of the cell's scrape) when the requests carried no per-request
+ * timings; prefill speed is then the context length ÷ the mean prefill time.
+ */
 [[nodiscard]] inline std::optional<double> value_of(const sweep::cell_result* c, analysis::metric m,
                                                     analysis::statistic s = analysis::statistic::mean) {
     if (c == nullptr)
         return std::nullopt;
-    const std::optional<double> v = c->summary.value(m, s);
+    std::optional<double> v = c->summary.value(m, s);
     if (v && !std::isfinite(*v))
+        v.reset();
+    if (v || s != analysis::statistic::mean)
+        return v;
+    switch (m) {
+    case analysis::metric::queue_wait: return server_value(c, "queue_wait_mean_s");
+    case analysis::metric::prefill_time: return server_value(c, "prefill_time_mean_s");
+    case analysis::metric::prefill_speed:
+        if (const auto t = server_value(c, "prefill_time_mean_s"); t && *t > 0.0)
+            return static_cast<double>(c->key.context_tokens) / *t;
         return std::nullopt;
-    return v;
+    default: return std::nullopt;
+    }
 }
 
-/// The cells measured for a use case: its search cells, else grid cells at its context
-/// (and output length when the grid has it), ordered by concurrency.
+/// The cells measured for a use case: its search cells and the grid cells at its context
+/// (and output length) that its search reused, one per concurrency, ordered by concurrency.
 [[nodiscard]] inline std::vector<const sweep::cell_result*>
 use_case_cells(const sweep::sweep_result& r, const analysis::use_case& uc) {
     std::vector<const sweep::cell_result*> out;
+    const auto has = [&](std::uint32_t c) {
+        return std::any_of(out.begin(), out.end(),
+                           [&](const auto* x) { return x->key.concurrency == c; });
+    };
     for (const sweep::cell_result& c : r.cells)
-        if (c.key.use_case == uc.name)
+        if (c.key.use_case == uc.name && !has(c.key.concurrency))
             out.push_back(&c);
-    if (out.empty())
-        for (const sweep::cell_result& c : r.cells)
-            if (c.key.use_case.empty() && c.key.context_tokens == uc.context_tokens &&
-                (uc.output_tokens == 0 || c.key.output_tokens == uc.output_tokens))
-                out.push_back(&c);
+    for (const sweep::cell_result& c : r.cells)
+        if (c.key.use_case.empty() && c.key.context_tokens == uc.context_tokens &&
+            (uc.output_tokens == 0 || c.key.output_tokens == uc.output_tokens) &&
+            !has(c.key.concurrency))
+            out.push_back(&c);
     std::sort(out.begin(), out.end(), [](const auto* a, const auto* b) {
         return a->key.concurrency < b->key.concurrency;
     });
-    out.erase(std::unique(out.begin(), out.end(),
-                          [](const auto* a, const auto* b) {
-                              return a->key.concurrency == b->key.concurrency;
-                          }),
-              out.end());
     return out;
 }
 
@@ -153,6 +185,28 @@ struct metric_look {
     return {"", "", value_style::number};
 }
 
+/// A threshold's bound with its unit, as people write it: "8 s", "15 tok/s", "0.5 s".
+[[nodiscard]] inline std::string bound_text(const analysis::threshold& t) {
+    std::string bound = format_fixed(t.bound, 3);
+    if (bound.find('.') != std::string::npos) {
+        while (bound.back() == '0')
+            bound.pop_back();
+        if (bound.back() == '.')
+            bound.pop_back();
+    }
+    std::string unit;
+    switch (look_of(t.what).style) {
+    case value_style::seconds: unit = " s"; break;
+    case value_style::tokens_per_s: unit = " tok/s"; break;
+    case value_style::percent: unit = "%"; break;
+    case value_style::watts: unit = " W"; break;
+    case value_style::tokens: unit = " tokens"; break;
+    case value_style::number:
+    case value_style::requests: break;
+    }
+    return group_thousands(bound) + unit;
+}
+
 /// A threshold in words: "TTFT mean < 8 s", "generation speed P95 > 15 tok/s".
 [[nodiscard]] inline std::string describe_threshold(const analysis::threshold& t) {
     const metric_look l = look_of(t.what);
@@ -168,26 +222,8 @@ struct metric_look {
     std::string name = l.name;
     if (name == "end-to-end latency")
         name = "E2E latency";
-    // Bounds are round numbers chosen by people: "8 s", "15 tok/s", "0.5 s".
-    std::string bound = format_fixed(t.bound, 3);
-    if (bound.find('.') != std::string::npos) {
-        while (bound.back() == '0')
-            bound.pop_back();
-        if (bound.back() == '.')
-            bound.pop_back();
-    }
-    std::string unit;
-    switch (l.style) {
-    case value_style::seconds: unit = " s"; break;
-    case value_style::tokens_per_s: unit = " tok/s"; break;
-    case value_style::percent: unit = "%"; break;
-    case value_style::watts: unit = " W"; break;
-    case value_style::tokens: unit = " tokens"; break;
-    case value_style::number:
-    case value_style::requests: break;
-    }
     return name + " " + stat + (t.cmp == analysis::comparison::less ? " < " : " > ") +
-           group_thousands(bound) + unit;
+           bound_text(t);
 }
 
 /// Capacity as written in tables: "24", "125+", "< 1".

@@ -1,0 +1,90 @@
+// A small sweep in the emulator's virtual time through the sweep engine, its reports, and
+// their reconstruction from the run directory's JSONL files alone (`llmcap-sweep report`).
+#include <llmcap/report/write_reports.hpp>
+
+#include <llmcap/emulator/builtin_profiles.hpp>
+#include <llmcap/sweep/plan.hpp>
+#include <llmcap/sweep/presets.hpp>
+#include <llmcap/sweep/run_sweep.hpp>
+#include <llmcap/sweep/simulator_runner.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <doctest/doctest.h>
+
+#include "../../examples/sweep/load_run.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <string>
+
+namespace fs = std::filesystem;
+namespace ls = llmcap::sweep;
+
+namespace {
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+ls::sweep_outcome simulate(const ls::sweep_plan& plan, const fs::path& dir) {
+    boost::asio::io_context ioc;
+    ls::simulator_runner runner(llmcap::emulator::builtin_profile());
+    ls::sweep_options options;
+    options.output_dir = dir;
+    options.gpu = "1x H200 SXM";
+    std::optional<ls::sweep_outcome> out;
+    boost::asio::co_spawn(ioc, ls::run_sweep(plan, runner, options),
+                          [&](std::exception_ptr e, ls::sweep_outcome o) {
+                              if (e)
+                                  std::rethrow_exception(e);
+                              out = std::move(o);
+                          });
+    ioc.run();
+    REQUIRE(out.has_value());
+    return std::move(*out);
+}
+
+} // namespace
+
+TEST_CASE("report: a simulated sweep's reports rebuild byte for byte from its JSONL files") {
+    ls::sweep_plan plan = *ls::preset("glm-4.7-flash-h200");
+    plan.cells.clear();
+    ls::add_grid(plan, {1024, 8192}, {256}, {1, 2});
+    std::vector<ls::use_case_search> searches;
+    for (ls::use_case_search s : plan.searches)
+        if (s.use_case.name == "code_completion") {
+            s.max_concurrency = 16;
+            searches.push_back(s);
+        }
+    plan.searches = searches;
+    const fs::path dir = fs::temp_directory_path() / "llmcap_test_report_end_to_end";
+    fs::remove_all(dir);
+    const ls::sweep_outcome outcome = simulate(plan, dir);
+    CHECK_FALSE(outcome.interrupted);
+    CHECK(outcome.result.simulated);
+    REQUIRE(outcome.result.use_cases.size() == 1);
+    llmcap::report::write_reports(outcome.result, dir);
+
+    std::map<std::string, std::string> written;
+    for (const char* name : {"results.json", "cells.csv", "capacity.csv", "report.md",
+                             "report.html"})
+        written[name] = read_file(dir / name);
+    CHECK(written["report.md"].find("[simulated]") != std::string::npos);
+    CHECK(written["report.md"].find("### Code Completion (1K context)") != std::string::npos);
+
+    // Rebuild from run.json, cells.jsonl and requests.jsonl only.
+    for (const char* name : {"results.json", "cells.csv", "capacity.csv", "report.md",
+                             "report.html"})
+        fs::remove(dir / name);
+    const llmcap_sweep::loaded_run loaded = llmcap_sweep::load_run(dir);
+    CHECK(loaded.search_errors.empty());
+    llmcap::report::write_reports(loaded.result, dir);
+    for (const auto& [name, text] : written)
+        CHECK_MESSAGE(read_file(dir / name) == text, name);
+    fs::remove_all(dir);
+}
