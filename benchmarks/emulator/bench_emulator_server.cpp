@@ -53,8 +53,8 @@ asio::awaitable<void> stream_loop(tcp::endpoint server, std::string request, con
             co_return;
         tail.clear();
         for (;;) {
-            auto [rec, n] = co_await s.async_read_some(asio::buffer(buf),
-                                                       asio::as_tuple(asio::use_awaitable));
+            auto [rec, n] =
+                co_await s.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
             if (rec)
                 co_return;
             // Keep the last bytes so the end marker is found across reads.
@@ -158,8 +158,8 @@ result run(std::size_t streams, double seconds, std::uint32_t max_num_seqs, doub
         r.emit_p99_us = us(srv.emit_lag().quantile(0.99));
         r.emit_max_us = us(srv.emit_lag().max());
         r.connections = srv.connections();
-        r.cpu_us_per_event =
-            (thread_cpu_s() - cpu0) * 1e6 / static_cast<double>(std::max<std::uint64_t>(1, events1 - events0));
+        r.cpu_us_per_event = (thread_cpu_s() - cpu0) * 1e6 /
+                             static_cast<double>(std::max<std::uint64_t>(1, events1 - events0));
         srv.stop();
         read.set_value();
     });
@@ -199,8 +199,8 @@ int main(int argc, char** argv) {
     for (double scale : scales) {
         const result r = run(streams, seconds, max_num_seqs, scale);
         std::printf(
-            "%6.1f %12.0f %9.1f %7llu %11.0f %11.0f %11.0f %11.0f %11.0f %11.0f %6zu %9.2f\n", scale,
-            r.events_per_s, r.responses_per_s, static_cast<unsigned long long>(r.steps),
+            "%6.1f %12.0f %9.1f %7llu %11.0f %11.0f %11.0f %11.0f %11.0f %11.0f %6zu %9.2f\n",
+            scale, r.events_per_s, r.responses_per_s, static_cast<unsigned long long>(r.steps),
             r.lag_p50_us, r.lag_p99_us, r.lag_max_us, r.emit_p50_us, r.emit_p99_us, r.emit_max_us,
             r.connections, r.cpu_us_per_event);
         std::fflush(stdout);

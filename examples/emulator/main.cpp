@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
                    "Wall time an idle engine waits for more requests before its first step")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
-    app.add_flag("--log-requests", log_requests, "Print one line per request on stdout (default: off)")
+    app.add_flag("--log-requests", log_requests,
+                 "Print one line per request on stdout (default: off)")
         ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 

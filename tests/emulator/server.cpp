@@ -184,6 +184,11 @@ double quantile(std::vector<double> v, double q) {
     return v[std::min(i, v.size() - 1)];
 }
 
+/// True when `a` is within `relative` (a fraction) of `b`.
+bool within(double a, double b, double relative) {
+    return std::abs(a - b) <= relative * std::abs(b);
+}
+
 double mean(const std::vector<double>& v) {
     double s = 0.0;
     for (double x : v)
@@ -225,8 +230,8 @@ TEST_CASE("emulator fault: the header syntax parses, prints back and names bad i
     CHECK(f->cut_after == 10u);
     CHECK(f->status == 503);
     CHECK(emu::to_string(*f) == "status=503,stall_first=200,cut@10");
-    const auto g = emu::parse_fault("stall_mid=0@3,malformed,error_event@7,slow_headers=50,refuse",
-                                    error);
+    const auto g =
+        emu::parse_fault("stall_mid=0@3,malformed,error_event@7,slow_headers=50,refuse", error);
     REQUIRE(g);
     CHECK(g->stall_mid_after == 3u);
     CHECK(g->stall_mid == llmcap::duration{});
@@ -399,7 +404,7 @@ TEST_CASE("emulator server: /v1/models, /tokenize, /health, /metrics and non-str
     CHECK(metric(page, "vllm:prompt_tokens_total") == static_cast<double>(prompt));
     CHECK(metric(page, "vllm:generation_tokens_total") == static_cast<double>(generated));
     CHECK(metric(page, "vllm:time_to_first_token_seconds_count") == 3.0);
-    CHECK(metric(page, "vllm:time_to_first_token_seconds_sum") == doctest::Approx(ttft_sum));
+    CHECK(within(metric(page, "vllm:time_to_first_token_seconds_sum"), ttft_sum, 1e-9));
     CHECK(metric(page, "vllm:e2e_request_latency_seconds_count") == 3.0);
     CHECK(metric(page, "vllm:request_queue_time_seconds_count") == 3.0);
     CHECK(metric(page, "vllm:request_prefill_time_seconds_count") == 3.0);
@@ -420,9 +425,9 @@ TEST_CASE("emulator server: /v1/models, /tokenize, /health, /metrics and non-str
 namespace {
 
 struct accuracy {
-    double token_p99_ms = 0.0;      // client stamp - truth, every token
+    double token_p99_ms = 0.0;       // client stamp - truth, every token
     double first_token_p99_ms = 0.0; // the same, first tokens only
-    double ttft_p99_ms = 0.0;       // |client TTFT from send - server TTFT from receipt|
+    double ttft_p99_ms = 0.0;        // |client TTFT from send - server TTFT from receipt|
     double min_token_ms = 0.0;
     double lag_p99_ms = 0.0; // the server's own schedule lag
 };
@@ -443,8 +448,8 @@ accuracy measure_accuracy() {
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
-            http_endpoint ep(io.get_executor(),
-                             "http://127.0.0.1:" + std::to_string(srv.port()), quick());
+            http_endpoint ep(io.get_executor(), "http://127.0.0.1:" + std::to_string(srv.port()),
+                             quick());
             co_await ep.warm_up(64);
             traces = co_await stream_all(ep, std::vector<completion_request>(64, chat(200, 24)));
         },
@@ -503,16 +508,18 @@ TEST_CASE("emulator server: client-measured times match the ground truth at 64 s
         CHECK(a.token_p99_ms < 1.0);
         CHECK(a.ttft_p99_ms < 1.0);
     } else {
-        WARN_MESSAGE(a.token_p99_ms < 1.0, "machine too busy to hold the 1 ms bound (server "
-                                           "schedule lag P99 ",
+        WARN_MESSAGE(a.token_p99_ms < 1.0,
+                     "machine too busy to hold the 1 ms bound (server "
+                     "schedule lag P99 ",
                      a.lag_p99_ms, " ms)");
     }
 }
 
 TEST_CASE("emulator server: agrees with the simulator on TTFT and per-user speed") {
     const emu::profile p = emu::builtin_profile();
-    // Real time: the client's own delays are not multiplied by a time scale.
-    const double scale = 1.0;
+    // Slower than real time: wall-clock delays of a crowded machine (a few ms) shrink four
+    // times in emulated terms instead of growing.
+    const double scale = 0.25;
     for (std::uint32_t concurrency : {1u, 4u}) {
         CAPTURE(concurrency);
         const std::size_t per_worker = 3;
@@ -520,18 +527,21 @@ TEST_CASE("emulator server: agrees with the simulator on TTFT and per-user speed
         emu::closed_loop shape;
         shape.concurrency = concurrency;
         shape.measured_requests = concurrency * static_cast<std::uint32_t>(per_worker);
-        const emu::simulation_result sim =
-            emu::simulate(p, emu::workload{1024, 64, 0}, shape, rng);
+        const emu::simulation_result sim = emu::simulate(p, emu::workload{1024, 64, 0}, shape, rng);
         std::vector<double> sim_ttft, sim_speed;
         for (const emu::simulated_request& r : sim.requests) {
-            sim_ttft.push_back(llmcap::to_seconds(*r.trace.first_token_time() - r.trace.intended_start));
+            sim_ttft.push_back(
+                llmcap::to_seconds(*r.trace.first_token_time() - r.trace.intended_start));
             sim_speed.push_back(63.0 / llmcap::to_seconds(*r.trace.last_token_time() -
                                                           *r.trace.first_token_time()));
         }
 
         emu::server_options o;
         o.time_scale = scale;
-        o.idle_gather = 3ms;
+        // Requests a client sends together reach the server spread over a few ms of wall
+        // time (more under sanitizers); the idle engine waits for all of them, as the
+        // simulator's requests, sent at the same instant, are scheduled together.
+        o.idle_gather = 20ms;
         harness h(o, p);
         std::vector<request_trace> traces;
         h.run([&]() -> asio::awaitable<void> {
@@ -545,9 +555,8 @@ TEST_CASE("emulator server: agrees with the simulator on TTFT and per-user speed
             REQUIRE(t.events.size() == 64);
             // Wall durations times the scale are emulated durations.
             ttft.push_back(llmcap::to_seconds(*t.first_token_time() - t.intended_start) * scale);
-            speed.push_back(63.0 / (llmcap::to_seconds(*t.last_token_time() -
-                                                       *t.first_token_time()) *
-                                    scale));
+            speed.push_back(
+                63.0 / (llmcap::to_seconds(*t.last_token_time() - *t.first_token_time()) * scale));
         }
         for (const emu::request_record& r : h.records) {
             truth_ttft.push_back(llmcap::to_seconds(r.truth.tokens.front() - r.received));
@@ -559,10 +568,10 @@ TEST_CASE("emulator server: agrees with the simulator on TTFT and per-user speed
                 mean(sim_ttft) * 1000, " ms; speed client ", mean(speed), " tok/s, truth ",
                 mean(truth_speed), " tok/s, simulator ", mean(sim_speed), " tok/s");
         REQUIRE(h.records.size() == traces.size());
-        CHECK(mean(ttft) == doctest::Approx(mean(sim_ttft)).epsilon(0.05));
-        CHECK(mean(speed) == doctest::Approx(mean(sim_speed)).epsilon(0.05));
-        CHECK(mean(truth_ttft) == doctest::Approx(mean(sim_ttft)).epsilon(0.05));
-        CHECK(mean(truth_speed) == doctest::Approx(mean(sim_speed)).epsilon(0.05));
+        CHECK(within(mean(ttft), mean(sim_ttft), 0.05));
+        CHECK(within(mean(speed), mean(sim_speed), 0.05));
+        CHECK(within(mean(truth_ttft), mean(sim_ttft), 0.05));
+        CHECK(within(mean(truth_speed), mean(sim_speed), 0.05));
     }
 }
 
@@ -611,7 +620,7 @@ TEST_CASE("emulator server: energy per token from the DCGM counter matches the s
     MESSAGE("energy: ", measured_j, " J measured, ", truth_j, " J truth (", steps_j,
             " J in steps), ", measured_j / 140.0, " J/token");
     CHECK(steps_j > 0.0);
-    CHECK(measured_j / 140.0 == doctest::Approx(truth_j / 140.0).epsilon(0.01));
+    CHECK(within(measured_j / 140.0, truth_j / 140.0, 0.01));
 }
 
 TEST_CASE("emulator server: every fault is injected as asked") {
@@ -629,9 +638,9 @@ TEST_CASE("emulator server: every fault is injected as asked") {
             co_return co_await ep.stream(r, ctx);
         };
         const completion_request r = chat(100, 10);
-        for (const char* f : {"status=429", "status=500", "status=503", "refuse", "cut@5",
-                              "malformed@4", "error_event@2", "stall_mid=150@3",
-                              "slow_headers=150", "stall_first=150", "bogus"})
+        for (const char* f :
+             {"status=429", "status=500", "status=503", "refuse", "cut@5", "malformed@4",
+              "error_event@2", "stall_mid=150@3", "slow_headers=150", "stall_first=150", "bogus"})
             t[f] = co_await one(f, quick(), r);
         auto short_first = quick();
         short_first.timeouts.first_token = 50ms;

@@ -30,8 +30,8 @@ struct power_model {
     [[nodiscard]] static double utilisation(const step_cost& c, const gpu_spec& gpu) noexcept {
         if (!(c.duration_s > 0.0))
             return 0.0;
-        const double compute = (c.linear_flops + c.attention_flops) /
-                               (gpu.peak_flops_per_s * c.duration_s);
+        const double compute =
+            (c.linear_flops + c.attention_flops) / (gpu.peak_flops_per_s * c.duration_s);
         const double memory =
             (c.weight_bytes + c.kv_bytes) / (gpu.memory_bandwidth_bytes_per_s * c.duration_s);
         return std::clamp(std::max(compute, memory), 0.0, 1.0);

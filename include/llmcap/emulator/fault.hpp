@@ -56,8 +56,8 @@ struct fault {
 
     /// True when any fault is set.
     [[nodiscard]] bool any() const noexcept {
-        return refuse || status != 0 || stall_first != duration{} || stall_mid_after ||
-               cut_after || malformed_after || error_after || slow_headers != duration{};
+        return refuse || status != 0 || stall_first != duration{} || stall_mid_after || cut_after ||
+               malformed_after || error_after || slow_headers != duration{};
     }
 
     /// Adds every fault set in `o` to this one (o's values win where both set one).
@@ -145,8 +145,8 @@ namespace detail {
             error = "fault: bad value in \"" + std::string(item) + "\"";
             return std::nullopt;
         };
-        const bool takes_position = name == "stall_mid" || name == "cut" ||
-                                    name == "malformed" || name == "error_event";
+        const bool takes_position =
+            name == "stall_mid" || name == "cut" || name == "malformed" || name == "error_event";
         const bool known = takes_position || name == "refuse" || name == "status" ||
                            name == "stall_first" || name == "slow_headers";
         if (!known) {

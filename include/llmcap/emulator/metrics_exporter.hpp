@@ -3,11 +3,11 @@
 #include <llmcap/core/clock.hpp>
 #include <llmcap/emulator/ground_truth.hpp>
 
-#include <algorithm>    // upper_bound
-#include <array>        // array
-#include <charconv>     // to_chars
-#include <cstddef>      // size_t
-#include <cstdint>      // uint64_t
+#include <algorithm> // upper_bound
+#include <array>     // array
+#include <charconv>  // to_chars
+#include <cstddef>   // size_t
+#include <cstdint>   // uint64_t
 #include <initializer_list>
 #include <string>      // string
 #include <string_view> // string_view
@@ -219,8 +219,8 @@ public:
                           static_cast<double>(counts[i]));
         histogram(out, "vllm:request_prompt_tokens", "Number of prefill tokens processed.",
                   prompt_hist_);
-        histogram(out, "vllm:request_generation_tokens",
-                  "Number of generation tokens processed.", generation_hist_);
+        histogram(out, "vllm:request_generation_tokens", "Number of generation tokens processed.",
+                  generation_hist_);
         histogram(out, "vllm:time_to_first_token_seconds",
                   "Histogram of time to first token in seconds.", ttft_);
         histogram(out, "vllm:inter_token_latency_seconds",
@@ -238,8 +238,7 @@ public:
         append_sample(out, "DCGM_FI_DEV_POWER_USAGE", gpu_labels, g.power_w);
         append_family(out, "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", "counter",
                       "Total energy consumption since boot (in mJ).");
-        append_sample(out, "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", gpu_labels,
-                      g.energy_j * 1000.0);
+        append_sample(out, "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", gpu_labels, g.energy_j * 1000.0);
 
         append_family(out, "llmcap_emulator_schedule_lag_seconds", "histogram",
                       "Wall time by which the engine timer fired after its deadline.");
@@ -283,28 +282,31 @@ private:
     std::uint64_t finished_stop_ = 0;
     std::uint64_t finished_abort_ = 0;
     // vLLM v1's buckets.
-    prometheus_histogram ttft_{0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1,   0.25,  0.5,  0.75,
-                               1.0,   2.5,   5.0,  7.5,  10.0, 20.0, 40.0, 80.0,  160.0, 640.0, 2560.0};
-    prometheus_histogram itl_{0.01, 0.025, 0.05, 0.075, 0.1,  0.15, 0.2,  0.3,  0.4, 0.5,
-                              0.75, 1.0,   2.5,  5.0,   7.5,  10.0, 20.0, 40.0, 80.0};
-    prometheus_histogram e2e_{0.3,  0.5,  0.8,  1.0,  1.5,  2.0,   2.5,   5.0,   10.0,  15.0, 20.0,
-                              30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0};
-    prometheus_histogram queue_{0.3,  0.5,  0.8,  1.0,  1.5,  2.0,   2.5,   5.0,   10.0,  15.0, 20.0,
-                                30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0};
-    prometheus_histogram prefill_{0.3,  0.5,  0.8,  1.0,  1.5,  2.0,   2.5,   5.0,   10.0,  15.0,
-                                  20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0,
-                                  7680.0};
-    prometheus_histogram decode_{0.3,  0.5,  0.8,  1.0,  1.5,  2.0,   2.5,   5.0,   10.0,  15.0,
-                                 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0,
-                                 7680.0};
-    prometheus_histogram prompt_hist_{1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0,
-                                      2000.0, 5000.0, 10000.0, 20000.0, 50000.0, 100000.0,
-                                      200000.0};
-    prometheus_histogram generation_hist_{1.0,    2.0,    5.0,    10.0,    20.0,    50.0,
-                                          100.0,  200.0,  500.0,  1000.0,  2000.0,  5000.0,
+    prometheus_histogram ttft_{0.001, 0.005, 0.01, 0.02,  0.04,  0.06,  0.08, 0.1,
+                               0.25,  0.5,   0.75, 1.0,   2.5,   5.0,   7.5,  10.0,
+                               20.0,  40.0,  80.0, 160.0, 640.0, 2560.0};
+    prometheus_histogram itl_{0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2,  0.3,  0.4, 0.5,
+                              0.75, 1.0,   2.5,  5.0,   7.5, 10.0, 20.0, 40.0, 80.0};
+    prometheus_histogram e2e_{0.3,  0.5,   0.8,   1.0,   1.5,   2.0,    2.5,
+                              5.0,  10.0,  15.0,  20.0,  30.0,  40.0,   50.0,
+                              60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0};
+    prometheus_histogram queue_{0.3,  0.5,   0.8,   1.0,   1.5,   2.0,    2.5,
+                                5.0,  10.0,  15.0,  20.0,  30.0,  40.0,   50.0,
+                                60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0};
+    prometheus_histogram prefill_{0.3,  0.5,   0.8,   1.0,   1.5,   2.0,    2.5,
+                                  5.0,  10.0,  15.0,  20.0,  30.0,  40.0,   50.0,
+                                  60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0};
+    prometheus_histogram decode_{0.3,  0.5,   0.8,   1.0,   1.5,   2.0,    2.5,
+                                 5.0,  10.0,  15.0,  20.0,  30.0,  40.0,   50.0,
+                                 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0};
+    prometheus_histogram prompt_hist_{1.0,     2.0,     5.0,     10.0,     20.0,    50.0,
+                                      100.0,   200.0,   500.0,   1000.0,   2000.0,  5000.0,
+                                      10000.0, 20000.0, 50000.0, 100000.0, 200000.0};
+    prometheus_histogram generation_hist_{1.0,     2.0,     5.0,     10.0,     20.0,    50.0,
+                                          100.0,   200.0,   500.0,   1000.0,   2000.0,  5000.0,
                                           10000.0, 20000.0, 50000.0, 100000.0, 200000.0};
-    prometheus_histogram lag_{1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3,
-                              2.5e-3, 5e-3, 1e-2, 2.5e-2, 0.1, 1.0};
+    prometheus_histogram lag_{1e-5,   2.5e-5, 5e-5, 1e-4,   2.5e-4, 5e-4, 1e-3,
+                              2.5e-3, 5e-3,   1e-2, 2.5e-2, 0.1,    1.0};
 };
 
 } // namespace llmcap::emulator

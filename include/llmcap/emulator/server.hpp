@@ -165,8 +165,9 @@ public:
     [[nodiscard]] time_point to_wall(time_point emulated) const noexcept {
         if (options_.time_scale == 1.0)
             return emulated;
-        return epoch_ + duration(static_cast<duration::rep>(std::llround(
-                            static_cast<double>((emulated - epoch_).count()) / options_.time_scale)));
+        return epoch_ +
+               duration(static_cast<duration::rep>(std::llround(
+                   static_cast<double>((emulated - epoch_).count()) / options_.time_scale)));
     }
 
     /// The emulated time at wall-clock time `wall`.
@@ -305,7 +306,8 @@ private:
     asio::awaitable<void> accept_loop() {
         asio::steady_timer backoff(ioc_);
         while (!stopped_) {
-            auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+            auto [ec, socket] =
+                co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
             if (stopped_)
                 co_return;
             if (ec) {
@@ -327,11 +329,11 @@ private:
             auto s = std::make_shared<detail::server_session>(std::move(socket),
                                                               options_.body_limit_bytes);
             sessions_.emplace(s.get(), s);
-            asio::co_spawn(ioc_,
-                           s->run([this](const session_ptr& sp,
-                                         detail::http_request& r) { handle(sp, r); },
-                                  [this](detail::server_session* sp) { sessions_.erase(sp); }),
-                           asio::detached);
+            asio::co_spawn(
+                ioc_,
+                s->run([this](const session_ptr& sp, detail::http_request& r) { handle(sp, r); },
+                       [this](detail::server_session* sp) { sessions_.erase(sp); }),
+                asio::detached);
         }
     }
 
@@ -620,9 +622,9 @@ private:
             return;
         }
         if (f.status != 0)
-            return respond_error(s, target, f.status,
-                                 "emulated failure (x-llmcap-fault status=" +
-                                     std::to_string(f.status) + ")");
+            return respond_error(
+                s, target, f.status,
+                "emulated failure (x-llmcap-fault status=" + std::to_string(f.status) + ")");
 
         boost::system::error_code ec;
         const boost::json::value v = boost::json::parse(req.body(), ec);
@@ -636,7 +638,8 @@ private:
         bool continuous_usage = false;
         std::optional<std::uint64_t> max_tokens;
         std::optional<std::uint64_t> min_tokens;
-        if (!read_bool(o, "stream", stream, error) || !read_bool(o, "ignore_eos", ignore_eos, error) ||
+        if (!read_bool(o, "stream", stream, error) ||
+            !read_bool(o, "ignore_eos", ignore_eos, error) ||
             !read_count(o, "max_completion_tokens", max_tokens, error) ||
             (!max_tokens && !read_count(o, "max_tokens", max_tokens, error)) ||
             !read_count(o, "min_tokens", min_tokens, error))
@@ -671,8 +674,8 @@ private:
         if (!ignore_eos) {
             const double mean = std::max(1.0, options_.mean_output_tokens);
             const double drawn = std::ceil(std::exponential_distribution<double>(1.0 / mean)(rng_));
-            length = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(
-                                                    std::min(drawn, static_cast<double>(cap))));
+            length = std::max<std::uint64_t>(
+                1, static_cast<std::uint64_t>(std::min(drawn, static_cast<double>(cap))));
             length = std::min(std::max(length, min_tokens.value_or(0)), cap);
         }
         const request_spec spec{static_cast<std::uint32_t>(prompt),
@@ -731,7 +734,8 @@ private:
         const duration front =
             from_seconds(profile_.frontend.request_overhead_s +
                          profile_.frontend.tokenize_s_per_token * static_cast<double>(prompt));
-        pending_.push_back({received + front + scaled(f.stall_first), ++arrival_seq_, std::move(a)});
+        pending_.push_back(
+            {received + front + scaled(f.stall_first), ++arrival_seq_, std::move(a)});
         std::push_heap(pending_.begin(), pending_.end(), later);
         on_arrival(pending_.front().at);
     }
@@ -762,8 +766,8 @@ private:
     }
 
     void admit(pending_arrival& p) {
-        const request_id id = engine_.add_request(
-            {p.request->prompt_tokens, p.request->output_tokens}, p.at);
+        const request_id id =
+            engine_.add_request({p.request->prompt_tokens, p.request->output_tokens}, p.at);
         if (id >= active_.size())
             active_.resize(id + 1);
         ++in_engine_;
@@ -865,8 +869,8 @@ private:
         const double utilisation = power_model::utilisation(r.cost, profile_.gpu);
         last_power_w_ = options_.power.step_power_w(r.cost, profile_.gpu);
         const double step_j = last_power_w_ * r.cost.duration_s;
-        energy_done_j_ += options_.power.idle_w * std::max(0.0, to_seconds(r.start - last_end_)) +
-                          step_j;
+        energy_done_j_ +=
+            options_.power.idle_w * std::max(0.0, to_seconds(r.start - last_end_)) + step_j;
         last_end_ = r.end;
         cursor_ = r.end;
         if (on_step_) {
@@ -1062,13 +1066,15 @@ private:
             line += rec.finish_reason;
             if (!rec.truth.tokens.empty()) {
                 line += " ttft_ms=";
-                detail::append_double(line, std::round(to_milliseconds(rec.truth.tokens.front() -
-                                                                        rec.received) * 1000.0) /
-                                                1000.0);
+                detail::append_double(
+                    line,
+                    std::round(to_milliseconds(rec.truth.tokens.front() - rec.received) * 1000.0) /
+                        1000.0);
                 line += " e2e_ms=";
-                detail::append_double(line, std::round(to_milliseconds(rec.truth.tokens.back() -
-                                                                        rec.received) * 1000.0) /
-                                                1000.0);
+                detail::append_double(
+                    line,
+                    std::round(to_milliseconds(rec.truth.tokens.back() - rec.received) * 1000.0) /
+                        1000.0);
             }
             if (!rec.fault.empty()) {
                 line += " fault=";
@@ -1094,10 +1100,10 @@ private:
     std::uint16_t port_ = 0;
     bool stopped_ = false;
     std::unordered_map<detail::server_session*, std::weak_ptr<detail::server_session>> sessions_;
-    std::vector<pending_arrival> pending_; // a min-heap on (at, seq)
+    std::vector<pending_arrival> pending_;                // a min-heap on (at, seq)
     std::vector<std::unique_ptr<active_request>> active_; // by engine request id
-    std::vector<detail::server_session*> dirty_; // sessions with output to flush
-    std::vector<request_id> finished_;            // requests finished by the steps just run
+    std::vector<detail::server_session*> dirty_;          // sessions with output to flush
+    std::vector<request_id> finished_;                    // requests finished by the steps just run
     static constexpr int max_catch_up_steps = 32;
     std::size_t in_engine_ = 0;
     std::uint64_t arrival_seq_ = 0;

@@ -125,7 +125,8 @@ inline void append_ns(std::string& out, std::string_view key, time_point t, time
     for (std::size_t i = 0; i < r.truth.tokens.size(); ++i) {
         if (i > 0)
             out += ',';
-        detail::append_uint(out, static_cast<std::uint64_t>(to_nanoseconds(r.truth.tokens[i] - epoch)));
+        detail::append_uint(out,
+                            static_cast<std::uint64_t>(to_nanoseconds(r.truth.tokens[i] - epoch)));
     }
     out += "],\"prefill_chunks\":[";
     for (std::size_t i = 0; i < r.truth.prefill_chunks.size(); ++i) {
@@ -144,8 +145,8 @@ inline void append_ns(std::string& out, std::string_view key, time_point t, time
     for (std::size_t i = 0; i < r.truth.preemptions.size(); ++i) {
         if (i > 0)
             out += ',';
-        detail::append_uint(out,
-                            static_cast<std::uint64_t>(to_nanoseconds(r.truth.preemptions[i] - epoch)));
+        detail::append_uint(
+            out, static_cast<std::uint64_t>(to_nanoseconds(r.truth.preemptions[i] - epoch)));
     }
     out += "]}";
     return out;

@@ -101,10 +101,10 @@ struct tokenizer {
     [[nodiscard]] static constexpr std::string_view output_piece(std::uint64_t seed,
                                                                  std::uint64_t index) noexcept {
         constexpr std::array<std::string_view, 32> words{
-            " the", " a",   " of",  " to",  " and", " in",  " is",  " it",
-            " for", " on",  " we",  " can", " run", " fast", " data", " load",
+            " the",  " a",    " of",   " to",   " and",  " in",   " is",   " it",
+            " for",  " on",   " we",   " can",  " run",  " fast", " data", " load",
             " test", " user", " time", " step", " each", " more", " next", " one",
-            " two", " so",  " as",  " be",  " by",  " or",  " at",  " if"};
+            " two",  " so",   " as",   " be",   " by",   " or",   " at",   " if"};
         std::uint64_t x = seed + index * 0x9E3779B97F4A7C15ull;
         x ^= x >> 31;
         x *= 0xBF58476D1CE4E5B9ull;

@@ -3,10 +3,10 @@
 #include <llmcap/core/clock.hpp>
 
 #include <algorithm> // fill
-#include <chrono>  // microseconds
-#include <cstddef> // size_t
-#include <cstdint> // uint64_t
-#include <vector>  // vector
+#include <chrono>    // microseconds
+#include <cstddef>   // size_t
+#include <cstdint>   // uint64_t
+#include <vector>    // vector
 
 namespace llmcap::emulator::detail {
 

@@ -44,7 +44,8 @@ using http_request = http::request<http::string_body>;
 class server_session : public std::enable_shared_from_this<server_session> {
 public:
     /// Called with each request read; the handler answers through the session.
-    using request_handler = std::function<void(const std::shared_ptr<server_session>&, http_request&)>;
+    using request_handler =
+        std::function<void(const std::shared_ptr<server_session>&, http_request&)>;
     /// Called once when the session ends.
     using close_handler = std::function<void(server_session*)>;
 
@@ -63,8 +64,8 @@ public:
             http::request_parser<http::string_body> parser;
             parser.header_limit(64 * 1024);
             parser.body_limit(body_limit_);
-            auto [ec, n] = co_await http::async_read(sock_, buf_, parser,
-                                                     asio::as_tuple(asio::use_awaitable));
+            auto [ec, n] =
+                co_await http::async_read(sock_, buf_, parser, asio::as_tuple(asio::use_awaitable));
             (void)n;
             if (ec == http::error::body_limit) {
                 respond(413, "application/json",
@@ -179,10 +180,9 @@ public:
     void hold_for(duration d) {
         held_ = true;
         if (d == duration{}) {
-            sock_.async_wait(asio::socket_base::wait_read,
-                             [self = shared_from_this()](boost::system::error_code) {
-                                 self->kill(false);
-                             });
+            sock_.async_wait(
+                asio::socket_base::wait_read,
+                [self = shared_from_this()](boost::system::error_code) { self->kill(false); });
             return;
         }
         fault_timer_.expires_after(d);
@@ -206,7 +206,8 @@ public:
 private:
     asio::awaitable<void> trickle_bytes(std::string headers, duration total) {
         const auto self = shared_from_this();
-        const duration gap = headers.empty() ? duration{} : total / static_cast<duration::rep>(headers.size());
+        const duration gap =
+            headers.empty() ? duration{} : total / static_cast<duration::rep>(headers.size());
         for (std::size_t i = 0; i < headers.size() && !dead_; ++i) {
             auto [ec, n] = co_await asio::async_write(sock_, asio::buffer(&headers[i], 1),
                                                       asio::as_tuple(asio::use_awaitable));
