@@ -376,7 +376,7 @@ struct sweep_result {
 [[nodiscard]] inline boost::json::object to_json(const analysis::cell_summary& c) {
     boost::json::object metrics;
     for (const auto& [m, s] : c.metrics)
-        metrics[analysis::metric_name(m)] = to_json(s);
+        metrics[analysis::metric_name(m)] = sweep::to_json(s);
     return {{"context_tokens", c.context_tokens},
             {"output_tokens", c.output_tokens},
             {"concurrency", c.concurrency},
@@ -404,8 +404,8 @@ struct sweep_result {
                  return boost::json::value(s);
              })}});
     boost::json::object o{
-        {"key", to_json(c.key)},
-        {"summary", to_json(c.summary)},
+        {"key", sweep::to_json(c.key)},
+        {"summary", sweep::to_json(c.summary)},
         {"warmup_requests", c.warmup_requests},
         {"requests_started", c.requests_started},
         {"requests_succeeded", c.requests_succeeded},
@@ -549,7 +549,7 @@ namespace detail {
                               [](std::uint32_t c) { return boost::json::value(c); })},
             {"converged", u.converged},
             {"budget_exhausted", u.budget_exhausted},
-            {"capacity", to_json(u.capacity)}};
+            {"capacity", sweep::to_json(u.capacity)}};
 }
 
 /// Run information as JSON (the body of `run.json`).
@@ -599,14 +599,14 @@ namespace detail {
 [[nodiscard]] inline boost::json::object to_json(const sweep_result& r) {
     boost::json::array cells;
     for (const cell_result& c : r.cells)
-        cells.push_back(to_json(c));
+        cells.push_back(sweep::to_json(c));
     boost::json::array use_cases;
     for (const use_case_result& u : r.use_cases)
-        use_cases.push_back(to_json(u));
+        use_cases.push_back(sweep::to_json(u));
     boost::json::array scaling;
     for (const analysis::context_scaling& s : r.scaling)
-        scaling.push_back(to_json(s));
-    return {{"schema_version", r.version},  {"run", to_json(r.run)},
+        scaling.push_back(sweep::to_json(s));
+    return {{"schema_version", r.version},  {"run", sweep::to_json(r.run)},
             {"cells", std::move(cells)},    {"use_cases", std::move(use_cases)},
             {"scaling", std::move(scaling)}, {"simulated", r.simulated},
             {"complete", r.complete}};
