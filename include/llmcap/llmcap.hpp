@@ -12,4 +12,6 @@
 #include <llmcap/report.hpp>
 #include <llmcap/sse.hpp>
 #include <llmcap/stats.hpp>
+#include <llmcap/sweep.hpp>
 #include <llmcap/telemetry.hpp>
+#include <llmcap/workload.hpp>
