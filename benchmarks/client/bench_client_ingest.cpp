@@ -11,7 +11,12 @@
 // and prints both clients' figures and their ratio.
 //
 //   llmcap_bench_client_ingest [--quick] [--python /usr/bin/python3] [--peer PATH]
-//                              [--no-python] [--held N] [--paced-seconds S]
+//                              [--no-python] [--held N] [--paced-seconds S] [--nice N]
+//                              [--paced-streams N] [--paced-rate R] [--saturate-events N]
+//
+// --nice N runs the source, the client and the peer at that scheduling priority (negative
+// needs privileges): on a machine busy with other work, wake-up latency otherwise dominates
+// the added delay of both clients.
 
 #include "sse_source.hpp"
 
@@ -56,6 +61,8 @@ struct config {
     std::size_t saturate_streams = 8;
     std::uint64_t saturate_events = 250000; // per stream
     std::uint64_t python_saturate_events = 25000;
+    int nice = 0;
+    bool set_nice = false;
 };
 
 double thread_cpu_s() {
@@ -233,12 +240,25 @@ int main(int argc, char** argv) {
             c.peer = next();
         } else if (a == "--held") {
             c.held = std::stoul(next());
+        } else if (a == "--saturate-events") {
+            c.saturate_events = std::stoull(next());
+        } else if (a == "--paced-rate") {
+            c.paced_rate = std::stod(next());
+        } else if (a == "--paced-streams") {
+            c.paced_streams = std::stoul(next());
+        } else if (a == "--nice") {
+            c.nice = std::stoi(next());
+            c.set_nice = true;
         } else if (a == "--paced-seconds") {
             c.paced_seconds = std::stod(next());
         } else {
             std::fprintf(stderr, "unknown argument %s\n", a.c_str());
             return 2;
         }
+    }
+    if (c.set_nice && ::setpriority(PRIO_PROCESS, 0, c.nice) != 0) {
+        std::perror("setpriority");
+        return 2;
     }
     rlimit lim{};
     getrlimit(RLIMIT_NOFILE, &lim);
@@ -306,14 +326,19 @@ int main(int argc, char** argv) {
     // --- paced: added delay ------------------------------------------------------------------
     delays cpp_delay;
     std::size_t cpp_paced_failed = 0;
-    const auto paced_events =
-        static_cast<std::uint64_t>(c.paced_rate * c.paced_seconds + 0.5);
+    double cpp_paced_cpu_share = 0;
+    const auto paced_events = static_cast<std::uint64_t>(c.paced_rate * c.paced_seconds + 0.5);
     {
         http_endpoint ep(io.get_executor(), url, bench_options());
         warm(io, ep, c.paced_streams);
         shared->next_stream = 0;
+        const double cpu0 = thread_cpu_s();
+        const auto t0 = std::chrono::steady_clock::now();
         const auto traces =
             run_streams(io, ep, c.paced_streams, bench_request(paced_events, c.paced_rate));
+        cpp_paced_cpu_share =
+            (thread_cpu_s() - cpu0) /
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         std::string err;
         cpp_paced_failed = count_failed(traces, &err);
         if (cpp_paced_failed > 0)
@@ -345,9 +370,10 @@ int main(int argc, char** argv) {
         warm(io, ep, c.saturate_streams);
         const double cpu0 = thread_cpu_s();
         const auto t0 = std::chrono::steady_clock::now();
-        const auto traces = run_streams(io, ep, c.saturate_streams,
-                                        bench_request(c.saturate_events, 0));
-        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const auto traces =
+            run_streams(io, ep, c.saturate_streams, bench_request(c.saturate_events, 0));
+        const double wall =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const double cpu = thread_cpu_s() - cpu0;
         std::string err;
         cpp_sat_failed = count_failed(traces, &err);
@@ -370,10 +396,10 @@ int main(int argc, char** argv) {
                                std::to_string(held_events) + " --rate 1 --sample-when-open");
         py_held_source = static_cast<double>(shared->max_active.load());
         shared->next_stream = 0;
-        py_paced = run_peer(c, url,
-                            "--mode paced --streams " + std::to_string(c.paced_streams) +
-                                " --events " + std::to_string(paced_events) + " --rate " +
-                                std::to_string(c.paced_rate));
+        py_paced =
+            run_peer(c, url,
+                     "--mode paced --streams " + std::to_string(c.paced_streams) + " --events " +
+                         std::to_string(paced_events) + " --rate " + std::to_string(c.paced_rate));
         py_sat = run_peer(c, url,
                           "--mode saturate --streams " + std::to_string(c.saturate_streams) +
                               " --events " + std::to_string(c.python_saturate_events));
@@ -384,7 +410,8 @@ int main(int argc, char** argv) {
     const double py_rate = py_sat.empty() ? -1 : num(py_sat, "events") / num(py_sat, "wall_s");
     const double py_cpu_rate = py_sat.empty() ? -1 : num(py_sat, "events") / num(py_sat, "cpu_s");
     const double py_held = py_hold.empty() ? -1 : py_held_source;
-    const double py_mem = py_hold.empty() ? -1 : num(py_hold, "rss_delta_bytes") / static_cast<double>(c.held);
+    const double py_mem =
+        py_hold.empty() ? -1 : num(py_hold, "rss_delta_bytes") / static_cast<double>(c.held);
     const double py_p50 = py_paced.empty() ? -1 : num(py_paced, "delay_ns.p50") / 1e3;
     const double py_p99 = py_paced.empty() ? -1 : num(py_paced, "delay_ns.p99") / 1e3;
     const double py_p999 = py_paced.empty() ? -1 : num(py_paced, "delay_ns.p999") / 1e3;
@@ -396,9 +423,9 @@ int main(int argc, char** argv) {
         std::fclose(f);
     }
     std::printf("\none client thread each; llmcap (C++) vs Python asyncio + aiohttp %s\n"
-                "machine: %ld CPUs, load average %.1f %.1f %.1f during the run\n",
+                "machine: %ld CPUs, load average %.1f %.1f %.1f during the run, nice %d\n",
                 c.quick ? "(--quick)" : "", sysconf(_SC_NPROCESSORS_ONLN), load[0], load[1],
-                load[2]);
+                load[2], ::getpriority(PRIO_PROCESS, 0));
     std::printf("%-52s %14s %14s %8s\n", "metric", "llmcap", "aiohttp", "ratio");
     const auto row = [](const char* name, double a, double b, const char* fmt, std::string r) {
         char x[32], y[32];
@@ -426,10 +453,10 @@ int main(int argc, char** argv) {
         ratio(cpp_delay.p99_us, py_p99, false));
     row("added delay P99.9, us", cpp_delay.p999_us, py_p999, "%.1f",
         ratio(cpp_delay.p999_us, py_p999, false));
-    std::printf("(llmcap: %zu delay samples, max %.1f us; failed requests: hold %zu, paced %zu, "
-                "saturate %zu)\n",
-                cpp_delay.count, cpp_delay.max_us, cpp_held_failed, cpp_paced_failed,
-                cpp_sat_failed);
+    std::printf("(llmcap: %zu delay samples, max %.1f us, client thread busy %.0f%% of the paced "
+                "run; failed requests: hold %zu, paced %zu, saturate %zu)\n",
+                cpp_delay.count, cpp_delay.max_us, 100 * cpp_paced_cpu_share, cpp_held_failed,
+                cpp_paced_failed, cpp_sat_failed);
     if (!py_paced.empty())
         std::printf("(aiohttp: %.0f delay samples; failed requests: hold %.0f, paced %.0f, "
                     "saturate %.0f)\n",
@@ -437,7 +464,8 @@ int main(int argc, char** argv) {
                     num(py_paced, "failed"), num(py_sat, "failed"));
 
     const bool met = cpp_rate >= 1e6 && cpp_held == c.held && cpp_delay.p99_us < 100 &&
-                     cpp_mem_per_stream < 64 * 1024 && cpp_held_failed + cpp_paced_failed + cpp_sat_failed == 0;
+                     cpp_mem_per_stream < 64 * 1024 &&
+                     cpp_held_failed + cpp_paced_failed + cpp_sat_failed == 0;
     std::printf("targets (>= 1,000,000 events/s, all streams held, P99 < 100 us, < 64 KiB per "
                 "stream, no failures): %s\n",
                 met ? "met" : "NOT met");

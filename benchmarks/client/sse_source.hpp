@@ -115,7 +115,8 @@ private:
         boost::beast::flat_buffer buffer;
         for (;;) {
             http::request<http::string_body> req;
-            auto [ec, n] = co_await http::async_read(s, buffer, req, asio::as_tuple(asio::use_awaitable));
+            auto [ec, n] =
+                co_await http::async_read(s, buffer, req, asio::as_tuple(asio::use_awaitable));
             (void)n;
             if (ec)
                 co_return;
