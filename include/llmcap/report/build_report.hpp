@@ -239,7 +239,9 @@ struct report_builder {
         t.rows.push_back({"Precision", or_unknown(precision), "Server",
                           or_unknown(run.server_url)});
         t.rows.push_back({"Preset", or_unknown(run.preset), "Mode",
-                          r.simulated ? "simulated (virtual time)" : "measured on a live server"});
+                          r.simulated              ? "simulated (virtual time)"
+                          : !doc.watermark.empty() ? "measured over HTTP against the emulator"
+                                                   : "measured on a live server"});
         t.rows.push_back({"Run started", or_unknown(run.started_at), "Run finished",
                           or_unknown(run.finished_at)});
         doc.add(std::move(t));
