@@ -36,17 +36,18 @@ llmcap::openai::completion_request chat_request(std::uint32_t max_tokens = 16) {
 /// A script answering every request with a complete chat stream of `tokens` events.
 test_server::script stream_script(unsigned tokens) {
     return [tokens](tcp::socket& s, const server_request&, std::size_t) -> asio::awaitable<bool> {
-        co_return co_await llmcap::test::write_all(
-            s, std::string(llmcap::test::sse_headers) + llmcap::test::chat_stream_body(tokens));
+        co_return co_await llmcap::test::write_all(s, std::string(llmcap::test::sse_headers) +
+                                                          llmcap::test::chat_stream_body(tokens));
     };
 }
 
 /// A script answering with fixed bytes, then closing (or not).
 test_server::script bytes_script(std::string bytes, bool keep = false) {
-    return [bytes, keep](tcp::socket& s, const server_request&, std::size_t) -> asio::awaitable<bool> {
-        const bool ok = co_await llmcap::test::write_all(s, bytes);
-        co_return ok && keep;
-    };
+    return
+        [bytes, keep](tcp::socket& s, const server_request&, std::size_t) -> asio::awaitable<bool> {
+            const bool ok = co_await llmcap::test::write_all(s, bytes);
+            co_return ok&& keep;
+        };
 }
 
 /// Endpoint options with short timeouts (the defaults suit hours-long requests).
@@ -68,6 +69,19 @@ request_trace one(asio::io_context& io, test_server* server, http_endpoint& ep,
         co_return co_await ep.stream(req, ctx);
     });
 }
+
+/// Near misses of streaming_endpoint.
+struct returns_trace_directly {
+    request_trace stream(const llmcap::openai::completion_request&,
+                         llmcap::client::request_context);
+};
+struct takes_no_context {
+    asio::awaitable<request_trace> stream(const llmcap::openai::completion_request&);
+};
+static_assert(llmcap::client::streaming_endpoint<http_endpoint>);
+static_assert(!llmcap::client::streaming_endpoint<returns_trace_directly>);
+static_assert(!llmcap::client::streaming_endpoint<takes_no_context>);
+static_assert(!llmcap::client::streaming_endpoint<int>);
 
 } // namespace
 
@@ -153,12 +167,12 @@ TEST_CASE("http_endpoint: a keep-alive connection the server closed never fails 
     asio::io_context io;
     SUBCASE("closed while idle: detected before use") {
         // Claims keep-alive, then closes right after each response.
-        test_server server(io, [](tcp::socket& s, const server_request&,
-                                  std::size_t) -> asio::awaitable<bool> {
-            co_await llmcap::test::write_all(s, std::string(llmcap::test::sse_headers) +
-                                                    llmcap::test::chat_stream_body(2));
-            co_return false;
-        });
+        test_server server(
+            io, [](tcp::socket& s, const server_request&, std::size_t) -> asio::awaitable<bool> {
+                co_await llmcap::test::write_all(s, std::string(llmcap::test::sse_headers) +
+                                                        llmcap::test::chat_stream_body(2));
+                co_return false;
+            });
         http_endpoint ep(io.get_executor(), server.url(), quick());
         const auto traces = llmcap::test::run<std::vector<request_trace>>(
             io, &server, [&]() -> asio::awaitable<std::vector<request_trace>> {
@@ -176,13 +190,15 @@ TEST_CASE("http_endpoint: a keep-alive connection the server closed never fails 
     }
     SUBCASE("closed as the request arrives: retried once on a new connection") {
         // The second request on the first connection is read and dropped without an answer.
-        test_server server(io, [n = 0](tcp::socket& s, const server_request&,
-                                       std::size_t conn) mutable -> asio::awaitable<bool> {
-            if (conn == 0 && n++ == 1)
-                co_return false;
-            co_return co_await llmcap::test::write_all(
-                s, std::string(llmcap::test::sse_headers) + llmcap::test::chat_stream_body(2));
-        });
+        test_server server(io,
+                           [n = 0](tcp::socket& s, const server_request&,
+                                   std::size_t conn) mutable -> asio::awaitable<bool> {
+                               if (conn == 0 && n++ == 1)
+                                   co_return false;
+                               co_return co_await llmcap::test::write_all(
+                                   s, std::string(llmcap::test::sse_headers) +
+                                          llmcap::test::chat_stream_body(2));
+                           });
         http_endpoint ep(io.get_executor(), server.url(), quick());
         const auto traces = llmcap::test::run<std::vector<request_trace>>(
             io, &server, [&]() -> asio::awaitable<std::vector<request_trace>> {
@@ -198,8 +214,9 @@ TEST_CASE("http_endpoint: a keep-alive connection the server closed never fails 
         CHECK(server.requests.size() == 4);
     }
     SUBCASE("a new connection closed before the response is not retried") {
-        test_server server(io, [](tcp::socket&, const server_request&,
-                                  std::size_t) -> asio::awaitable<bool> { co_return false; });
+        test_server server(io,
+                           [](tcp::socket&, const server_request&,
+                              std::size_t) -> asio::awaitable<bool> { co_return false; });
         http_endpoint ep(io.get_executor(), server.url(), quick());
         const request_trace t = one(io, &server, ep);
         CHECK(t.failure == error::bad_response);
@@ -211,12 +228,12 @@ TEST_CASE("http_endpoint: a keep-alive connection the server closed never fails 
 
 TEST_CASE("http_endpoint: the pool caps open connections and can be warmed up") {
     asio::io_context io;
-    test_server server(io, [](tcp::socket& s, const server_request&,
-                              std::size_t) -> asio::awaitable<bool> {
-        co_await llmcap::test::pause(10ms);
-        co_return co_await llmcap::test::write_all(
-            s, std::string(llmcap::test::sse_headers) + llmcap::test::chat_stream_body(2));
-    });
+    test_server server(
+        io, [](tcp::socket& s, const server_request&, std::size_t) -> asio::awaitable<bool> {
+            co_await llmcap::test::pause(10ms);
+            co_return co_await llmcap::test::write_all(s, std::string(llmcap::test::sse_headers) +
+                                                              llmcap::test::chat_stream_body(2));
+        });
     auto opt = quick();
     opt.pool.max_connections = 3;
     http_endpoint ep(io.get_executor(), server.url(), opt);
@@ -230,11 +247,12 @@ TEST_CASE("http_endpoint: the pool caps open connections and can be warmed up") 
             int done = 0;
             asio::steady_timer all_done(ex, llmcap::time_point::max());
             for (std::size_t i = 0; i < out.size(); ++i)
-                asio::co_spawn(ex, ep.stream(chat_request()), [&, i](std::exception_ptr, request_trace t) {
-                    out[i] = std::move(t);
-                    if (++done == 8)
-                        all_done.cancel();
-                });
+                asio::co_spawn(ex, ep.stream(chat_request()),
+                               [&, i](std::exception_ptr, request_trace t) {
+                                   out[i] = std::move(t);
+                                   if (++done == 8)
+                                       all_done.cancel();
+                               });
             co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
             co_return out;
         });
@@ -273,16 +291,16 @@ TEST_CASE("http_endpoint: each timeout fires and is classified") {
         io.run_for(10s);
         REQUIRE(t);
         CHECK(t->failure == error::connect_timeout);
-        CHECK(t->error_message == "no connection to 127.0.0.1:" +
-                                      std::to_string(ep.url().port) + " within 100 ms");
+        CHECK(t->error_message ==
+              "no connection to 127.0.0.1:" + std::to_string(ep.url().port) + " within 100 ms");
         CHECK(!t->send);
     }
     SUBCASE("headers") {
-        test_server server(io, [](tcp::socket& s, const server_request&,
-                                  std::size_t) -> asio::awaitable<bool> {
-            co_await llmcap::test::wait_for_close(s);
-            co_return false;
-        });
+        test_server server(
+            io, [](tcp::socket& s, const server_request&, std::size_t) -> asio::awaitable<bool> {
+                co_await llmcap::test::wait_for_close(s);
+                co_return false;
+            });
         opt.timeouts.headers = 50ms;
         http_endpoint ep(io.get_executor(), server.url(), opt);
         const request_trace t = one(io, &server, ep);
@@ -292,14 +310,15 @@ TEST_CASE("http_endpoint: each timeout fires and is classified") {
         CHECK(t.end - *t.send >= 50ms);
     }
     SUBCASE("first token") {
-        test_server server(io, [](tcp::socket& s, const server_request&,
-                                  std::size_t) -> asio::awaitable<bool> {
-            co_await llmcap::test::write_all(
-                s, std::string(llmcap::test::sse_headers) +
-                       llmcap::test::chunk(llmcap::test::chat_event(R"({"role":"assistant"})")));
-            co_await llmcap::test::wait_for_close(s);
-            co_return false;
-        });
+        test_server server(
+            io, [](tcp::socket& s, const server_request&, std::size_t) -> asio::awaitable<bool> {
+                co_await llmcap::test::write_all(
+                    s,
+                    std::string(llmcap::test::sse_headers) +
+                        llmcap::test::chunk(llmcap::test::chat_event(R"({"role":"assistant"})")));
+                co_await llmcap::test::wait_for_close(s);
+                co_return false;
+            });
         opt.timeouts.first_token = 60ms;
         http_endpoint ep(io.get_executor(), server.url(), opt);
         const request_trace t = one(io, &server, ep);
@@ -309,15 +328,15 @@ TEST_CASE("http_endpoint: each timeout fires and is classified") {
         CHECK(t.events.empty());
     }
     SUBCASE("idle gap between events") {
-        test_server server(io, [](tcp::socket& s, const server_request&,
-                                  std::size_t) -> asio::awaitable<bool> {
-            co_await llmcap::test::write_all(
-                s, std::string(llmcap::test::sse_headers) +
-                       llmcap::test::chunk(llmcap::test::chat_event(R"({"content":"a"})")) +
-                       llmcap::test::chunk(llmcap::test::chat_event(R"({"content":"b"})")));
-            co_await llmcap::test::wait_for_close(s);
-            co_return false;
-        });
+        test_server server(
+            io, [](tcp::socket& s, const server_request&, std::size_t) -> asio::awaitable<bool> {
+                co_await llmcap::test::write_all(
+                    s, std::string(llmcap::test::sse_headers) +
+                           llmcap::test::chunk(llmcap::test::chat_event(R"({"content":"a"})")) +
+                           llmcap::test::chunk(llmcap::test::chat_event(R"({"content":"b"})")));
+                co_await llmcap::test::wait_for_close(s);
+                co_return false;
+            });
         opt.timeouts.idle = 50ms;
         http_endpoint ep(io.get_executor(), server.url(), opt);
         const request_trace t = one(io, &server, ep);
@@ -327,18 +346,18 @@ TEST_CASE("http_endpoint: each timeout fires and is classified") {
     }
     SUBCASE("total") {
         // A token every 5 ms, forever: only the total limit can end it.
-        test_server server(io, [](tcp::socket& s, const server_request&,
-                                  std::size_t) -> asio::awaitable<bool> {
-            if (!co_await llmcap::test::write_all(s, llmcap::test::sse_headers))
-                co_return false;
-            for (int i = 0; i < 2000; ++i) {
-                if (!co_await llmcap::test::write_all(
-                        s, llmcap::test::chunk(llmcap::test::chat_event(R"({"content":"x"})"))))
+        test_server server(
+            io, [](tcp::socket& s, const server_request&, std::size_t) -> asio::awaitable<bool> {
+                if (!co_await llmcap::test::write_all(s, llmcap::test::sse_headers))
                     co_return false;
-                co_await llmcap::test::pause(5ms);
-            }
-            co_return false;
-        });
+                for (int i = 0; i < 2000; ++i) {
+                    if (!co_await llmcap::test::write_all(
+                            s, llmcap::test::chunk(llmcap::test::chat_event(R"({"content":"x"})"))))
+                        co_return false;
+                    co_await llmcap::test::pause(5ms);
+                }
+                co_return false;
+            });
         opt.timeouts.total = 120ms;
         opt.timeouts.idle = 1s;
         http_endpoint ep(io.get_executor(), server.url(), opt);
@@ -350,14 +369,14 @@ TEST_CASE("http_endpoint: each timeout fires and is classified") {
 
 TEST_CASE("http_endpoint: stopping a run cancels every request in flight") {
     asio::io_context io;
-    test_server server(io, [](tcp::socket& s, const server_request&,
-                              std::size_t) -> asio::awaitable<bool> {
-        co_await llmcap::test::write_all(
-            s, std::string(llmcap::test::sse_headers) +
-                   llmcap::test::chunk(llmcap::test::chat_event(R"({"content":"a"})")));
-        co_await llmcap::test::wait_for_close(s);
-        co_return false;
-    });
+    test_server server(
+        io, [](tcp::socket& s, const server_request&, std::size_t) -> asio::awaitable<bool> {
+            co_await llmcap::test::write_all(
+                s, std::string(llmcap::test::sse_headers) +
+                       llmcap::test::chunk(llmcap::test::chat_event(R"({"content":"a"})")));
+            co_await llmcap::test::wait_for_close(s);
+            co_return false;
+        });
     http_endpoint ep(io.get_executor(), server.url(), quick());
     llmcap::client::stop_signal stop;
     const auto traces = llmcap::test::run<std::vector<request_trace>>(
@@ -395,24 +414,24 @@ TEST_CASE("http_endpoint: stopping a run cancels every request in flight") {
 
 TEST_CASE("http_endpoint: Asio per-operation cancellation ends a request as cancelled") {
     asio::io_context io;
-    test_server server(io, [](tcp::socket& s, const server_request&,
-                              std::size_t) -> asio::awaitable<bool> {
-        co_await llmcap::test::wait_for_close(s);
-        co_return false;
-    });
+    test_server server(
+        io, [](tcp::socket& s, const server_request&, std::size_t) -> asio::awaitable<bool> {
+            co_await llmcap::test::wait_for_close(s);
+            co_return false;
+        });
     http_endpoint ep(io.get_executor(), server.url(), quick());
     asio::cancellation_signal signal;
-    const request_trace t = llmcap::test::run<request_trace>(
-        io, &server, [&]() -> asio::awaitable<request_trace> {
+    const request_trace t =
+        llmcap::test::run<request_trace>(io, &server, [&]() -> asio::awaitable<request_trace> {
             auto ex = co_await asio::this_coro::executor;
             std::optional<request_trace> out;
             asio::steady_timer done(ex, llmcap::time_point::max());
             asio::co_spawn(ex, ep.stream(chat_request()),
-                           asio::bind_cancellation_slot(
-                               signal.slot(), [&](std::exception_ptr, request_trace r) {
-                                   out = std::move(r);
-                                   done.cancel();
-                               }));
+                           asio::bind_cancellation_slot(signal.slot(),
+                                                        [&](std::exception_ptr, request_trace r) {
+                                                            out = std::move(r);
+                                                            done.cancel();
+                                                        }));
             co_await llmcap::test::pause(30ms);
             signal.emit(asio::cancellation_type::terminal);
             co_await done.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -451,12 +470,12 @@ TEST_CASE("http_endpoint: bad input from the network is classified, never fatal"
             asio::io_context io2;
             const std::string body = R"({"error":{"message":"status )" + std::to_string(status) +
                                      R"( says no","type":"invalid_request_error","code":null}})";
-            test_server server(io2, bytes_script("HTTP/1.1 " + std::to_string(status) + " " +
-                                                 reason +
-                                                 "\r\nContent-Type: application/json\r\n"
-                                                 "Content-Length: " +
-                                                 std::to_string(body.size()) + "\r\n\r\n" + body,
-                                                 true));
+            test_server server(io2,
+                               bytes_script("HTTP/1.1 " + std::to_string(status) + " " + reason +
+                                                "\r\nContent-Type: application/json\r\n"
+                                                "Content-Length: " +
+                                                std::to_string(body.size()) + "\r\n\r\n" + body,
+                                            true));
             http_endpoint ep(io2.get_executor(), server.url(), opt);
             const request_trace t = one(io2, &server, ep);
             CHECK(t.failure == error::http_status);
@@ -489,7 +508,8 @@ TEST_CASE("http_endpoint: bad input from the network is classified, never fatal"
                                      " before the end of the response");
     }
     SUBCASE("a malformed chunk size") {
-        test_server server(io, bytes_script(std::string(llmcap::test::sse_headers) + "zz\r\nhello\r\n"));
+        test_server server(
+            io, bytes_script(std::string(llmcap::test::sse_headers) + "zz\r\nhello\r\n"));
         http_endpoint ep(io.get_executor(), server.url(), opt);
         const request_trace t = one(io, &server, ep);
         CHECK(t.failure == error::bad_response);
@@ -511,12 +531,13 @@ TEST_CASE("http_endpoint: bad input from the network is classified, never fatal"
     }
     SUBCASE("headers larger than Beast's 8 KiB default are accepted up to the limit") {
         const std::string big(16 * 1024, 'h');
-        test_server server(io, [big](tcp::socket& s, const server_request&,
-                                     std::size_t) -> asio::awaitable<bool> {
-            co_return co_await llmcap::test::write_all(
-                s, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Big: " + big +
-                       "\r\nTransfer-Encoding: chunked\r\n\r\n" + llmcap::test::chat_stream_body(2));
-        });
+        test_server server(
+            io, [big](tcp::socket& s, const server_request&, std::size_t) -> asio::awaitable<bool> {
+                co_return co_await llmcap::test::write_all(
+                    s, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Big: " + big +
+                           "\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                           llmcap::test::chat_stream_body(2));
+            });
         http_endpoint ep(io.get_executor(), server.url(), opt);
         const request_trace t = one(io, &server, ep);
         CHECK_MESSAGE(t.ok(), t.error_message);
@@ -536,15 +557,16 @@ namespace {
 
 /// A response claiming a 1 GiB body, written in 64 KiB pieces until the client hangs up.
 test_server::script gigabyte_script(std::string head, char fill) {
-    return [head, fill](tcp::socket& s, const server_request&, std::size_t) -> asio::awaitable<bool> {
-        if (!co_await llmcap::test::write_all(s, head))
-            co_return false;
-        const std::string piece(64 * 1024, fill);
-        for (std::size_t sent = 0; sent < (std::size_t{1} << 30); sent += piece.size())
-            if (!co_await llmcap::test::write_all(s, piece))
+    return
+        [head, fill](tcp::socket& s, const server_request&, std::size_t) -> asio::awaitable<bool> {
+            if (!co_await llmcap::test::write_all(s, head))
                 co_return false;
-        co_return false;
-    };
+            const std::string piece(64 * 1024, fill);
+            for (std::size_t sent = 0; sent < (std::size_t{1} << 30); sent += piece.size())
+                if (!co_await llmcap::test::write_all(s, piece))
+                    co_return false;
+            co_return false;
+        };
 }
 
 } // namespace
@@ -554,9 +576,10 @@ TEST_CASE("http_endpoint: a 1 GiB response is cut off at a limit, not buffered")
     auto opt = quick();
     SUBCASE("non-streaming body over the body limit") {
         opt.body_limit_bytes = 1 << 20;
-        test_server server(io, gigabyte_script("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                               "Content-Length: 1073741824\r\n\r\n",
-                                               ' '));
+        test_server server(io,
+                           gigabyte_script("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                           "Content-Length: 1073741824\r\n\r\n",
+                                           ' '));
         http_endpoint ep(io.get_executor(), server.url(), opt);
         auto req = chat_request();
         req.stream = false;
@@ -576,9 +599,10 @@ TEST_CASE("http_endpoint: a 1 GiB response is cut off at a limit, not buffered")
     }
     SUBCASE("one event that never ends") {
         opt.stream.sse.max_event_bytes = 1 << 20;
-        test_server server(io, gigabyte_script("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                                               "Content-Length: 1073741824\r\n\r\ndata: ",
-                                               'x'));
+        test_server server(io,
+                           gigabyte_script("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                                           "Content-Length: 1073741824\r\n\r\ndata: ",
+                                           'x'));
         http_endpoint ep(io.get_executor(), server.url(), opt);
         const request_trace t = one(io, &server, ep);
         CHECK(t.failure == error::malformed_stream);
@@ -587,25 +611,26 @@ TEST_CASE("http_endpoint: a 1 GiB response is cut off at a limit, not buffered")
 
 TEST_CASE("http_endpoint: non-streaming requests and plain GET/POST helpers") {
     asio::io_context io;
-    test_server server(io, [](tcp::socket& s, const server_request& r,
-                              std::size_t) -> asio::awaitable<bool> {
-        std::string body;
-        if (r.target() == "/v1/chat/completions")
-            body = R"({"id":"c1","object":"chat.completion","model":"m","choices":[{"index":0,)"
-                   R"("message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],)"
-                   R"("usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}})";
-        else if (r.target() == "/v1/models")
-            body = R"({"object":"list","data":[{"id":"m","object":"model","owned_by":"vllm"}]})";
-        else if (r.target() == "/tokenize")
-            body = R"({"tokens":[1,2,3],"echo":)" + std::to_string(r.body().size()) + "}";
-        else
-            body = R"({"error":{"message":"nope","type":"not_found_error","code":404}})";
-        const bool found = body.find("not_found") == std::string::npos;
-        co_return co_await llmcap::test::write_all(
-            s, std::string(found ? "HTTP/1.1 200 OK\r\n" : "HTTP/1.1 404 Not Found\r\n") +
-                   "Server: test\r\nContent-Type: application/json\r\nContent-Length: " +
-                   std::to_string(body.size()) + "\r\n\r\n" + body);
-    });
+    test_server server(
+        io, [](tcp::socket& s, const server_request& r, std::size_t) -> asio::awaitable<bool> {
+            std::string body;
+            if (r.target() == "/v1/chat/completions")
+                body = R"({"id":"c1","object":"chat.completion","model":"m","choices":[{"index":0,)"
+                       R"("message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],)"
+                       R"("usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}})";
+            else if (r.target() == "/v1/models")
+                body =
+                    R"({"object":"list","data":[{"id":"m","object":"model","owned_by":"vllm"}]})";
+            else if (r.target() == "/tokenize")
+                body = R"({"tokens":[1,2,3],"echo":)" + std::to_string(r.body().size()) + "}";
+            else
+                body = R"({"error":{"message":"nope","type":"not_found_error","code":404}})";
+            const bool found = body.find("not_found") == std::string::npos;
+            co_return co_await llmcap::test::write_all(
+                s, std::string(found ? "HTTP/1.1 200 OK\r\n" : "HTTP/1.1 404 Not Found\r\n") +
+                       "Server: test\r\nContent-Type: application/json\r\nContent-Length: " +
+                       std::to_string(body.size()) + "\r\n\r\n" + body);
+        });
     http_endpoint ep(io.get_executor(), server.url(), quick());
     struct results {
         request_trace t;

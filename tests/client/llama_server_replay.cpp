@@ -3,8 +3,8 @@
 // sizes, and the whole response at once. The three traces must be identical except for
 // timestamps, and each must be what the fixture README says the capture means.
 
-#include <llmcap/client/http_endpoint.hpp>
 #include <llmcap/client/detect_dialect.hpp>
+#include <llmcap/client/http_endpoint.hpp>
 
 #include "test_server.hpp"
 
@@ -77,7 +77,7 @@ test_server::script replay_script(std::string base, std::string ext, bool comple
         const split how = modes[conn % modes.size()];
         const std::string bytes = wire(base, ext, how, complete);
         const bool ok = co_await llmcap::test::write_split(s, bytes, how, 11);
-        co_return ok && complete && bytes.find("Connection: close") == std::string::npos;
+        co_return ok&& complete&& bytes.find("Connection: close") == std::string::npos;
     };
 }
 
@@ -156,8 +156,7 @@ http_response replay_plain(const std::string& base, const std::string& ext, bool
     for (std::size_t i = 0; i < modes.size(); ++i) {
         http_endpoint ep(io.get_executor(), server.url(), options_for(modes[i]));
         out[i] = llmcap::test::run<http_response>(
-            io, i + 1 == modes.size() ? &server : nullptr,
-            [&]() -> asio::awaitable<http_response> {
+            io, i + 1 == modes.size() ? &server : nullptr, [&]() -> asio::awaitable<http_response> {
                 if (post)
                     co_return co_await ep.post("/tokenize", R"({"content":"Hello world"})");
                 co_return co_await ep.get("/" + base);

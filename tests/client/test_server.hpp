@@ -60,7 +60,8 @@ inline asio::awaitable<bool> write_split(tcp::socket& s, std::string_view bytes,
 inline asio::awaitable<void> wait_for_close(tcp::socket& s) {
     char buf[512];
     for (;;) {
-        auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+        auto [ec, n] =
+            co_await s.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
         (void)n;
         if (ec)
             co_return;
@@ -127,7 +128,8 @@ public:
     using script = std::function<asio::awaitable<bool>(tcp::socket&, const server_request&,
                                                        std::size_t connection)>;
 
-    test_server(asio::io_context& io, script s, int backlog = asio::socket_base::max_listen_connections)
+    test_server(asio::io_context& io, script s,
+                int backlog = asio::socket_base::max_listen_connections)
         : acceptor_(io), script_(std::move(s)) {
         acceptor_.open(tcp::v4());
         acceptor_.set_option(asio::socket_base::reuse_address(true));

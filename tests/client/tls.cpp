@@ -175,7 +175,8 @@ TEST_CASE("https: verified against a trusted certificate, with SNI and keep-aliv
     auto opt = quick();
     opt.tls.ca_pem = cert.cert_pem;
     SUBCASE("by IP address") {
-        http_endpoint ep(io.get_executor(), "https://127.0.0.1:" + std::to_string(server.port()), opt);
+        http_endpoint ep(io.get_executor(), "https://127.0.0.1:" + std::to_string(server.port()),
+                         opt);
         const auto traces = requests(io, server, ep, 3);
         for (const auto& t : traces) {
             CHECK_MESSAGE(t.ok(), t.error_message);
@@ -186,7 +187,8 @@ TEST_CASE("https: verified against a trusted certificate, with SNI and keep-aliv
         CHECK(server.sni[0].empty()); // no SNI for an IP literal (RFC 6066)
     }
     SUBCASE("by host name") {
-        http_endpoint ep(io.get_executor(), "https://localhost:" + std::to_string(server.port()), opt);
+        http_endpoint ep(io.get_executor(), "https://localhost:" + std::to_string(server.port()),
+                         opt);
         const auto traces = requests(io, server, ep, 1);
         CHECK_MESSAGE(traces[0].ok(), traces[0].error_message);
         REQUIRE(!server.sni.empty());
@@ -229,11 +231,14 @@ TEST_CASE("https: a certificate for another name is rejected") {
 
 TEST_CASE("https: a handshake with a plain HTTP server fails as tls_failed") {
     asio::io_context io;
-    llmcap::test::test_server server(io, [](tcp::socket& s, const llmcap::test::server_request&,
-                                            std::size_t) -> asio::awaitable<bool> {
-        co_await llmcap::test::write_all(s, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
-        co_return false;
-    });
+    llmcap::test::test_server server(
+        io,
+        [](tcp::socket& s, const llmcap::test::server_request&,
+           std::size_t) -> asio::awaitable<bool> {
+            co_await llmcap::test::write_all(
+                s, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+            co_return false;
+        });
     http_endpoint ep(io.get_executor(), "https://127.0.0.1:" + std::to_string(server.port()),
                      quick());
     const auto traces = requests(io, server, ep, 1);

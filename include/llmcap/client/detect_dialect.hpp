@@ -22,10 +22,9 @@ inline boost::asio::awaitable<openai::dialect_info> detect_dialect(http_endpoint
     const http_response models = co_await endpoint.get("/v1/models", stop);
     const http_response version = co_await endpoint.get("/version", stop);
     const std::string_view server = !models.server.empty() ? models.server : version.server;
-    co_return openai::detect_dialect(models.ok() ? std::string_view(models.body) : std::string_view(),
-                                     version.ok() ? std::string_view(version.body)
-                                                  : std::string_view(),
-                                     server);
+    co_return openai::detect_dialect(
+        models.ok() ? std::string_view(models.body) : std::string_view(),
+        version.ok() ? std::string_view(version.body) : std::string_view(), server);
 }
 
 } // namespace llmcap::client

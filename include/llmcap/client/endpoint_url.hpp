@@ -1,15 +1,15 @@
 #pragma once
 
+#include <boost/system/errc.hpp>
 #include <boost/system/result.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
-#include <boost/system/errc.hpp>
 
-#include <charconv>    // from_chars
-#include <cstdint>     // uint16_t, uint32_t
+#include <charconv>     // from_chars
+#include <cstdint>      // uint16_t, uint32_t
+#include <string>       // string
+#include <string_view>  // string_view
 #include <system_error> // errc
-#include <string>      // string
-#include <string_view> // string_view
 
 namespace llmcap::client {
 
@@ -78,10 +78,15 @@ struct endpoint_url {
     if (u.has_query() || u.has_fragment() || u.has_userinfo())
         return bad;
     switch (u.host_type()) {
-    case boost::urls::host_type::ipv6: out.host = u.host_address(); break;
+    case boost::urls::host_type::ipv6:
+        out.host = u.host_address();
+        break;
     case boost::urls::host_type::ipv4:
-    case boost::urls::host_type::name: out.host = u.host_address(); break;
-    default: return bad;
+    case boost::urls::host_type::name:
+        out.host = u.host_address();
+        break;
+    default:
+        return bad;
     }
     if (out.host.empty())
         return bad;

@@ -172,8 +172,7 @@ public:
     /// copied at the call.
     asio::awaitable<http_response> post(std::string_view path, std::string_view json_body,
                                         stop_signal* stop = nullptr) {
-        return run_plain("POST", url_.base_path + std::string(path), std::string(json_body),
-                         stop);
+        return run_plain("POST", url_.base_path + std::string(path), std::string(json_body), stop);
     }
 
     /**
@@ -220,9 +219,8 @@ private:
     };
     enum class outcome { keep, close, retry };
 
-    asio::awaitable<request_trace> run_stream(request_trace t, std::string target,
-                                              std::string body, bool streaming,
-                                              stop_signal* stop) {
+    asio::awaitable<request_trace> run_stream(request_trace t, std::string target, std::string body,
+                                              bool streaming, stop_signal* stop) {
         co_await asio::this_coro::throw_if_cancelled(false);
         openai::trace_builder builder(opt_.stream);
         detail::trace_handler handler(t, builder, streaming, opt_.body_limit_bytes,
@@ -278,13 +276,14 @@ private:
         notify();
     }
 
-    /// A connection from the pool, a new unconnected one, or null when aborted.
-    asio::awaitable<lease> acquire(detail::request_state& state) {
+    /// A connection from the pool (unless `fresh`), a new unconnected one, or null when
+    /// aborted.
+    asio::awaitable<lease> acquire(detail::request_state& state, bool fresh) {
         co_await asio::this_coro::throw_if_cancelled(false);
         for (;;) {
             if (state.aborted())
                 co_return lease{};
-            while (!idle_.empty()) {
+            while (!fresh && !idle_.empty()) {
                 std::unique_ptr<detail::connection> c = std::move(idle_.back());
                 idle_.pop_back();
                 if (trace_clock::now() - c->idle_since > opt_.pool.max_idle ||
@@ -294,6 +293,11 @@ private:
                     continue;
                 }
                 co_return lease{std::move(c), true};
+            }
+            if (fresh && open_ >= opt_.pool.max_connections && !idle_.empty()) {
+                idle_.front()->close(); // make room: a retry must not meet another stale one
+                idle_.erase(idle_.begin());
+                --open_;
             }
             if (open_ < opt_.pool.max_connections) {
                 ++open_;
@@ -425,19 +429,26 @@ private:
 
     [[nodiscard]] std::string abort_message(error kind) const {
         const auto ms = [](duration d) {
-            return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) +
+            return std::to_string(
+                       std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) +
                    " ms";
         };
         const timeouts& to = opt_.timeouts;
         switch (kind) {
-        case error::connect_timeout: return "no connection to " + where() + " within " + ms(to.connect);
-        case error::headers_timeout: return "no response headers within " + ms(to.headers) + " of send";
+        case error::connect_timeout:
+            return "no connection to " + where() + " within " + ms(to.connect);
+        case error::headers_timeout:
+            return "no response headers within " + ms(to.headers) + " of send";
         case error::first_token_timeout:
             return "no token event within " + ms(to.first_token) + " of send";
-        case error::idle_timeout: return "no data for " + ms(to.idle);
-        case error::total_timeout: return "request exceeded its total limit of " + ms(to.total);
-        case error::cancelled: return "cancelled";
-        default: return std::string(error_name(kind));
+        case error::idle_timeout:
+            return "no data for " + ms(to.idle);
+        case error::total_timeout:
+            return "request exceeded its total limit of " + ms(to.total);
+        case error::cancelled:
+            return "cancelled";
+        default:
+            return std::string(error_name(kind));
         }
     }
 
@@ -472,7 +483,7 @@ private:
 
         for (int attempt = 0;; ++attempt) {
             state->set_deadline(after(start, opt_.timeouts.total), error::total_timeout);
-            lease l = co_await acquire(*state);
+            lease l = co_await acquire(*state, attempt > 0); // a retry gets a new connection
             if (!l.conn) {
                 const error why = state->aborted().value_or(error::cancelled);
                 handler.on_failure(trace_clock::now(), why, abort_message(why));
@@ -487,8 +498,8 @@ private:
                     break;
                 }
             }
-            const outcome o = co_await transact(*l.conn, *state, request, handler,
-                                                l.reused && attempt == 0);
+            const outcome o =
+                co_await transact(*l.conn, *state, request, handler, l.reused && attempt == 0);
             if (o == outcome::retry) {
                 ++retries_;
                 release(std::move(l.conn), false);
@@ -567,8 +578,8 @@ private:
                 if (need_more)
                     pec = {};
                 if (pec) {
-                    const std::string what = "invalid HTTP response from " + where() + ": " +
-                                             pec.message();
+                    const std::string what =
+                        "invalid HTTP response from " + where() + ": " + pec.message();
                     if (!headers_done)
                         handler.on_failure(read_time, error::bad_response, what);
                     else
@@ -611,8 +622,8 @@ private:
             }
 
             // Read more.
-            const asio::mutable_buffer space = c.buffer.prepare(
-                opt_.read_buffer_bytes, opt_.max_read_bytes, opt_.max_read_bytes);
+            const asio::mutable_buffer space =
+                c.buffer.prepare(opt_.read_buffer_bytes, opt_.max_read_bytes, opt_.max_read_bytes);
             auto [rec, n] = co_await c.read_some(space);
             read_time = stamp();
             c.buffer.commit(n);
@@ -646,17 +657,17 @@ private:
                 }
             }
             if (!headers_done)
-                handler.on_failure(read_time, error::bad_response,
-                                   (eof ? "connection closed by " + where()
-                                        : "connection to " + where() + " failed (" +
-                                              rec.message() + ")") +
-                                       " before the response headers");
+                handler.on_failure(
+                    read_time, error::bad_response,
+                    (eof ? "connection closed by " + where()
+                         : "connection to " + where() + " failed (" + rec.message() + ")") +
+                        " before the response headers");
             else
-                handler.on_broken(read_time, error::truncated_stream,
-                                  (eof ? "connection closed by " + where()
-                                       : "connection to " + where() + " failed (" +
-                                             rec.message() + ")") +
-                                      " before the end of the response");
+                handler.on_broken(
+                    read_time, error::truncated_stream,
+                    (eof ? "connection closed by " + where()
+                         : "connection to " + where() + " failed (" + rec.message() + ")") +
+                        " before the end of the response");
             co_return outcome::close;
         }
     }

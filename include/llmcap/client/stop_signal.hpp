@@ -2,6 +2,8 @@
 
 #include <llmcap/core/error.hpp>
 
+#include <cstddef> // size_t
+
 namespace llmcap::client {
 
 class stop_signal;

@@ -22,9 +22,9 @@ namespace llmcap::client {
  * 3. A request given a stop_signal ends with error::cancelled soon after request_stop().
  */
 template <class E>
-concept streaming_endpoint =
-    requires(E& e, const openai::completion_request& request, request_context context) {
-        { e.stream(request, context) } -> std::same_as<boost::asio::awaitable<request_trace>>;
-    };
+concept streaming_endpoint = requires(E& e, const openai::completion_request& request,
+                                      request_context context) {
+    { e.stream(request, context) } -> std::same_as<boost::asio::awaitable<request_trace>>;
+};
 
 } // namespace llmcap::client

@@ -31,11 +31,16 @@ enum class dialect {
 /// The stable snake_case name of a dialect.
 [[nodiscard]] constexpr std::string_view dialect_name(dialect d) noexcept {
     switch (d) {
-    case dialect::vllm: return "vllm";
-    case dialect::sglang: return "sglang";
-    case dialect::llama_cpp: return "llama_cpp";
-    case dialect::tensorrt_llm: return "tensorrt_llm";
-    case dialect::openai_like: return "openai_like";
+    case dialect::vllm:
+        return "vllm";
+    case dialect::sglang:
+        return "sglang";
+    case dialect::llama_cpp:
+        return "llama_cpp";
+    case dialect::tensorrt_llm:
+        return "tensorrt_llm";
+    case dialect::openai_like:
+        return "openai_like";
     }
     return "openai_like";
 }
@@ -118,7 +123,8 @@ struct dialect_info {
  * (vLLM's `cache_salt` came with 0.9.0); an empty version assumes a current release.
  * Unknown servers get none: a field a server rejects would fail every request.
  */
-[[nodiscard]] constexpr extensions extensions_of(dialect d, std::string_view version = {}) noexcept {
+[[nodiscard]] constexpr extensions extensions_of(dialect d,
+                                                 std::string_view version = {}) noexcept {
     extensions e;
     switch (d) {
     case dialect::vllm:
@@ -136,7 +142,8 @@ struct dialect_info {
     case dialect::tensorrt_llm:
         e.ignore_eos = e.min_tokens = true;
         break;
-    case dialect::openai_like: break;
+    case dialect::openai_like:
+        break;
     }
     return e;
 }

@@ -143,13 +143,16 @@ public:
             body_.append(bytes);
             return;
         case mode::before_headers:
-        case mode::done: return;
+        case mode::done:
+            return;
         }
     }
 
     void on_complete(time_point at) override {
         switch (mode_) {
-        case mode::stream: builder_.finish(at, true); break;
+        case mode::stream:
+            builder_.finish(at, true);
+            break;
         case mode::error_body:
             t_.fail(error::http_status, openai::describe_error_response(t_.http_status, body_));
             t_.end = at;
@@ -159,7 +162,8 @@ public:
             builder_.put_complete_body(body_, at);
             break;
         case mode::before_headers:
-        case mode::done: break;
+        case mode::done:
+            break;
         }
         mode_ = mode::done;
     }
@@ -222,7 +226,8 @@ public:
             return;
         if (r_.body.size() + bytes.size() > body_limit_) {
             r_.failure = error::bad_response;
-            r_.error_message = "response body larger than " + std::to_string(body_limit_) + " bytes";
+            r_.error_message =
+                "response body larger than " + std::to_string(body_limit_) + " bytes";
             action_ = body_action::close;
             return;
         }
