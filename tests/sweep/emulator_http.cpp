@@ -6,6 +6,7 @@
 #include <llmcap/emulator/server_records.hpp>
 #include <llmcap/sweep/output_dir.hpp>
 #include <llmcap/sweep/run_sweep.hpp>
+#include <llmcap/telemetry/dcgm_energy_meter.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -40,7 +41,17 @@ TEST_CASE("run_sweep: a reduced sweep against the real-time emulator over HTTP")
     sweep::add_grid(plan, {512, 4096}, {24}, {1, 3});
     sweep::http_runner_options ho;
     ho.url = "http://127.0.0.1:" + std::to_string(srv.port());
-    sweep::http_runner<client::http_endpoint> runner(endpoint, ho);
+    // The emulated DCGM counter, read from the page the server renders for /metrics; the ground
+    // truth is the emulator's energy at the moment each page was rendered.
+    std::vector<double> truth_j;
+    telemetry::dcgm_energy_meter meter({}, [&](std::string& body) {
+        body.clear();
+        const time_point now = stamp();
+        srv.render_metrics(body);
+        truth_j.push_back(srv.energy_j(srv.to_emulated(now)));
+        return std::error_code();
+    });
+    sweep::http_runner<client::http_endpoint, telemetry::dcgm_energy_meter> runner(endpoint, ho, &meter);
     sweep::sweep_options o;
     o.output_dir = dir;
     std::optional<sweep::sweep_outcome> out;
@@ -101,5 +112,20 @@ TEST_CASE("run_sweep: a reduced sweep against the real-time emulator over HTTP")
         CHECK(std::abs(*q.value - q_truth) <= std::max(0.02 * q_truth, 20e-6));
     }
     CHECK(static_cast<double>(exact) >= 0.99 * static_cast<double>(started));
+    // Energy per output token from the counter against the ground truth, per cell (each cell
+    // read the counter twice: at its start and at its stop).
+    REQUIRE(truth_j.size() == 2 * r.cells.size());
+    for (std::size_t i = 0; i < r.cells.size(); ++i) {
+        const sweep::cell_result& c = r.cells[i];
+        CAPTURE(c.key.id());
+        REQUIRE(c.energy.has_value());
+        CHECK(c.energy->source == "dcgm");
+        CHECK(c.energy->method == "hardware_counter");
+        REQUIRE(c.energy->joules_per_output_token.has_value());
+        const double tokens = static_cast<double>(c.requests_started) * c.key.output_tokens;
+        const double truth_per_token = (truth_j[2 * i + 1] - truth_j[2 * i]) / tokens;
+        CHECK(truth_per_token > 0.0);
+        CHECK(std::abs(*c.energy->joules_per_output_token - truth_per_token) <= 0.01 * truth_per_token);
+    }
     CHECK(r.run.server.max_model_len.has_value());
 }
