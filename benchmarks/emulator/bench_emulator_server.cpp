@@ -175,6 +175,21 @@ result run(std::size_t streams, double seconds, std::uint32_t max_num_seqs, doub
     return r;
 }
 
+// Baseline: how late a bare steady_timer fires on this machine (no server, no sockets),
+// every 5 ms, 400 times.
+llmcap::emulator::detail::server_lag_recorder timer_baseline() {
+    asio::io_context io;
+    asio::steady_timer t(io);
+    llmcap::emulator::detail::server_lag_recorder lag;
+    for (int i = 0; i < 400; ++i) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(5);
+        t.expires_at(deadline);
+        t.wait();
+        lag.record(std::chrono::steady_clock::now() - deadline);
+    }
+    return lag;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -193,6 +208,10 @@ int main(int argc, char** argv) {
     std::printf("streams %zu, max_num_seqs %u, prompt 128 tokens, max_tokens 512 (closed loop), "
                 "%.1f s measured per row\n",
                 streams, max_num_seqs, seconds);
+    const auto base = timer_baseline();
+    std::printf("baseline: a bare steady_timer fires late by P50 %.0f us, P99 %.0f us, max %.0f "
+                "us\n",
+                us(base.quantile(0.5)), us(base.quantile(0.99)), us(base.max()));
     std::printf("%6s %12s %9s %7s %11s %11s %11s %11s %11s %11s %6s %9s\n", "scale", "events/s",
                 "resp/s", "steps", "lag p50 us", "lag p99 us", "lag max us", "emit p50", "emit p99",
                 "emit max", "conns", "cpu us/ev");
