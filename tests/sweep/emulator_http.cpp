@@ -35,7 +35,7 @@ TEST_CASE("run_sweep: a reduced sweep against the real-time emulator over HTTP")
 
     sweep::sweep_plan plan;
     plan.name = "emulator-reduced";
-    plan.requests.warmup_requests = 0; // every request between the scrapes is a measured one
+    plan.requests.warmup_requests = 2; // run before the first scrape: not in the histograms
     plan.requests.requests_per_concurrency = 2;
     plan.requests.min_requests = 3;
     sweep::add_grid(plan, {512, 4096}, {24}, {1, 3});
@@ -79,6 +79,7 @@ TEST_CASE("run_sweep: a reduced sweep against the real-time emulator over HTTP")
     for (const sweep::cell_result& c : r.cells) {
         CAPTURE(c.key.id());
         CHECK(c.requests_succeeded == c.requests_started);
+        CHECK(c.warmup_requests == 2);
         started += c.requests_started;
         exact += c.prompt.exact;
         CHECK_FALSE(c.prompt.flagged);
@@ -96,7 +97,7 @@ TEST_CASE("run_sweep: a reduced sweep against the real-time emulator over HTTP")
         double q_truth = 0, p_truth = 0;
         std::size_t n = 0;
         sweep::output_dir::read_lines(dir / "requests.jsonl", [&](const boost::json::value& v, std::size_t) {
-            if (v.at("cell").as_string() != c.key.id())
+            if (v.at("cell").as_string() != c.key.id() || v.at("warmup").as_bool())
                 return;
             const auto it = truth.find(std::string(v.at("response_id").as_string()));
             REQUIRE(it != truth.end());

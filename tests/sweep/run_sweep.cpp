@@ -170,6 +170,18 @@ TEST_CASE("run_sweep: the glm-4.7-flash-h200 preset in the simulator") {
     CHECK(sweep::run_info_from_json(run_json.at("run")).has_value());
     CHECK(sweep::plan_from_json(run_json.at("plan")).has_value());
     CHECK_FALSE(run_json.at("run").at("finished_at").as_string().empty());
+
+    // The report command: the same results from the files alone, nothing else changed.
+    const auto requests_size = std::filesystem::file_size(dir / "requests.jsonl");
+    std::filesystem::remove(dir / "results.json");
+    const sweep::sweep_result rebuilt = sweep::rebuild_results(dir);
+    CHECK(rebuilt.complete);
+    CHECK(rebuilt.run == r.run);
+    check_same_cells(r, rebuilt);
+    REQUIRE(rebuilt.scaling.size() == r.scaling.size());
+    CHECK(rebuilt.scaling[3].points[2].efficiency == r.scaling[3].points[2].efficiency);
+    CHECK(std::filesystem::exists(dir / "results.json"));
+    CHECK(std::filesystem::file_size(dir / "requests.jsonl") == requests_size);
 }
 
 TEST_CASE("run_sweep: killed with SIGKILL mid-run, then resumed: the same cells, no request twice") {

@@ -69,9 +69,11 @@ struct http_runner_options {
 
 /**
  * Runs cells against a real server over any control_endpoint (client::http_endpoint, or a
- * test double): prompts calibrated on the server (once per length and text style), the
- * `/metrics` page scraped before and after, the energy meter started and stopped around the
- * cell, and the requests driven by workload::drive with the plan's load shape.
+ * test double): prompts calibrated on the server (once per length and text style), warm-up
+ * requests run first (closed loop at the cell's concurrency), then the `/metrics` page scraped
+ * and the energy meter started, the measured requests driven by workload::drive with the
+ * plan's load shape, and the page scraped and the meter stopped again — so server quantities
+ * and energy cover the measured requests only.
  *
  * Calibration uses `/tokenize` where the dialect has one (vLLM and llama.cpp shapes; SGLang's
  * takes vLLM's) and probe requests otherwise. Not thread-safe; the endpoint and meter must
@@ -163,6 +165,24 @@ public:
                 measured.push_back(t);
             on_trace(t, warmup);
         };
+        // Warm-up first, at the cell's concurrency, before the scrape and the meter: the
+        // server's histograms and the energy then cover the measured requests only.
+        std::uint64_t first_index = spec.first_index;
+        if (spec.warmup_requests > 0) {
+            workload::driver_options w;
+            w.stop.requests = spec.warmup_requests;
+            w.first_index = first_index;
+            w.stop_signal = spec.stop_signal;
+            workload::closed_loop warm(spec.key.concurrency);
+            const workload::driver_result wr = co_await workload::drive(
+                *endpoint_, warm, make, [&](const request_trace& t, bool) { on_trace(t, true); }, w);
+            first_index = wr.next_index;
+            if (wr.stop_reason == "cancelled") {
+                out.stop_reason = wr.stop_reason;
+                out.next_index = first_index;
+                co_return out;
+            }
+        }
         prometheus::scrape before;
         std::string scrape_error;
         if (options_.scrape_metrics)
@@ -171,9 +191,8 @@ public:
             if (const std::error_code ec = meter_->start())
                 out.energy_error = "energy meter: " + ec.message();
         workload::driver_options d;
-        d.warmup_requests = spec.warmup_requests;
         d.stop = spec.stop;
-        d.first_index = spec.first_index;
+        d.first_index = first_index;
         d.stop_signal = spec.stop_signal;
         workload::driver_result r;
         if (spec.load.open) {

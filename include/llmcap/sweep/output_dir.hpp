@@ -89,10 +89,11 @@ public:
      * Reopens `dir` for resume: reads `run.json`, `cells.jsonl` and `requests.jsonl` (times
      * placed relative to `origin`), and rewrites `requests.jsonl` with only the requests of
      * completed cells. Throws std::runtime_error when a file is missing or malformed (a cut
-     * last line of `requests.jsonl` or `cells.jsonl` is tolerated and dropped).
+     * last line of `requests.jsonl` or `cells.jsonl` is tolerated and dropped). With `rewrite`
+     * false nothing is changed and nothing can be appended (reading for a report).
      */
     static output_dir reopen(const std::filesystem::path& dir, time_point origin,
-                             resumed_state& state) {
+                             resumed_state& state, bool rewrite = true) {
         output_dir d(dir);
         const boost::json::value run = read_json_file(dir / "run.json");
         const boost::json::object* ro = run.if_object();
@@ -130,6 +131,8 @@ public:
                 kept.push_back(boost::json::serialize(v));
                 state.traces[r->cell].push_back(std::move(*r));
             });
+        if (!rewrite)
+            return d;
         // Rewrite atomically: a crash during resume leaves either file whole.
         const auto tmp = dir / "requests.jsonl.tmp";
         {
@@ -260,6 +263,8 @@ private:
     }
 
     static void append(std::FILE* f, std::string line, const char* name) {
+        if (f == nullptr)
+            throw std::runtime_error(std::string("cannot append to ") + name + ": opened read-only");
         line += '\n';
         if (std::fwrite(line.data(), 1, line.size(), f) != line.size() || std::fflush(f) != 0)
             throw std::runtime_error(std::string("cannot append to ") + name);

@@ -15,6 +15,8 @@
 #include <llmcap/version.hpp>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include <sys/utsname.h> // uname
 #include <unistd.h>      // gethostname
@@ -23,6 +25,7 @@
 #include <chrono>     // nanoseconds
 #include <cstdint>    // uint32_t, uint64_t
 #include <filesystem> // path
+#include <exception>  // exception_ptr, rethrow_exception
 #include <functional> // function
 #include <map>        // map
 #include <optional>   // optional
@@ -41,6 +44,9 @@ struct sweep_options {
     /// Continue the run in `output_dir`: its stored plan is used (the plan argument is
     /// ignored), completed cells are kept, the requests of an unfinished cell are discarded.
     bool resume = false;
+    /// With `resume`: change nothing in the directory but `results.json` (and measure
+    /// nothing): rebuild the results from the files, as rebuild_results does.
+    bool read_only = false;
     /// Ctrl-C: request_stop() finishes the current requests as cancelled, records what is
     /// complete and returns with `interrupted`. May be null.
     client::stop_signal* stop = nullptr;
@@ -146,7 +152,7 @@ boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
     const server_identity identity = co_await runner.identify();
     if (options.resume) {
         resumed_state state;
-        dir.emplace(output_dir::reopen(options.output_dir, origin, state));
+        dir.emplace(output_dir::reopen(options.output_dir, origin, state, !options.read_only));
         plan = std::move(state.plan);
         run = std::move(state.run);
         next_index = state.next_index;
@@ -185,7 +191,7 @@ boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
         const std::string id = key.id();
         if (done_by_id.contains(id))
             co_return true;
-        if (stopped())
+        if (stopped() || options.read_only)
             co_return false;
         cell_builder builder(key);
         const trace_callback on_trace = [&](const request_trace& t, bool warmup) {
@@ -305,7 +311,7 @@ boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
     for (const cell_result& c : cells)
         result.simulated = result.simulated && c.simulated;
     result.complete = !interrupted;
-    if (!interrupted) {
+    if (!interrupted && !options.read_only) {
         result.run.finished_at = detail::utc_now();
         dir->write_run(result.run, plan);
     }
@@ -320,6 +326,64 @@ boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
             : "sweep complete: " + std::to_string(cells.size()) + " cells, results in " + where +
                   "/results.json";
     co_return outcome;
+}
+
+/// A cell_runner that measures nothing: for rebuilding results from a run's files.
+class stored_runner {
+public:
+    /// Now: stored times are placed relative to it (only differences matter).
+    [[nodiscard]] time_point origin() const noexcept {
+        return origin_;
+    }
+    /// Empty: the stored run.json names the server.
+    [[nodiscard]] std::string url() const {
+        return {};
+    }
+    /// Nothing: the stored run.json holds the identity.
+    boost::asio::awaitable<server_identity> identify() {
+        co_return server_identity{};
+    }
+    /// Runs nothing: every cell not stored stays unmeasured.
+    boost::asio::awaitable<cell_run> run_cell(const cell_spec& spec, const trace_callback&) {
+        cell_run r;
+        r.stop_reason = "cancelled";
+        r.next_index = spec.first_index;
+        co_return r;
+    }
+
+private:
+    time_point origin_ = stamp();
+};
+
+static_assert(cell_runner<stored_runner>);
+
+/**
+ * Rebuilds a run's results from its files alone (the `report DIR` command): the plan and run
+ * information from `run.json`, each completed cell's statistics recomputed from its requests in
+ * `requests.jsonl` (with the server metrics and energy of `cells.jsonl`), the capacity searches
+ * replayed on the stored cells, and scaling efficiency. Writes `results.json` and changes
+ * nothing else; `complete` is false when cells of the plan were never completed. Blocking (runs
+ * its own io_context on the calling thread). Throws std::runtime_error for unusable files.
+ */
+[[nodiscard]] inline sweep_result rebuild_results(const std::filesystem::path& dir) {
+    boost::asio::io_context io;
+    stored_runner runner;
+    sweep_options o;
+    o.output_dir = dir;
+    o.resume = true;
+    o.read_only = true;
+    std::optional<sweep_outcome> out;
+    std::exception_ptr failure;
+    boost::asio::co_spawn(io, run_sweep(sweep_plan{}, runner, std::move(o)),
+                          [&](std::exception_ptr e, sweep_outcome r) {
+                              failure = e;
+                              if (!e)
+                                  out = std::move(r);
+                          });
+    io.run();
+    if (failure)
+        std::rethrow_exception(failure);
+    return std::move(out->result);
 }
 
 } // namespace llmcap::sweep
