@@ -529,7 +529,8 @@ int cmd_demo(const demo_args& a) {
                             " (continuous-batching model of vLLM)";
         fs::remove_all(a.out);
         const ls::sweep_outcome outcome = drive(ioc, plan, runner, so, a.quiet);
-        code = finish_run(outcome, a.out, 0.05, "llmcap-sweep demo --out " + a.out);
+        code = finish_run(outcome, a.out, 0.05,
+                          "llmcap-sweep demo --out " + a.out + " (the demo starts afresh)");
     } catch (...) {
         asio::post(server_ioc, [&] { server.stop(); });
         guard.reset();

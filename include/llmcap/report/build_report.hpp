@@ -73,7 +73,7 @@ struct report_builder {
     }
 
     [[nodiscard]] axis context_axis() const {
-        axis a{"Context length (tokens)", axis_scale::linear, value_style::tokens};
+        axis a = make_axis("Context length (tokens)", axis_scale::linear, value_style::tokens);
         for (std::uint32_t c : g.contexts)
             a.ticks.push_back(static_cast<double>(c));
         if (g.contexts.size() >= 2 &&
@@ -91,7 +91,7 @@ struct report_builder {
         c.id = id;
         c.title = l.label.substr(0, l.label.find(" (")) + " by context length";
         c.x = context_axis();
-        c.y = {l.label, axis_scale::linear, l.style};
+        c.y = make_axis(l.label, axis_scale::linear, l.style);
         std::vector<double> ys;
         for (std::uint32_t n : g.concurrencies) {
             chart_series s{n == 1 ? "1 request" : format_count(n) + " concurrent", {}};
@@ -601,15 +601,15 @@ struct report_builder {
             c.title = uc.title + ": " + l.name + " by concurrency";
             c.title[uc.title.size() + 2] = static_cast<char>(
                 std::toupper(static_cast<unsigned char>(c.title[uc.title.size() + 2])));
-            c.x = {"Concurrent requests", axis_scale::linear, value_style::requests};
+            c.x = make_axis("Concurrent requests", axis_scale::linear, value_style::requests);
             c.x.include_zero = false;
             if (needs_log_scale(levels, 16.0))
                 c.x.scale = axis_scale::log;
-            c.y = {l.label, axis_scale::linear, l.style};
+            c.y = make_axis(l.label, axis_scale::linear, l.style);
             for (const analysis::threshold& t : uc.thresholds) {
                 if (t.what != m)
                     continue;
-                chart_series s{std::string(t.stat == statistic::mean ? "mean" : "")};
+                chart_series s{std::string(t.stat == statistic::mean ? "mean" : ""), {}};
                 if (s.name.empty())
                     s.name = describe_threshold(t).substr(0, describe_threshold(t).find(" <"));
                 for (const sweep::cell_result* cell : cells)
@@ -866,7 +866,7 @@ struct report_builder {
         c.id = "chart-scaling";
         c.title = "Scaling efficiency by context length";
         c.x = context_axis();
-        c.y = {"Scaling efficiency (%)", axis_scale::linear, value_style::percent};
+        c.y = make_axis("Scaling efficiency (%)", axis_scale::linear, value_style::percent);
         for (std::uint32_t n : g.concurrencies) {
             chart_series s{n == 1 ? "1 request" : format_count(n) + " concurrent", {}};
             for (const analysis::context_scaling& cs : scaling)
@@ -926,11 +926,11 @@ struct report_builder {
         c.id = "chart-power";
         c.title = "Mean GPU power by context length";
         c.x = context_axis();
-        c.y = {power.label, axis_scale::linear, value_style::watts};
+        c.y = make_axis(power.label, axis_scale::linear, value_style::watts);
         line_chart e = c;
         e.id = "chart-energy-per-token";
         e.title = "Energy per output token by context length";
-        e.y = {"Energy per output token (J)", axis_scale::linear, value_style::number};
+        e.y = make_axis("Energy per output token (J)", axis_scale::linear, value_style::number);
         std::vector<double> eys;
         for (std::uint32_t n : g.concurrencies) {
             const std::string name = n == 1 ? "1 request" : format_count(n) + " concurrent";

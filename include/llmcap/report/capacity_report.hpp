@@ -91,9 +91,9 @@ struct capacity_case {
                 if (x == '_')
                     x = '-';
             ch.title = c.use_case.title + ": " + l.name;
-            ch.x = {"Concurrent requests", axis_scale::linear, value_style::requests};
+            ch.x = make_axis("Concurrent requests", axis_scale::linear, value_style::requests);
             ch.x.include_zero = false;
-            ch.y = {l.label, axis_scale::linear, l.style};
+            ch.y = make_axis(l.label, axis_scale::linear, l.style);
             chart_series measured{"measured", {}};
             for (std::size_t k = 0; k < a.concurrency.size(); ++k) {
                 t.rows.push_back({format_fixed(a.concurrency[k], 0),

@@ -78,6 +78,8 @@ namespace llmcap::report {
         if (ub && (ua.capacity.kind == analysis::capacity_kind::at_least ||
                    ub->capacity.kind == analysis::capacity_kind::at_least))
             change += " (lower bounds)";
+        if (ub && !(ub->use_case == ua.use_case))
+            change = "n/a (the runs define this use case differently)";
         caps.rows.push_back({ua.use_case.title, format_tokens_short(ua.use_case.context_tokens),
                              detail::capacity_text(ua.capacity),
                              ub ? detail::capacity_text(ub->capacity) : "not analysed", change,
@@ -98,6 +100,7 @@ namespace llmcap::report {
                     label_b + " − " + label_a + ") ÷ " + label_a +
                     ". For latencies a negative difference is an improvement; for speeds and "
                     "throughput a positive one."});
+    bool any_common = false;
     for (metric m : {metric::throughput, metric::generation_speed, metric::ttft, metric::e2e,
                      metric::itl, metric::queue_wait}) {
         const detail::metric_look l = detail::look_of(m);
@@ -111,16 +114,22 @@ namespace llmcap::report {
             if (c == '_')
                 c = '-';
         ch.title = l.label.substr(0, l.label.find(" (")) + ": " + label_a + " and " + label_b;
-        ch.x = {"Context length (tokens)", axis_scale::linear, value_style::tokens};
-        ch.y = {l.label, axis_scale::linear, l.style};
+        ch.x = make_axis("Context length (tokens)", axis_scale::linear, value_style::tokens);
+        ch.y = make_axis(l.label, axis_scale::linear, l.style);
         std::vector<double> xs;
         std::vector<double> ys;
         for (std::uint32_t n : ga.concurrencies) {
             chart_series sa{label_a + ", " + format_count(n) + " concurrent", {}};
             chart_series sb{label_b + ", " + format_count(n) + " concurrent", {}};
             for (std::uint32_t context : ga.contexts) {
-                const auto va = detail::value_of(ga.at(context, n), m);
-                const auto vb = detail::value_of(gb.at(context, n), m);
+                const sweep::cell_result* ca = ga.at(context, n);
+                const sweep::cell_result* cb = gb.at(context, n);
+                // Only the same cell compares: same context, concurrency and output length.
+                if (ca == nullptr || cb == nullptr ||
+                    ca->key.output_tokens != cb->key.output_tokens)
+                    continue;
+                const auto va = detail::value_of(ca, m);
+                const auto vb = detail::value_of(cb, m);
                 if (!va || !vb)
                     continue;
                 t.rows.push_back({format_tokens_short(context), format_count(n),
@@ -140,6 +149,7 @@ namespace llmcap::report {
         }
         if (t.rows.empty())
             continue;
+        any_common = true;
         d.add(heading{3, l.label, "compare-" + std::string(analysis::metric_name(m))});
         std::sort(xs.begin(), xs.end());
         xs.erase(std::unique(xs.begin(), xs.end()), xs.end());
@@ -151,6 +161,9 @@ namespace llmcap::report {
         d.add(figure{std::move(ch), "Mean " + l.name + " of both runs against context length."});
         d.add(std::move(t));
     }
+    if (!any_common)
+        d.add(paragraph{"The runs have no cell in common (same context length, output length and "
+                        "concurrency), so no per-cell difference is shown."});
     return d;
 }
 

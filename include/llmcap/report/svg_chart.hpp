@@ -10,6 +10,7 @@
 #include <optional>    // optional
 #include <string>      // string
 #include <string_view> // string_view
+#include <utility>     // move
 #include <vector>      // vector
 
 /**
@@ -65,6 +66,16 @@ struct axis {
     /// A linear axis starts at 0 when every value is positive (bars of growth read honestly).
     bool include_zero = true;
 };
+
+/// An axis with a label, scale and value style, the rest defaulted.
+[[nodiscard]] inline axis make_axis(std::string label, axis_scale scale = axis_scale::linear,
+                                    value_style style = value_style::number) {
+    axis a;
+    a.label = std::move(label);
+    a.scale = scale;
+    a.style = style;
+    return a;
+}
 
 /// One data point.
 struct chart_point {
