@@ -525,7 +525,13 @@ TEST_CASE("emulator server: client-measured times match the ground truth at 64 s
         if (server_on_time && a.token_p99_ms < 1.0 && a.ttft_p99_ms < 1.0)
             break;
     }
+    // Timing bounds hold for optimised code; instrumented code (sanitizers, -O0) is several
+    // times slower, and there the figures are only reported.
+#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__)
     CHECK(server_on_time);
+#else
+    WARN(server_on_time);
+#endif
     WARN(a.token_p99_ms < 1.0);
     WARN(a.ttft_p99_ms < 1.0);
 }
