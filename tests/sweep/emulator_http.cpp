@@ -21,7 +21,8 @@
 using namespace llmcap;
 
 TEST_CASE("run_sweep: a reduced sweep against the real-time emulator over HTTP") {
-    const auto dir = std::filesystem::path(LLMCAP_TEST_BINARY_DIR) / "sweep-tests" / "emulator-http";
+    const auto dir =
+        std::filesystem::path(LLMCAP_TEST_BINARY_DIR) / "sweep-tests" / "emulator-http";
     std::filesystem::remove_all(dir);
     boost::asio::io_context io;
     emulator::server_options so;
@@ -31,7 +32,8 @@ TEST_CASE("run_sweep: a reduced sweep against the real-time emulator over HTTP")
     std::map<std::string, emulator::request_record> truth;
     srv.on_request([&](const emulator::request_record& r) { truth[r.response_id] = r; });
     srv.start();
-    client::http_endpoint endpoint(io.get_executor(), "http://127.0.0.1:" + std::to_string(srv.port()));
+    client::http_endpoint endpoint(io.get_executor(),
+                                   "http://127.0.0.1:" + std::to_string(srv.port()));
 
     sweep::sweep_plan plan;
     plan.name = "emulator-reduced";
@@ -51,20 +53,22 @@ TEST_CASE("run_sweep: a reduced sweep against the real-time emulator over HTTP")
         truth_j.push_back(srv.energy_j(srv.to_emulated(now)));
         return std::error_code();
     });
-    sweep::http_runner<client::http_endpoint, telemetry::dcgm_energy_meter> runner(endpoint, ho, &meter);
+    sweep::http_runner<client::http_endpoint, telemetry::dcgm_energy_meter> runner(endpoint, ho,
+                                                                                   &meter);
     sweep::sweep_options o;
     o.output_dir = dir;
     std::optional<sweep::sweep_outcome> out;
-    boost::asio::co_spawn(io,
-                          [&]() -> boost::asio::awaitable<void> {
-                              out = co_await sweep::run_sweep(plan, runner, o);
-                              srv.stop();
-                          },
-                          [&](std::exception_ptr e) {
-                              srv.stop();
-                              if (e)
-                                  std::rethrow_exception(e);
-                          });
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+            out = co_await sweep::run_sweep(plan, runner, o);
+            srv.stop();
+        },
+        [&](std::exception_ptr e) {
+            srv.stop();
+            if (e)
+                std::rethrow_exception(e);
+        });
     io.run();
     REQUIRE(out.has_value());
     const sweep::sweep_result& r = out->result;
@@ -96,15 +100,16 @@ TEST_CASE("run_sweep: a reduced sweep against the real-time emulator over HTTP")
         CHECK(q.observations == c.requests_started);
         double q_truth = 0, p_truth = 0;
         std::size_t n = 0;
-        sweep::output_dir::read_lines(dir / "requests.jsonl", [&](const boost::json::value& v, std::size_t) {
-            if (v.at("cell").as_string() != c.key.id() || v.at("warmup").as_bool())
-                return;
-            const auto it = truth.find(std::string(v.at("response_id").as_string()));
-            REQUIRE(it != truth.end());
-            q_truth += to_seconds(*it->second.truth.queue_wait());
-            p_truth += to_seconds(*it->second.truth.prefill_time());
-            ++n;
-        });
+        sweep::output_dir::read_lines(
+            dir / "requests.jsonl", [&](const boost::json::value& v, std::size_t) {
+                if (v.at("cell").as_string() != c.key.id() || v.at("warmup").as_bool())
+                    return;
+                const auto it = truth.find(std::string(v.at("response_id").as_string()));
+                REQUIRE(it != truth.end());
+                q_truth += to_seconds(*it->second.truth.queue_wait());
+                p_truth += to_seconds(*it->second.truth.prefill_time());
+                ++n;
+            });
         REQUIRE(n == c.requests_started);
         q_truth /= static_cast<double>(n);
         p_truth /= static_cast<double>(n);
@@ -126,7 +131,8 @@ TEST_CASE("run_sweep: a reduced sweep against the real-time emulator over HTTP")
         const double tokens = static_cast<double>(c.requests_started) * c.key.output_tokens;
         const double truth_per_token = (truth_j[2 * i + 1] - truth_j[2 * i]) / tokens;
         CHECK(truth_per_token > 0.0);
-        CHECK(std::abs(*c.energy->joules_per_output_token - truth_per_token) <= 0.01 * truth_per_token);
+        CHECK(std::abs(*c.energy->joules_per_output_token - truth_per_token) <=
+              0.01 * truth_per_token);
     }
     CHECK(r.run.server.max_model_len.has_value());
 }

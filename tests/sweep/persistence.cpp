@@ -105,7 +105,8 @@ TEST_CASE("trace_record: a failure and one-token events (no event_tokens field)"
 
 TEST_CASE("trace_record: malformed lines name the field") {
     const time_point origin{};
-    const boost::json::object good = sweep::to_json(sweep::trace_record{"c", false, sample_trace(origin)}, origin);
+    const boost::json::object good =
+        sweep::to_json(sweep::trace_record{"c", false, sample_trace(origin)}, origin);
     const auto error_of = [&](const boost::json::value& v) {
         const auto r = sweep::trace_record_from_json(v, origin);
         REQUIRE_FALSE(r.has_value());
@@ -139,7 +140,8 @@ TEST_CASE("trace_record: malformed lines name the field") {
     {
         boost::json::object o = good;
         o["usage"].as_object()["prompt_tokens"] = "many";
-        CHECK(error_of(o) == "results json: $.usage.prompt_tokens: expected a non-negative integer, got a string");
+        CHECK(error_of(o) ==
+              "results json: $.usage.prompt_tokens: expected a non-negative integer, got a string");
     }
     {
         boost::json::object o = good;
@@ -201,12 +203,14 @@ TEST_CASE("sweep_plan: malformed plans name the field") {
     {
         boost::json::object o = good;
         o["cells"].as_array()[0].as_object()["style"] = "poetry";
-        CHECK(error_of(o) == "results json: $.cells[0].style: expected \"prose\" or \"code\", got \"poetry\"");
+        CHECK(error_of(o) ==
+              "results json: $.cells[0].style: expected \"prose\" or \"code\", got \"poetry\"");
     }
     {
         boost::json::object o = good;
         o["api"] = "embeddings";
-        CHECK(error_of(o) == "results json: $.api: expected \"chat_completions\" or \"completions\"");
+        CHECK(error_of(o) ==
+              "results json: $.api: expected \"chat_completions\" or \"completions\"");
     }
     {
         boost::json::object o = good;
@@ -232,7 +236,8 @@ TEST_CASE("sweep_plan: malformed plans name the field") {
     {
         boost::json::object o = good;
         o["cells"].as_array()[0].as_object()["context_tokens"] = 0;
-        CHECK(error_of(o) == "results json: $.cells[0].context_tokens: must be at least 1 without a fixed prompt");
+        CHECK(error_of(o) ==
+              "results json: $.cells[0].context_tokens: must be at least 1 without a fixed prompt");
     }
 }
 
@@ -240,7 +245,8 @@ TEST_CASE("output_dir: a new run refuses a directory holding one; JSONL reading"
     const auto d = fresh_dir("output-dir");
     {
         sweep::output_dir out = sweep::output_dir::create(d);
-        out.append_request(sweep::trace_record{"c", false, sample_trace(time_point{})}, time_point{});
+        out.append_request(sweep::trace_record{"c", false, sample_trace(time_point{})},
+                           time_point{});
     }
     CHECK_THROWS_WITH_AS(static_cast<void>(sweep::output_dir::create(d)),
                          doctest::Contains("already holds a run"), std::runtime_error);
@@ -250,16 +256,20 @@ TEST_CASE("output_dir: a new run refuses a directory holding one; JSONL reading"
         f << "{\"a\":1}\n\n{\"a\":2}\n{\"a\":";
     }
     int seen = 0;
-    CHECK(sweep::output_dir::read_lines(d / "x.jsonl", [&](const boost::json::value&, std::size_t) { ++seen; }));
+    CHECK(sweep::output_dir::read_lines(d / "x.jsonl",
+                                        [&](const boost::json::value&, std::size_t) { ++seen; }));
     CHECK(seen == 2);
     {
         std::ofstream f(d / "y.jsonl", std::ios::binary);
         f << "{\"a\":1}\nnot json\n{\"a\":2}\n";
     }
-    CHECK_THROWS_WITH_AS(sweep::output_dir::read_lines(d / "y.jsonl", [](const boost::json::value&, std::size_t) {}),
-                         doctest::Contains("y.jsonl: line 2: invalid JSON"), std::runtime_error);
-    CHECK_FALSE(sweep::output_dir::read_lines(d / "missing.jsonl", [](const boost::json::value&, std::size_t) {}));
+    CHECK_THROWS_WITH_AS(
+        sweep::output_dir::read_lines(d / "y.jsonl", [](const boost::json::value&, std::size_t) {}),
+        doctest::Contains("y.jsonl: line 2: invalid JSON"), std::runtime_error);
+    CHECK_FALSE(sweep::output_dir::read_lines(d / "missing.jsonl",
+                                              [](const boost::json::value&, std::size_t) {}));
     sweep::resumed_state state;
-    CHECK_THROWS_WITH_AS(static_cast<void>(sweep::output_dir::reopen(d / "nowhere", time_point{}, state)),
-                         doctest::Contains("cannot read"), std::runtime_error);
+    CHECK_THROWS_WITH_AS(
+        static_cast<void>(sweep::output_dir::reopen(d / "nowhere", time_point{}, state)),
+        doctest::Contains("cannot read"), std::runtime_error);
 }

@@ -38,10 +38,12 @@ sweep::cell_result sample_cell(std::uint32_t concurrency, double ttft_s, double 
     c.client_lag = {0.0002, 0.4, false};
     sweep::server_metrics_record s;
     s.server_name = "vLLM (V1 engine)";
-    s.values["queue_wait_mean_s"] = {0.125, "measured", "scrape_delta", 20, "vllm:request_queue_time_seconds"};
+    s.values["queue_wait_mean_s"] = {0.125, "measured", "scrape_delta", 20,
+                                     "vllm:request_queue_time_seconds"};
     s.values["decode_time_mean_s"] = {std::nullopt, "not_exposed", "none", 0, ""};
     c.server = s;
-    c.energy = sweep::energy_record{1200.5, 600.25, 700.0, 0.058, 2.0, "nvml", "hardware_counter", 1};
+    c.energy =
+        sweep::energy_record{1200.5, 600.25, 700.0, 0.058, 2.0, "nvml", "hardware_counter", 1};
     c.stop_reason = "request_count";
     c.start_ns = 1000;
     c.end_ns = 2'000'000'000;
@@ -173,7 +175,8 @@ TEST_CASE("sweep_result: JSON round trip keeps cells, capacity and scaling") {
     CHECK(u.capacity.thresholds[1].measured == r.use_cases[0].capacity.thresholds[1].measured);
     REQUIRE(back->scaling.size() == 1);
     CHECK(back->scaling[0].points.size() == 3);
-    CHECK(back->scaling[0].points[2].efficiency == doctest::Approx(r.scaling[0].points[2].efficiency));
+    CHECK(back->scaling[0].points[2].efficiency ==
+          doctest::Approx(r.scaling[0].points[2].efficiency));
     // Writing what was read gives the same text.
     CHECK(json_near(sweep::to_json(*back), v));
 }
@@ -186,7 +189,8 @@ TEST_CASE("results JSON: malformed input names the field") {
         return r.error().message();
     };
     SUBCASE("not an object") {
-        CHECK(error_of(boost::json::value(3)) == "results json: $: expected an object, got a number");
+        CHECK(error_of(boost::json::value(3)) ==
+              "results json: $: expected an object, got a number");
     }
     SUBCASE("a missing field") {
         boost::json::object o = good;
@@ -195,7 +199,11 @@ TEST_CASE("results JSON: malformed input names the field") {
     }
     SUBCASE("a field of the wrong type") {
         boost::json::object o = good;
-        o["cells"].as_array()[0].as_object()["summary"].as_object()["metrics"].as_object()["ttft_s"]
+        o["cells"]
+            .as_array()[0]
+            .as_object()["summary"]
+            .as_object()["metrics"]
+            .as_object()["ttft_s"]
             .as_object()["p99"] = "slow";
         CHECK(error_of(o) ==
               "results json: $.cells[0].summary.metrics.ttft_s.p99: expected a number or null, "
@@ -209,8 +217,11 @@ TEST_CASE("results JSON: malformed input names the field") {
     }
     SUBCASE("an unknown metric") {
         boost::json::object o = good;
-        o["cells"].as_array()[0].as_object()["summary"].as_object()["metrics"].as_object()["bogus"] =
-            boost::json::object{};
+        o["cells"]
+            .as_array()[0]
+            .as_object()["summary"]
+            .as_object()["metrics"]
+            .as_object()["bogus"] = boost::json::object{};
         CHECK(error_of(o) == "results json: $.cells[0].summary.metrics.bogus: unknown metric");
     }
     SUBCASE("an unknown failure kind") {
@@ -232,7 +243,11 @@ TEST_CASE("results JSON: malformed input names the field") {
     }
     SUBCASE("a bad use case threshold") {
         boost::json::object o = good;
-        o["use_cases"].as_array()[0].as_object()["use_case"].as_object()["thresholds"].as_array()[0]
+        o["use_cases"]
+            .as_array()[0]
+            .as_object()["use_case"]
+            .as_object()["thresholds"]
+            .as_array()[0]
             .as_object()["metric"] = "nope";
         const std::string m = error_of(o);
         CHECK(m.starts_with("results json: $.use_cases[0].use_case: use cases JSON: "));
@@ -252,7 +267,11 @@ TEST_CASE("results JSON: malformed input names the field") {
     }
     SUBCASE("a confidence interval of the wrong size") {
         boost::json::object o = good;
-        o["cells"].as_array()[0].as_object()["summary"].as_object()["metrics"].as_object()["ttft_s"]
+        o["cells"]
+            .as_array()[0]
+            .as_object()["summary"]
+            .as_object()["metrics"]
+            .as_object()["ttft_s"]
             .as_object()["mean_ci95"] = boost::json::array{1.0};
         CHECK(error_of(o) ==
               "results json: $.cells[0].summary.metrics.ttft_s.mean_ci95: expected [low, high]");
@@ -261,5 +280,6 @@ TEST_CASE("results JSON: malformed input names the field") {
 
 TEST_CASE("results JSON: value() throws with the message") {
     const auto r = sweep::cell_result_from_json(boost::json::value(nullptr));
-    CHECK_THROWS_WITH(static_cast<void>(r.value()), "results json: $: expected an object, got null: Invalid argument");
+    CHECK_THROWS_WITH(static_cast<void>(r.value()),
+                      "results json: $: expected an object, got null: Invalid argument");
 }

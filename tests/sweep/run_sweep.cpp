@@ -67,7 +67,10 @@ sweep::sweep_plan small_plan() {
     p.requests.min_requests = 3;
     sweep::add_grid(p, {1024, 8192}, {64}, {1, 2});
     sweep::use_case_search s;
-    s.use_case = {"fast_completion", "Fast completion", 1024, 64,
+    s.use_case = {"fast_completion",
+                  "Fast completion",
+                  1024,
+                  64,
                   {analysis::threshold{analysis::metric::e2e, analysis::statistic::mean,
                                        analysis::comparison::less, 0.9}}};
     s.max_concurrency = 64;
@@ -100,10 +103,11 @@ void check_requests_file(const std::filesystem::path& dir, const sweep::sweep_re
                          bool warmups_reported) {
     std::set<std::uint64_t> indices;
     std::size_t lines = 0;
-    sweep::output_dir::read_lines(dir / "requests.jsonl", [&](const boost::json::value& v, std::size_t) {
-        ++lines;
-        CHECK(indices.insert(v.at("index").to_number<std::uint64_t>()).second);
-    });
+    sweep::output_dir::read_lines(
+        dir / "requests.jsonl", [&](const boost::json::value& v, std::size_t) {
+            ++lines;
+            CHECK(indices.insert(v.at("index").to_number<std::uint64_t>()).second);
+        });
     std::uint64_t expected = 0;
     for (const auto& c : r.cells)
         expected += c.requests_started + (warmups_reported ? c.warmup_requests : 0);
@@ -120,9 +124,10 @@ TEST_CASE("run_sweep: the glm-4.7-flash-h200 preset in the simulator") {
     o.gpu = "1x NVIDIA H200 (simulated)";
     const auto t0 = std::chrono::steady_clock::now();
     const sweep::sweep_outcome out = run(*sweep::preset("glm-4.7-flash-h200"), runner, o);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    MESSAGE("glm-4.7-flash-h200 preset simulated in " << seconds << " s, " << out.result.cells.size()
-                                                      << " cells");
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    MESSAGE("glm-4.7-flash-h200 preset simulated in " << seconds << " s, "
+                                                      << out.result.cells.size() << " cells");
     CHECK_FALSE(out.interrupted);
     CHECK(out.search_errors.empty());
     const sweep::sweep_result& r = out.result;
@@ -163,7 +168,8 @@ TEST_CASE("run_sweep: the glm-4.7-flash-h200 preset in the simulator") {
     // run.json and results.json readable.
     CHECK(count_lines(dir / "cells.jsonl") == r.cells.size());
     check_requests_file(dir, r, false);
-    const auto results = sweep::sweep_result_from_json(sweep::output_dir::read_json_file(dir / "results.json"));
+    const auto results =
+        sweep::sweep_result_from_json(sweep::output_dir::read_json_file(dir / "results.json"));
     REQUIRE(results.has_value());
     CHECK(results->cells.size() == r.cells.size());
     const auto run_json = sweep::output_dir::read_json_file(dir / "run.json");
@@ -184,7 +190,8 @@ TEST_CASE("run_sweep: the glm-4.7-flash-h200 preset in the simulator") {
     CHECK(std::filesystem::file_size(dir / "requests.jsonl") == requests_size);
 }
 
-TEST_CASE("run_sweep: killed with SIGKILL mid-run, then resumed: the same cells, no request twice") {
+TEST_CASE(
+    "run_sweep: killed with SIGKILL mid-run, then resumed: the same cells, no request twice") {
     const sweep::sweep_plan plan = small_plan();
     // The reference: one uninterrupted run.
     const auto ref_dir = fresh_dir("resume-ref");
@@ -210,7 +217,8 @@ TEST_CASE("run_sweep: killed with SIGKILL mid-run, then resumed: the same cells,
                     std::raise(SIGKILL);
             };
             boost::asio::io_context io;
-            boost::asio::co_spawn(io, sweep::run_sweep(plan, runner, o), [](std::exception_ptr, sweep::sweep_outcome) {});
+            boost::asio::co_spawn(io, sweep::run_sweep(plan, runner, o),
+                                  [](std::exception_ptr, sweep::sweep_outcome) {});
             io.run();
             ::_exit(3); // not reached: the kill comes first
         }
@@ -244,7 +252,10 @@ TEST_CASE("run_sweep: over a streaming endpoint, with calibration, scraping, Ctr
     plan.cells.push_back({sweep::cell_key{0, 8, 1, "quick_chat"}, workload::text_style::prose,
                           "Say hello in three languages."});
     sweep::use_case_search s;
-    s.use_case = {"tiny", "Tiny", 300, 8,
+    s.use_case = {"tiny",
+                  "Tiny",
+                  300,
+                  8,
                   {analysis::threshold{analysis::metric::e2e, analysis::statistic::mean,
                                        analysis::comparison::less, 60.0}}};
     s.max_concurrency = 4;

@@ -45,12 +45,14 @@ public:
     std::vector<openai::completion_request> requests;
     bool keep_requests = false;
     std::string metrics_page = "# TYPE x counter\nx 1\n";
-    std::string models_json = R"({"object":"list","data":[{"id":"fake-model","object":"model","owned_by":"llamacpp"}]})";
+    std::string models_json =
+        R"({"object":"list","data":[{"id":"fake-model","object":"model","owned_by":"llamacpp"}]})";
 
     static std::uint64_t chat_tokens(const openai::completion_request& r) {
         std::uint64_t n = emulator::tokenizer::generation_prompt_tokens;
         for (const auto& m : r.messages)
-            n += emulator::tokenizer::count(m.content) + emulator::tokenizer::message_overhead_tokens;
+            n += emulator::tokenizer::count(m.content) +
+                 emulator::tokenizer::message_overhead_tokens;
         return n;
     }
 
@@ -104,7 +106,8 @@ public:
     }
 
     boost::asio::awaitable<client::http_response> get(std::string_view path) {
-        co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
+        co_await boost::asio::post(co_await boost::asio::this_coro::executor,
+                                   boost::asio::use_awaitable);
         client::http_response r;
         r.status = 200;
         if (path == "/metrics")
@@ -119,8 +122,10 @@ public:
         co_return r;
     }
 
-    boost::asio::awaitable<client::http_response> post(std::string_view path, std::string_view body) {
-        co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
+    boost::asio::awaitable<client::http_response> post(std::string_view path,
+                                                       std::string_view body) {
+        co_await boost::asio::post(co_await boost::asio::this_coro::executor,
+                                   boost::asio::use_awaitable);
         client::http_response r;
         if (path != "/tokenize" || shape == openai::tokenize_shape::none) {
             r.status = 404;

@@ -38,12 +38,13 @@ workload::driver_result run(test::fake_endpoint& e, Shape& shape, workload::driv
         return p;
     };
     boost::asio::co_spawn(io,
-                          workload::drive(e, shape, make,
-                                          [&](const request_trace& t, bool w) {
-                                              out.traces.push_back(t);
-                                              out.warmup.push_back(w);
-                                          },
-                                          o),
+                          workload::drive(
+                              e, shape, make,
+                              [&](const request_trace& t, bool w) {
+                                  out.traces.push_back(t);
+                                  out.warmup.push_back(w);
+                              },
+                              o),
                           [&](std::exception_ptr ex, workload::driver_result r) {
                               if (ex)
                                   std::rethrow_exception(ex);
@@ -247,14 +248,15 @@ TEST_CASE("drive: the stop signal cancels the requests in flight and reports the
         return p;
     };
     boost::asio::co_spawn(io,
-                          workload::drive(e, shape, make,
-                                          [&](const request_trace& t, bool w) {
-                                              out.traces.push_back(t);
-                                              out.warmup.push_back(w);
-                                              if (++seen == 5)
-                                                  stop.request_stop();
-                                          },
-                                          o),
+                          workload::drive(
+                              e, shape, make,
+                              [&](const request_trace& t, bool w) {
+                                  out.traces.push_back(t);
+                                  out.warmup.push_back(w);
+                                  if (++seen == 5)
+                                      stop.request_stop();
+                              },
+                              o),
                           [&](std::exception_ptr ex, workload::driver_result r) {
                               if (ex)
                                   std::rethrow_exception(ex);
@@ -286,8 +288,11 @@ TEST_CASE("drive: an exception from the request maker ends the cell after draini
         p.request.max_tokens = 4;
         return p;
     };
-    boost::asio::co_spawn(io, workload::drive(e, shape, make, [&](const request_trace&, bool) { ++reported; }, o),
-                          [&](std::exception_ptr ex, workload::driver_result) { threw = ex != nullptr; });
+    boost::asio::co_spawn(
+        io,
+        workload::drive(
+            e, shape, make, [&](const request_trace&, bool) { ++reported; }, o),
+        [&](std::exception_ptr ex, workload::driver_result) { threw = ex != nullptr; });
     io.run();
     CHECK(threw);
     CHECK(reported == 3);

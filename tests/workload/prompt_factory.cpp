@@ -83,7 +83,8 @@ TEST_CASE("builtin_text: deterministic per seed, different across seeds and styl
     const workload::builtin_text a(workload::text_style::prose, 7);
     CHECK(a.generate(5000) == a.generate(5000));
     CHECK(a.generate(20000).starts_with(a.generate(5000)));
-    CHECK(a.generate(5000) != workload::builtin_text(workload::text_style::prose, 8).generate(5000));
+    CHECK(a.generate(5000) !=
+          workload::builtin_text(workload::text_style::prose, 8).generate(5000));
     const std::string code = workload::builtin_text(workload::text_style::code, 7).generate(5000);
     CHECK(code.find("def ") != std::string::npos);
     CHECK(code.find("    return ") != std::string::npos);
@@ -100,7 +101,8 @@ TEST_CASE("builtin_text: deterministic per seed, different across seeds and styl
 
 TEST_CASE("parse_corpus: plain text, JSONL and ShareGPT") {
     SUBCASE("plain text splits at blank lines") {
-        const auto r = workload::parse_corpus("first line\nsecond line\n\n\nthird\r\n", workload::corpus_format::detect);
+        const auto r = workload::parse_corpus("first line\nsecond line\n\n\nthird\r\n",
+                                              workload::corpus_format::detect);
         REQUIRE(r.ok());
         REQUIRE(r.value.texts.size() == 2);
         CHECK(r.value.texts[0] == "first line\nsecond line");
@@ -109,7 +111,8 @@ TEST_CASE("parse_corpus: plain text, JSONL and ShareGPT") {
     SUBCASE("JSONL of strings, prompt/text/content fields and messages") {
         const auto r = workload::parse_corpus(
             "\"plain\"\n{\"prompt\":\"p\"}\n\n{\"text\":\"t\"}\n{\"content\":\"c\"}\n"
-            "{\"messages\":[{\"role\":\"system\",\"content\":\"s\"},{\"role\":\"user\",\"content\":\"u\"}]}\n");
+            "{\"messages\":[{\"role\":\"system\",\"content\":\"s\"},{\"role\":\"user\",\"content\":"
+            "\"u\"}]}\n");
         REQUIRE(r.ok());
         CHECK(r.value.texts == std::vector<std::string>{"plain", "p", "t", "c", "u"});
     }
@@ -123,7 +126,8 @@ TEST_CASE("parse_corpus: plain text, JSONL and ShareGPT") {
 }
 
 TEST_CASE("parse_corpus: malformed input names the line or element") {
-    const auto error = [](std::string_view s, workload::corpus_format f = workload::corpus_format::detect) {
+    const auto error = [](std::string_view s,
+                          workload::corpus_format f = workload::corpus_format::detect) {
         const auto r = workload::parse_corpus(s, f);
         CHECK_FALSE(r.ok());
         CHECK(r.value.texts.empty());
@@ -131,17 +135,19 @@ TEST_CASE("parse_corpus: malformed input names the line or element") {
     };
     CHECK(error("{\"prompt\":\"a\"}\n{\"prompt\":\n").starts_with("corpus: line 2: invalid JSON"));
     CHECK(error("{\"prompt\":\"a\"}\n[1]\n") == "corpus: line 2: expected a string or an object");
-    CHECK(error("{\"prompt\":3}\n") ==
-          "corpus: line 1: expected a \"prompt\", \"text\" or \"content\" string or a \"messages\" array");
+    CHECK(error("{\"prompt\":3}\n") == "corpus: line 1: expected a \"prompt\", \"text\" or "
+                                       "\"content\" string or a \"messages\" array");
     CHECK(error("{\"messages\":[{\"role\":\"user\"}]}\n") ==
           "corpus: line 1: messages[0].content: expected a string");
     CHECK(error("[{\"conversations\":[{\"from\":\"human\",\"value\":1}]}]") ==
           "corpus: [0].conversations[0].value: expected a string");
     CHECK(error("[{\"turns\":[]}]") == "corpus: [0]: expected an object with \"conversations\"");
     CHECK(error("[1,", workload::corpus_format::sharegpt).starts_with("corpus: invalid JSON"));
-    CHECK(error("{}", workload::corpus_format::sharegpt) == "corpus: expected an array of conversations");
+    CHECK(error("{}", workload::corpus_format::sharegpt) ==
+          "corpus: expected an array of conversations");
     CHECK(error("\n\n  \n") == "corpus: no text found");
-    CHECK(workload::load_corpus("/nonexistent/corpus.txt").error == "corpus: cannot read /nonexistent/corpus.txt");
+    CHECK(workload::load_corpus("/nonexistent/corpus.txt").error ==
+          "corpus: cannot read /nonexistent/corpus.txt");
 }
 
 TEST_CASE("make_request: only the extensions the dialect accepts") {
@@ -264,10 +270,13 @@ TEST_CASE("prompt_factory: a target below the fixed overhead is reported inexact
 }
 
 TEST_CASE("parse_tokenize_response: llama.cpp fixture and vLLM shape; malformed bodies") {
-    const std::string fixture = read_file(std::string(LLMCAP_TEST_FIXTURES_DIR) + "/llama-server/tokenize.json");
+    const std::string fixture =
+        read_file(std::string(LLMCAP_TEST_FIXTURES_DIR) + "/llama-server/tokenize.json");
     CHECK(workload::parse_tokenize_response(fixture).tokens == 2u);
-    CHECK(workload::parse_tokenize_response(R"({"count":17,"max_model_len":8,"tokens":[1]})").tokens == 17u);
-    CHECK(workload::parse_tokenize_response("nope").error.starts_with("tokenize: response is not JSON"));
+    CHECK(workload::parse_tokenize_response(R"({"count":17,"max_model_len":8,"tokens":[1]})")
+              .tokens == 17u);
+    CHECK(workload::parse_tokenize_response("nope").error.starts_with(
+        "tokenize: response is not JSON"));
     CHECK(workload::parse_tokenize_response("[1]").error == "tokenize: response is not an object");
     CHECK(workload::parse_tokenize_response(R"({"count":-1})").error ==
           "tokenize: \"count\" is not a non-negative integer");
@@ -276,8 +285,9 @@ TEST_CASE("parse_tokenize_response: llama.cpp fixture and vLLM shape; malformed 
 }
 
 TEST_CASE("server_token_counter: calibrates from /tokenize (llama.cpp and vLLM shapes) or probes") {
-    for (openai::tokenize_shape shape : {openai::tokenize_shape::llama_cpp, openai::tokenize_shape::vllm,
-                                         openai::tokenize_shape::none}) {
+    for (openai::tokenize_shape shape :
+         {openai::tokenize_shape::llama_cpp, openai::tokenize_shape::vllm,
+          openai::tokenize_shape::none}) {
         CAPTURE(static_cast<int>(shape));
         test::fake_endpoint e;
         e.shape = shape;

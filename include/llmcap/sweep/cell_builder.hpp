@@ -58,7 +58,8 @@ public:
     /// A builder for the cell `key`.
     explicit cell_builder(cell_key key)
         : key_(std::move(key)),
-          recorder_(analysis::cell_key{key_.context_tokens, key_.output_tokens, key_.concurrency}) {}
+          recorder_(analysis::cell_key{key_.context_tokens, key_.output_tokens, key_.concurrency}) {
+    }
 
     /// Records one finished request.
     void record(const request_trace& t, bool warmup) {
@@ -97,9 +98,8 @@ public:
             for (const request_trace& t : traces_) {
                 if (f.examples.size() >= 3)
                     break;
-                if (t.failure == e &&
-                    std::find(f.examples.begin(), f.examples.end(), t.error_message) ==
-                        f.examples.end())
+                if (t.failure == e && std::find(f.examples.begin(), f.examples.end(),
+                                                t.error_message) == f.examples.end())
                     f.examples.push_back(t.error_message);
             }
             c.failures.push_back(std::move(f));
@@ -128,7 +128,8 @@ public:
             c.end_ns = to_nanoseconds(last - ctx.origin);
         }
         const boost::json::value rec = recorder_.to_json();
-        if (const boost::json::value* m = rec.as_object().if_contains("metrics"); m && m->is_object())
+        if (const boost::json::value* m = rec.as_object().if_contains("metrics");
+            m && m->is_object())
             c.sketches = m->as_object();
         return c;
     }
@@ -146,8 +147,8 @@ private:
             p.max_tokens = p.reported == 0 ? n : std::max(p.max_tokens, n);
             ++p.reported;
             sum += static_cast<double>(n);
-            const std::uint64_t target = t.prompt_tokens_target > 0 ? t.prompt_tokens_target
-                                                                     : p.target_tokens;
+            const std::uint64_t target =
+                t.prompt_tokens_target > 0 ? t.prompt_tokens_target : p.target_tokens;
             if (target > 0) {
                 if (n == target)
                     ++p.exact;
@@ -159,8 +160,8 @@ private:
         if (p.reported > 0)
             p.mean_tokens = sum / static_cast<double>(p.reported);
         // A cell with a target must show that its prompts met it.
-        p.flagged = p.target_tokens > 0 &&
-                    (p.reported == 0 || p.max_relative_error > prompt_tolerance);
+        p.flagged =
+            p.target_tokens > 0 && (p.reported == 0 || p.max_relative_error > prompt_tolerance);
         return p;
     }
 

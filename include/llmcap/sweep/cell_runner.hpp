@@ -96,10 +96,18 @@ concept cell_runner = requires(R& r, const R& cr, const cell_spec& spec, const t
         q.value = v.value;
         q.state = std::string(prometheus::value_state_name(v.state));
         switch (v.source) {
-        case prometheus::value_source::none: q.source = "none"; break;
-        case prometheus::value_source::scrape_delta: q.source = "scrape_delta"; break;
-        case prometheus::value_source::per_request: q.source = "per_request"; break;
-        case prometheus::value_source::gauge_samples: q.source = "gauge_samples"; break;
+        case prometheus::value_source::none:
+            q.source = "none";
+            break;
+        case prometheus::value_source::scrape_delta:
+            q.source = "scrape_delta";
+            break;
+        case prometheus::value_source::per_request:
+            q.source = "per_request";
+            break;
+        case prometheus::value_source::gauge_samples:
+            q.source = "gauge_samples";
+            break;
         }
         q.observations = v.observations;
         q.metric = std::string(v.metric);

@@ -109,9 +109,9 @@ public:
     boost::asio::awaitable<server_identity> identify() {
         const client::http_response models = co_await endpoint_->get("/v1/models");
         const client::http_response version = co_await endpoint_->get("/version");
-        const openai::dialect_info detected = openai::detect_dialect(
-            models.ok() ? models.body : std::string(), version.ok() ? version.body : std::string(),
-            models.server);
+        const openai::dialect_info detected =
+            openai::detect_dialect(models.ok() ? models.body : std::string(),
+                                   version.ok() ? version.body : std::string(), models.server);
         if (!options_.dialect)
             adopt(detected);
         server_identity s;
@@ -127,7 +127,8 @@ public:
     }
 
     /// Runs one cell against the server.
-    boost::asio::awaitable<cell_run> run_cell(const cell_spec& spec, const trace_callback& on_trace) {
+    boost::asio::awaitable<cell_run> run_cell(const cell_spec& spec,
+                                              const trace_callback& on_trace) {
         cell_run out;
         out.next_index = spec.first_index;
         workload::request_options ro;
@@ -175,7 +176,8 @@ public:
             w.stop_signal = spec.stop_signal;
             workload::closed_loop warm(spec.key.concurrency);
             const workload::driver_result wr = co_await workload::drive(
-                *endpoint_, warm, make, [&](const request_trace& t, bool) { on_trace(t, true); }, w);
+                *endpoint_, warm, make, [&](const request_trace& t, bool) { on_trace(t, true); },
+                w);
             first_index = wr.next_index;
             if (wr.stop_reason == "cancelled") {
                 out.stop_reason = wr.stop_reason;

@@ -11,8 +11,8 @@
 
 #include <algorithm>    // max
 #include <cstdint>      // uint64_t
-#include <ctime>        // time, gmtime_r, strftime
 #include <cstdio>       // FILE, fopen, fwrite, fflush, fclose
+#include <ctime>        // time, gmtime_r, strftime
 #include <filesystem>   // path, create_directories, rename
 #include <fstream>      // ifstream, ofstream
 #include <iterator>     // istreambuf_iterator
@@ -98,7 +98,8 @@ public:
         const boost::json::value run = read_json_file(dir / "run.json");
         const boost::json::object* ro = run.if_object();
         if (ro == nullptr || !ro->contains("plan") || !ro->contains("run"))
-            throw std::runtime_error(file(dir / "run.json") + ": expected an object with \"run\" and \"plan\"");
+            throw std::runtime_error(file(dir / "run.json") +
+                                     ": expected an object with \"run\" and \"plan\"");
         auto plan = plan_from_json(ro->at("plan"));
         if (!plan)
             throw std::runtime_error(file(dir / "run.json") + ": plan: " + plan.error().message());
@@ -117,8 +118,8 @@ public:
                 state.cells.push_back(std::move(*c));
         });
         std::vector<std::string> kept;
-        state.truncated_tail = read_lines(
-            dir / "requests.jsonl", [&](const boost::json::value& v, std::size_t line) {
+        state.truncated_tail =
+            read_lines(dir / "requests.jsonl", [&](const boost::json::value& v, std::size_t line) {
                 auto r = trace_record_from_json(v, origin);
                 if (!r)
                     throw std::runtime_error(file(dir / "requests.jsonl") + ": line " +
@@ -203,7 +204,8 @@ public:
         std::ifstream in(p, std::ios::binary);
         if (!in)
             throw std::runtime_error("cannot read " + p.string());
-        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::string text((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
         boost::system::error_code ec;
         boost::json::value v = boost::json::parse(text, ec);
         if (ec)
@@ -221,7 +223,8 @@ public:
         std::ifstream in(p, std::ios::binary);
         if (!in)
             return false;
-        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::string text((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
         std::size_t pos = 0;
         std::size_t line = 0;
         while (pos < text.size()) {
@@ -264,7 +267,8 @@ private:
 
     static void append(std::FILE* f, std::string line, const char* name) {
         if (f == nullptr)
-            throw std::runtime_error(std::string("cannot append to ") + name + ": opened read-only");
+            throw std::runtime_error(std::string("cannot append to ") + name +
+                                     ": opened read-only");
         line += '\n';
         if (std::fwrite(line.data(), 1, line.size(), f) != line.size() || std::fflush(f) != 0)
             throw std::runtime_error(std::string("cannot append to ") + name);

@@ -46,8 +46,8 @@ struct request_policy {
             r.min_requests = std::max<std::uint64_t>(min_requests, 2);
             r.max_requests = max_requests > 0 ? max_requests : 100u * std::max(c, 1u);
         } else {
-            r.requests = std::max<std::uint64_t>(min_requests,
-                                                 std::uint64_t{requests_per_concurrency} * c);
+            r.requests =
+                std::max<std::uint64_t>(min_requests, std::uint64_t{requests_per_concurrency} * c);
             r.max_requests = max_requests;
         }
         if (max_duration_s)
@@ -145,24 +145,26 @@ inline void add_grid(sweep_plan& plan, const std::vector<std::uint32_t>& context
                                                {"max_cells", s.max_cells},
                                                {"style", workload::text_style_name(s.style)}});
     const request_policy& r = p.requests;
-    return {{"name", p.name},
-            {"model", p.model},
-            {"api", p.api},
-            {"fixed_output", p.fixed_output},
-            {"cache_busting", p.cache_busting},
-            {"seed", p.seed},
-            {"corpus_path", p.corpus_path},
-            {"requests", boost::json::object{{"warmup_requests", r.warmup_requests},
-                                             {"requests_per_concurrency", r.requests_per_concurrency},
-                                             {"min_requests", r.min_requests},
-                                             {"max_duration_s", number_or_null(r.max_duration_s)},
-                                             {"ci_relative_half_width", number_or_null(r.ci_relative_half_width)},
-                                             {"max_requests", r.max_requests}}},
-            {"load", boost::json::object{{"open", p.load.open},
-                                         {"rate_per_s", p.load.rate_per_s},
-                                         {"burstiness", p.load.burstiness}}},
-            {"cells", std::move(cells)},
-            {"searches", std::move(searches)}};
+    return {
+        {"name", p.name},
+        {"model", p.model},
+        {"api", p.api},
+        {"fixed_output", p.fixed_output},
+        {"cache_busting", p.cache_busting},
+        {"seed", p.seed},
+        {"corpus_path", p.corpus_path},
+        {"requests",
+         boost::json::object{{"warmup_requests", r.warmup_requests},
+                             {"requests_per_concurrency", r.requests_per_concurrency},
+                             {"min_requests", r.min_requests},
+                             {"max_duration_s", number_or_null(r.max_duration_s)},
+                             {"ci_relative_half_width", number_or_null(r.ci_relative_half_width)},
+                             {"max_requests", r.max_requests}}},
+        {"load", boost::json::object{{"open", p.load.open},
+                                     {"rate_per_s", p.load.rate_per_s},
+                                     {"burstiness", p.load.burstiness}}},
+        {"cells", std::move(cells)},
+        {"searches", std::move(searches)}};
 }
 
 namespace detail {
@@ -251,7 +253,8 @@ inline bool read_style(json_reader& in, const boost::json::object& o, const std:
                     if (in.ok() && c.key.output_tokens == 0)
                         in.fail(cp + ".output_tokens", "must be at least 1");
                     if (in.ok() && c.key.context_tokens == 0 && c.prompt.empty())
-                        in.fail(cp + ".context_tokens", "must be at least 1 without a fixed prompt");
+                        in.fail(cp + ".context_tokens",
+                                "must be at least 1 without a fixed prompt");
                     p.cells.push_back(std::move(c));
                 }
             }

@@ -27,10 +27,12 @@ struct quick_case {
 
 /// The quick suite: short realistic prompts, one per common kind of request.
 inline constexpr std::array<quick_case, 5> quick_suite{{
-    {"chat", 256, "What are three practical ways to reduce the memory use of a web browser "
-                  "with many open tabs? Answer in a short list."},
-    {"code", 512, "Write a Python function that parses an ISO 8601 date string without "
-                  "external libraries, with a docstring and two unit tests."},
+    {"chat", 256,
+     "What are three practical ways to reduce the memory use of a web browser "
+     "with many open tabs? Answer in a short list."},
+    {"code", 512,
+     "Write a Python function that parses an ISO 8601 date string without "
+     "external libraries, with a docstring and two unit tests."},
     {"summary", 256,
      "Summarise the following in two sentences: Continuous batching lets an inference "
      "server add new requests to the running batch at every decoding step instead of waiting "
@@ -39,10 +41,12 @@ inline constexpr std::array<quick_case, 5> quick_suite{{
      "waiting one takes its place. The cost is more complex scheduling: the server must "
      "decide at each step how many prompt tokens to prefill alongside the decoding requests, "
      "and must keep enough memory for the key-value cache of every running request."},
-    {"reasoning", 512, "A train leaves at 09:40 and travels 210 km at 84 km/h, then waits 12 "
-                       "minutes and travels 96 km at 72 km/h. When does it arrive? Show the steps."},
-    {"writing", 1024, "Write a 500-word short story about a lighthouse keeper who receives a "
-                      "letter that was posted forty years ago."},
+    {"reasoning", 512,
+     "A train leaves at 09:40 and travels 210 km at 84 km/h, then waits 12 "
+     "minutes and travels 96 km at 72 km/h. When does it arrive? Show the steps."},
+    {"writing", 1024,
+     "Write a 500-word short story about a lighthouse keeper who receives a "
+     "letter that was posted forty years ago."},
 }};
 
 /**
@@ -91,10 +95,10 @@ inline constexpr std::array<quick_case, 5> quick_suite{{
         p.requests.requests_per_concurrency = 3;
         p.requests.min_requests = 3;
         for (const quick_case& q : quick_suite)
-            p.cells.push_back({cell_key{0, q.output_tokens, 1, std::string(q.name)},
-                               q.name == "code" ? workload::text_style::code
-                                                : workload::text_style::prose,
-                               std::string(q.prompt)});
+            p.cells.push_back(
+                {cell_key{0, q.output_tokens, 1, std::string(q.name)},
+                 q.name == "code" ? workload::text_style::code : workload::text_style::prose,
+                 std::string(q.prompt)});
         return p;
     }
     return std::nullopt;

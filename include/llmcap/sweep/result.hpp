@@ -397,12 +397,12 @@ struct sweep_result {
     using detail::number_or_null;
     boost::json::array failures;
     for (const failure_count& f : c.failures)
-        failures.push_back(boost::json::object{
-            {"kind", error_name(f.kind)},
-            {"count", f.count},
-            {"examples", detail::to_array(f.examples, [](const std::string& s) {
-                 return boost::json::value(s);
-             })}});
+        failures.push_back(
+            boost::json::object{{"kind", error_name(f.kind)},
+                                {"count", f.count},
+                                {"examples", detail::to_array(f.examples, [](const std::string& s) {
+                                     return boost::json::value(s);
+                                 })}});
     boost::json::object o{
         {"key", sweep::to_json(c.key)},
         {"summary", sweep::to_json(c.summary)},
@@ -421,9 +421,10 @@ struct sweep_result {
                              {"max_tokens", c.prompt.max_tokens},
                              {"max_relative_error", number_or_null(c.prompt.max_relative_error)},
                              {"flagged", c.prompt.flagged}}},
-        {"client_lag", boost::json::object{{"p99_s", number_or_null(c.client_lag.p99_s)},
-                                           {"mean_ttft_s", number_or_null(c.client_lag.mean_ttft_s)},
-                                           {"flagged", c.client_lag.flagged}}},
+        {"client_lag",
+         boost::json::object{{"p99_s", number_or_null(c.client_lag.p99_s)},
+                             {"mean_ttft_s", number_or_null(c.client_lag.mean_ttft_s)},
+                             {"flagged", c.client_lag.flagged}}},
         {"energy_error", c.energy_error},
         {"stop_reason", c.stop_reason},
         {"complete", c.complete},
@@ -450,15 +451,15 @@ struct sweep_result {
     }
     if (c.energy) {
         const energy_record& e = *c.energy;
-        o["energy"] =
-            boost::json::object{{"energy_j", number_or_null(e.energy_j)},
-                                {"mean_power_w", number_or_null(e.mean_power_w)},
-                                {"peak_power_w", number_or_null(e.peak_power_w)},
-                                {"joules_per_output_token", number_or_null(e.joules_per_output_token)},
-                                {"elapsed_s", number_or_null(e.elapsed_s)},
-                                {"source", e.source},
-                                {"method", e.method},
-                                {"gpu_count", e.gpu_count}};
+        o["energy"] = boost::json::object{
+            {"energy_j", number_or_null(e.energy_j)},
+            {"mean_power_w", number_or_null(e.mean_power_w)},
+            {"peak_power_w", number_or_null(e.peak_power_w)},
+            {"joules_per_output_token", number_or_null(e.joules_per_output_token)},
+            {"elapsed_s", number_or_null(e.elapsed_s)},
+            {"source", e.source},
+            {"method", e.method},
+            {"gpu_count", e.gpu_count}};
     } else {
         o["energy"] = nullptr;
     }
@@ -499,18 +500,19 @@ namespace detail {
     using detail::number_or_null;
     boost::json::array thresholds;
     for (const analysis::threshold_analysis& t : r.thresholds) {
-        boost::json::object o{{"threshold", boost::json::object{
-                                                {"metric", analysis::metric_name(t.limit.what)},
-                                                {"statistic", analysis::statistic_name(t.limit.stat)},
-                                                {"comparison", analysis::comparison_name(t.limit.cmp)},
-                                                {"bound", number_or_null(t.limit.bound)}}},
-                              {"description", t.limit.describe()},
-                              {"concurrency", detail::doubles_to_json(t.concurrency)},
-                              {"measured", detail::doubles_to_json(t.measured)},
-                              {"fitted", detail::doubles_to_json(t.fitted)},
-                              {"isotonic_adjusted", t.isotonic_adjusted},
-                              {"outcome", detail::outcome_name(t.outcome)},
-                              {"crossing", number_or_null(t.crossing)}};
+        boost::json::object o{
+            {"threshold",
+             boost::json::object{{"metric", analysis::metric_name(t.limit.what)},
+                                 {"statistic", analysis::statistic_name(t.limit.stat)},
+                                 {"comparison", analysis::comparison_name(t.limit.cmp)},
+                                 {"bound", number_or_null(t.limit.bound)}}},
+            {"description", t.limit.describe()},
+            {"concurrency", detail::doubles_to_json(t.concurrency)},
+            {"measured", detail::doubles_to_json(t.measured)},
+            {"fitted", detail::doubles_to_json(t.fitted)},
+            {"isotonic_adjusted", t.isotonic_adjusted},
+            {"outcome", detail::outcome_name(t.outcome)},
+            {"crossing", number_or_null(t.crossing)}};
         if (t.extrapolation)
             o["extrapolation"] =
                 boost::json::object{{"fit", detail::fit_to_json(t.extrapolation->fit)},
@@ -585,10 +587,10 @@ namespace detail {
 [[nodiscard]] inline boost::json::object to_json(const analysis::context_scaling& s) {
     boost::json::array points;
     for (const analysis::scaling_point& p : s.points)
-        points.push_back(
-            boost::json::object{{"concurrency", p.concurrency},
-                                {"throughput_tokens_per_s", detail::number_or_null(p.throughput_tokens_per_s)},
-                                {"efficiency", detail::number_or_null(p.efficiency)}});
+        points.push_back(boost::json::object{
+            {"concurrency", p.concurrency},
+            {"throughput_tokens_per_s", detail::number_or_null(p.throughput_tokens_per_s)},
+            {"efficiency", detail::number_or_null(p.efficiency)}});
     return {{"context_tokens", s.context_tokens},
             {"single_throughput_tokens_per_s",
              detail::number_or_null(s.single_throughput_tokens_per_s)},
@@ -606,8 +608,8 @@ namespace detail {
     boost::json::array scaling;
     for (const analysis::context_scaling& s : r.scaling)
         scaling.push_back(sweep::to_json(s));
-    return {{"schema_version", r.version},  {"run", sweep::to_json(r.run)},
-            {"cells", std::move(cells)},    {"use_cases", std::move(use_cases)},
+    return {{"schema_version", r.version},   {"run", sweep::to_json(r.run)},
+            {"cells", std::move(cells)},     {"use_cases", std::move(use_cases)},
             {"scaling", std::move(scaling)}, {"simulated", r.simulated},
             {"complete", r.complete}};
 }
@@ -808,8 +810,8 @@ inline bool read_fit(json_reader& in, const boost::json::value& v, const std::st
     std::string model;
     if (in.field(*o, "model", path, model)) {
         bool found = false;
-        for (analysis::fit_model m :
-             {analysis::fit_model::affine, analysis::fit_model::saturating, analysis::fit_model::power})
+        for (analysis::fit_model m : {analysis::fit_model::affine, analysis::fit_model::saturating,
+                                      analysis::fit_model::power})
             if (analysis::fit_model_name(m) == model) {
                 f.model = m;
                 found = true;
@@ -1081,40 +1083,39 @@ use_case_result_from_json(const boost::json::value& v) {
 /// Reads a whole sweep written by to_json(const sweep_result&). Rejects a schema_version newer
 /// than this library's.
 [[nodiscard]] inline json_result<sweep_result> sweep_result_from_json(const boost::json::value& v) {
-    return detail::read_document<sweep_result>(
-        v, [](detail::json_reader& in, const boost::json::value& doc, const std::string& path,
-              sweep_result& r) {
-            const boost::json::object* o = in.object(doc, path);
-            if (o == nullptr)
-                return false;
-            if (in.field(*o, "schema_version", path, r.version) && r.version > schema_version)
-                return in.fail(path + ".schema_version",
-                               "version " + std::to_string(r.version) +
-                                   " is newer than this reader (" +
-                                   std::to_string(schema_version) + ")");
-            if (const boost::json::value* rv = in.member(*o, "run", path))
-                detail::read_run_info(in, *rv, path + ".run", r.run);
-            const auto list = [&](std::string_view key, auto& out, auto read) {
-                const boost::json::value* lv = in.member(*o, key, path);
-                if (lv == nullptr)
-                    return;
-                const std::string lp = path + "." + std::string(key);
-                const boost::json::array* a = in.array(*lv, lp);
-                if (a == nullptr)
-                    return;
-                for (std::size_t i = 0; i < a->size() && in.ok(); ++i) {
-                    typename std::remove_cvref_t<decltype(out)>::value_type x{};
-                    if (read(in, (*a)[i], lp + "[" + std::to_string(i) + "]", x))
-                        out.push_back(std::move(x));
-                }
-            };
-            list("cells", r.cells, detail::read_cell);
-            list("use_cases", r.use_cases, detail::read_use_case_result);
-            list("scaling", r.scaling, detail::read_scaling);
-            in.field(*o, "simulated", path, r.simulated);
-            in.field(*o, "complete", path, r.complete);
-            return in.ok();
-        });
+    return detail::read_document<sweep_result>(v, [](detail::json_reader& in,
+                                                     const boost::json::value& doc,
+                                                     const std::string& path, sweep_result& r) {
+        const boost::json::object* o = in.object(doc, path);
+        if (o == nullptr)
+            return false;
+        if (in.field(*o, "schema_version", path, r.version) && r.version > schema_version)
+            return in.fail(path + ".schema_version", "version " + std::to_string(r.version) +
+                                                         " is newer than this reader (" +
+                                                         std::to_string(schema_version) + ")");
+        if (const boost::json::value* rv = in.member(*o, "run", path))
+            detail::read_run_info(in, *rv, path + ".run", r.run);
+        const auto list = [&](std::string_view key, auto& out, auto read) {
+            const boost::json::value* lv = in.member(*o, key, path);
+            if (lv == nullptr)
+                return;
+            const std::string lp = path + "." + std::string(key);
+            const boost::json::array* a = in.array(*lv, lp);
+            if (a == nullptr)
+                return;
+            for (std::size_t i = 0; i < a->size() && in.ok(); ++i) {
+                typename std::remove_cvref_t<decltype(out)>::value_type x{};
+                if (read(in, (*a)[i], lp + "[" + std::to_string(i) + "]", x))
+                    out.push_back(std::move(x));
+            }
+        };
+        list("cells", r.cells, detail::read_cell);
+        list("use_cases", r.use_cases, detail::read_use_case_result);
+        list("scaling", r.scaling, detail::read_scaling);
+        in.field(*o, "simulated", path, r.simulated);
+        in.field(*o, "complete", path, r.complete);
+        return in.ok();
+    });
 }
 
 } // namespace llmcap::sweep

@@ -24,8 +24,8 @@
 #include <algorithm>  // max
 #include <chrono>     // nanoseconds
 #include <cstdint>    // uint32_t, uint64_t
-#include <filesystem> // path
 #include <exception>  // exception_ptr, rethrow_exception
+#include <filesystem> // path
 #include <functional> // function
 #include <map>        // map
 #include <optional>   // optional
@@ -101,9 +101,8 @@ struct need_cell {
 }
 
 /// Rebuilds a stored cell from its requests (exact statistics) and its stored extras.
-[[nodiscard]] inline cell_result rebuild(const cell_result& stored,
-                                         const std::vector<trace_record>& traces,
-                                         time_point origin) {
+[[nodiscard]] inline cell_result
+rebuild(const cell_result& stored, const std::vector<trace_record>& traces, time_point origin) {
     cell_builder b(stored.key);
     for (const trace_record& r : traces)
         b.record(r.trace, r.warmup);
@@ -169,10 +168,11 @@ boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
         run.server_url = runner.url();
         run.dialect = identity.dialect;
         run.server = identity;
-        run.engine_version = options.engine_version.empty()
-                                 ? (identity.version.empty() ? std::string()
-                                                             : identity.dialect + " " + identity.version)
-                                 : options.engine_version;
+        run.engine_version =
+            options.engine_version.empty()
+                ? (identity.version.empty() ? std::string()
+                                            : identity.dialect + " " + identity.version)
+                : options.engine_version;
         run.gpu = options.gpu;
         run.hardware = options.hardware;
         run.host = detail::this_host();
@@ -182,9 +182,7 @@ boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
         dir->write_run(run, plan);
     }
 
-    const auto stopped = [&] {
-        return options.stop != nullptr && options.stop->stop_requested();
-    };
+    const auto stopped = [&] { return options.stop != nullptr && options.stop->stop_requested(); };
     // Runs (or takes from the resumed state) one cell; false when the run was interrupted.
     const auto measure = [&](const cell_key& key, workload::text_style style,
                              const std::string& prompt) -> boost::asio::awaitable<bool> {
@@ -319,12 +317,12 @@ boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
     outcome.interrupted = interrupted;
     const std::string where = options.output_dir.string();
     outcome.message =
-        interrupted
-            ? "interrupted after " + std::to_string(cells.size()) +
-                  " complete cells; the requests of the unfinished cell will be discarded. "
-                  "Resume with --resume " + where
-            : "sweep complete: " + std::to_string(cells.size()) + " cells, results in " + where +
-                  "/results.json";
+        interrupted ? "interrupted after " + std::to_string(cells.size()) +
+                          " complete cells; the requests of the unfinished cell will be discarded. "
+                          "Resume with --resume " +
+                          where
+                    : "sweep complete: " + std::to_string(cells.size()) + " cells, results in " +
+                          where + "/results.json";
     co_return outcome;
 }
 

@@ -60,13 +60,14 @@ public:
         s.dialect = "emulator";
         s.model_id = profile_.model.name;
         s.max_model_len = profile_.model.max_context_tokens;
-        s.evidence = "virtual-time simulation of profile " + profile_.name + " (" +
-                     profile_.gpu.name + ")";
+        s.evidence =
+            "virtual-time simulation of profile " + profile_.name + " (" + profile_.gpu.name + ")";
         co_return s;
     }
 
     /// Simulates one cell and reports its measured requests.
-    boost::asio::awaitable<cell_run> run_cell(const cell_spec& spec, const trace_callback& on_trace) {
+    boost::asio::awaitable<cell_run> run_cell(const cell_spec& spec,
+                                              const trace_callback& on_trace) {
         cell_run out;
         out.simulated = true;
         out.next_index = spec.first_index;
@@ -78,13 +79,14 @@ public:
             offset_ = std::max(offset_, *spec.previous_end + std::chrono::seconds(1) -
                                             emulator::virtual_epoch());
         emulator::workload w;
-        w.prompt_tokens = spec.prompt.empty()
-                              ? spec.key.context_tokens
-                              : static_cast<std::uint32_t>(emulator::tokenizer::count(spec.prompt) + 3);
+        w.prompt_tokens =
+            spec.prompt.empty()
+                ? spec.key.context_tokens
+                : static_cast<std::uint32_t>(emulator::tokenizer::count(spec.prompt) + 3);
         w.output_tokens = spec.key.output_tokens;
-        const std::uint64_t measured =
-            spec.stop.requests > 0 ? spec.stop.requests
-                                   : std::max<std::uint64_t>(spec.stop.min_requests, 1);
+        const std::uint64_t measured = spec.stop.requests > 0
+                                           ? spec.stop.requests
+                                           : std::max<std::uint64_t>(spec.stop.min_requests, 1);
         emulator::load_shape shape;
         if (spec.load.open) {
             emulator::poisson_arrivals a;
@@ -125,8 +127,8 @@ public:
             on_trace(t, false);
         out.warmup_requests = spec.warmup_requests;
         out.next_index = index;
-        out.stop_reason = spec.stop.max_duration && sim.requests.size() < measured ? "duration"
-                                                                                   : "request_count";
+        out.stop_reason =
+            spec.stop.max_duration && sim.requests.size() < measured ? "duration" : "request_count";
         const prometheus::scrape none;
         prometheus::cell_metric_inputs in;
         in.traces = std::span<const request_trace>(traces);

@@ -81,7 +81,8 @@ namespace detail {
         {"max_tokens", t.max_tokens},
         {"fixed_output", t.fixed_output},
         {"intended_start_ns", since(t.intended_start, origin)},
-        {"send_ns", t.send ? boost::json::value(since(*t.send, origin)) : boost::json::value(nullptr)},
+        {"send_ns",
+         t.send ? boost::json::value(since(*t.send, origin)) : boost::json::value(nullptr)},
         {"headers_ns",
          t.headers ? boost::json::value(since(*t.headers, origin)) : boost::json::value(nullptr)},
         {"end_ns", since(t.end, origin)},
@@ -94,7 +95,8 @@ namespace detail {
         {"server_model", t.server_model},
         {"finish_reason", t.finish_reason},
         {"done_marker", t.done_marker},
-        {"failure", t.failure ? boost::json::value(error_name(*t.failure)) : boost::json::value(nullptr)},
+        {"failure",
+         t.failure ? boost::json::value(error_name(*t.failure)) : boost::json::value(nullptr)},
         {"error_message", t.error_message},
     };
     if (!all_one) {
@@ -107,8 +109,9 @@ namespace detail {
         boost::json::object u{{"prompt_tokens", t.usage->prompt_tokens},
                               {"completion_tokens", t.usage->completion_tokens},
                               {"total_tokens", t.usage->total_tokens}};
-        u["reasoning_tokens"] = t.usage->reasoning_tokens ? boost::json::value(*t.usage->reasoning_tokens)
-                                                          : boost::json::value(nullptr);
+        u["reasoning_tokens"] = t.usage->reasoning_tokens
+                                    ? boost::json::value(*t.usage->reasoning_tokens)
+                                    : boost::json::value(nullptr);
         u["cached_tokens"] = t.usage->cached_tokens ? boost::json::value(*t.usage->cached_tokens)
                                                     : boost::json::value(nullptr);
         o["usage"] = std::move(u);
@@ -120,15 +123,15 @@ namespace detail {
         const auto u64 = [](const std::optional<std::uint64_t>& x) {
             return x ? boost::json::value(*x) : boost::json::value(nullptr);
         };
-        o["timings"] = boost::json::object{
-            {"prompt_tokens_evaluated", u64(s.prompt_tokens_evaluated)},
-            {"prompt_tokens_cached", u64(s.prompt_tokens_cached)},
-            {"prompt_ms", detail::number_or_null(s.prompt_ms)},
-            {"predicted_tokens", u64(s.predicted_tokens)},
-            {"predicted_ms", detail::number_or_null(s.predicted_ms)},
-            {"queue_s", detail::number_or_null(s.queue_s)},
-            {"prefill_s", detail::number_or_null(s.prefill_s)},
-            {"decode_s", detail::number_or_null(s.decode_s)}};
+        o["timings"] =
+            boost::json::object{{"prompt_tokens_evaluated", u64(s.prompt_tokens_evaluated)},
+                                {"prompt_tokens_cached", u64(s.prompt_tokens_cached)},
+                                {"prompt_ms", detail::number_or_null(s.prompt_ms)},
+                                {"predicted_tokens", u64(s.predicted_tokens)},
+                                {"predicted_ms", detail::number_or_null(s.predicted_ms)},
+                                {"queue_s", detail::number_or_null(s.queue_s)},
+                                {"prefill_s", detail::number_or_null(s.prefill_s)},
+                                {"decode_s", detail::number_or_null(s.decode_s)}};
     } else {
         o["timings"] = nullptr;
     }
@@ -171,9 +174,8 @@ namespace detail {
         in.field(*o, "event_kinds", path, kinds);
         in.optional_field(*o, "event_tokens", path, tokens);
         if (in.ok() && kinds.size() != gaps.size())
-            in.fail(path + ".event_kinds", "has " + std::to_string(kinds.size()) +
-                                               " letters for " + std::to_string(gaps.size()) +
-                                               " events");
+            in.fail(path + ".event_kinds", "has " + std::to_string(kinds.size()) + " letters for " +
+                                               std::to_string(gaps.size()) + " events");
         if (in.ok() && !tokens.empty() && tokens.size() != gaps.size())
             in.fail(path + ".event_tokens", "has " + std::to_string(tokens.size()) +
                                                 " counts for " + std::to_string(gaps.size()) +
@@ -189,12 +191,21 @@ namespace detail {
             e.at = at(ns);
             e.tokens = tokens.empty() ? 1 : tokens[i];
             switch (kinds[i]) {
-            case 'c': e.kind = token_kind::content; break;
-            case 'r': e.kind = token_kind::reasoning; break;
-            case 't': e.kind = token_kind::tool_call; break;
-            case 'x': e.kind = token_kind::text; break;
+            case 'c':
+                e.kind = token_kind::content;
+                break;
+            case 'r':
+                e.kind = token_kind::reasoning;
+                break;
+            case 't':
+                e.kind = token_kind::tool_call;
+                break;
+            case 'x':
+                e.kind = token_kind::text;
+                break;
             default:
-                in.fail(path + ".event_kinds", std::string("unknown kind letter '") + kinds[i] + "'");
+                in.fail(path + ".event_kinds",
+                        std::string("unknown kind letter '") + kinds[i] + "'");
             }
             t.events.push_back(e);
         }

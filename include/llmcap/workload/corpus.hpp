@@ -86,8 +86,8 @@ inline std::string take_messages(const boost::json::value& v, const std::string&
  * Reads a corpus from `content` in `format`. Never throws on bad input: the error names the line
  * (JSONL) or the element (ShareGPT) and what was wrong. An input without any text is an error.
  */
-[[nodiscard]] inline corpus_parse_result parse_corpus(std::string_view content,
-                                                      corpus_format format = corpus_format::detect) {
+[[nodiscard]] inline corpus_parse_result
+parse_corpus(std::string_view content, corpus_format format = corpus_format::detect) {
     corpus_parse_result r;
     if (format == corpus_format::detect) {
         std::size_t i = 0;
@@ -95,7 +95,7 @@ inline std::string take_messages(const boost::json::value& v, const std::string&
                                       content[i] == '\r' || content[i] == '\t'))
             ++i;
         const char c = i < content.size() ? content[i] : '\0';
-        format = c == '[' ? corpus_format::sharegpt
+        format = c == '['                 ? corpus_format::sharegpt
                  : (c == '{' || c == '"') ? corpus_format::jsonl
                                           : corpus_format::plain_text;
     }
@@ -147,7 +147,8 @@ inline std::string take_messages(const boost::json::value& v, const std::string&
                 text.assign(v.get_string().data(), v.get_string().size());
             } else if (v.is_object()) {
                 const auto& o = v.as_object();
-                if (!detail::take_string(o, "prompt", text) && !detail::take_string(o, "text", text) &&
+                if (!detail::take_string(o, "prompt", text) &&
+                    !detail::take_string(o, "text", text) &&
                     !detail::take_string(o, "content", text)) {
                     if (const boost::json::value* m = o.if_contains("messages")) {
                         std::string e = detail::take_messages(*m, where + ": messages", texts,
@@ -186,8 +187,8 @@ inline std::string take_messages(const boost::json::value& v, const std::string&
                     r.error = where + ": expected an object with \"conversations\"";
                     break;
                 }
-                std::string e = detail::take_messages(*conv, where + ".conversations", texts,
-                                                      "from", "value");
+                std::string e =
+                    detail::take_messages(*conv, where + ".conversations", texts, "from", "value");
                 if (!e.empty()) {
                     r.error = std::move(e);
                     break;
@@ -211,7 +212,8 @@ inline std::string take_messages(const boost::json::value& v, const std::string&
         r.error = "corpus: cannot read " + path;
         return r;
     }
-    const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string content((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
     return parse_corpus(content, format);
 }
 

@@ -218,13 +218,12 @@ boost::asio::awaitable<driver_result> drive(Endpoint& endpoint, Shape& shape, Ma
         }
         ctx.prompt_tokens_target = p.prompt_tokens_target;
         ++in_flight;
-        asio::co_spawn(ex, run_one(std::move(p), ctx, warmup),
-                       [&](std::exception_ptr e) {
-                           if (e && !failure)
-                               failure = e;
-                           --in_flight;
-                           wake.cancel();
-                       });
+        asio::co_spawn(ex, run_one(std::move(p), ctx, warmup), [&](std::exception_ptr e) {
+            if (e && !failure)
+                failure = e;
+            --in_flight;
+            wake.cancel();
+        });
     }
     while (in_flight > 0)
         co_await wait_until(time_point::max());

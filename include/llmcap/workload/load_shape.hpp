@@ -41,7 +41,8 @@ public:
             throw std::invalid_argument("closed_loop: concurrency must be at least 1");
     }
     /// Now while fewer than `concurrency` are in flight, else after the next end.
-    [[nodiscard]] std::optional<time_point> next_start(time_point now, std::size_t in_flight) const {
+    [[nodiscard]] std::optional<time_point> next_start(time_point now,
+                                                       std::size_t in_flight) const {
         if (in_flight < concurrency_)
             return now;
         return std::nullopt;
@@ -127,13 +128,14 @@ public:
     }
     /// Now below the current level; else when the level first exceeds `in_flight` (empty when
     /// it never will).
-    [[nodiscard]] std::optional<time_point> next_start(time_point now, std::size_t in_flight) const {
+    [[nodiscard]] std::optional<time_point> next_start(time_point now,
+                                                       std::size_t in_flight) const {
         if (in_flight < level(now))
             return now;
         if (to_ <= from_ || in_flight >= to_)
             return std::nullopt;
-        const double f = (static_cast<double>(in_flight + 1) - from_) /
-                         (static_cast<double>(to_) - from_);
+        const double f =
+            (static_cast<double>(in_flight + 1) - from_) / (static_cast<double>(to_) - from_);
         return origin_ + from_seconds(std::ceil(f * to_seconds(over_) * 1e9) / 1e9);
     }
     /// Nothing to consume.

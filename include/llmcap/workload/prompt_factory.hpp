@@ -136,8 +136,9 @@ public:
             co_return *c;
         calibrated_prompt c;
         c.target_tokens = target_tokens;
-        const auto count = [&](std::size_t bytes, std::string_view filler,
-                               std::uint64_t index) -> boost::asio::awaitable<std::optional<std::uint64_t>> {
+        const auto count =
+            [&](std::size_t bytes, std::string_view filler,
+                std::uint64_t index) -> boost::asio::awaitable<std::optional<std::uint64_t>> {
             ++c.calls;
             std::string p = nonce(index);
             p.append(body(bytes));
@@ -159,8 +160,8 @@ public:
         std::uint64_t best_count = base;
         if (base < target) {
             double bytes_per_token = bytes_per_token_;
-            std::size_t guess = static_cast<std::size_t>(static_cast<double>(target - base) *
-                                                         bytes_per_token) + 1;
+            std::size_t guess =
+                static_cast<std::size_t>(static_cast<double>(target - base) * bytes_per_token) + 1;
             for (int round = 0; round < 5 && c.calls < options_.max_calibration_calls; ++round) {
                 guess = body(guess).size();
                 const std::optional<std::uint64_t> n = co_await count(guess, {}, 0);
@@ -223,8 +224,8 @@ public:
         c.counted_tokens = best_count;
         // A token straddles the cut: try short fillers to make up the difference.
         if (best_count < target) {
-            constexpr std::array<std::string_view, 8> fillers{" a", " I", ".", " the", "\n", " x",
-                                                              " of", "!"};
+            constexpr std::array<std::string_view, 8> fillers{" a", " I", ".",   " the",
+                                                              "\n", " x", " of", "!"};
             for (std::string_view f : fillers) {
                 if (c.calls >= options_.max_calibration_calls)
                     break;

@@ -36,9 +36,8 @@ struct request_options {
  * The request for one prompt: the prompt as the only user message (chat) or as the prompt
  * (completions), usage requested, and only the extensions the server accepts.
  */
-[[nodiscard]] inline openai::completion_request make_request(const request_options& o,
-                                                             std::string prompt,
-                                                             std::uint64_t index) {
+[[nodiscard]] inline openai::completion_request
+make_request(const request_options& o, std::string prompt, std::uint64_t index) {
     openai::completion_request r;
     r.kind = o.kind;
     r.model = o.model;

@@ -45,9 +45,9 @@ concept token_counter = requires(C& c, std::string_view text) {
 template <class E>
 concept control_endpoint = client::streaming_endpoint<E> &&
     requires(E& e, std::string_view path, std::string_view body) {
-        { e.get(path) } -> std::same_as<boost::asio::awaitable<client::http_response>>;
-        { e.post(path, body) } -> std::same_as<boost::asio::awaitable<client::http_response>>;
-    };
+    { e.get(path) } -> std::same_as<boost::asio::awaitable<client::http_response>>;
+    { e.post(path, body) } -> std::same_as<boost::asio::awaitable<client::http_response>>;
+};
 
 /**
  * Reads the token count from a `/tokenize` response: vLLM and SGLang
@@ -119,7 +119,8 @@ public:
             const count_result full = co_await probe(sample);
             if (!full.tokens)
                 co_return full;
-            overhead_ = static_cast<std::int64_t>(*full.tokens) - static_cast<std::int64_t>(*raw.tokens);
+            overhead_ =
+                static_cast<std::int64_t>(*full.tokens) - static_cast<std::int64_t>(*raw.tokens);
         }
         count_result raw = co_await tokenize(text);
         if (!raw.tokens)

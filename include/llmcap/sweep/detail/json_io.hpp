@@ -144,8 +144,8 @@ public:
             out = v.get_int64();
             return true;
         }
-        if (v.is_uint64() &&
-            v.get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(
+                                                   std::numeric_limits<std::int64_t>::max())) {
             out = static_cast<std::int64_t>(v.get_uint64());
             return true;
         }
@@ -228,8 +228,8 @@ public:
 
     /// An optional field: absent leaves `out` as it is.
     template <class T>
-    bool optional_field(const boost::json::object& o, std::string_view key,
-                        const std::string& path, T& out) {
+    bool optional_field(const boost::json::object& o, std::string_view key, const std::string& path,
+                        T& out) {
         if (!ok())
             return false;
         const boost::json::value* v = o.if_contains(key);
