@@ -297,3 +297,15 @@ TEST_CASE("compare_document: capacities and per-cell differences of two runs") {
     const std::string html = lr::render_html(lr::compare_document(a, b, "BF16", "FP8"));
     CHECK(html.find("id=\"chart-compare-throughput-tokens-per-s\"") != std::string::npos);
 }
+
+TEST_CASE("compare_document: cells of different output lengths are not compared") {
+    const ls::sweep_result a = llmcap::test::sample_result();
+    ls::sweep_result b = a;
+    for (ls::cell_result& c : b.cells)
+        c.key.output_tokens = 128;
+    b.use_cases[1].use_case.output_tokens = 128;
+    const std::string md = lr::render_markdown(lr::compare_document(a, b));
+    CHECK(md.find("The runs have no cell in common") != std::string::npos);
+    CHECK(md.find("n/a (the runs define this use case differently)") != std::string::npos);
+    CHECK(md.find("### System throughput (tok/s)") == std::string::npos);
+}
