@@ -746,9 +746,8 @@ struct report_builder {
             doc.add(note{note_kind::info,
                          "Source: the server's metrics endpoint, as the change of its " +
                              histogram +
-                             " histogram over each cell divided by the change of its count "
-                             "(warm-up requests included); the requests carried no per-request "
-                             "timings."});
+                             " histogram over each cell divided by the change of its count; "
+                             "the requests carried no per-request timings."});
     }
 
     void queue_section() {
