@@ -19,13 +19,22 @@ namespace {
 // A vLLM-shaped chat stream of `tokens` content events (ids, model name and field order as
 // vLLM sends them), with role, finish, usage and [DONE] events.
 std::string make_stream(int tokens) {
-    const std::string head = R"(data: {"id":"chatcmpl-8c2f5e0a9b7d4c61a3e2f1d0c9b8a7e6","object":"chat.completion.chunk","created":1790000000,"model":"zai-org/GLM-4.7-Flash","choices":[{"index":0,"delta":)";
-    std::string s = head + R"({"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]})" "\n\n";
-    static const char* words[] = {" the", " model", " serves", " many", " users", " at", " once", "."};
+    const std::string head =
+        R"(data: {"id":"chatcmpl-8c2f5e0a9b7d4c61a3e2f1d0c9b8a7e6","object":"chat.completion.chunk","created":1790000000,"model":"zai-org/GLM-4.7-Flash","choices":[{"index":0,"delta":)";
+    std::string s = head +
+                    R"({"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]})"
+                    "\n\n";
+    static const char* words[] = {" the",   " model", " serves", " many",
+                                  " users", " at",    " once",   "."};
     for (int i = 0; i < tokens; ++i)
-        s += head + R"({"content":")" + words[i % 8] + R"("},"logprobs":null,"finish_reason":null}]})" "\n\n";
-    s += head + R"({"content":""},"logprobs":null,"finish_reason":"length","stop_reason":null}]})" "\n\n";
-    s += R"(data: {"id":"chatcmpl-8c2f5e0a9b7d4c61a3e2f1d0c9b8a7e6","object":"chat.completion.chunk","created":1790000000,"model":"zai-org/GLM-4.7-Flash","choices":[],"usage":{"prompt_tokens":8192,"total_tokens":9216,"completion_tokens":1024}})" "\n\n";
+        s += head + R"({"content":")" + words[i % 8] +
+             R"("},"logprobs":null,"finish_reason":null}]})"
+             "\n\n";
+    s += head + R"({"content":""},"logprobs":null,"finish_reason":"length","stop_reason":null}]})"
+                "\n\n";
+    s +=
+        R"(data: {"id":"chatcmpl-8c2f5e0a9b7d4c61a3e2f1d0c9b8a7e6","object":"chat.completion.chunk","created":1790000000,"model":"zai-org/GLM-4.7-Flash","choices":[],"usage":{"prompt_tokens":8192,"total_tokens":9216,"completion_tokens":1024}})"
+        "\n\n";
     s += "data: [DONE]\n\n";
     return s;
 }

@@ -97,8 +97,7 @@ inline loaded_run load_run(const fs::path& dir) {
             stored.push_back(std::move(*c));
     });
     std::map<std::string, std::vector<ls::trace_record>> traces;
-    for_each_json_line(dir / "requests.jsonl", [&](const boost::json::value& v,
-                                                   std::size_t line) {
+    for_each_json_line(dir / "requests.jsonl", [&](const boost::json::value& v, std::size_t line) {
         auto r = ls::trace_record_from_json(v, origin);
         if (!r)
             throw std::runtime_error((dir / "requests.jsonl").string() + ": line " +
@@ -150,8 +149,8 @@ inline loaded_run load_run(const fs::path& dir) {
             result.use_cases.push_back(std::move(u));
         } catch (const ls::detail::need_cell& n) {
             complete = false;
-            out.search_errors.push_back(uc.name + ": concurrency " +
-                                        std::to_string(n.concurrency) + " was never measured");
+            out.search_errors.push_back(uc.name + ": concurrency " + std::to_string(n.concurrency) +
+                                        " was never measured");
             break; // the run stopped here: later searches never ran
         } catch (const std::invalid_argument& e) {
             out.search_errors.push_back(uc.name + ": " + e.what());

@@ -41,15 +41,15 @@
 
 #include <algorithm>
 #include <charconv>
-#include <functional>
-#include <iterator>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -184,9 +184,9 @@ ls::sweep_plan make_plan(const plan_options& o) {
     if (!o.contexts.empty() || !o.concurrency.empty() || o.output_tokens != 0) {
         std::vector<std::uint32_t> contexts, outputs, levels;
         for (const ls::planned_cell& c : plan.cells) {
-            for (auto [v, list] : {std::pair{c.key.context_tokens, &contexts},
-                                   std::pair{c.key.output_tokens, &outputs},
-                                   std::pair{c.key.concurrency, &levels}})
+            for (auto [v, list] :
+                 {std::pair{c.key.context_tokens, &contexts},
+                  std::pair{c.key.output_tokens, &outputs}, std::pair{c.key.concurrency, &levels}})
                 if (std::find(list->begin(), list->end(), v) == list->end())
                     list->push_back(v);
         }
@@ -279,9 +279,9 @@ int finish_run(const ls::sweep_outcome& outcome, const fs::path& out, double max
     }
     std::printf("report: %s\n", (out / "report.html").c_str());
     std::printf("        %s\n", (out / "report.md").c_str());
-    const double failed = started == 0 ? 0.0
-                                       : static_cast<double>(started - succeeded) /
-                                             static_cast<double>(started);
+    const double failed =
+        started == 0 ? 0.0
+                     : static_cast<double>(started - succeeded) / static_cast<double>(started);
     if (failed > max_failure_rate) {
         std::fprintf(stderr,
                      "%llu of %llu requests failed (%s), above --max-failure-rate %s; see the "
@@ -301,8 +301,7 @@ llmcap::client::http_response blocking_get(const std::string& url, const std::st
     llmcap::client::http_endpoint ep(ioc.get_executor(), url, eo);
     llmcap::client::http_response response;
     asio::co_spawn(
-        ioc, [&]() -> asio::awaitable<void> { response = co_await ep.get(path); },
-        asio::detached);
+        ioc, [&]() -> asio::awaitable<void> { response = co_await ep.get(path); }, asio::detached);
     ioc.run();
     return response;
 }
@@ -419,8 +418,8 @@ int cmd_run(const run_args& a) {
     ro.cache_busting = plan.cache_busting;
     ro.api = plan.api == "completions" ? llmcap::openai::api::completions
                                        : llmcap::openai::api::chat_completions;
-    ls::http_runner<llmcap::client::http_endpoint, any_meter> runner(
-        endpoint, ro, meter ? &*meter : nullptr);
+    ls::http_runner<llmcap::client::http_endpoint, any_meter> runner(endpoint, ro,
+                                                                     meter ? &*meter : nullptr);
     ls::sweep_options so;
     so.output_dir = out;
     so.resume = resuming;
@@ -453,8 +452,8 @@ int cmd_simulate(const simulate_args& a) {
     so.output_dir = a.out;
     so.gpu = "1x " + profile.gpu.name;
     so.hardware = "virtual-time emulator, profile " + profile.name;
-    so.engine_version = "llmcap emulator " + std::string(llmcap::version_string) +
-                        " (continuous-batching model)";
+    so.engine_version =
+        "llmcap emulator " + std::string(llmcap::version_string) + " (continuous-batching model)";
     const ls::sweep_outcome outcome = drive(ioc, plan, runner, so, a.quiet);
     return finish_run(outcome, a.out, 1.0, "run the same simulate command again");
 }
@@ -541,8 +540,7 @@ int cmd_demo(const demo_args& a) {
     guard.reset();
     server_thread.join();
     if (code == exit_ok)
-        std::printf("demo report written to %s (open report.html in a browser)\n",
-                    a.out.c_str());
+        std::printf("demo report written to %s (open report.html in a browser)\n", a.out.c_str());
     return code;
 }
 
@@ -589,8 +587,8 @@ int cmd_capacity(const capacity_args& a) {
                 if (contexts.find(std::to_string(c.context_tokens)) == std::string::npos)
                     contexts += (contexts.empty() ? "" : ", ") + std::to_string(c.context_tokens);
             throw usage_error("--use-case: " + uc.name + " needs cells at " +
-                              std::to_string(uc.context_tokens) +
-                              " context tokens; the file has " + contexts);
+                              std::to_string(uc.context_tokens) + " context tokens; the file has " +
+                              contexts);
         }
         lr::capacity_case c{uc, cells, {}};
         try {

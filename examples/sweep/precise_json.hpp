@@ -32,18 +32,26 @@ public:
     using ec_t = boost::system::error_code;
     using sv = boost::json::string_view;
 
-    bool on_document_begin(ec_t&) { return true; }
-    bool on_document_end(ec_t&) { return true; }
+    bool on_document_begin(ec_t&) {
+        return true;
+    }
+    bool on_document_end(ec_t&) {
+        return true;
+    }
     bool on_object_begin(ec_t&) {
         frames_.push_back({boost::json::object{}, {}});
         return true;
     }
-    bool on_object_end(std::size_t, ec_t&) { return close(); }
+    bool on_object_end(std::size_t, ec_t&) {
+        return close();
+    }
     bool on_array_begin(ec_t&) {
         frames_.push_back({boost::json::array{}, {}});
         return true;
     }
-    bool on_array_end(std::size_t, ec_t&) { return close(); }
+    bool on_array_end(std::size_t, ec_t&) {
+        return close();
+    }
     bool on_key_part(sv s, std::size_t, ec_t&) {
         key_.append(s.data(), s.size());
         return true;
@@ -83,10 +91,18 @@ public:
         number_.clear();
         return put(boost::json::value(r.ec == std::errc{} ? exact : v));
     }
-    bool on_bool(bool b, ec_t&) { return put(boost::json::value(b)); }
-    bool on_null(ec_t&) { return put(boost::json::value(nullptr)); }
-    bool on_comment_part(sv, ec_t&) { return true; }
-    bool on_comment(sv, ec_t&) { return true; }
+    bool on_bool(bool b, ec_t&) {
+        return put(boost::json::value(b));
+    }
+    bool on_null(ec_t&) {
+        return put(boost::json::value(nullptr));
+    }
+    bool on_comment_part(sv, ec_t&) {
+        return true;
+    }
+    bool on_comment(sv, ec_t&) {
+        return true;
+    }
 
     std::optional<boost::json::value> result;
 

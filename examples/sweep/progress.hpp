@@ -30,8 +30,7 @@ public:
     }
 
     /// A request finished.
-    void on_trace(const llmcap::request_trace& t, const llmcap::sweep::cell_key& key,
-                  bool warmup) {
+    void on_trace(const llmcap::request_trace& t, const llmcap::sweep::cell_key& key, bool warmup) {
         if (key.id() != cell_) {
             cell_ = key.id();
             cell_done_ = 0;
@@ -78,8 +77,7 @@ public:
         const auto mean = [&](metric m) {
             return c.summary.value(m, statistic::mean).value_or(0.0 / 0.0);
         };
-        std::fprintf(stderr,
-                     "%s[%s] cell %s: %llu/%llu ok, TTFT %s, %s per user, %s in all\n",
+        std::fprintf(stderr, "%s[%s] cell %s: %llu/%llu ok, TTFT %s, %s per user, %s in all\n",
                      live_ ? "\r\x1b[2K" : "", lr::format_duration_s(seconds_since_start()).c_str(),
                      c.key.id().c_str(), static_cast<unsigned long long>(c.requests_succeeded),
                      static_cast<unsigned long long>(c.requests_started),

@@ -10,8 +10,11 @@
 int main() {
     constexpr std::string_view body =
         "data: {\"choices\":[{\"delta\":{\"content\":\"Hello\"}}]}\n\n"
-        "data: {\"choices\":[{\"delta\":{\"content\":\" world\"},\"finish_reason\":\"length\"}]}\n\n"
-        "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}\n\n"
+        "data: {\"choices\":[{\"delta\":{\"content\":\" "
+        "world\"},\"finish_reason\":\"length\"}]}\n\n"
+        "data: "
+        "{\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}"
+        "}\n\n"
         "data: [DONE]\n\n";
     llmcap::request_trace trace;
     trace.intended_start = llmcap::stamp();

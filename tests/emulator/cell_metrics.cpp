@@ -17,8 +17,8 @@ llmcap::request_trace trace(llmcap::time_point t0, llmcap::duration start, llmca
     for (unsigned i = 0; i < n; ++i)
         t.events.push_back({t0 + first + i * gap, 1, llmcap::token_kind::content});
     t.end = t.events.back().at;
-    t.usage = llmcap::usage_info{.prompt_tokens = 1000, .completion_tokens = n,
-                                 .total_tokens = 1000 + n};
+    t.usage =
+        llmcap::usage_info{.prompt_tokens = 1000, .completion_tokens = n, .total_tokens = 1000 + n};
     llmcap::server_timings s;
     s.queue_s = queue_s;
     s.prefill_s = prefill_s;

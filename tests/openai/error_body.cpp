@@ -8,7 +8,8 @@
 
 namespace {
 std::string fixture(const char* name) {
-    std::ifstream in(std::string(LLMCAP_TEST_FIXTURES_DIR "/llama-server/") + name, std::ios::binary);
+    std::ifstream in(std::string(LLMCAP_TEST_FIXTURES_DIR "/llama-server/") + name,
+                     std::ios::binary);
     REQUIRE(in);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }

@@ -60,8 +60,16 @@ struct shape {
     bool operator==(const shape&) const = default;
 };
 shape shape_of(const request_trace& t) {
-    shape s{{}, t.sse_events, t.failure, t.error_message, t.finish_reason, t.server_model,
-            t.response_id, t.done_marker, t.usage, t.timings};
+    shape s{{},
+            t.sse_events,
+            t.failure,
+            t.error_message,
+            t.finish_reason,
+            t.server_model,
+            t.response_id,
+            t.done_marker,
+            t.usage,
+            t.timings};
     for (const auto& e : t.events)
         s.events.emplace_back(e.tokens, e.kind);
     return s;
@@ -129,7 +137,8 @@ TEST_CASE("trace_builder: llama-server ignore_eos stream, fixed output satisfied
     request_trace asked;
     asked.max_tokens = 64;
     asked.fixed_output = true;
-    const request_trace t = replay_whole(read_fixture("llama-server/chat-stream-ignore-eos.sse"), true, asked);
+    const request_trace t =
+        replay_whole(read_fixture("llama-server/chat-stream-ignore-eos.sse"), true, asked);
     CHECK(t.ok());
     CHECK(t.events.size() == 64);
     CHECK(t.usage->completion_tokens == 64);
@@ -156,8 +165,8 @@ TEST_CASE("trace_builder: llama-server stop before max_tokens: EOS counted, neve
 }
 
 TEST_CASE("trace_builder: llama-server completion streams (usage even without include_usage)") {
-    for (const char* name : {"llama-server/completion-stream.sse",
-                             "llama-server/completion-stream-no-usage.sse"}) {
+    for (const char* name :
+         {"llama-server/completion-stream.sse", "llama-server/completion-stream-no-usage.sse"}) {
         CAPTURE(name);
         const std::string body = read_fixture(name);
         const request_trace t = replay_whole(body);
@@ -184,7 +193,8 @@ TEST_CASE("trace_builder: llama-server error inside a stream, no [DONE]") {
     CHECK_FALSE(t.done_marker);
     check_split_invariance(body);
 
-    const request_trace first = replay_whole(read_fixture("llama-server/error-stream-first-event.sse"));
+    const request_trace first =
+        replay_whole(read_fixture("llama-server/error-stream-first-event.sse"));
     REQUIRE(first.failure);
     CHECK(*first.failure == error::server_error_event);
     CHECK(first.events.empty());
@@ -206,7 +216,8 @@ TEST_CASE("trace_builder: llama-server cancelled stream is truncated, events kep
 }
 
 TEST_CASE("trace_builder: non-streaming llama-server responses") {
-    for (const char* name : {"llama-server/chat-nonstream.json", "llama-server/completion-nonstream.json"}) {
+    for (const char* name :
+         {"llama-server/chat-nonstream.json", "llama-server/completion-nonstream.json"}) {
         CAPTURE(name);
         request_trace t;
         t.intended_start = t0;
@@ -317,7 +328,8 @@ TEST_CASE("trace_builder: bad streams yield classified failures and keep what wa
         CHECK(t.error_message == "openai: choices is a number, not an array (event 2)");
     }
     SUBCASE("negative usage") {
-        const request_trace t = replay_whole(good + "data: {\"choices\":[],\"usage\":{\"completion_tokens\":-1}}\n\n");
+        const request_trace t =
+            replay_whole(good + "data: {\"choices\":[],\"usage\":{\"completion_tokens\":-1}}\n\n");
         CHECK(*t.failure == error::malformed_stream);
         CHECK(t.error_message == "openai: usage.completion_tokens is negative (-1) (event 2)");
     }
@@ -329,7 +341,8 @@ TEST_CASE("trace_builder: bad streams yield classified failures and keep what wa
     SUBCASE("NUL bytes and invalid UTF-8 in data") {
         const std::string nul("data: {\"choices\":[{\"delta\":{\"content\":\"\0\"}}]}\n\n", 47);
         CHECK(*replay_whole(good + nul).failure == error::malformed_stream);
-        const request_trace bad = replay_whole(good + "data: {\"choices\":[{\"delta\":{\"content\":\"\xC3\x28\"}}]}\n\n");
+        const request_trace bad =
+            replay_whole(good + "data: {\"choices\":[{\"delta\":{\"content\":\"\xC3\x28\"}}]}\n\n");
         CHECK(*bad.failure == error::malformed_stream);
         CHECK(bad.events.size() == 1);
     }
@@ -350,7 +363,8 @@ TEST_CASE("trace_builder: bad streams yield classified failures and keep what wa
         CHECK(t.end == t0);
     }
     SUBCASE("a clean end after finish_reason without [DONE] is complete") {
-        const request_trace t = replay_whole(good + "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
+        const request_trace t = replay_whole(
+            good + "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
         CHECK(t.ok());
         CHECK_FALSE(t.done_marker);
     }

@@ -71,15 +71,15 @@ TEST_CASE("report: a simulated sweep's reports rebuild byte for byte from its JS
     llmcap::report::write_reports(outcome.result, dir);
 
     std::map<std::string, std::string> written;
-    for (const char* name : {"results.json", "cells.csv", "capacity.csv", "report.md",
-                             "report.html"})
+    for (const char* name :
+         {"results.json", "cells.csv", "capacity.csv", "report.md", "report.html"})
         written[name] = read_file(dir / name);
     CHECK(written["report.md"].find("[simulated]") != std::string::npos);
     CHECK(written["report.md"].find("### Code Completion (1K context)") != std::string::npos);
 
     // Rebuild from run.json, cells.jsonl and requests.jsonl only.
-    for (const char* name : {"results.json", "cells.csv", "capacity.csv", "report.md",
-                             "report.html"})
+    for (const char* name :
+         {"results.json", "cells.csv", "capacity.csv", "report.md", "report.html"})
         fs::remove(dir / name);
     const llmcap_sweep::loaded_run loaded = llmcap_sweep::load_run(dir);
     CHECK(loaded.search_errors.empty());

@@ -122,10 +122,18 @@ image decode_png(const std::string& png) {
             const int c = (up && x >= bpp) ? up[x - bpp] : 0;
             int predicted = 0;
             switch (filter) {
-            case 0: predicted = 0; break;
-            case 1: predicted = a; break;
-            case 2: predicted = b; break;
-            case 3: predicted = (a + b) / 2; break;
+            case 0:
+                predicted = 0;
+                break;
+            case 1:
+                predicted = a;
+                break;
+            case 2:
+                predicted = b;
+                break;
+            case 3:
+                predicted = (a + b) / 2;
+                break;
             case 4: {
                 const int p = a + b - c;
                 const int pa = std::abs(p - a);
@@ -134,7 +142,8 @@ image decode_png(const std::string& png) {
                 predicted = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
                 break;
             }
-            default: FAIL("unknown PNG filter " << int(filter));
+            default:
+                FAIL("unknown PNG filter " << int(filter));
             }
             row[x] = static_cast<unsigned char>((in[x] + predicted) & 0xff);
         }

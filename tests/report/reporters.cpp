@@ -55,14 +55,27 @@ std::string render(const R& reporter, const ls::sweep_result& r) {
 TEST_CASE("build_report: every section of the reference and the additions are present") {
     const ls::sweep_result r = llmcap::test::sample_result();
     const std::string md = render(lr::markdown_reporter{}, r);
-    for (const char* section :
-         {"## Configuration", "## Highlights", "## Summary", "### Key findings",
-          "## Use-case guidance", "## System throughput", "## Per-user generation speed",
-          "## Time to first token", "### Time to first answer token", "## Capacity analysis",
-          "### Code Completion (1K context)", "### General Chatbot (32K context)",
-          "## Queue wait", "## Per-user prefill speed", "## Inter-token latency",
-          "## Scaling efficiency", "## Power and cost", "## Percentiles and confidence intervals",
-          "## Reliability and measurement checks", "## Physical bound", "## Method"})
+    for (const char* section : {"## Configuration",
+                                "## Highlights",
+                                "## Summary",
+                                "### Key findings",
+                                "## Use-case guidance",
+                                "## System throughput",
+                                "## Per-user generation speed",
+                                "## Time to first token",
+                                "### Time to first answer token",
+                                "## Capacity analysis",
+                                "### Code Completion (1K context)",
+                                "### General Chatbot (32K context)",
+                                "## Queue wait",
+                                "## Per-user prefill speed",
+                                "## Inter-token latency",
+                                "## Scaling efficiency",
+                                "## Power and cost",
+                                "## Percentiles and confidence intervals",
+                                "## Reliability and measurement checks",
+                                "## Physical bound",
+                                "## Method"})
         CHECK_MESSAGE(md.find(section) != std::string::npos, section);
 }
 
@@ -215,8 +228,8 @@ TEST_CASE("write_reports: every file lands in the directory") {
     std::filesystem::remove_all(dir);
     const auto paths = lr::write_reports(r, dir);
     REQUIRE(paths.size() == 5);
-    for (const char* name : {"results.json", "cells.csv", "capacity.csv", "report.md",
-                             "report.html"}) {
+    for (const char* name :
+         {"results.json", "cells.csv", "capacity.csv", "report.md", "report.html"}) {
         CHECK_MESSAGE(std::filesystem::is_regular_file(dir / name), name);
         CHECK(std::filesystem::file_size(dir / name) > 100);
     }

@@ -38,7 +38,7 @@ inline la::metric_statistics stats(double mean, std::uint64_t n = 40) {
 
 // A cell whose figures follow a simple model: TTFT grows with context and load, speed falls.
 inline ls::cell_result cell(std::uint32_t context, std::uint32_t concurrency, std::uint32_t output,
-                     const std::string& use_case = "") {
+                            const std::string& use_case = "") {
     ls::cell_result c;
     c.key = {context, output, concurrency, use_case};
     c.summary.context_tokens = context;
@@ -54,19 +54,23 @@ inline ls::cell_result cell(std::uint32_t context, std::uint32_t concurrency, st
     c.summary.metrics[la::metric::itl] = stats(1.0 / speed);
     c.summary.metrics[la::metric::e2e] = stats(ttft + static_cast<double>(output) / speed);
     c.summary.metrics[la::metric::queue_wait] = stats(0.02 * (n - 1.0) * k);
-    c.summary.metrics[la::metric::prefill_speed] =
-        stats(static_cast<double>(context) / (0.05 * k));
-    c.summary.metrics[la::metric::throughput] =
-        la::metric_statistics::single(n * speed * 0.9);
+    c.summary.metrics[la::metric::prefill_speed] = stats(static_cast<double>(context) / (0.05 * k));
+    c.summary.metrics[la::metric::throughput] = la::metric_statistics::single(n * speed * 0.9);
     c.warmup_requests = concurrency;
     c.requests_started = 4 * concurrency;
     c.requests_succeeded = 4 * concurrency;
-    c.prompt = {context, c.requests_started, c.requests_started, static_cast<double>(context),
-                context, context, 0.0, false};
+    c.prompt = {context,
+                c.requests_started,
+                c.requests_started,
+                static_cast<double>(context),
+                context,
+                context,
+                0.0,
+                false};
     c.client_lag = {0.0001, ttft, false};
-    c.energy = ls::energy_record{1000.0 * n, 300.0 + 50.0 * n, 320.0 + 60.0 * n,
-                                 1000.0 * n / (4.0 * n * output), 10.0, "emulator",
-                                 "integrated_power", 1};
+    c.energy = ls::energy_record{
+        1000.0 * n, 300.0 + 50.0 * n, 320.0 + 60.0 * n,   1000.0 * n / (4.0 * n * output),
+        10.0,       "emulator",       "integrated_power", 1};
     c.simulated = true;
     return c;
 }
@@ -115,6 +119,5 @@ inline ls::sweep_result sample_result() {
     }
     return r;
 }
-
 
 } // namespace llmcap::test

@@ -129,8 +129,7 @@ TEST_CASE("svg_chart: render places points, thresholds and markers where compute
     CHECK(svg.find("<title>TTFT &lt;by&gt; context</title>") != std::string::npos);
     CHECK(svg.find("<polyline points=\"78.0,322.0 580.0,145.8\"") != std::string::npos);
     // Threshold at y = 8 → 322 − 282 = 40.
-    CHECK(svg.find("y1=\"40.0\" x2=\"580.0\" y2=\"40.0\" stroke=\"#B00020\"") !=
-          std::string::npos);
+    CHECK(svg.find("y1=\"40.0\" x2=\"580.0\" y2=\"40.0\" stroke=\"#B00020\"") != std::string::npos);
     // Marker at x = 4 → 78 + 200.8 = 278.8.
     CHECK(svg.find("<line x1=\"278.8\" y1=\"40.0\" x2=\"278.8\"") != std::string::npos);
     // Second series: a square at (5, 2) → (329.0, 251.5).

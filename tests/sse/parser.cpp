@@ -27,7 +27,8 @@ struct outcome {
 };
 
 // Feeds `chunks` in order, collecting every event; then calls finish().
-outcome parse_chunks(const std::vector<std::string_view>& chunks, llmcap::sse::parser_options o = {}) {
+outcome parse_chunks(const std::vector<std::string_view>& chunks,
+                     llmcap::sse::parser_options o = {}) {
     llmcap::sse::parser p(o);
     outcome r;
     for (std::string_view chunk : chunks) {
@@ -112,8 +113,10 @@ TEST_CASE("sse::parser: CRLF split between reads is one line end") {
 TEST_CASE("sse::parser: a BOM at the start is skipped, also when split") {
     const std::string bom = "\xEF\xBB\xBF";
     CHECK(parse_whole(bom + "data: x\n\n").events == std::vector<parsed>{{"message", "x", ""}});
-    CHECK(parse_chunks({"\xEF", "\xBB", "\xBF" "data: x\n\n"}).events ==
-          std::vector<parsed>{{"message", "x", ""}});
+    CHECK(parse_chunks({"\xEF", "\xBB",
+                        "\xBF"
+                        "data: x\n\n"})
+              .events == std::vector<parsed>{{"message", "x", ""}});
     // Only at the very start: later, the same bytes are data.
     const outcome later = parse_whole("data: x\n\n" + bom + "data: y\n\n");
     // The second line's field name is "\xEF\xBB\xBF" "data", an unknown field: no event.
@@ -122,7 +125,8 @@ TEST_CASE("sse::parser: a BOM at the start is skipped, also when split") {
 }
 
 TEST_CASE("sse::parser: identical events for every split position") {
-    const std::string stream = "\xEF\xBB\xBF" ": keep-alive\r\n"
+    const std::string stream = "\xEF\xBB\xBF"
+                               ": keep-alive\r\n"
                                "data: {\"a\":1}\r\n\r\n"
                                "event: e\ndata: line1\ndata: line2\nid: 9\n\n"
                                "retry: 1500\r"

@@ -47,32 +47,47 @@ enum class error {
 /// The stable snake_case name of an error kind, as written in results files.
 [[nodiscard]] constexpr std::string_view error_name(error e) noexcept {
     switch (e) {
-    case error::resolve_failed: return "resolve_failed";
-    case error::connect_failed: return "connect_failed";
-    case error::tls_failed: return "tls_failed";
-    case error::http_status: return "http_status";
-    case error::bad_response: return "bad_response";
-    case error::connect_timeout: return "connect_timeout";
-    case error::headers_timeout: return "headers_timeout";
-    case error::first_token_timeout: return "first_token_timeout";
-    case error::idle_timeout: return "idle_timeout";
-    case error::total_timeout: return "total_timeout";
-    case error::malformed_stream: return "malformed_stream";
-    case error::truncated_stream: return "truncated_stream";
-    case error::server_error_event: return "server_error_event";
-    case error::short_output: return "short_output";
-    case error::cancelled: return "cancelled";
+    case error::resolve_failed:
+        return "resolve_failed";
+    case error::connect_failed:
+        return "connect_failed";
+    case error::tls_failed:
+        return "tls_failed";
+    case error::http_status:
+        return "http_status";
+    case error::bad_response:
+        return "bad_response";
+    case error::connect_timeout:
+        return "connect_timeout";
+    case error::headers_timeout:
+        return "headers_timeout";
+    case error::first_token_timeout:
+        return "first_token_timeout";
+    case error::idle_timeout:
+        return "idle_timeout";
+    case error::total_timeout:
+        return "total_timeout";
+    case error::malformed_stream:
+        return "malformed_stream";
+    case error::truncated_stream:
+        return "truncated_stream";
+    case error::server_error_event:
+        return "server_error_event";
+    case error::short_output:
+        return "short_output";
+    case error::cancelled:
+        return "cancelled";
     }
     return "unknown";
 }
 
 /// Every error kind, in declaration order (for tallies and tests).
 inline constexpr error all_errors[] = {
-    error::resolve_failed,      error::connect_failed,   error::tls_failed,
-    error::http_status,         error::bad_response,     error::connect_timeout,
-    error::headers_timeout,     error::first_token_timeout, error::idle_timeout,
-    error::total_timeout,       error::malformed_stream, error::truncated_stream,
-    error::server_error_event,  error::short_output,     error::cancelled,
+    error::resolve_failed,     error::connect_failed,      error::tls_failed,
+    error::http_status,        error::bad_response,        error::connect_timeout,
+    error::headers_timeout,    error::first_token_timeout, error::idle_timeout,
+    error::total_timeout,      error::malformed_stream,    error::truncated_stream,
+    error::server_error_event, error::short_output,        error::cancelled,
 };
 
 /// The error kind with a given name; false when the name is unknown.
@@ -89,8 +104,7 @@ inline constexpr error all_errors[] = {
 /// True for the timeout kinds.
 [[nodiscard]] constexpr bool is_timeout(error e) noexcept {
     return e == error::connect_timeout || e == error::headers_timeout ||
-           e == error::first_token_timeout || e == error::idle_timeout ||
-           e == error::total_timeout;
+           e == error::first_token_timeout || e == error::idle_timeout || e == error::total_timeout;
 }
 
 namespace detail {
@@ -102,21 +116,36 @@ public:
     }
     std::string message(int ev) const override {
         switch (static_cast<error>(ev)) {
-        case error::resolve_failed: return "host name did not resolve";
-        case error::connect_failed: return "connection failed";
-        case error::tls_failed: return "TLS handshake failed";
-        case error::http_status: return "server answered with an error status";
-        case error::bad_response: return "invalid HTTP response";
-        case error::connect_timeout: return "connect timed out";
-        case error::headers_timeout: return "timed out waiting for response headers";
-        case error::first_token_timeout: return "timed out waiting for the first token";
-        case error::idle_timeout: return "timed out waiting for the next event";
-        case error::total_timeout: return "request exceeded its total time limit";
-        case error::malformed_stream: return "malformed event stream";
-        case error::truncated_stream: return "stream ended before it was complete";
-        case error::server_error_event: return "server sent an error event";
-        case error::short_output: return "fewer output tokens than requested";
-        case error::cancelled: return "cancelled";
+        case error::resolve_failed:
+            return "host name did not resolve";
+        case error::connect_failed:
+            return "connection failed";
+        case error::tls_failed:
+            return "TLS handshake failed";
+        case error::http_status:
+            return "server answered with an error status";
+        case error::bad_response:
+            return "invalid HTTP response";
+        case error::connect_timeout:
+            return "connect timed out";
+        case error::headers_timeout:
+            return "timed out waiting for response headers";
+        case error::first_token_timeout:
+            return "timed out waiting for the first token";
+        case error::idle_timeout:
+            return "timed out waiting for the next event";
+        case error::total_timeout:
+            return "request exceeded its total time limit";
+        case error::malformed_stream:
+            return "malformed event stream";
+        case error::truncated_stream:
+            return "stream ended before it was complete";
+        case error::server_error_event:
+            return "server sent an error event";
+        case error::short_output:
+            return "fewer output tokens than requested";
+        case error::cancelled:
+            return "cancelled";
         }
         return "unknown llmcap error";
     }

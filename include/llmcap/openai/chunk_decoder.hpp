@@ -89,8 +89,7 @@ struct decoder_options {
 class chunk_decoder {
 public:
     /// A decoder with the given options.
-    explicit chunk_decoder(decoder_options options = {})
-        : parser_(make_parse_options(options)) {}
+    explicit chunk_decoder(decoder_options options = {}) : parser_(make_parse_options(options)) {}
 
     /**
      * Decodes one payload into `out`. Returns an openai::error on invalid JSON, a payload of
@@ -144,8 +143,7 @@ inline std::error_code chunk_decoder::decode(std::string_view data, chunk& out) 
             message_ = "openai: invalid JSON at byte " + std::to_string(used) +
                        ": unexpected data after the JSON value";
         else
-            message_ = "openai: invalid JSON at byte " + std::to_string(used) + ": " +
-                       ec.message();
+            message_ = "openai: invalid JSON at byte " + std::to_string(used) + ": " + ec.message();
         return error::invalid_json;
     }
     const detail::chunk_fields& f = h.fields;

@@ -26,9 +26,12 @@ public:
     }
     std::string message(int ev) const override {
         switch (static_cast<error>(ev)) {
-        case error::invalid_json: return "invalid JSON";
-        case error::unexpected_shape: return "JSON of an unexpected shape";
-        case error::invalid_usage: return "invalid usage figures";
+        case error::invalid_json:
+            return "invalid JSON";
+        case error::unexpected_shape:
+            return "JSON of an unexpected shape";
+        case error::invalid_usage:
+            return "invalid usage figures";
         }
         return "unknown openai error";
     }

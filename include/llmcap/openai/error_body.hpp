@@ -55,8 +55,8 @@ struct api_error {
             return std::nullopt;
         return e;
     }
-    if (const auto* obj = root.if_contains("object"); obj && obj->is_string() &&
-                                                    obj->get_string() == "error") {
+    if (const auto* obj = root.if_contains("object");
+        obj && obj->is_string() && obj->get_string() == "error") {
         read(root, e);
         return e;
     }

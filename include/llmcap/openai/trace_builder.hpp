@@ -180,11 +180,16 @@ inline void trace_builder::apply(const chunk& c) {
             t.timings.emplace();
         server_timings& s = *t.timings;
         const server_timings& n = *c.timings;
-        if (n.prompt_tokens_evaluated) s.prompt_tokens_evaluated = n.prompt_tokens_evaluated;
-        if (n.prompt_tokens_cached) s.prompt_tokens_cached = n.prompt_tokens_cached;
-        if (n.prompt_ms) s.prompt_ms = n.prompt_ms;
-        if (n.predicted_tokens) s.predicted_tokens = n.predicted_tokens;
-        if (n.predicted_ms) s.predicted_ms = n.predicted_ms;
+        if (n.prompt_tokens_evaluated)
+            s.prompt_tokens_evaluated = n.prompt_tokens_evaluated;
+        if (n.prompt_tokens_cached)
+            s.prompt_tokens_cached = n.prompt_tokens_cached;
+        if (n.prompt_ms)
+            s.prompt_ms = n.prompt_ms;
+        if (n.predicted_tokens)
+            s.predicted_tokens = n.predicted_tokens;
+        if (n.predicted_ms)
+            s.predicted_ms = n.predicted_ms;
     }
 }
 
@@ -196,17 +201,18 @@ inline void trace_builder::finish(time_point at, bool clean_eof) {
         if (ec)
             t.fail(llmcap::error::truncated_stream, parser_.describe(ec));
         else if (!clean_eof)
-            t.fail(llmcap::error::truncated_stream, "connection closed before the end of the stream");
+            t.fail(llmcap::error::truncated_stream,
+                   "connection closed before the end of the stream");
         else if (t.finish_reason.empty())
             t.fail(llmcap::error::truncated_stream,
                    "stream ended without [DONE] and without a finish_reason");
         end_stream(at);
     }
     if (t.ok() && t.fixed_output && t.max_tokens > 0 && t.output_tokens() < t.max_tokens)
-        t.fail(llmcap::error::short_output, "received " + std::to_string(t.output_tokens()) + " of " +
-                                        std::to_string(t.max_tokens) + " output tokens" +
-                                        (t.output_tokens_estimated() ? " (counted from events)"
-                                                                     : ""));
+        t.fail(llmcap::error::short_output,
+               "received " + std::to_string(t.output_tokens()) + " of " +
+                   std::to_string(t.max_tokens) + " output tokens" +
+                   (t.output_tokens_estimated() ? " (counted from events)" : ""));
 }
 
 inline void trace_builder::put_complete_body(std::string_view json, time_point at) {

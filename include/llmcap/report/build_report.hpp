@@ -59,9 +59,8 @@ struct report_builder {
     [[nodiscard]] std::string context_range() const {
         if (g.contexts.empty())
             return "none";
-        return g.contexts.size() == 1
-                   ? ctx(g.contexts.front())
-                   : ctx(g.contexts.front()) + " – " + ctx(g.contexts.back());
+        return g.contexts.size() == 1 ? ctx(g.contexts.front())
+                                      : ctx(g.contexts.front()) + " – " + ctx(g.contexts.back());
     }
 
     [[nodiscard]] std::string concurrency_range() const {
@@ -83,9 +82,9 @@ struct report_builder {
     }
 
     /// A chart of one metric against context length, one line per concurrency level.
-    [[nodiscard]] std::optional<line_chart> context_chart(const std::string& id, metric m,
-                                                          double scale = 1.0,
-                                                          std::optional<metric_look> look = {}) const {
+    [[nodiscard]] std::optional<line_chart>
+    context_chart(const std::string& id, metric m, double scale = 1.0,
+                  std::optional<metric_look> look = {}) const {
         const metric_look l = look ? *look : look_of(m);
         line_chart c;
         c.id = id;
@@ -156,8 +155,7 @@ struct report_builder {
     }
     [[nodiscard]] double overall_success() const {
         const std::uint64_t s = total_started();
-        return s == 0 ? 1.0
-                      : static_cast<double>(total_succeeded()) / static_cast<double>(s);
+        return s == 0 ? 1.0 : static_cast<double>(total_succeeded()) / static_cast<double>(s);
     }
 
     [[nodiscard]] const sweep::use_case_result* highlighted_use_case() const {
@@ -236,8 +234,8 @@ struct report_builder {
         t.rows.push_back({"Model", or_unknown(model), "GPU", or_unknown(run.gpu)});
         t.rows.push_back({"Organisation", or_unknown(organisation), "VRAM", or_unknown(vram)});
         t.rows.push_back({"Parameters", or_unknown(parameters), "Engine", or_unknown(engine)});
-        t.rows.push_back({"Precision", or_unknown(precision), "Server",
-                          or_unknown(run.server_url)});
+        t.rows.push_back(
+            {"Precision", or_unknown(precision), "Server", or_unknown(run.server_url)});
         t.rows.push_back({"Preset", or_unknown(run.preset), "Mode",
                           r.simulated              ? "simulated (virtual time)"
                           : !doc.watermark.empty() ? "measured over HTTP against the emulator"
@@ -255,8 +253,8 @@ struct report_builder {
         h2("Highlights", "highlights");
         highlights h;
         if (const auto peak = extreme(metric::throughput, true))
-            h.cards.push_back({format_rate(peak->second), "Peak system throughput",
-                               "at " + where(peak->first)});
+            h.cards.push_back(
+                {format_rate(peak->second), "Peak system throughput", "at " + where(peak->first)});
         h.cards.push_back({format_percent(overall_success()), "Success rate",
                            "over " + format_count(total_started()) + " measured requests"});
         if (const sweep::use_case_result* u = highlighted_use_case())
@@ -270,7 +268,9 @@ struct report_builder {
     [[nodiscard]] static std::string thresholds_text(const analysis::use_case& uc) {
         std::string s;
         for (std::size_t i = 0; i < uc.thresholds.size(); ++i)
-            s += (i == 0 ? "" : i + 1 == uc.thresholds.size() ? " and " : ", ") +
+            s += (i == 0                          ? ""
+                  : i + 1 == uc.thresholds.size() ? " and "
+                                                  : ", ") +
                  describe_threshold(uc.thresholds[i]);
         return s;
     }
@@ -322,11 +322,10 @@ struct report_builder {
         if (const auto peak = extreme(metric::throughput, true)) {
             for (const analysis::context_scaling& s : r.scaling)
                 if (s.context_tokens == peak->first->key.context_tokens && !s.points.empty())
-                    t.rows.push_back(
-                        {"Throughput scaling",
-                         format_ratio(s.throughput_scaling()) + " from 1 to " +
-                             conc(s.points.back().concurrency) + " at " +
-                             ctx(s.context_tokens) + " context"});
+                    t.rows.push_back({"Throughput scaling",
+                                      format_ratio(s.throughput_scaling()) + " from 1 to " +
+                                          conc(s.points.back().concurrency) + " at " +
+                                          ctx(s.context_tokens) + " context"});
         }
         t.rows.push_back({"Success rate", format_percent(overall_success()) + " of " +
                                               format_count(total_started()) + " requests"});
@@ -370,11 +369,10 @@ struct report_builder {
             const analysis::capacity_result& c = u.capacity;
             const analysis::threshold* b = c.binding_threshold();
             t.rows.push_back({u.use_case.title, ctx(u.use_case.context_tokens),
-                              format_count(u.use_case.output_tokens),
-                              thresholds_text(u.use_case), capacity_text(c),
+                              format_count(u.use_case.output_tokens), thresholds_text(u.use_case),
+                              capacity_text(c),
                               b ? describe_threshold(*b) : std::string("none crossed"),
-                              std::string(analysis::capacity_kind_name(c.kind)),
-                              reading(u)});
+                              std::string(analysis::capacity_kind_name(c.kind)), reading(u)});
         }
         doc.add(std::move(t));
         p("These limits are where a threshold stops holding, not where the server stops: beyond "
@@ -391,7 +389,8 @@ struct report_builder {
             return "Already outside a threshold at " + conc(c.lowest_concurrency) +
                    ": not suited to this workload as configured.";
         case analysis::capacity_kind::exact:
-        case analysis::capacity_kind::interpolated: break;
+        case analysis::capacity_kind::interpolated:
+            break;
         }
         if (c.capacity <= 1)
             return "Suited to a single user at a time.";
@@ -452,9 +451,9 @@ struct report_builder {
         const auto high1 = extreme(metric::generation_speed, true, 1u);
         if (low)
             p("The slowest measured point is **" + format_rate(low->second) + "** at " +
-              where(low->first) + (low->second >= 15.0
-                                       ? ", still at reading speed or faster."
-                                       : ", below reading speed.") +
+              where(low->first) +
+              (low->second >= 15.0 ? ", still at reading speed or faster."
+                                   : ", below reading speed.") +
               (high1 ? " A single user reaches **" + format_rate(high1->second) + "** at " +
                            ctx(high1->first->key.context_tokens) + " context."
                      : std::string()));
@@ -542,8 +541,7 @@ struct report_builder {
         if (uc.name == "short_form_chatbot")
             return "Quick exchanges such as support questions and simple answers: a system "
                    "prompt and a few turns fit in " +
-                   context +
-                   " tokens. Readers of a support chat accept a modest streaming speed.";
+                   context + " tokens. Readers of a support chat accept a modest streaming speed.";
         if (uc.name == "general_chatbot")
             return "A multi-turn assistant in the style of ChatGPT, with conversations of up to " +
                    context + " tokens. Answers should start within seconds and stream fluently.";
@@ -579,8 +577,8 @@ struct report_builder {
         const analysis::capacity_result& cap = u.capacity;
         h3(uc.title + " (" + ctx(uc.context_tokens) + " context)", "use-case-" + uc.name);
         p(use_case_description(uc));
-        p("Thresholds: " + thresholds_text(uc) + ". Output length: " +
-          format_count(uc.output_tokens) + " tokens.");
+        p("Thresholds: " + thresholds_text(uc) +
+          ". Output length: " + format_count(uc.output_tokens) + " tokens.");
         const std::vector<const sweep::cell_result*> cells = use_case_cells(r, uc);
         std::vector<metric> shown;
         for (const analysis::threshold& t : uc.thresholds)
@@ -632,8 +630,8 @@ struct report_builder {
             if (c.series.empty())
                 continue;
             if (cap.kind != analysis::capacity_kind::below_minimum && cap.capacity > 0)
-                c.markers.push_back({static_cast<double>(cap.capacity),
-                                     "capacity " + capacity_text(cap)});
+                c.markers.push_back(
+                    {static_cast<double>(cap.capacity), "capacity " + capacity_text(cap)});
             fig(std::move(c), "Mean " + l.name + " at " + ctx(uc.context_tokens) +
                                   " context against concurrency" +
                                   (m == metric::throughput ? "." : "; dashed: threshold."));
@@ -652,8 +650,8 @@ struct report_builder {
                 row[0][0] = static_cast<char>(std::toupper(static_cast<unsigned char>(row[0][0])));
                 for (const sweep::cell_result* c : levels_shown) {
                     const auto v = value_of(c, m);
-                    std::string cell = v ? format_value(*v, look_of(m).style)
-                                         : std::string(not_available);
+                    std::string cell =
+                        v ? format_value(*v, look_of(m).style) : std::string(not_available);
                     for (const analysis::threshold& th : uc.thresholds)
                         if (th.what == m)
                             if (const auto tv = value_of(c, m, th.stat); tv && !th.holds(*tv))
@@ -662,8 +660,8 @@ struct report_builder {
                 }
                 t.rows.push_back(std::move(row));
             }
-            t.caption = "Means at measured concurrency levels, " + ctx(uc.context_tokens) +
-                        " context.";
+            t.caption =
+                "Means at measured concurrency levels, " + ctx(uc.context_tokens) + " context.";
             doc.add(std::move(t));
         } else {
             p("No cell was measured for this use case.");
@@ -671,11 +669,11 @@ struct report_builder {
 
         // The verdict.
         const analysis::threshold* b = cap.binding_threshold();
-        std::string verdict = "**Capacity: " + capacity_text(cap) + " concurrent " +
-                              (cap.capacity == 1 && cap.kind != analysis::capacity_kind::at_least
-                                   ? "request"
-                                   : "requests") +
-                              "** (" + capacity_kind_text(cap.kind) + ").";
+        std::string verdict =
+            "**Capacity: " + capacity_text(cap) + " concurrent " +
+            (cap.capacity == 1 && cap.kind != analysis::capacity_kind::at_least ? "request"
+                                                                                : "requests") +
+            "** (" + capacity_kind_text(cap.kind) + ").";
         switch (cap.kind) {
         case analysis::capacity_kind::interpolated:
         case analysis::capacity_kind::exact:
@@ -687,8 +685,7 @@ struct report_builder {
             break;
         case analysis::capacity_kind::at_least:
             verdict += " Every threshold holds up to the highest level measured (" +
-                       conc(cap.highest_concurrency) +
-                       "); the real capacity is likely higher.";
+                       conc(cap.highest_concurrency) + "); the real capacity is likely higher.";
             break;
         case analysis::capacity_kind::below_minimum:
             verdict += " " + describe_threshold(*b) + " fails already at " +
@@ -754,7 +751,8 @@ struct report_builder {
         h2("Queue wait", "queue-wait");
         p("The sections from here on are server-level metrics that explain the user-facing "
           "ones. Queue wait is the time a request waits before the engine starts working on "
-          "it, as reported by the server. Near zero with few requests in flight, it grows once the GPU is saturated. "
+          "it, as reported by the server. Near zero with few requests in flight, it grows once the "
+          "GPU is saturated. "
           "It is part of TTFT; separating it shows whether slow first tokens come from "
           "saturation (queue) or from long prompts (prefill).");
         if (!has_metric(metric::queue_wait)) {
@@ -815,11 +813,11 @@ struct report_builder {
         bool peak_before_end = false;
         for (std::uint32_t n : g.concurrencies)
             if (const auto best = extreme(m, true, n)) {
-                t.rows.push_back({format_count(n), ctx(best->first->key.context_tokens) +
-                                                       " context",
+                t.rows.push_back({format_count(n),
+                                  ctx(best->first->key.context_tokens) + " context",
                                   format_rate(best->second)});
-                peak_before_end = peak_before_end ||
-                                  best->first->key.context_tokens != g.contexts.back();
+                peak_before_end =
+                    peak_before_end || best->first->key.context_tokens != g.contexts.back();
             }
         doc.add(std::move(t));
         if (peak_before_end)
@@ -878,21 +876,20 @@ struct report_builder {
         }
         fig(std::move(c), "Scaling efficiency against context length, one line per concurrency "
                           "level.");
-        table t{{"Context", "Single-request throughput", "Highest level",
-                 "Throughput there", "Efficiency", "Scaling"},
-                {},
-                {align::right, align::right, align::right, align::right, align::right,
-                 align::right},
-                {}};
+        table t{
+            {"Context", "Single-request throughput", "Highest level", "Throughput there",
+             "Efficiency", "Scaling"},
+            {},
+            {align::right, align::right, align::right, align::right, align::right, align::right},
+            {}};
         for (const analysis::context_scaling& cs : scaling) {
             if (cs.points.empty())
                 continue;
             const analysis::scaling_point& top = cs.points.back();
-            t.rows.push_back({ctx(cs.context_tokens),
-                              format_rate(cs.single_throughput_tokens_per_s),
-                              format_count(top.concurrency),
-                              format_rate(top.throughput_tokens_per_s),
-                              format_percent(top.efficiency), format_ratio(cs.throughput_scaling())});
+            t.rows.push_back(
+                {ctx(cs.context_tokens), format_rate(cs.single_throughput_tokens_per_s),
+                 format_count(top.concurrency), format_rate(top.throughput_tokens_per_s),
+                 format_percent(top.efficiency), format_ratio(cs.throughput_scaling())});
         }
         doc.add(std::move(t));
         p("High efficiency at the concurrency you plan for leaves room to grow; a sharp drop "
@@ -939,8 +936,8 @@ struct report_builder {
                 if (const sweep::cell_result* cell = g.at(context, n); cell && cell->energy) {
                     s.points.push_back({static_cast<double>(context), cell->energy->mean_power_w});
                     if (cell->energy->joules_per_output_token) {
-                        es.points.push_back({static_cast<double>(context),
-                                             *cell->energy->joules_per_output_token});
+                        es.points.push_back(
+                            {static_cast<double>(context), *cell->energy->joules_per_output_token});
                         eys.push_back(*cell->energy->joules_per_output_token);
                     }
                 }
@@ -966,8 +963,8 @@ struct report_builder {
             }
         if (peak != nullptr)
             p("The highest power observed is **" + format_watts(peak_w) + "** at " + where(peak) +
-              ": about **" + format_usd(peak_w / 1000.0 * opt.usd_per_kwh) +
-              " per hour** at " + format_usd(opt.usd_per_kwh) +
+              ": about **" + format_usd(peak_w / 1000.0 * opt.usd_per_kwh) + " per hour** at " +
+              format_usd(opt.usd_per_kwh) +
               "/kWh. Budget power and cooling for the peak, not the mean.");
         if (!e.series.empty()) {
             fig(std::move(e), "GPU energy per output token against context length, one line per "
@@ -990,7 +987,8 @@ struct report_builder {
             for (const sweep::cell_result* cell : g.cells)
                 if (cell->energy && source.empty())
                     source = cell->energy->source + ", " + cell->energy->method;
-            t.caption = "Energy source: " + source + "; electricity at " + format_usd(opt.usd_per_kwh) +
+            t.caption = "Energy source: " + source + "; electricity at " +
+                        format_usd(opt.usd_per_kwh) +
                         "/kWh, GPU energy only (no host, cooling or idle share).";
             doc.add(std::move(t));
         }
@@ -1028,12 +1026,11 @@ struct report_builder {
                         continue;
                     const analysis::metric_statistics& s = it->second;
                     const auto f = [&](double v) { return format_value(v, l.style); };
-                    t.rows.push_back({ctx(context), format_count(n), format_count(s.count),
-                                      f(s.mean),
-                                      s.mean_ci95 ? f(s.mean_ci95->low) + " – " + f(s.mean_ci95->high)
-                                                  : std::string(not_available),
-                                      f(s.p50), f(s.p90), f(s.p95), f(s.p99), f(s.p99_9),
-                                      f(s.max)});
+                    t.rows.push_back(
+                        {ctx(context), format_count(n), format_count(s.count), f(s.mean),
+                         s.mean_ci95 ? f(s.mean_ci95->low) + " – " + f(s.mean_ci95->high)
+                                     : std::string(not_available),
+                         f(s.p50), f(s.p90), f(s.p95), f(s.p99), f(s.p99_9), f(s.max)});
                 }
             doc.add(std::move(t));
         }
@@ -1049,8 +1046,8 @@ struct report_builder {
         table t{{"Cell", "Started", "Succeeded", "Success rate", "Failures", "Short outputs",
                  "Prompt length (server count)", "Client lag P99"},
                 {},
-                {align::left, align::right, align::right, align::right, align::left,
-                 align::right, align::left, align::right},
+                {align::left, align::right, align::right, align::right, align::left, align::right,
+                 align::left, align::right},
                 {}};
         std::uint64_t flagged_prompt = 0;
         std::uint64_t flagged_lag = 0;
@@ -1081,10 +1078,9 @@ struct report_builder {
                               failures, format_count(c.short_outputs), prompt, lag});
         }
         doc.add(std::move(t));
-        p("Overall: " + format_count(total_succeeded()) + " of " +
-          format_count(total_started()) + " measured requests succeeded (" +
-          format_percent(overall_success()) + "); " + format_count(short_total) +
-          " returned fewer tokens than asked.");
+        p("Overall: " + format_count(total_succeeded()) + " of " + format_count(total_started()) +
+          " measured requests succeeded (" + format_percent(overall_success()) + "); " +
+          format_count(short_total) + " returned fewer tokens than asked.");
         if (flagged_prompt > 0)
             doc.add(note{note_kind::warning,
                          format_count(flagged_prompt) +
@@ -1113,8 +1109,9 @@ struct report_builder {
         p("The fastest any engine could possibly go on this hardware: every byte that must be "
           "read (active weights and KV cache) moves at the GPU's full memory bandwidth and every "
           "operation runs at peak FLOP/s. Model: " +
-          md->name + ", GPU: " + gd->name + " (" + format_fixed(gd->memory_bandwidth_bytes_per_s / 1e12, 2) +
-          " TB/s, " + format_fixed(gd->peak_flops_per_s / 1e12, 0) +
+          md->name + ", GPU: " + gd->name + " (" +
+          format_fixed(gd->memory_bandwidth_bytes_per_s / 1e12, 2) + " TB/s, " +
+          format_fixed(gd->peak_flops_per_s / 1e12, 0) +
           " dense TFLOP/s). The fraction achieved is the measured mean ÷ the bound.");
         table t{{"Context", "Concurrency", "Decode bound per user", "Measured speed", "Fraction",
                  "Limited by", "Prefill bound", "Measured prefill", "Fraction"},
@@ -1176,14 +1173,13 @@ struct report_builder {
         t.rows.push_back({"llmcap version", r.run.tool_version.empty() ? std::string(not_available)
                                                                        : r.run.tool_version});
         t.rows.push_back({"Seed", std::to_string(r.run.seed)});
-        t.rows.push_back({"Request dialect", r.run.dialect.empty() ? std::string(not_available)
-                                                                   : r.run.dialect});
+        t.rows.push_back({"Request dialect",
+                          r.run.dialect.empty() ? std::string(not_available) : r.run.dialect});
         if (!r.run.server.evidence.empty())
             t.rows.push_back({"Server detected from", r.run.server.evidence});
         if (!r.run.host.hostname.empty())
             t.rows.push_back({"Client host", r.run.host.hostname + " (" + r.run.host.os + ", " +
-                                                 format_count(r.run.host.cpu_count) +
-                                                 " threads)"});
+                                                 format_count(r.run.host.cpu_count) + " threads)"});
         t.rows.push_back({"Results schema version", std::to_string(r.version)});
         doc.add(std::move(t));
     }

@@ -104,12 +104,14 @@ struct capacity_case {
             }
             d.add(std::move(t));
             ch.series.push_back(std::move(measured));
-            ch.thresholds.push_back({a.limit.bound, "threshold " + detail::describe_threshold(a.limit)});
+            ch.thresholds.push_back(
+                {a.limit.bound, "threshold " + detail::describe_threshold(a.limit)});
             if (cap.kind != analysis::capacity_kind::below_minimum && cap.capacity > 0)
-                ch.markers.push_back({static_cast<double>(cap.capacity),
-                                      "capacity " + detail::capacity_text(cap)});
-            d.add(figure{std::move(ch), "Measured " + l.name + " against concurrency; dashed: "
-                                                                "threshold."});
+                ch.markers.push_back(
+                    {static_cast<double>(cap.capacity), "capacity " + detail::capacity_text(cap)});
+            d.add(figure{std::move(ch), "Measured " + l.name +
+                                            " against concurrency; dashed: "
+                                            "threshold."});
         }
     }
     return d;

@@ -74,7 +74,8 @@ namespace detail {
         return !required;
     }
     const std::optional<double> d = json_number(*v);
-    if (!d || !(*d >= 0.0) || *d > 4294967295.0 || *d != static_cast<double>(static_cast<std::uint64_t>(*d))) {
+    if (!d || !(*d >= 0.0) || *d > 4294967295.0 ||
+        *d != static_cast<double>(static_cast<std::uint64_t>(*d))) {
         error = path + "." + std::string(key) + ": expected a non-negative integer";
         return false;
     }
@@ -178,8 +179,9 @@ split_column(std::string_view column) {
             const std::string mpath = path + ".metrics." + std::string(kv.key());
             const auto m = analysis::metric_from_name(kv.key());
             if (!m) {
-                out.error = name + ": " + mpath + ": unknown metric (expected a name such as "
-                                                  "ttft_s or generation_speed_tokens_per_s)";
+                out.error = name + ": " + mpath +
+                            ": unknown metric (expected a name such as "
+                            "ttft_s or generation_speed_tokens_per_s)";
                 return out;
             }
             if (const std::optional<double> d = detail::json_number(kv.value())) {
@@ -287,8 +289,8 @@ split_column(std::string_view column) {
             const std::string& s = f[col];
             const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
             if (r.ec != std::errc{} || r.ptr != s.data() + s.size()) {
-                out.error = where + header[col] + ": expected a non-negative integer, got \"" +
-                            s + "\"";
+                out.error =
+                    where + header[col] + ": expected a non-negative integer, got \"" + s + "\"";
                 return false;
             }
             return true;

@@ -8,11 +8,11 @@
 #include <llmcap/sweep/result.hpp>
 
 #include <algorithm> // sort, unique
-#include <cmath>   // isfinite
-#include <cstdint> // uint32_t
-#include <string>  // string
-#include <utility> // pair
-#include <vector>  // vector
+#include <cmath>     // isfinite
+#include <cstdint>   // uint32_t
+#include <string>    // string
+#include <utility>   // pair
+#include <vector>    // vector
 
 namespace llmcap::report {
 
@@ -36,8 +36,8 @@ namespace llmcap::report {
     if (a.simulated || b.simulated)
         d.watermark = std::string("SIMULATED: ") +
                       (a.simulated && b.simulated ? "both runs come"
-                       : a.simulated             ? label_a + " comes"
-                                                 : label_b + " comes") +
+                       : a.simulated              ? label_a + " comes"
+                                                  : label_b + " comes") +
                       " from the virtual-time emulator, not from a real server";
 
     d.add(heading{2, "Runs", "runs"});
@@ -80,12 +80,12 @@ namespace llmcap::report {
             change += " (lower bounds)";
         if (ub && !(ub->use_case == ua.use_case))
             change = "n/a (the runs define this use case differently)";
-        caps.rows.push_back({ua.use_case.title, format_tokens_short(ua.use_case.context_tokens),
-                             detail::capacity_text(ua.capacity),
-                             ub ? detail::capacity_text(ub->capacity) : "not analysed", change,
-                             ba ? detail::describe_threshold(*ba) : "none crossed",
-                             bb ? detail::describe_threshold(*bb)
-                                : (ub ? "none crossed" : "not analysed")});
+        caps.rows.push_back(
+            {ua.use_case.title, format_tokens_short(ua.use_case.context_tokens),
+             detail::capacity_text(ua.capacity),
+             ub ? detail::capacity_text(ub->capacity) : "not analysed", change,
+             ba ? detail::describe_threshold(*ba) : "none crossed",
+             bb ? detail::describe_threshold(*bb) : (ub ? "none crossed" : "not analysed")});
     }
     if (caps.rows.empty())
         d.add(paragraph{"Neither run analysed a use case."});
@@ -132,10 +132,10 @@ namespace llmcap::report {
                 const auto vb = detail::value_of(cb, m);
                 if (!va || !vb)
                     continue;
-                t.rows.push_back({format_tokens_short(context), format_count(n),
-                                  format_value(*va, l.style), format_value(*vb, l.style),
-                                  *va != 0.0 ? format_percent(*vb / *va - 1.0)
-                                             : std::string(not_available)});
+                t.rows.push_back(
+                    {format_tokens_short(context), format_count(n), format_value(*va, l.style),
+                     format_value(*vb, l.style),
+                     *va != 0.0 ? format_percent(*vb / *va - 1.0) : std::string(not_available)});
                 sa.points.push_back({static_cast<double>(context), *va});
                 sb.points.push_back({static_cast<double>(context), *vb});
                 xs.push_back(static_cast<double>(context));

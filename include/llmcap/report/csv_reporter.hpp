@@ -100,17 +100,16 @@ private:
                                    "mean_power_w",
                                    "peak_power_w",
                                    "joules_per_output_token"};
-        const char* stats[] = {"count", "mean", "mean_ci95_low", "mean_ci95_high", "stddev",
-                               "min",   "p50",  "p90",           "p95",            "p99",
-                               "p99_9", "max"};
+        const char* stats[] = {"count",  "mean", "mean_ci95_low", "mean_ci95_high",
+                               "stddev", "min",  "p50",           "p90",
+                               "p95",    "p99",  "p99_9",         "max"};
         for (analysis::metric m : analysis::all_metrics)
             for (const char* s : stats)
                 h.push_back(std::string(analysis::metric_name(m)) + "_" + s);
         detail::csv_row(out, h);
         for (const sweep::cell_result& c : r.cells) {
             std::string failures;
-            for (const sweep::failure_count& f : c.failures)
-            {
+            for (const sweep::failure_count& f : c.failures) {
                 if (!failures.empty())
                     failures += ';';
                 failures += error_name(f.kind);
@@ -161,23 +160,21 @@ private:
     }
 
     static void write_capacity(const sweep::sweep_result& r, std::ostream& out) {
-        detail::csv_row(out, {"use_case", "title", "context_tokens", "output_tokens",
-                              "thresholds", "capacity", "kind", "crossing",
-                              "binding_threshold", "lowest_concurrency", "highest_concurrency",
-                              "estimate_crossing", "estimate_capacity", "isotonic_adjusted",
-                              "converged", "budget_exhausted", "measured_concurrency"});
+        detail::csv_row(out, {"use_case", "title", "context_tokens", "output_tokens", "thresholds",
+                              "capacity", "kind", "crossing", "binding_threshold",
+                              "lowest_concurrency", "highest_concurrency", "estimate_crossing",
+                              "estimate_capacity", "isotonic_adjusted", "converged",
+                              "budget_exhausted", "measured_concurrency"});
         for (const sweep::use_case_result& u : r.use_cases) {
             const analysis::capacity_result& c = u.capacity;
             std::string thresholds;
-            for (const analysis::threshold& t : u.use_case.thresholds)
-            {
+            for (const analysis::threshold& t : u.use_case.thresholds) {
                 if (!thresholds.empty())
                     thresholds += "; ";
                 thresholds += t.describe();
             }
             std::string levels;
-            for (std::uint32_t l : u.measured_concurrency)
-            {
+            for (std::uint32_t l : u.measured_concurrency) {
                 if (!levels.empty())
                     levels += ';';
                 levels += std::to_string(l);

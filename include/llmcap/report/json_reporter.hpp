@@ -17,7 +17,8 @@ namespace llmcap::report {
  * Writes JSON with two-space indentation, one member or element per line, members in their
  * stored order, scalars as Boost.JSON serializes them. Deterministic for a given value.
  */
-inline void write_pretty_json(std::ostream& out, const boost::json::value& v, std::size_t depth = 0) {
+inline void write_pretty_json(std::ostream& out, const boost::json::value& v,
+                              std::size_t depth = 0) {
     const std::string indent((depth + 1) * 2, ' ');
     const std::string close(depth * 2, ' ');
     if (const boost::json::object* o = v.if_object()) {

@@ -129,8 +129,8 @@ nav ol { columns: 2; font-size: 14px; }
     std::string toc;
     for (const block& b : d.blocks)
         if (const heading* h = std::get_if<heading>(&b); h && h->level == 2 && !h->id.empty())
-            toc += "<li><a href=\"#" + xml_escape(h->id) + "\">" + xml_escape(h->text) +
-                   "</a></li>\n";
+            toc +=
+                "<li><a href=\"#" + xml_escape(h->id) + "\">" + xml_escape(h->text) + "</a></li>\n";
     if (!toc.empty())
         o += "<nav>\n<h2>Contents</h2>\n<ol>\n" + toc + "</ol>\n</nav>\n";
 

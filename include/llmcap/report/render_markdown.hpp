@@ -103,9 +103,8 @@ inline void markdown_table(std::string& o, const table& t) {
                              (h.detail.empty() ? "" : " (" + h.detail + ")") + "\n";
                     o += "\n";
                 } else if constexpr (std::is_same_v<T, note>) {
-                    o += std::string("> **") +
-                         (x.kind == note_kind::warning ? "Warning" : "Note") + ":** " + x.text +
-                         "\n\n";
+                    o += std::string("> **") + (x.kind == note_kind::warning ? "Warning" : "Note") +
+                         ":** " + x.text + "\n\n";
                 }
             },
             b);

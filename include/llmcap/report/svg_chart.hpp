@@ -279,12 +279,23 @@ namespace detail {
     out.reserve(s.size());
     for (char c : s) {
         switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out += c;
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        case '\'':
+            out += "&#39;";
+            break;
+        default:
+            out += c;
         }
     }
     return out;
@@ -331,8 +342,10 @@ struct axis_map {
     for (double x : a.ticks)
         if (std::isfinite(x) && (a.scale == axis_scale::linear || x > 0.0))
             v.push_back(x);
-    double lo = v.empty() ? (a.scale == axis_scale::log ? 1.0 : 0.0) : *std::min_element(v.begin(), v.end());
-    double hi = v.empty() ? (a.scale == axis_scale::log ? 10.0 : 1.0) : *std::max_element(v.begin(), v.end());
+    double lo = v.empty() ? (a.scale == axis_scale::log ? 1.0 : 0.0)
+                          : *std::min_element(v.begin(), v.end());
+    double hi = v.empty() ? (a.scale == axis_scale::log ? 10.0 : 1.0)
+                          : *std::max_element(v.begin(), v.end());
     if (a.min && (a.scale == axis_scale::linear || *a.min > 0.0))
         lo = *a.min;
     if (a.max)
@@ -476,8 +489,8 @@ struct axis_map {
         if (!my.drawable(t.y))
             continue;
         const double y = my(t.y);
-        o += "<g class=\"threshold\"><line x1=\"" + detail::px(left) + "\" y1=\"" +
-             detail::px(y) + "\" x2=\"" + detail::px(w - right) + "\" y2=\"" + detail::px(y) +
+        o += "<g class=\"threshold\"><line x1=\"" + detail::px(left) + "\" y1=\"" + detail::px(y) +
+             "\" x2=\"" + detail::px(w - right) + "\" y2=\"" + detail::px(y) +
              "\" stroke=\"#B00020\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"><title>" +
              xml_escape(t.label) + "</title></line>";
         o += "<text x=\"" + detail::px(w - right - 4) + "\" y=\"" + detail::px(y - 5) +

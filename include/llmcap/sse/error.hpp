@@ -24,9 +24,12 @@ public:
     }
     std::string message(int ev) const override {
         switch (static_cast<error>(ev)) {
-        case error::need_more: return "need more input";
-        case error::event_too_large: return "event larger than the configured limit";
-        case error::unterminated_event: return "stream ended in the middle of an event";
+        case error::need_more:
+            return "need more input";
+        case error::event_too_large:
+            return "event larger than the configured limit";
+        case error::unterminated_event:
+            return "stream ended in the middle of an event";
         }
         return "unknown sse error";
     }

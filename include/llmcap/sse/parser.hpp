@@ -230,7 +230,8 @@ inline std::size_t parser::put(std::string_view bytes, event& out, std::error_co
             bom_done_ = true;
     }
 
-    const char* cr = i < n ? static_cast<const char*>(std::memchr(begin + i, '\r', n - i)) : nullptr;
+    const char* cr =
+        i < n ? static_cast<const char*>(std::memchr(begin + i, '\r', n - i)) : nullptr;
     while (i < n) {
         if (skip_lf_) {
             skip_lf_ = false;

@@ -17,19 +17,19 @@ namespace llmcap::openai::detail {
 
 /// Where a JSON value sits in a chunk: the parts of the OpenAI chunk shapes we read.
 enum class node : std::uint8_t {
-    ignore,         // anything we do not read (any depth below it is ignored too)
-    root,           // the top-level object
-    choices,        // root.choices (array)
-    choice,         // root.choices[i] (object)
-    delta,          // choice.delta, or choice.message in a non-streaming body (object)
-    content,        // delta.content (string or null)
-    reasoning,      // delta.reasoning or delta.reasoning_content
-    tool_calls,     // delta.tool_calls (array)
-    role,           // delta.role
-    text,           // choice.text (completions)
-    finish_reason,  // choice.finish_reason
-    usage,          // root.usage (object or null)
-    prompt_tokens,  // usage.prompt_tokens
+    ignore,        // anything we do not read (any depth below it is ignored too)
+    root,          // the top-level object
+    choices,       // root.choices (array)
+    choice,        // root.choices[i] (object)
+    delta,         // choice.delta, or choice.message in a non-streaming body (object)
+    content,       // delta.content (string or null)
+    reasoning,     // delta.reasoning or delta.reasoning_content
+    tool_calls,    // delta.tool_calls (array)
+    role,          // delta.role
+    text,          // choice.text (completions)
+    finish_reason, // choice.finish_reason
+    usage,         // root.usage (object or null)
+    prompt_tokens, // usage.prompt_tokens
     completion_tokens,
     total_tokens,
     prompt_details,     // usage.prompt_tokens_details
@@ -54,31 +54,56 @@ enum class node : std::uint8_t {
 /// The name of a usage/timings field, for messages.
 constexpr std::string_view field_name(node n) noexcept {
     switch (n) {
-    case node::prompt_tokens: return "usage.prompt_tokens";
-    case node::completion_tokens: return "usage.completion_tokens";
-    case node::total_tokens: return "usage.total_tokens";
-    case node::cached_tokens: return "usage.prompt_tokens_details.cached_tokens";
-    case node::reasoning_tokens: return "usage reasoning_tokens";
-    case node::t_cache_n: return "timings.cache_n";
-    case node::t_prompt_n: return "timings.prompt_n";
-    case node::t_prompt_ms: return "timings.prompt_ms";
-    case node::t_predicted_n: return "timings.predicted_n";
-    case node::t_predicted_ms: return "timings.predicted_ms";
-    case node::content: return "delta.content";
-    case node::reasoning: return "delta.reasoning";
-    case node::role: return "delta.role";
-    case node::text: return "choices[].text";
-    case node::finish_reason: return "choices[].finish_reason";
-    case node::error: return "error";
-    case node::choices: return "choices";
-    case node::choice: return "choices[]";
-    case node::delta: return "delta";
-    case node::usage: return "usage";
-    case node::timings: return "timings";
-    case node::tool_calls: return "delta.tool_calls";
-    case node::prompt_details: return "usage.prompt_tokens_details";
-    case node::completion_details: return "usage.completion_tokens_details";
-    default: return "field";
+    case node::prompt_tokens:
+        return "usage.prompt_tokens";
+    case node::completion_tokens:
+        return "usage.completion_tokens";
+    case node::total_tokens:
+        return "usage.total_tokens";
+    case node::cached_tokens:
+        return "usage.prompt_tokens_details.cached_tokens";
+    case node::reasoning_tokens:
+        return "usage reasoning_tokens";
+    case node::t_cache_n:
+        return "timings.cache_n";
+    case node::t_prompt_n:
+        return "timings.prompt_n";
+    case node::t_prompt_ms:
+        return "timings.prompt_ms";
+    case node::t_predicted_n:
+        return "timings.predicted_n";
+    case node::t_predicted_ms:
+        return "timings.predicted_ms";
+    case node::content:
+        return "delta.content";
+    case node::reasoning:
+        return "delta.reasoning";
+    case node::role:
+        return "delta.role";
+    case node::text:
+        return "choices[].text";
+    case node::finish_reason:
+        return "choices[].finish_reason";
+    case node::error:
+        return "error";
+    case node::choices:
+        return "choices";
+    case node::choice:
+        return "choices[]";
+    case node::delta:
+        return "delta";
+    case node::usage:
+        return "usage";
+    case node::timings:
+        return "timings";
+    case node::tool_calls:
+        return "delta.tool_calls";
+    case node::prompt_details:
+        return "usage.prompt_tokens_details";
+    case node::completion_details:
+        return "usage.completion_tokens_details";
+    default:
+        return "field";
     }
 }
 
@@ -220,8 +245,7 @@ public:
     }
 
     bool on_array_end(std::size_t count, boost::system::error_code&) {
-        if (ignore_depth_ == 0 && depth_ > 0 && stack_[depth_ - 1] == node::tool_calls &&
-            count > 0)
+        if (ignore_depth_ == 0 && depth_ > 0 && stack_[depth_ - 1] == node::tool_calls && count > 0)
             fields.has_tool_calls = true;
         return pop();
     }
@@ -236,8 +260,9 @@ public:
         if (ignore_depth_ > 0)
             return true;
         append_key(s);
-        pending_ = key_overflow_ ? node::ignore
-                                 : child(stack_[depth_ - 1], std::string_view(key_.data(), key_len_));
+        pending_ = key_overflow_
+                       ? node::ignore
+                       : child(stack_[depth_ - 1], std::string_view(key_.data(), key_len_));
         key_len_ = 0;
         key_overflow_ = false;
         return true;
@@ -258,11 +283,21 @@ public:
         if (!string_piece(n, s, true, ec))
             return false;
         switch (n) {
-        case node::content: fields.has_content |= total > 0; return true;
-        case node::reasoning: fields.has_reasoning |= total > 0; return true;
-        case node::text: fields.has_text |= total > 0; return true;
-        case node::role: fields.has_role = true; return true;
-        case node::error: fields.has_error = true; return true; // "error": "text"
+        case node::content:
+            fields.has_content |= total > 0;
+            return true;
+        case node::reasoning:
+            fields.has_reasoning |= total > 0;
+            return true;
+        case node::text:
+            fields.has_text |= total > 0;
+            return true;
+        case node::role:
+            fields.has_role = true;
+            return true;
+        case node::error:
+            fields.has_error = true;
+            return true; // "error": "text"
         case node::finish_reason:
         case node::error_message:
         case node::error_type:
@@ -270,8 +305,10 @@ public:
         case node::id:
         case node::model:
         case node::object:
-        case node::ignore: return true;
-        default: return shape(n, "a string", ec);
+        case node::ignore:
+            return true;
+        default:
+            return shape(n, "a string", ec);
         }
     }
 
@@ -356,61 +393,95 @@ private:
         case node::reasoning_tokens:
         case node::t_cache_n:
         case node::t_prompt_n:
-        case node::t_predicted_n: return true;
-        default: return false;
+        case node::t_predicted_n:
+            return true;
+        default:
+            return false;
         }
     }
 
     static node child(node parent, std::string_view key) noexcept {
         switch (parent) {
         case node::root:
-            if (key == "choices") return node::choices;
-            if (key == "usage") return node::usage;
-            if (key == "timings") return node::timings;
-            if (key == "error") return node::error;
-            if (key == "id") return node::id;
-            if (key == "model") return node::model;
-            if (key == "object") return node::object;
-            if (key == "message") return node::error_message; // {"object":"error","message":...}
-            if (key == "type") return node::error_type;
-            if (key == "code") return node::error_code;
+            if (key == "choices")
+                return node::choices;
+            if (key == "usage")
+                return node::usage;
+            if (key == "timings")
+                return node::timings;
+            if (key == "error")
+                return node::error;
+            if (key == "id")
+                return node::id;
+            if (key == "model")
+                return node::model;
+            if (key == "object")
+                return node::object;
+            if (key == "message")
+                return node::error_message; // {"object":"error","message":...}
+            if (key == "type")
+                return node::error_type;
+            if (key == "code")
+                return node::error_code;
             return node::ignore;
         case node::choice:
-            if (key == "delta" || key == "message") return node::delta;
-            if (key == "text") return node::text;
-            if (key == "finish_reason") return node::finish_reason;
+            if (key == "delta" || key == "message")
+                return node::delta;
+            if (key == "text")
+                return node::text;
+            if (key == "finish_reason")
+                return node::finish_reason;
             return node::ignore;
         case node::delta:
-            if (key == "content") return node::content;
-            if (key == "reasoning" || key == "reasoning_content") return node::reasoning;
-            if (key == "tool_calls") return node::tool_calls;
-            if (key == "role") return node::role;
+            if (key == "content")
+                return node::content;
+            if (key == "reasoning" || key == "reasoning_content")
+                return node::reasoning;
+            if (key == "tool_calls")
+                return node::tool_calls;
+            if (key == "role")
+                return node::role;
             return node::ignore;
         case node::usage:
-            if (key == "prompt_tokens") return node::prompt_tokens;
-            if (key == "completion_tokens") return node::completion_tokens;
-            if (key == "total_tokens") return node::total_tokens;
-            if (key == "prompt_tokens_details") return node::prompt_details;
-            if (key == "completion_tokens_details") return node::completion_details;
-            if (key == "reasoning_tokens") return node::reasoning_tokens;
+            if (key == "prompt_tokens")
+                return node::prompt_tokens;
+            if (key == "completion_tokens")
+                return node::completion_tokens;
+            if (key == "total_tokens")
+                return node::total_tokens;
+            if (key == "prompt_tokens_details")
+                return node::prompt_details;
+            if (key == "completion_tokens_details")
+                return node::completion_details;
+            if (key == "reasoning_tokens")
+                return node::reasoning_tokens;
             return node::ignore;
         case node::prompt_details:
             return key == "cached_tokens" ? node::cached_tokens : node::ignore;
         case node::completion_details:
             return key == "reasoning_tokens" ? node::reasoning_tokens : node::ignore;
         case node::timings:
-            if (key == "cache_n") return node::t_cache_n;
-            if (key == "prompt_n") return node::t_prompt_n;
-            if (key == "prompt_ms") return node::t_prompt_ms;
-            if (key == "predicted_n") return node::t_predicted_n;
-            if (key == "predicted_ms") return node::t_predicted_ms;
+            if (key == "cache_n")
+                return node::t_cache_n;
+            if (key == "prompt_n")
+                return node::t_prompt_n;
+            if (key == "prompt_ms")
+                return node::t_prompt_ms;
+            if (key == "predicted_n")
+                return node::t_predicted_n;
+            if (key == "predicted_ms")
+                return node::t_predicted_ms;
             return node::ignore;
         case node::error:
-            if (key == "message") return node::error_message;
-            if (key == "type") return node::error_type;
-            if (key == "code") return node::error_code;
+            if (key == "message")
+                return node::error_message;
+            if (key == "type")
+                return node::error_type;
+            if (key == "code")
+                return node::error_code;
             return node::ignore;
-        default: return node::ignore;
+        default:
+            return node::ignore;
         }
     }
 
@@ -460,15 +531,30 @@ private:
     bool string_piece(node n, boost::json::string_view s, bool, boost::system::error_code&) {
         std::string* target = nullptr;
         switch (n) {
-        case node::finish_reason: target = &fields.finish_reason; break;
+        case node::finish_reason:
+            target = &fields.finish_reason;
+            break;
         case node::error_message:
-        case node::error: target = &fields.error_message; break;
-        case node::error_type: target = &fields.error_type; break;
-        case node::error_code: target = &fields.error_code_text; break;
-        case node::id: target = &fields.id; break;
-        case node::model: target = &fields.model; break;
-        case node::object: target = &fields.object; break;
-        default: return true;
+        case node::error:
+            target = &fields.error_message;
+            break;
+        case node::error_type:
+            target = &fields.error_type;
+            break;
+        case node::error_code:
+            target = &fields.error_code_text;
+            break;
+        case node::id:
+            target = &fields.id;
+            break;
+        case node::model:
+            target = &fields.model;
+            break;
+        case node::object:
+            target = &fields.object;
+            break;
+        default:
+            return true;
         }
         // Messages from servers can be long; keep a bounded prefix.
         if (target->size() < 4096)
@@ -478,14 +564,30 @@ private:
 
     bool number(node n, std::uint64_t u, double d, bool integral, boost::system::error_code& ec) {
         switch (n) {
-        case node::prompt_tokens: fields.usage.prompt_tokens = u; return true;
-        case node::completion_tokens: fields.usage.completion_tokens = u; return true;
-        case node::total_tokens: fields.usage.total_tokens = u; return true;
-        case node::cached_tokens: fields.usage.cached_tokens = u; return true;
-        case node::reasoning_tokens: fields.usage.reasoning_tokens = u; return true;
-        case node::t_cache_n: fields.timings.prompt_tokens_cached = u; return true;
-        case node::t_prompt_n: fields.timings.prompt_tokens_evaluated = u; return true;
-        case node::t_predicted_n: fields.timings.predicted_tokens = u; return true;
+        case node::prompt_tokens:
+            fields.usage.prompt_tokens = u;
+            return true;
+        case node::completion_tokens:
+            fields.usage.completion_tokens = u;
+            return true;
+        case node::total_tokens:
+            fields.usage.total_tokens = u;
+            return true;
+        case node::cached_tokens:
+            fields.usage.cached_tokens = u;
+            return true;
+        case node::reasoning_tokens:
+            fields.usage.reasoning_tokens = u;
+            return true;
+        case node::t_cache_n:
+            fields.timings.prompt_tokens_cached = u;
+            return true;
+        case node::t_prompt_n:
+            fields.timings.prompt_tokens_evaluated = u;
+            return true;
+        case node::t_predicted_n:
+            fields.timings.predicted_tokens = u;
+            return true;
         case node::t_prompt_ms:
             if (d < 0)
                 return negative(n, ec);
@@ -500,8 +602,10 @@ private:
             if (integral)
                 fields.error_code = static_cast<std::int64_t>(u);
             return true;
-        case node::ignore: return true;
-        default: return shape(n, "a number", ec);
+        case node::ignore:
+            return true;
+        default:
+            return shape(n, "a number", ec);
         }
     }
 

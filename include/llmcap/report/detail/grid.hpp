@@ -9,16 +9,16 @@
 
 #include <boost/json/object.hpp>
 
-#include <algorithm> // any_of, sort, unique
-#include <cctype>    // tolower, toupper
-#include <cmath>     // isfinite
-#include <cstdint>   // uint32_t, uint64_t
+#include <algorithm>        // any_of, sort, unique
+#include <cctype>           // tolower, toupper
+#include <cmath>            // isfinite
+#include <cstdint>          // uint32_t, uint64_t
 #include <initializer_list> // initializer_list
-#include <map>       // map
-#include <optional>  // optional
-#include <string>    // string
-#include <utility>   // pair
-#include <vector>    // vector
+#include <map>              // map
+#include <optional>         // optional
+#include <string>           // string
+#include <utility>          // pair
+#include <vector>           // vector
 
 namespace llmcap::report::detail {
 
@@ -110,8 +110,9 @@ struct grid {
  * `prefill_time_mean_s` of the cell's scrape) when the requests carried no per-request
  * timings; prefill speed is then the context length ÷ the mean prefill time.
  */
-[[nodiscard]] inline std::optional<double> value_of(const sweep::cell_result* c, analysis::metric m,
-                                                    analysis::statistic s = analysis::statistic::mean) {
+[[nodiscard]] inline std::optional<double>
+value_of(const sweep::cell_result* c, analysis::metric m,
+         analysis::statistic s = analysis::statistic::mean) {
     if (c == nullptr)
         return std::nullopt;
     std::optional<double> v = c->summary.value(m, s);
@@ -120,13 +121,16 @@ struct grid {
     if (v || s != analysis::statistic::mean)
         return v;
     switch (m) {
-    case analysis::metric::queue_wait: return server_value(c, "queue_wait_mean_s");
-    case analysis::metric::prefill_time: return server_value(c, "prefill_time_mean_s");
+    case analysis::metric::queue_wait:
+        return server_value(c, "queue_wait_mean_s");
+    case analysis::metric::prefill_time:
+        return server_value(c, "prefill_time_mean_s");
     case analysis::metric::prefill_speed:
         if (const auto t = server_value(c, "prefill_time_mean_s"); t && *t > 0.0)
             return static_cast<double>(c->key.context_tokens) / *t;
         return std::nullopt;
-    default: return std::nullopt;
+    default:
+        return std::nullopt;
     }
 }
 
@@ -147,9 +151,8 @@ use_case_cells(const sweep::sweep_result& r, const analysis::use_case& uc) {
             (uc.output_tokens == 0 || c.key.output_tokens == uc.output_tokens) &&
             !has(c.key.concurrency))
             out.push_back(&c);
-    std::sort(out.begin(), out.end(), [](const auto* a, const auto* b) {
-        return a->key.concurrency < b->key.concurrency;
-    });
+    std::sort(out.begin(), out.end(),
+              [](const auto* a, const auto* b) { return a->key.concurrency < b->key.concurrency; });
     return out;
 }
 
@@ -167,20 +170,37 @@ struct metric_look {
 [[nodiscard]] inline metric_look look_of(analysis::metric m) {
     using analysis::metric;
     switch (m) {
-    case metric::ttft: return {"TTFT (s)", "TTFT", value_style::seconds};
-    case metric::ttfa: return {"Time to first answer token (s)", "time to first answer token", value_style::seconds};
-    case metric::e2e: return {"End-to-end latency (s)", "end-to-end latency", value_style::seconds};
-    case metric::tpot: return {"Time per output token (s)", "time per output token", value_style::seconds};
-    case metric::generation_speed: return {"Per-user generation speed (tok/s)", "generation speed", value_style::tokens_per_s};
-    case metric::itl: return {"Inter-token latency (s)", "inter-token latency", value_style::seconds};
-    case metric::request_itl: return {"Per-request mean ITL (s)", "per-request mean inter-token latency", value_style::seconds};
-    case metric::throughput: return {"System throughput (tok/s)", "system throughput", value_style::tokens_per_s};
-    case metric::queue_wait: return {"Queue wait (s)", "queue wait", value_style::seconds};
-    case metric::prefill_time: return {"Prefill time (s)", "prefill time", value_style::seconds};
-    case metric::prefill_speed: return {"Per-user prefill speed (tok/s)", "prefill speed", value_style::tokens_per_s};
-    case metric::prefill_speed_lower_bound: return {"Prefill speed lower bound, prompt ÷ TTFT (tok/s)", "prefill speed lower bound", value_style::tokens_per_s};
-    case metric::client_lag: return {"Client lag (s)", "client lag", value_style::seconds};
-    case metric::output_tokens: return {"Output tokens", "output tokens", value_style::number};
+    case metric::ttft:
+        return {"TTFT (s)", "TTFT", value_style::seconds};
+    case metric::ttfa:
+        return {"Time to first answer token (s)", "time to first answer token",
+                value_style::seconds};
+    case metric::e2e:
+        return {"End-to-end latency (s)", "end-to-end latency", value_style::seconds};
+    case metric::tpot:
+        return {"Time per output token (s)", "time per output token", value_style::seconds};
+    case metric::generation_speed:
+        return {"Per-user generation speed (tok/s)", "generation speed", value_style::tokens_per_s};
+    case metric::itl:
+        return {"Inter-token latency (s)", "inter-token latency", value_style::seconds};
+    case metric::request_itl:
+        return {"Per-request mean ITL (s)", "per-request mean inter-token latency",
+                value_style::seconds};
+    case metric::throughput:
+        return {"System throughput (tok/s)", "system throughput", value_style::tokens_per_s};
+    case metric::queue_wait:
+        return {"Queue wait (s)", "queue wait", value_style::seconds};
+    case metric::prefill_time:
+        return {"Prefill time (s)", "prefill time", value_style::seconds};
+    case metric::prefill_speed:
+        return {"Per-user prefill speed (tok/s)", "prefill speed", value_style::tokens_per_s};
+    case metric::prefill_speed_lower_bound:
+        return {"Prefill speed lower bound, prompt ÷ TTFT (tok/s)", "prefill speed lower bound",
+                value_style::tokens_per_s};
+    case metric::client_lag:
+        return {"Client lag (s)", "client lag", value_style::seconds};
+    case metric::output_tokens:
+        return {"Output tokens", "output tokens", value_style::number};
     }
     return {"", "", value_style::number};
 }
@@ -196,13 +216,24 @@ struct metric_look {
     }
     std::string unit;
     switch (look_of(t.what).style) {
-    case value_style::seconds: unit = " s"; break;
-    case value_style::tokens_per_s: unit = " tok/s"; break;
-    case value_style::percent: unit = "%"; break;
-    case value_style::watts: unit = " W"; break;
-    case value_style::tokens: unit = " tokens"; break;
+    case value_style::seconds:
+        unit = " s";
+        break;
+    case value_style::tokens_per_s:
+        unit = " tok/s";
+        break;
+    case value_style::percent:
+        unit = "%";
+        break;
+    case value_style::watts:
+        unit = " W";
+        break;
+    case value_style::tokens:
+        unit = " tokens";
+        break;
     case value_style::number:
-    case value_style::requests: break;
+    case value_style::requests:
+        break;
     }
     return group_thousands(bound) + unit;
 }
@@ -229,11 +260,13 @@ struct metric_look {
 /// Capacity as written in tables: "24", "125+", "< 1".
 [[nodiscard]] inline std::string capacity_text(const analysis::capacity_result& c) {
     switch (c.kind) {
-    case analysis::capacity_kind::at_least: return format_count(c.capacity) + "+";
+    case analysis::capacity_kind::at_least:
+        return format_count(c.capacity) + "+";
     case analysis::capacity_kind::below_minimum:
         return "< " + format_count(c.lowest_concurrency);
     case analysis::capacity_kind::interpolated:
-    case analysis::capacity_kind::exact: break;
+    case analysis::capacity_kind::exact:
+        break;
     }
     return format_count(c.capacity);
 }
@@ -241,10 +274,14 @@ struct metric_look {
 /// The kind of a capacity in words.
 [[nodiscard]] inline std::string capacity_kind_text(analysis::capacity_kind k) {
     switch (k) {
-    case analysis::capacity_kind::interpolated: return "interpolated between measured levels";
-    case analysis::capacity_kind::exact: return "measured exactly on the threshold";
-    case analysis::capacity_kind::at_least: return "lower bound: no threshold crossed";
-    case analysis::capacity_kind::below_minimum: return "below the lowest level measured";
+    case analysis::capacity_kind::interpolated:
+        return "interpolated between measured levels";
+    case analysis::capacity_kind::exact:
+        return "measured exactly on the threshold";
+    case analysis::capacity_kind::at_least:
+        return "lower bound: no threshold crossed";
+    case analysis::capacity_kind::below_minimum:
+        return "below the lowest level measured";
     }
     return "";
 }
@@ -267,9 +304,9 @@ struct metric_look {
 /// The organisation behind a model family, from its name; empty when not known.
 [[nodiscard]] inline std::string organisation_of(const std::string& model) {
     static const std::pair<const char*, const char*> families[] = {
-        {"glm", "Z.ai"},          {"llama", "Meta"},       {"qwen", "Alibaba (Qwen)"},
+        {"glm", "Z.ai"},           {"llama", "Meta"},         {"qwen", "Alibaba (Qwen)"},
         {"mistral", "Mistral AI"}, {"mixtral", "Mistral AI"}, {"gpt-oss", "OpenAI"},
-        {"deepseek", "DeepSeek"}, {"gemma", "Google"},     {"phi", "Microsoft"},
+        {"deepseek", "DeepSeek"},  {"gemma", "Google"},       {"phi", "Microsoft"},
         {"kimi", "Moonshot AI"},
     };
     const std::string m = lower(model);
