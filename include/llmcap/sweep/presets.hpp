@@ -56,7 +56,7 @@ inline constexpr std::array<quick_case, 5> quick_suite{{
  *   (1,024-token units) and 200K (200,000 tokens, within the model's 202,752) × concurrency 1,
  *   2, 3, 4 × 1,024 output tokens, 2 × concurrency requests per cell (at least 4) after one
  *   warm-up; then the five built-in use cases, each with its own capacity search up to
- *   concurrency 64 (code prompts for the two code use cases).
+ *   concurrency 128 (code prompts for the two code use cases).
  * - `sglang-standard`: chat 1K/1K, reasoning 1K/8K and summarization 8K/1K at concurrency 1,
  *   16 and 100, with 5 × concurrency prompts each.
  * - `quick`: the quick_suite prompts at concurrency 1, three requests each, for a per-case
@@ -73,7 +73,7 @@ inline constexpr std::array<quick_case, 5> quick_suite{{
         for (const analysis::use_case& uc : analysis::builtin_use_cases()) {
             use_case_search s;
             s.use_case = uc;
-            s.max_concurrency = 64;
+            s.max_concurrency = 128; // the reference report measured up to 125
             s.style = (uc.name == "code_completion" || uc.name == "automated_coding_assistant")
                           ? workload::text_style::code
                           : workload::text_style::prose;
