@@ -4,8 +4,11 @@
 find_program(LLMCAP_CCACHE ccache)
 if(LLMCAP_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER AND PROJECT_IS_TOP_LEVEL)
     # pch_defines,time_macros: let ccache cache translation units that use precompiled headers.
+    # BASEDIR + NOHASHDIR: two clones of the repository in different folders share the cache.
     set(CMAKE_CXX_COMPILER_LAUNCHER
-        ${CMAKE_COMMAND} -E env CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+        ${CMAKE_COMMAND} -E env
+        CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+        "CCACHE_BASEDIR=${PROJECT_SOURCE_DIR}" CCACHE_NOHASHDIR=1
         ${LLMCAP_CCACHE})
 endif()
 
