@@ -229,8 +229,7 @@ inline void trace_builder::put_complete_body(std::string_view json, time_point a
         return;
     }
     apply(chunk_);
-    ended_ = true;
-    t.end = at;
+    end_stream(at);
     finish(at, true);
 }
 

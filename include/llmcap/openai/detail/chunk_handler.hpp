@@ -129,7 +129,6 @@ struct chunk_fields {
     std::string id;
     std::string model;
     std::string object;
-    // Which of the first kinds arrived first in the chunk is not needed: precedence is fixed.
 
     void clear() noexcept {
         has_content = has_reasoning = has_tool_calls = has_text = has_role = false;
@@ -268,10 +267,11 @@ public:
         return true;
     }
 
-    bool on_string_part(boost::json::string_view s, std::size_t, boost::system::error_code& ec) {
+    bool on_string_part(boost::json::string_view s, std::size_t, boost::system::error_code&) {
         if (ignore_depth_ > 0 || depth_ == 0)
             return true;
-        return string_piece(value_node_peek(), s, false, ec);
+        keep_string_piece(value_node_peek(), s);
+        return true;
     }
 
     bool on_string(boost::json::string_view s, std::size_t total, boost::system::error_code& ec) {
@@ -280,8 +280,7 @@ public:
         if (depth_ == 0)
             return top_level(ec);
         const node n = value_node();
-        if (!string_piece(n, s, true, ec))
-            return false;
+        keep_string_piece(n, s);
         switch (n) {
         case node::content:
             fields.has_content |= total > 0;
@@ -528,7 +527,8 @@ private:
             key_[key_len_++] = c;
     }
 
-    bool string_piece(node n, boost::json::string_view s, bool, boost::system::error_code&) {
+    // Appends a piece of a string value to the buffer of the field it belongs to, if kept.
+    void keep_string_piece(node n, boost::json::string_view s) {
         std::string* target = nullptr;
         switch (n) {
         case node::finish_reason:
@@ -554,12 +554,11 @@ private:
             target = &fields.object;
             break;
         default:
-            return true;
+            return;
         }
         // Messages from servers can be long; keep a bounded prefix.
         if (target->size() < 4096)
             target->append(s.data(), std::min(s.size(), 4096 - target->size()));
-        return true;
     }
 
     bool number(node n, std::uint64_t u, double d, bool integral, boost::system::error_code& ec) {
