@@ -21,6 +21,7 @@
 #include <llmcap/report/render_markdown.hpp>
 #include <llmcap/report/write_reports.hpp>
 #include <llmcap/sweep/http_runner.hpp>
+#include <llmcap/sweep/metrics_target.hpp>
 #include <llmcap/sweep/plan.hpp>
 #include <llmcap/sweep/presets.hpp>
 #include <llmcap/sweep/run_sweep.hpp>
@@ -329,6 +330,7 @@ struct run_args {
     std::string url;
     std::string model;
     std::string api_key_env = "OPENAI_API_KEY";
+    std::string metrics_url;
     std::string dcgm_url;
     std::vector<unsigned> gpu_index;
     std::string gpu;
@@ -352,6 +354,12 @@ struct any_meter {
 };
 
 int cmd_run(const run_args& a) {
+    if (!a.metrics_url.empty()) {
+        std::string why;
+        if (!ls::parse_metrics_url(a.metrics_url, why))
+            throw usage_error("--metrics-url: \"" + a.metrics_url +
+                              "\" is not a usable URL: " + why);
+    }
     const bool resuming = !a.resume.empty();
     const fs::path out = resuming ? fs::path(a.resume) : fs::path(a.out);
     ls::sweep_plan plan;
@@ -413,6 +421,7 @@ int cmd_run(const run_args& a) {
     ls::http_runner_options ro;
     ro.url = url;
     ro.model = model;
+    ro.metrics_url = a.metrics_url;
     ro.seed = plan.seed;
     ro.fixed_output = plan.fixed_output;
     ro.cache_busting = plan.cache_busting;
@@ -665,6 +674,11 @@ int main(int argc, char** argv) {
     add_plan_options(*run, ra.plan);
     run->add_option("--api-key-env", ra.api_key_env,
                     "Environment variable holding the API key (sent as a Bearer token)")
+        ->capture_default_str();
+    run->add_option("--metrics-url", ra.metrics_url,
+                    "Where the server's Prometheus metrics are, when not at --url's /metrics "
+                    "(a gateway, another port): a URL with a path is read at that path, one "
+                    "without at /metrics; empty: --url's /metrics")
         ->capture_default_str();
     run->add_option("--dcgm-url", ra.dcgm_url,
                     "DCGM exporter base URL for GPU energy (its /metrics page); empty: none")

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <llmcap/client/http_endpoint.hpp>
 #include <llmcap/client/http_response.hpp>
 #include <llmcap/core/clock.hpp>
 #include <llmcap/core/request_trace.hpp>
@@ -10,6 +11,7 @@
 #include <llmcap/prometheus/scrape.hpp>
 #include <llmcap/prometheus/server_cell_metrics.hpp>
 #include <llmcap/sweep/cell_runner.hpp>
+#include <llmcap/sweep/metrics_target.hpp>
 #include <llmcap/sweep/result.hpp>
 #include <llmcap/telemetry/energy_meter.hpp>
 #include <llmcap/telemetry/energy_reading.hpp>
@@ -21,15 +23,17 @@
 #include <llmcap/workload/token_counter.hpp>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/this_coro.hpp>
 
-#include <cstdint>  // uint64_t
-#include <map>      // map
-#include <optional> // optional
-#include <random>   // mt19937_64
-#include <span>     // span
-#include <string>   // string
-#include <utility>  // move
-#include <vector>   // vector
+#include <cstdint>   // uint64_t
+#include <map>       // map
+#include <optional>  // optional
+#include <random>    // mt19937_64
+#include <span>      // span
+#include <stdexcept> // invalid_argument
+#include <string>    // string
+#include <utility>   // move
+#include <vector>    // vector
 
 namespace llmcap::sweep {
 
@@ -61,8 +65,14 @@ struct http_runner_options {
     std::uint64_t seed = 1;
     /// Prompt text from a corpus instead of the built-in generator (when non-empty).
     workload::corpus corpus;
-    /// Scrape `/metrics` before and after each cell.
+    /// Scrape the server's metrics page before and after each cell.
     bool scrape_metrics = true;
+    /// Where the metrics page is; empty: `/metrics` on the serving endpoint. A URL with a path
+    /// is scraped at that path, one without a path at `/metrics` (parse_metrics_url). It is
+    /// read through a client endpoint of its own, sent no API key, on the executor the cells
+    /// run on. For a gateway that does not pass `/metrics` through, or an engine that serves
+    /// its metrics on another port.
+    std::string metrics_url;
     /// The dialect, when known; otherwise identify() detects it.
     std::optional<openai::dialect_info> dialect;
 };
@@ -70,10 +80,10 @@ struct http_runner_options {
 /**
  * Runs cells against a real server over any control_endpoint (client::http_endpoint, or a
  * test double): prompts calibrated on the server (once per length and text style), warm-up
- * requests run first (closed loop at the cell's concurrency), then the `/metrics` page scraped
- * and the energy meter started, the measured requests driven by workload::drive with the
- * plan's load shape, and the page scraped and the meter stopped again — so server quantities
- * and energy cover the measured requests only.
+ * requests run first (closed loop at the cell's concurrency), then the metrics page (the
+ * server's `/metrics`, or http_runner_options::metrics_url) scraped and the energy meter started,
+ * the measured requests driven by workload::drive with the plan's load shape, and the page scraped
+ * and the meter stopped again — so server quantities and energy cover the measured requests only.
  *
  * Calibration uses `/tokenize` where the dialect has one (vLLM and llama.cpp shapes; SGLang's
  * takes vLLM's) and probe requests otherwise. Not thread-safe; the endpoint and meter must
@@ -82,11 +92,23 @@ struct http_runner_options {
 template <workload::control_endpoint Endpoint, class Meter = no_energy_meter>
 class http_runner {
 public:
-    /// A runner on `endpoint`; `meter` may be null (no energy).
+    /// A runner on `endpoint`; `meter` may be null (no energy). Throws std::invalid_argument
+    /// for an unusable `options.metrics_url`.
     http_runner(Endpoint& endpoint, http_runner_options options, Meter* meter = nullptr)
         : endpoint_(&endpoint), options_(std::move(options)), meter_(meter), origin_(stamp()) {
         if (options_.dialect)
             adopt(*options_.dialect);
+        if (!options_.metrics_url.empty()) {
+            std::string why;
+            metrics_target_ = parse_metrics_url(options_.metrics_url, why);
+            if (!metrics_target_)
+                throw std::invalid_argument("metrics URL \"" + options_.metrics_url + "\": " + why);
+        }
+    }
+
+    /// Where the metrics page is read: the metrics URL, or `/metrics` on the serving endpoint.
+    [[nodiscard]] std::string metrics_location() const {
+        return metrics_target_ ? metrics_target_->url() : std::string("/metrics");
     }
 
     /// The run's start (construction time).
@@ -274,13 +296,24 @@ private:
         return it->second;
     }
 
-    /// Scrapes `/metrics` into `out`; returns an error message or "".
+    /// Scrapes the metrics page into `out`; returns an error message naming the page, or "".
     boost::asio::awaitable<std::string> scrape_into(prometheus::scrape& out) {
-        const client::http_response r = co_await endpoint_->get("/metrics");
+        client::http_response r;
+        if (metrics_target_) {
+            if (!metrics_endpoint_) {
+                client::endpoint_options eo;
+                eo.api_key_env.clear(); // the serving endpoint's key is not sent elsewhere
+                metrics_endpoint_.emplace(co_await boost::asio::this_coro::executor,
+                                          metrics_target_->endpoint, std::move(eo));
+            }
+            r = co_await metrics_endpoint_->get(metrics_target_->path);
+        } else {
+            r = co_await endpoint_->get("/metrics");
+        }
         if (!r.ok())
-            co_return "/metrics: " + r.error_message;
+            co_return metrics_location() + ": " + r.error_message;
         if (const prometheus::parse_error e = prometheus::parse(r.body, out))
-            co_return "/metrics: " + e.message();
+            co_return metrics_location() + ": " + e.message();
         co_return std::string();
     }
 
@@ -293,6 +326,8 @@ private:
     openai::tokenize_shape tokenize_shape_ = openai::tokenize_shape::none;
     std::map<workload::text_style, workload::prompt_factory> factories_;
     std::optional<workload::server_token_counter<Endpoint>> counter_;
+    std::optional<metrics_target> metrics_target_;
+    std::optional<client::http_endpoint> metrics_endpoint_;
 };
 
 } // namespace llmcap::sweep
