@@ -68,7 +68,23 @@ TEST_CASE("dialect: extensions each server accepts") {
     CHECK(l.cache_prompt);
     CHECK(l.tokenize == tokenize_shape::llama_cpp);
     CHECK(extensions_of(dialect::openai_like) == llmcap::openai::extensions{});
-    CHECK(!extensions_of(dialect::sglang).continuous_usage_stats);
+    // SGLang: sampling extensions, per-chunk usage and vLLM's /tokenize shape; no cache_salt
+    // (accepted but without effect in releases before its fix).
+    const auto sg = extensions_of(dialect::sglang);
+    CHECK(sg.ignore_eos);
+    CHECK(sg.min_tokens);
+    CHECK(sg.continuous_usage_stats);
+    CHECK(!sg.cache_salt);
+    CHECK(!sg.cache_prompt);
+    CHECK(sg.tokenize == tokenize_shape::vllm);
+    // TensorRT-LLM rejects unknown fields: cache_salt (chat only there) is never sent.
+    const auto trt = extensions_of(dialect::tensorrt_llm);
+    CHECK(trt.ignore_eos);
+    CHECK(trt.min_tokens);
+    CHECK(trt.continuous_usage_stats);
+    CHECK(!trt.cache_salt);
+    CHECK(!trt.cache_prompt);
+    CHECK(trt.tokenize == tokenize_shape::none);
 }
 
 TEST_CASE("dialect: restrict_to removes what a server would not accept") {
@@ -85,6 +101,13 @@ TEST_CASE("dialect: restrict_to removes what a server would not accept") {
     CHECK(!llama.continuous_usage_stats);
     CHECK(!llama.cache_salt);
     CHECK(llama.extra.contains("cache_prompt"));
+    auto trt = r;
+    CHECK(restrict_to(extensions_of(dialect::tensorrt_llm), trt) == 2);
+    CHECK(trt.ignore_eos == true);
+    CHECK(trt.min_tokens == 10u);
+    CHECK(trt.continuous_usage_stats);
+    CHECK(!trt.cache_salt);
+    CHECK(!trt.extra.contains("cache_prompt"));
     auto openai = r;
     CHECK(restrict_to(extensions_of(dialect::openai_like), openai) == 5);
     CHECK(openai.extra.empty());

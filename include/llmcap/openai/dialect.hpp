@@ -49,7 +49,7 @@ enum class dialect {
 enum class tokenize_shape {
     /// No known tokenizer endpoint.
     none,
-    /// vLLM: `POST /tokenize` `{"model":..., "prompt":...}` gives
+    /// vLLM and SGLang: `POST /tokenize` `{"model":..., "prompt":...}` gives
     /// `{"count":N, "max_model_len":M, "tokens":[...]}`.
     vllm,
     /// llama.cpp: `POST /tokenize` `{"content":...}` gives `{"tokens":[...]}`.
@@ -133,14 +133,33 @@ struct dialect_info {
         e.tokenize = tokenize_shape::vllm;
         break;
     case dialect::sglang:
+        // SGLang's OpenAI protocol (python/sglang/srt/entrypoints/openai/protocol.py) has
+        // ignore_eos and min_tokens among its sampling extensions, and its request models
+        // ignore fields they do not know (pydantic's default), so nothing here fails a request.
         e.ignore_eos = e.min_tokens = true;
+        // Usage in every chunk since sgl-project/sglang#12241 (October 2025); older releases
+        // accept the field and ignore it, and the trace then counts token events instead.
+        e.continuous_usage_stats = true;
+        // `POST /tokenize` {"model", "prompt"} -> {"tokens", "count", "max_model_len"}, the
+        // vLLM shape (sgl-project/sglang#9545; older releases answer 404).
+        e.tokenize = tokenize_shape::vllm;
+        // cache_salt is accepted since sgl-project/sglang#10317 but had no effect on the prefix
+        // cache until the fix in sgl-project/sglang#23300 (April 2026); with no release number
+        // to tell the two apart it is not relied on.
         break;
     case dialect::llama_cpp:
         e.ignore_eos = e.cache_prompt = true;
         e.tokenize = tokenize_shape::llama_cpp;
         break;
     case dialect::tensorrt_llm:
-        e.ignore_eos = e.min_tokens = true;
+        // trtllm-serve's protocol (tensorrt_llm/serve/openai_protocol.py, adapted from vLLM's)
+        // rejects unknown fields (extra="forbid"), so only what both its completion and chat
+        // requests declare is sent: ignore_eos, min_tokens, and stream_options with
+        // continuous_usage_stats, which the stream post-processors honour
+        // (tensorrt_llm/serve/postprocess_handlers.py). cache_salt is declared on chat requests
+        // only: a completion request carrying it would fail with HTTP 400. Its tokenizer
+        // endpoint, where present, is `/_internal/tokenize`, not a shape llmcap calls.
+        e.ignore_eos = e.min_tokens = e.continuous_usage_stats = true;
         break;
     case dialect::openai_like:
         break;
