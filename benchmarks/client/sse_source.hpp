@@ -8,7 +8,10 @@
 // steady_clock time just before the event's write (CLOCK_MONOTONIC on Linux, the clock of
 // Python's time.perf_counter()), and the same stamp is recorded in a table shared with the
 // benchmark process, indexed by the stream's number (the response `id` is `chatcmpl-<n>`) and
-// the event's index. Streams begin at a random phase of their period, as independent users do.
+// the event's index, with the time the event was due by the schedule. Streams begin at a random
+// phase of their period, as independent users do; with `"source_aligned": true` every stream
+// sends on one shared grid instead, as one engine's batch emits a token for every running
+// sequence at the end of the same step.
 
 #include <boost/asio.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -39,6 +42,13 @@ struct source_shared {
     std::atomic<std::int64_t> max_active{0};
     /// Send stamps of paced events, nanoseconds of steady_clock: [stream][event].
     std::int64_t sent_ns[max_streams][max_events];
+    /// When each paced event was due by the source's schedule (same clock): sent_ns minus
+    /// this is the source's own lateness, which is not the client's added delay.
+    std::int64_t due_ns[max_streams][max_events];
+    /// When the write of each paced event returned, or -1 when it did not go out in one
+    /// non-blocking write. On loopback the kernel has queued the bytes on the client's socket
+    /// (and woken the client) by then, so the client's own part of the delay starts here.
+    std::int64_t written_ns[max_streams][max_events];
 };
 
 inline std::int64_t now_ns() {
@@ -122,6 +132,7 @@ private:
                 co_return;
             std::uint64_t events = 16;
             double rate = 0;
+            bool aligned = false;
             boost::system::error_code jec;
             const auto body = boost::json::parse(req.body(), jec);
             if (!jec && body.is_object()) {
@@ -130,13 +141,15 @@ private:
                     events = v->to_number<std::uint64_t>(jec);
                 if (const auto* v = o.if_contains("source_rate"))
                     rate = v->to_number<double>(jec);
+                if (const auto* v = o.if_contains("source_aligned"))
+                    aligned = v->is_bool() && v->get_bool();
             }
-            if (!co_await stream(s, events, rate))
+            if (!co_await stream(s, events, rate, aligned))
                 co_return;
         }
     }
 
-    asio::awaitable<bool> stream(tcp::socket& s, std::uint64_t events, double rate) {
+    asio::awaitable<bool> stream(tcp::socket& s, std::uint64_t events, double rate, bool aligned) {
         const std::uint64_t id = shared_.next_stream++;
         const auto active = ++shared_.active;
         for (auto m = shared_.max_active.load(); active > m;)
@@ -179,18 +192,40 @@ private:
             }
         } else {
             const auto period = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / rate));
-            std::mt19937_64 rng(id * 7919 + 1);
-            const auto phase = std::chrono::nanoseconds(
-                static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(period.count())));
+            const auto now = std::chrono::steady_clock::now();
+            auto start = now;
+            if (aligned) {
+                // The next tick of one grid shared by every stream (one engine's step ends).
+                const auto into = now.time_since_epoch() % period;
+                start = now + (period - into);
+            } else {
+                std::mt19937_64 rng(id * 7919 + 1);
+                start += std::chrono::nanoseconds(
+                    static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(period.count())));
+            }
             asio::steady_timer timer(io_);
-            const auto start = std::chrono::steady_clock::now() + phase;
+            boost::system::error_code nbec;
+            s.non_blocking(true, nbec); // a write that would block falls back to async_write
             for (std::uint64_t k = 0; k < events; ++k) {
-                timer.expires_at(start + period * static_cast<std::int64_t>(k));
+                const auto due = start + period * static_cast<std::int64_t>(k);
+                timer.expires_at(due);
                 co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
                 const std::int64_t t = now_ns();
-                if (id < source_shared::max_streams && k < source_shared::max_events)
+                if (id < source_shared::max_streams && k < source_shared::max_events) {
                     shared_.sent_ns[id][k] = t;
-                if (!co_await write(s, chunk_of(token_event(id, R"({"content":" token"})", t))))
+                    shared_.due_ns[id][k] =
+                        std::chrono::duration_cast<std::chrono::nanoseconds>(due.time_since_epoch())
+                            .count();
+                }
+                const std::string ev = chunk_of(token_event(id, R"({"content":" token"})", t));
+                boost::system::error_code wec;
+                const std::size_t n = s.write_some(asio::buffer(ev), wec);
+                const std::int64_t written = now_ns();
+                if (wec && wec != asio::error::would_block)
+                    co_return false;
+                if (id < source_shared::max_streams && k < source_shared::max_events)
+                    shared_.written_ns[id][k] = n == ev.size() ? written : -1;
+                if (n < ev.size() && !co_await write(s, ev.substr(n)))
                     co_return false;
             }
         }

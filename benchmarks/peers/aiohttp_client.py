@@ -7,7 +7,8 @@ time.perf_counter() per event, and json.loads() each `data:` payload. Prints one
 
 Modes (the same as the C++ side, against the same SSE source):
   saturate  --streams S --events N            token events/s and CPU time
-  paced     --streams S --events N --rate R   added delay per event (sent_ns stamped by the source)
+  paced     --streams S --events N --rate R [--aligned]
+                                              added delay per event (sent_ns stamped by the source)
   hold      --streams S --events N --rate R   streams held at once and memory per stream
 """
 
@@ -78,11 +79,15 @@ async def main():
     p.add_argument("--rate", type=float, default=0.0)
     p.add_argument("--sample-when-open", action="store_true",
                    help="sample memory once every stream is open (hold)")
+    p.add_argument("--aligned", action="store_true",
+                   help="ask the source to send every stream's events on one shared grid")
     a = p.parse_args()
 
     body = {"model": "bench/model-7b", "messages": [{"role": "user", "content": "hi"}],
             "max_tokens": a.events, "stream": True, "source_rate": a.rate,
             "stream_options": {"include_usage": True}}
+    if a.aligned:
+        body["source_aligned"] = True
     stats = {"events": 0, "ok": 0, "failed": 0, "open": 0}
     delays = [] if a.mode == "paced" else None
     connector = aiohttp.TCPConnector(limit=0)
