@@ -224,3 +224,76 @@ TEST_CASE("engine: every request gets exactly its output tokens under mixed load
     const emu::request_truth taken = e.take_truth(0);
     CHECK(taken.tokens.size() == 1);
 }
+
+TEST_CASE("engine: abort frees a running request's capacity for a waiting one") {
+    // One sequence at a time: the second request waits until the first leaves the batch.
+    emu::engine e(small_engine(256, 1, 100000));
+    const llmcap::time_point t0 = emu::virtual_epoch();
+    const emu::request_id a = e.add_request({100, 50}, t0);
+    const emu::request_id b = e.add_request({100, 5}, t0);
+    llmcap::time_point t = t0;
+    for (int i = 0; i < 3; ++i) // a's prefill (with its first token) and two more tokens
+        t = e.step(t).end;
+    CHECK(e.running() == 1);
+    CHECK(e.waiting() == 1);
+    CHECK_FALSE(e.truth(b).scheduled);
+    const std::uint64_t free_before = e.kv_free_tokens();
+
+    CHECK(e.abort(a, t));
+    CHECK_FALSE(e.abort(a, t)); // already aborted: nothing changes
+    CHECK(e.running() == 0);
+    CHECK(e.waiting() == 1);
+    CHECK(e.kv_free_tokens() == free_before + 112); // a's 102 cached tokens: 7 blocks of 16
+    CHECK(e.kv_free_tokens() == e.kv_capacity_tokens());
+    const emu::request_truth& ta = e.truth(a);
+    REQUIRE(ta.aborted);
+    CHECK(*ta.aborted == t);
+    CHECK_FALSE(ta.finished());
+    CHECK(ta.tokens.size() == 3);
+
+    // The next step schedules the waiting request; the aborted one emits nothing more.
+    const emu::step_result& r = e.step(t);
+    CHECK(r.first_scheduled == std::vector<emu::request_id>{b});
+    for (const emu::token_emission& k : r.tokens)
+        CHECK(k.id != a);
+    REQUIRE(e.truth(b).scheduled);
+    CHECK(*e.truth(b).scheduled == t);
+    const run_log log = run_to_idle(e, r.end);
+    check_truth_invariants(e.truth(b));
+    CHECK(log.steps.size() == 4); // b's other 4 tokens
+    CHECK(e.truth(a).tokens.size() == 3);
+    const emu::request_truth taken = e.take_truth(a);
+    CHECK(taken.aborted);
+    CHECK(e.kv_free_tokens() == e.kv_capacity_tokens());
+}
+
+TEST_CASE("engine: abort of a waiting request, and of one in a step already planned") {
+    emu::engine e(small_engine(256, 1, 100000));
+    const llmcap::time_point t0 = emu::virtual_epoch();
+    const emu::request_id a = e.add_request({100, 3}, t0);
+    const emu::request_id b = e.add_request({100, 3}, t0);
+    const emu::request_id c = e.add_request({100, 3}, t0);
+    CHECK(e.abort(b, t0)); // waiting: leaves the queue, never scheduled
+    CHECK(e.waiting() == 2);
+    CHECK_FALSE(e.truth(b).scheduled);
+    CHECK_THROWS_AS(e.abort(99, t0), std::out_of_range);
+
+    // a's prefill is planned (and priced), then a is aborted: the step takes the planned
+    // time but emits nothing for it, and its blocks are free again.
+    const llmcap::duration d = e.next_step_duration();
+    CHECK(e.running() == 1);
+    CHECK(e.abort(a, t0));
+    CHECK(e.kv_free_tokens() == e.kv_capacity_tokens());
+    const emu::step_result& r = e.step(t0);
+    CHECK(r.end == t0 + d);
+    CHECK(r.tokens.empty());
+    CHECK(r.prefill_chunks.empty());
+    CHECK(e.truth(a).prefill_chunks.empty());
+    CHECK(e.running() == 0);
+    const run_log log = run_to_idle(e, r.end);
+    check_truth_invariants(e.truth(c));
+    CHECK_FALSE(e.truth(a).finish);
+    CHECK_FALSE(e.truth(b).finish);
+    CHECK(e.take_truth(b).aborted);
+    CHECK_FALSE(log.steps.empty());
+}

@@ -2,6 +2,8 @@
 // Test that header file is self-contained.
 #include <llmcap/emulator/server.hpp>
 
+#include "stream_accuracy.hpp"
+
 #include <llmcap/client/http_endpoint.hpp>
 #include <llmcap/emulator/builtin_profiles.hpp>
 #include <llmcap/emulator/fault.hpp>
@@ -15,16 +17,15 @@
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
 
-#include <algorithm> // sort, max
+#include <algorithm> // sort, max, count
+#include <array>     // array
 #include <chrono>    // milliseconds
 #include <cmath>     // abs
 #include <cstdint>   // uint32_t
 #include <exception> // exception_ptr
 #include <map>       // map
-#include <optional>  // optional
 #include <random>    // mt19937_64
 #include <string>    // string
-#include <thread>    // thread
 #include <vector>    // vector
 
 namespace {
@@ -36,65 +37,10 @@ using llmcap::error;
 using llmcap::request_trace;
 using llmcap::client::http_endpoint;
 using llmcap::openai::completion_request;
-
-/// A prompt text of exactly `tokens` emulator tokens (one 4-letter word each).
-std::string words(std::uint32_t tokens) {
-    std::string s;
-    s.reserve(tokens * 5);
-    for (std::uint32_t i = 0; i < tokens; ++i)
-        s += "abcd ";
-    return s;
-}
-
-/// A chat request whose prompt is exactly `prompt_tokens` tokens (one message: its content,
-/// 2 marker tokens and 1 generation-prompt token).
-completion_request chat(std::uint32_t prompt_tokens, std::uint32_t max_tokens,
-                        bool ignore_eos = true) {
-    completion_request r;
-    r.model = "glm";
-    r.messages = {{"user", words(prompt_tokens - 3)}};
-    r.max_tokens = max_tokens;
-    if (ignore_eos)
-        r.ignore_eos = true;
-    return r;
-}
-
-llmcap::client::endpoint_options quick(std::string fault = {}) {
-    llmcap::client::endpoint_options o;
-    o.api_key_env.clear();
-    o.timeouts.connect = 2s;
-    o.timeouts.headers = 5s;
-    o.timeouts.first_token = 5s;
-    o.timeouts.idle = 5s;
-    o.timeouts.total = 20s;
-    o.drain = 200ms;
-    if (!fault.empty())
-        o.headers = {{"x-llmcap-fault", fault}};
-    return o;
-}
-
-/// Sends every request at once and returns their traces in order.
-asio::awaitable<std::vector<request_trace>> stream_all(http_endpoint& ep,
-                                                       std::vector<completion_request> reqs) {
-    const auto ex = co_await asio::this_coro::executor;
-    std::vector<request_trace> out(reqs.size());
-    std::size_t left = reqs.size();
-    asio::steady_timer done(ex, llmcap::time_point::max());
-    for (std::size_t i = 0; i < reqs.size(); ++i)
-        asio::co_spawn(
-            ex,
-            [&, i]() -> asio::awaitable<void> {
-                llmcap::client::request_context ctx;
-                ctx.index = i;
-                out[i] = co_await ep.stream(reqs[i], ctx);
-                if (--left == 0)
-                    done.cancel();
-            },
-            asio::detached);
-    if (left > 0)
-        co_await done.async_wait(asio::as_tuple(asio::use_awaitable));
-    co_return out;
-}
+using llmcap_test::chat;
+using llmcap_test::quick;
+using llmcap_test::stream_all;
+using llmcap_test::words;
 
 /// Closed loop: `concurrency` workers each send `per_worker` copies of `r` one after another.
 asio::awaitable<std::vector<request_trace>> closed_loop(http_endpoint& ep, completion_request r,
@@ -176,12 +122,6 @@ double metric(const llmcap::prometheus::scrape& page, std::string_view name) {
     const auto v = page.find(name);
     REQUIRE_MESSAGE(v.has_value(), name);
     return v->value();
-}
-
-double quantile(std::vector<double> v, double q) {
-    std::sort(v.begin(), v.end());
-    const auto i = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
-    return v[std::min(i, v.size() - 1)];
 }
 
 /// True when `a` is within `relative` (a fraction) of `b`.
@@ -422,118 +362,88 @@ TEST_CASE("emulator server: /v1/models, /tokenize, /health, /metrics and non-str
     CHECK(page.find("DCGM_FI_DEV_POWER_USAGE", {{"gpu", "0"}})->value() == 90.0);
 }
 
-namespace {
-
-struct accuracy {
-    double token_p99_ms = 0.0;       // client stamp - truth, every token
-    double first_token_p99_ms = 0.0; // the same, first tokens only
-    double ttft_p99_ms = 0.0;        // |client TTFT from send - server TTFT from receipt|
-    double min_token_ms = 0.0;
-    double lag_p99_ms = 0.0;  // the server's own schedule lag
-    double emit_p99_ms = 0.0; // truth to the step's last token handed to the kernel
-};
-
-// 64 concurrent streams against a server on its own thread (as a separate process would
-// be); returns the P99 of |client stamp - ground truth| over every token, and of the TTFT
-// difference (client: first token - send; server: first token - receipt).
-accuracy measure_accuracy() {
-    asio::io_context server_io;
-    std::vector<emu::request_record> records;
-    emu::server srv(server_io, emu::builtin_profile(), emu::server_options{});
-    srv.on_request([&](const emu::request_record& r) { records.push_back(r); });
-    srv.start();
-    std::thread server_thread([&] { server_io.run(); });
-
-    asio::io_context io;
-    std::vector<request_trace> traces;
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-            http_endpoint ep(io.get_executor(), "http://127.0.0.1:" + std::to_string(srv.port()),
-                             quick());
-            co_await ep.warm_up(64);
-            traces = co_await stream_all(ep, std::vector<completion_request>(64, chat(200, 24)));
-        },
-        asio::detached);
-    io.run_for(60s);
-    asio::post(server_io, [&] { srv.stop(); });
-    server_thread.join();
-
-    REQUIRE(traces.size() == 64);
-    std::map<std::string, const emu::request_record*> by_id;
-    for (const emu::request_record& r : records)
-        by_id[r.response_id] = &r;
-    std::vector<double> token_diff_ms;
-    std::vector<double> first_diff_ms;
-    std::vector<double> ttft_diff_ms;
-    for (const request_trace& t : traces) {
-        REQUIRE_MESSAGE(t.ok(), t.error_message);
-        REQUIRE(by_id.count(t.response_id) == 1);
-        const emu::request_record& r = *by_id[t.response_id];
-        REQUIRE(t.events.size() == r.truth.tokens.size());
-        for (std::size_t k = 0; k < t.events.size(); ++k)
-            token_diff_ms.push_back(
-                llmcap::to_milliseconds(t.events[k].at - srv.to_wall(r.truth.tokens[k])));
-        first_diff_ms.push_back(token_diff_ms[token_diff_ms.size() - t.events.size()]);
-        ttft_diff_ms.push_back(std::abs(llmcap::to_milliseconds(
-            (t.events.front().at - *t.send) - (r.truth.tokens.front() - r.received))));
-    }
-    accuracy a;
-    a.token_p99_ms = quantile(token_diff_ms, 0.99);
-    a.first_token_p99_ms = quantile(first_diff_ms, 0.99);
-    a.ttft_p99_ms = quantile(ttft_diff_ms, 0.99);
-    a.min_token_ms = *std::min_element(token_diff_ms.begin(), token_diff_ms.end());
-    a.lag_p99_ms = llmcap::to_milliseconds(srv.schedule_lag().quantile(0.99));
-    a.emit_p99_ms = llmcap::to_milliseconds(srv.emit_lag().quantile(0.99));
-    return a;
+TEST_CASE("emulator server: no client stamp precedes the ground truth at 64 streams") {
+    // The 1 ms timing bound is checked on optimised code by tests/timing/ (a test binary
+    // built without sanitizers, run alone); here the functional side holds in any build:
+    // every token the client saw matches one the engine emitted, none is stamped before the
+    // engine emitted it, and the client's TTFT (from its send) is never shorter than the
+    // server's (from the request's receipt).
+    const llmcap_test::stream_accuracy a = llmcap_test::measure_stream_accuracy(64, 24);
+    MESSAGE("client - truth P99: token times ", a.token_p99_ms, " ms, first tokens ",
+            a.first_token_p99_ms, " ms, |TTFT difference| ", a.ttft_p99_ms,
+            " ms; server schedule lag P99 ", a.lag_p99_ms, " ms, emission lag P99 ", a.emit_p99_ms,
+            " ms");
+    CHECK(a.tokens == 64 * 24);
+    CHECK(a.min_token_ms >= 0.0);
+    CHECK(a.min_ttft_ms >= 0.0);
 }
 
-} // namespace
-
-TEST_CASE("emulator server: client-measured times match the ground truth at 64 streams") {
-    // Baseline: how late a bare timer fires on this machine, with no server and no sockets.
-    std::vector<double> bare_ms;
-    {
-        asio::io_context io;
-        asio::steady_timer t(io);
-        for (int i = 0; i < 200; ++i) {
-            const llmcap::time_point deadline = llmcap::stamp() + 2ms;
-            t.expires_at(deadline);
-            t.wait();
-            bare_ms.push_back(llmcap::to_milliseconds(llmcap::stamp() - deadline));
+TEST_CASE("emulator server: a client that disconnects is aborted in the engine") {
+    harness h; // real time: a 4,000-token response would take about 20 s
+    std::vector<double> running_before, running_after, aborted_total;
+    h.run([&]() -> asio::awaitable<void> {
+        const auto ex = co_await asio::this_coro::executor;
+        http_endpoint ep(ex, h.url(), quick());
+        const auto scrape = [&]() -> asio::awaitable<llmcap::prometheus::scrape> {
+            const llmcap::client::http_response m = co_await ep.get("/metrics");
+            REQUIRE(m.ok());
+            co_return parse_metrics(m.body);
+        };
+        asio::steady_timer pause(ex);
+        for (const bool stream : {true, false}) {
+            CAPTURE(stream);
+            asio::ip::tcp::socket sock(ex);
+            co_await sock.async_connect(
+                asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), h.srv.port()),
+                asio::use_awaitable);
+            const std::string body =
+                std::string(R"({"model":"glm","max_tokens":4000,"ignore_eos":true,"stream":)") +
+                (stream ? "true" : "false") +
+                R"(,"messages":[{"role":"user","content":"abcd abcd abcd"}]})";
+            const std::string request = "POST /v1/chat/completions HTTP/1.1\r\nhost: emulator\r\n"
+                                        "content-type: application/json\r\ncontent-length: " +
+                                        std::to_string(body.size()) + "\r\n\r\n" + body;
+            co_await asio::async_write(sock, asio::buffer(request), asio::use_awaitable);
+            if (stream) { // read until a few token events have arrived
+                std::string got;
+                std::array<char, 4096> buf{};
+                while (std::count(got.begin(), got.end(), '\n') < 20) {
+                    const std::size_t n =
+                        co_await sock.async_read_some(asio::buffer(buf), asio::use_awaitable);
+                    got.append(buf.data(), n);
+                }
+            } else { // nothing arrives before the end: let the engine start on it
+                pause.expires_after(100ms);
+                co_await pause.async_wait(asio::use_awaitable);
+            }
+            running_before.push_back(metric(co_await scrape(), "vllm:num_requests_running"));
+            sock.close();
+            pause.expires_after(50ms);
+            co_await pause.async_wait(asio::use_awaitable);
+            const llmcap::prometheus::scrape page = co_await scrape();
+            running_after.push_back(metric(page, "vllm:num_requests_running"));
+            aborted_total.push_back(
+                page.find("vllm:request_success_total", {{"finished_reason", "abort"}})->value());
         }
+    });
+    CHECK(running_before == std::vector<double>{1.0, 1.0});
+    CHECK(running_after == std::vector<double>{0.0, 0.0});
+    CHECK(aborted_total == std::vector<double>{1.0, 2.0});
+    REQUIRE(h.records.size() == 2);
+    for (const emu::request_record& r : h.records) {
+        CAPTURE(r.stream);
+        CHECK(r.finish_reason == "abort");
+        CHECK(r.client_lost);
+        REQUIRE(r.truth.aborted);
+        CHECK_FALSE(r.truth.finish);
+        CHECK(r.truth.scheduled);
+        CHECK(r.truth.tokens.size() < r.truth.output_tokens);
+        if (!r.truth.tokens.empty())
+            CHECK(*r.truth.aborted > r.truth.tokens.back());
     }
-    const double bare_p99_ms = quantile(bare_ms, 0.99);
-    MESSAGE("a bare steady_timer fires late by ", bare_p99_ms, " ms at P99 on this machine");
-
-    // Wall-clock delays depend on what else the machine runs: up to three runs, the first
-    // that meets the bounds counts. What the server controls is checked: its timer is late by
-    // no more than a bare timer plus 1 ms, and no token reaches the client before the engine
-    // emitted it. The end-to-end bound (client stamp - truth < 1 ms at P99) also depends on
-    // the client and on how soon the kernel runs the client's thread; it is reported, and
-    // warned about when missed.
-    accuracy a;
-    bool server_on_time = false;
-    for (int attempt = 1; attempt <= 3; ++attempt) {
-        a = measure_accuracy();
-        MESSAGE("run ", attempt, ": client - truth P99: token times ", a.token_p99_ms,
-                " ms, first tokens ", a.first_token_p99_ms, " ms, TTFT (send vs receipt) ",
-                a.ttft_p99_ms, " ms; server schedule lag P99 ", a.lag_p99_ms,
-                " ms, server emission lag P99 ", a.emit_p99_ms, " ms");
-        CHECK(a.min_token_ms >= 0.0);
-        server_on_time = server_on_time || a.lag_p99_ms < bare_p99_ms + 1.0;
-        if (server_on_time && a.token_p99_ms < 1.0 && a.ttft_p99_ms < 1.0)
-            break;
-    }
-    // Timing bounds hold for optimised code; instrumented code (sanitizers, -O0) is several
-    // times slower, and there the figures are only reported.
-#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__)
-    CHECK(server_on_time);
-#else
-    WARN(server_on_time);
-#endif
-    WARN(a.token_p99_ms < 1.0);
-    WARN(a.ttft_p99_ms < 1.0);
+    // The aborted requests' records say so in the truth file too.
+    CHECK(emu::truth_json_line(h.records.front(), h.srv.epoch(), 1.0).find("\"aborted_ns\":") !=
+          std::string::npos);
 }
 
 TEST_CASE("emulator server: agrees with the simulator on TTFT and per-user speed") {

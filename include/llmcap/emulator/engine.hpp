@@ -5,10 +5,10 @@
 #include <llmcap/emulator/ground_truth.hpp>
 #include <llmcap/emulator/profile.hpp>
 
-#include <algorithm> // min, erase_if
+#include <algorithm> // min, find, erase_if
 #include <cstdint>   // uint32_t, uint64_t
 #include <deque>     // deque
-#include <stdexcept> // invalid_argument, logic_error
+#include <stdexcept> // invalid_argument, logic_error, out_of_range
 #include <string>    // to_string
 #include <utility>   // move
 #include <vector>    // vector
@@ -186,9 +186,12 @@ public:
         r.first_scheduled.clear();
         r.finished.clear();
         for (request_id id : r.preempted)
-            requests_[id].truth.preemptions.push_back(start);
+            if (!requests_[id].finished) // not aborted since
+                requests_[id].truth.preemptions.push_back(start);
         for (const entry& e : plan_) {
             request_state& s = requests_[e.id];
+            if (s.finished) // aborted after the step was planned
+                continue;
             if (!s.truth.scheduled) {
                 s.truth.scheduled = start;
                 r.first_scheduled.push_back(e.id);
@@ -222,18 +225,43 @@ public:
         return r;
     }
 
+    /**
+     * Aborts request `id` at `at`, as vLLM does when a client disconnects: it leaves the
+     * waiting queue or the running batch, its KV-cache blocks are freed, and its ground truth
+     * records `aborted` (the tokens emitted so far stay; `finish` stays empty). A step already
+     * planned still takes the time it was priced at (its work was launched) but emits nothing
+     * for the request. Returns false, changing nothing, when the request has already finished
+     * or been aborted. Throws std::out_of_range for an unknown id.
+     */
+    bool abort(request_id id, time_point at) {
+        request_state& s = requests_.at(id);
+        if (s.finished)
+            return false;
+        s.finished = true;
+        s.truth.aborted = at;
+        free_blocks_ += s.blocks;
+        s.blocks = 0;
+        if (const auto w = std::find(waiting_.begin(), waiting_.end(), id); w != waiting_.end())
+            waiting_.erase(w);
+        else if (const auto r = std::find(running_.begin(), running_.end(), id);
+                 r != running_.end())
+            running_.erase(r);
+        return true;
+    }
+
     /// The ground truth of request `id` so far. Precondition: id < requests().
     [[nodiscard]] const request_truth& truth(request_id id) const {
         return requests_.at(id).truth;
     }
 
-    /// Moves out the ground truth of a finished request, releasing its storage (truth(id) is
-    /// empty afterwards; a long-running driver calls this for every finished request so that
-    /// each keeps about 200 bytes). Throws std::logic_error if it has not finished.
+    /// Moves out the ground truth of a finished or aborted request, releasing its storage
+    /// (truth(id) is empty afterwards; a long-running driver calls this for every finished
+    /// request so that each keeps about 200 bytes). Throws std::logic_error if it has neither
+    /// finished nor been aborted.
     [[nodiscard]] request_truth take_truth(request_id id) {
         request_state& s = requests_.at(id);
         if (!s.finished)
-            throw std::logic_error("emulator::engine: take_truth on an unfinished request");
+            throw std::logic_error("emulator::engine: take_truth on a request still in progress");
         return std::move(s.truth);
     }
 
@@ -244,7 +272,7 @@ private:
         std::uint64_t blocks = 0;   // KV blocks held
         bool prefilling = true;
         bool recomputing = false;
-        bool finished = false;
+        bool finished = false; // or aborted
 
         // Tokens the request's KV cache must hold before it can sample its next token.
         [[nodiscard]] std::uint64_t total_tokens() const noexcept {

@@ -41,8 +41,11 @@ struct request_truth {
     std::vector<prefill_chunk> prefill_chunks;
     /// When each output token was emitted (end of the step that sampled it), in order.
     std::vector<time_point> tokens;
-    /// When the last token was emitted; empty while unfinished.
+    /// When the last token was emitted; empty while unfinished (and for an aborted request).
     std::optional<time_point> finish;
+    /// When the request was aborted (engine::abort(), e.g. its client went away) before its
+    /// last token; empty otherwise.
+    std::optional<time_point> aborted;
     /// Starts of the steps at which the request was preempted (its KV cache freed, to be
     /// recomputed).
     std::vector<time_point> preemptions;

@@ -332,7 +332,11 @@ private:
             asio::co_spawn(
                 ioc_,
                 s->run([this](const session_ptr& sp, detail::http_request& r) { handle(sp, r); },
-                       [this](detail::server_session* sp) { sessions_.erase(sp); }),
+                       [this](detail::server_session* sp) {
+                           sessions_.erase(sp);
+                           if (sp->engine_request)
+                               abort_request(*sp->engine_request);
+                       }),
                 asio::detached);
         }
     }
@@ -599,7 +603,7 @@ private:
 
     void completion(const session_ptr& s, detail::http_request& req, std::string_view target,
                     server_api api) {
-        const time_point received = to_emulated(trace_clock::now());
+        const time_point received = to_emulated(s->request_start());
         fault f;
         if (options_.faults.any() && draw(options_.fault_probability)) {
             f = options_.faults;
@@ -734,8 +738,10 @@ private:
         const duration front =
             from_seconds(profile_.frontend.request_overhead_s +
                          profile_.frontend.tokenize_s_per_token * static_cast<double>(prompt));
-        pending_.push_back(
-            {received + front + scaled(f.stall_first), ++arrival_seq_, std::move(a)});
+        // Never before now: a body that took long to arrive reaches the engine once it is here.
+        const time_point arrival =
+            std::max(received + front + scaled(f.stall_first), to_emulated(trace_clock::now()));
+        pending_.push_back({arrival, ++arrival_seq_, std::move(a)});
         std::push_heap(pending_.begin(), pending_.end(), later);
         on_arrival(pending_.front().at);
     }
@@ -744,10 +750,11 @@ private:
 
     // Re-arms the engine timer. A handler already queued when the timer is re-armed cannot
     // be cancelled, so each wait carries a generation and only the latest one acts.
-    void arm(time_point wall_deadline) {
+    // The timer fires `early` before the deadline; on_timer() waits out the rest actively.
+    void arm(time_point wall_deadline, duration early = {}) {
         deadline_ = wall_deadline;
         const std::uint64_t generation = ++timer_generation_;
-        timer_.expires_at(wall_deadline);
+        timer_.expires_at(wall_deadline - early);
         timer_.async_wait([this, generation](boost::system::error_code ec) {
             if (ec || stopped_ || generation != timer_generation_)
                 return;
@@ -771,7 +778,23 @@ private:
         if (id >= active_.size())
             active_.resize(id + 1);
         ++in_engine_;
+        const bool gone = p.request->session->dead();
+        p.request->session->engine_request = id;
         active_[id] = std::move(p.request);
+        if (gone) // the client left while the request was in the front end
+            abort_request(id, p.at);
+    }
+
+    // The client of request `id` went away: the engine drops the request (as vLLM aborts a
+    // request whose client disconnected), and its record is written at once.
+    void abort_request(request_id id, std::optional<time_point> at = std::nullopt) {
+        if (stopped_ || id >= active_.size() || !active_[id])
+            return;
+        if (!engine_.abort(id, at.value_or(to_emulated(trace_clock::now()))))
+            return;
+        active_[id]->finish_reason = "abort";
+        active_[id]->lost = true;
+        finish(id);
     }
 
     void admit_until(time_point t) {
@@ -787,7 +810,8 @@ private:
         step_start_ = start;
         stepping_ = true;
         waking_ = false;
-        arm(to_wall(start + d));
+        const time_point wall_end = to_wall(start + d);
+        arm(wall_end, std::min(options_.timer_spin, (wall_end - to_wall(start)) / 8));
     }
 
     void schedule() {
@@ -801,7 +825,10 @@ private:
     }
 
     void on_timer() {
-        const time_point now = trace_clock::now();
+        time_point now = trace_clock::now();
+        if (stepping_)
+            while (now < deadline_) // armed early by at most options_.timer_spin
+                now = trace_clock::now();
         const duration lag = now - deadline_;
         lag_.record(lag);
         metrics_.on_schedule_lag(lag);
@@ -1038,6 +1065,8 @@ private:
     void finish(request_id id) {
         std::unique_ptr<active_request> a = std::move(active_[id]);
         --in_engine_;
+        if (a->session->engine_request == id)
+            a->session->engine_request.reset();
         request_record rec;
         rec.truth = engine_.take_truth(id);
         if (!a->stream && !a->session->dead())

@@ -121,6 +121,8 @@ inline void append_ns(std::string& out, std::string_view key, time_point t, time
         detail::append_ns(out, "scheduled_ns", *r.truth.scheduled, epoch);
     if (r.truth.finish)
         detail::append_ns(out, "finish_ns", *r.truth.finish, epoch);
+    if (r.truth.aborted)
+        detail::append_ns(out, "aborted_ns", *r.truth.aborted, epoch);
     out += ",\"tokens_ns\":[";
     for (std::size_t i = 0; i < r.truth.tokens.size(); ++i) {
         if (i > 0)

@@ -17,9 +17,19 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#if defined(__linux__)
+#    include <sys/socket.h> // recvmsg, setsockopt, SO_TIMESTAMPNS, SCM_TIMESTAMPNS
+#    include <sys/uio.h>    // iovec
+#    include <time.h>       // timespec
+#endif
+
+#include <chrono>      // system_clock, seconds, nanoseconds, minutes
 #include <cstddef>     // size_t
+#include <cstdint>     // uint64_t
+#include <cstring>     // memcpy
 #include <functional>  // function
 #include <memory>      // enable_shared_from_this, shared_ptr
+#include <optional>    // optional
 #include <string>      // string
 #include <string_view> // string_view
 #include <utility>     // move
@@ -55,6 +65,12 @@ public:
         boost::system::error_code ec;
         sock_.set_option(asio::ip::tcp::no_delay(true), ec);
         sock_.non_blocking(true, ec);
+#if defined(__linux__)
+        // The kernel stamps each received segment; arrival_time() reads the stamp.
+        const int on = 1;
+        timestamps_ =
+            ::setsockopt(sock_.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) == 0;
+#endif
     }
 
     /// Reads and serves requests until the connection ends or kill() is called.
@@ -64,6 +80,16 @@ public:
             http::request_parser<http::string_body> parser;
             parser.header_limit(64 * 1024);
             parser.body_limit(body_limit_);
+            // The receipt time is when the request's first bytes arrived, not when it is
+            // parsed: a burst of requests is parsed one after another, and the later ones
+            // would otherwise carry that queueing as if the client had sent them late.
+            if (buf_.size() == 0) {
+                auto [wec] = co_await sock_.async_wait(asio::socket_base::wait_read,
+                                                       asio::as_tuple(asio::use_awaitable));
+                if (wec || dead_)
+                    break;
+            }
+            request_start_ = arrival_time();
             auto [ec, n] =
                 co_await http::async_read(sock_, buf_, parser, asio::as_tuple(asio::use_awaitable));
             (void)n;
@@ -81,6 +107,8 @@ public:
             response_open_ = true;
             close_after_ = !req.keep_alive();
             on_request(self, req);
+            if (response_open_ && !watching_)
+                watch_disconnect();
             co_await drained();
             if (close_after_)
                 break;
@@ -94,6 +122,16 @@ public:
         fault_timer_.cancel();
         on_close(this);
     }
+
+    /// When the request being served started to arrive (its first bytes reached this host), on
+    /// trace_clock.
+    [[nodiscard]] time_point request_start() const noexcept {
+        return request_start_;
+    }
+
+    /// The engine request this connection's response belongs to, while it is in the engine
+    /// (set and cleared by the server): when the connection goes away, the server aborts it.
+    std::optional<std::uint64_t> engine_request;
 
     /// Set by the engine loop while the session is on its list of outputs to flush.
     bool queued = false;
@@ -226,6 +264,67 @@ private:
         notify();
     }
 
+    // While a response is being produced, waits for the client to close or reset the
+    // connection (readable with nothing to read, or an error) and then kills the session, so
+    // that the server learns of it at once rather than at its next failed write (a request
+    // that is not streamed writes nothing until its end). Bytes the client sends meanwhile
+    // (a pipelined request) end the watch: the client is still there.
+    void watch_disconnect() {
+        watching_ = true;
+        sock_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](
+                                                           boost::system::error_code ec) {
+            if (ec || self->dead_ || !self->response_open_) {
+                self->watching_ = false;
+                return;
+            }
+            char byte = 0;
+            boost::system::error_code rec;
+            (void)self->sock_.receive(asio::buffer(&byte, 1), asio::socket_base::message_peek, rec);
+            if (rec == asio::error::would_block || rec == asio::error::try_again)
+                return self->watch_disconnect();
+            self->watching_ = false;
+            if (rec) // end of stream or an error: the client is gone
+                self->kill(false);
+        });
+    }
+
+    // When the first unread bytes reached this host: the kernel's receive stamp of the segment
+    // that carried them (Linux, read without consuming them), else now. A single-threaded
+    // server notices a burst of requests one round of handlers after another; the kernel's
+    // stamp does not carry that queueing.
+    [[nodiscard]] time_point arrival_time() {
+        const time_point now = trace_clock::now();
+#if defined(__linux__)
+        if (!timestamps_)
+            return now;
+        char byte = 0;
+        ::iovec iov{&byte, 1};
+        alignas(::cmsghdr) char control[CMSG_SPACE(sizeof(::timespec))] = {};
+        ::msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        if (::recvmsg(sock_.native_handle(), &msg, MSG_PEEK | MSG_DONTWAIT) <= 0)
+            return now;
+        for (::cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+                continue;
+            ::timespec ts{};
+            std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+            // The stamp is on the system clock: carry it over by the clocks' offset now.
+            const auto stamped =
+                std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+            const auto ago = std::chrono::system_clock::now().time_since_epoch() - stamped;
+            const auto delay = std::chrono::duration_cast<duration>(ago);
+            // Only a plausible stamp (not in the future, not older than a minute) is used.
+            if (delay >= duration{} && delay < std::chrono::minutes(1))
+                return now - delay;
+        }
+#endif
+        return now;
+    }
+
     // Waits until the response is complete and written (or the connection died).
     asio::awaitable<void> drained() {
         while (!dead_ && (response_open_ || writing_ || held_ || !out_.empty())) {
@@ -246,6 +345,9 @@ private:
     std::string out_;
     std::string in_flight_;
     std::size_t body_limit_;
+    time_point request_start_{};
+    bool timestamps_ = false;
+    bool watching_ = false;
     bool writing_ = false;
     bool held_ = false;
     bool dead_ = false;
