@@ -57,16 +57,17 @@ struct completion_request {
     std::optional<double> temperature;
     /// `ignore_eos` (vLLM, SGLang, llama.cpp, TensorRT-LLM): generate until the cap.
     std::optional<bool> ignore_eos;
-    /// `min_tokens` (vLLM, SGLang).
+    /// `min_tokens` (vLLM, SGLang, TensorRT-LLM; see openai::extensions for each dialect).
     std::optional<std::uint32_t> min_tokens;
     /// `stream`.
     bool stream = true;
     /// `stream_options.include_usage`: a final usage chunk (streaming only).
     bool include_usage = true;
-    /// `stream_options.continuous_usage_stats` (vLLM): usage in every chunk, giving exact
-    /// tokens per event (streaming only).
+    /// `stream_options.continuous_usage_stats` (vLLM, recent SGLang, TensorRT-LLM): usage in
+    /// every chunk, giving exact tokens per event (streaming only).
     bool continuous_usage_stats = false;
-    /// `cache_salt` (vLLM): keeps requests from sharing prefix-cache entries.
+    /// `cache_salt` (vLLM 0.9.0 and later; sent to no other dialect): keeps requests from
+    /// sharing prefix-cache entries.
     std::optional<std::string> cache_salt;
     /// Further fields, merged last: they override any field above of the same name.
     boost::json::object extra;
