@@ -4,7 +4,6 @@
 // Exit codes: 0 success, 2 usage error, 3 server unreachable or not OpenAI-compatible,
 // 4 run finished with failures above the threshold, 130 interrupted, 1 other errors.
 
-#include "load_run.hpp"
 #include "progress.hpp"
 
 #include <llmcap/analysis/capacity.hpp>
@@ -22,6 +21,7 @@
 #include <llmcap/report/write_reports.hpp>
 #include <llmcap/sweep/http_runner.hpp>
 #include <llmcap/sweep/metrics_target.hpp>
+#include <llmcap/sweep/output_dir.hpp>
 #include <llmcap/sweep/plan.hpp>
 #include <llmcap/sweep/presets.hpp>
 #include <llmcap/sweep/run_sweep.hpp>
@@ -366,12 +366,13 @@ int cmd_run(const run_args& a) {
     std::string url = a.url;
     std::string model = a.model;
     if (resuming) {
-        const llmcap_sweep::loaded_run stored = llmcap_sweep::load_run(out);
+        ls::resumed_state stored;
+        ls::output_dir::read_run_file(out, stored);
         plan = stored.plan;
         if (url.empty())
-            url = stored.result.run.server_url;
+            url = stored.run.server_url;
         if (model.empty())
-            model = stored.result.run.model;
+            model = stored.run.model;
     } else {
         if (url.empty())
             throw usage_error("--url: required (the server's base URL, e.g. "
@@ -554,7 +555,7 @@ int cmd_demo(const demo_args& a) {
 }
 
 int cmd_report(const std::string& dir) {
-    const llmcap_sweep::loaded_run run = llmcap_sweep::load_run(dir);
+    const ls::sweep_outcome run = ls::rebuild_results(dir);
     for (const std::string& e : run.search_errors)
         std::fprintf(stderr, "capacity search: %s\n", e.c_str());
     for (const fs::path& p : lr::write_reports(run.result, dir))

@@ -13,11 +13,10 @@
 
 #include <doctest/doctest.h>
 
-#include "../../examples/sweep/load_run.hpp"
-
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -68,6 +67,8 @@ TEST_CASE("report: a simulated sweep's reports rebuild byte for byte from its JS
     CHECK_FALSE(outcome.interrupted);
     CHECK(outcome.result.simulated);
     REQUIRE(outcome.result.use_cases.size() == 1);
+    const std::string sweep_results = read_file(dir / "results.json"); // as run_sweep wrote it
+    REQUIRE_FALSE(sweep_results.empty());
     llmcap::report::write_reports(outcome.result, dir);
 
     std::map<std::string, std::string> written;
@@ -77,12 +78,15 @@ TEST_CASE("report: a simulated sweep's reports rebuild byte for byte from its JS
     CHECK(written["report.md"].find("[simulated]") != std::string::npos);
     CHECK(written["report.md"].find("### Code Completion (1K context)") != std::string::npos);
 
-    // Rebuild from run.json, cells.jsonl and requests.jsonl only.
+    // Rebuild from run.json, cells.jsonl and requests.jsonl only, as `llmcap-sweep report`
+    // does: sweep::rebuild_results writes results.json itself, then every report is written.
     for (const char* name :
          {"results.json", "cells.csv", "capacity.csv", "report.md", "report.html"})
         fs::remove(dir / name);
-    const llmcap_sweep::loaded_run loaded = llmcap_sweep::load_run(dir);
+    const ls::sweep_outcome loaded = ls::rebuild_results(dir);
     CHECK(loaded.search_errors.empty());
+    CHECK_FALSE(loaded.interrupted);
+    CHECK(read_file(dir / "results.json") == sweep_results);
     llmcap::report::write_reports(loaded.result, dir);
     for (const auto& [name, text] : written)
         CHECK_MESSAGE(read_file(dir / name) == text, name);

@@ -180,7 +180,7 @@ TEST_CASE("run_sweep: the glm-4.7-flash-h200 preset in the simulator") {
     // The report command: the same results from the files alone, nothing else changed.
     const auto requests_size = std::filesystem::file_size(dir / "requests.jsonl");
     std::filesystem::remove(dir / "results.json");
-    const sweep::sweep_result rebuilt = sweep::rebuild_results(dir);
+    const sweep::sweep_result rebuilt = sweep::rebuild_results(dir).result;
     CHECK(rebuilt.complete);
     CHECK(rebuilt.run == r.run);
     check_same_cells(r, rebuilt);

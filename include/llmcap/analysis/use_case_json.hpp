@@ -58,7 +58,9 @@ inline std::string use_case_error(const std::string& path, std::string_view what
     return s;
 }
 
-inline std::string json_kind(const boost::json::value& v) {
+/// The JSON kind of a value with its article ("an object", "a number", "null"), for messages;
+/// the sweep layer's JSON readers use it too.
+[[nodiscard]] inline std::string json_kind(const boost::json::value& v) {
     switch (v.kind()) {
     case boost::json::kind::null:
         return "null";

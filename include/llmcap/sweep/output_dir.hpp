@@ -1,11 +1,11 @@
 #pragma once
 
 #include <llmcap/core/clock.hpp>
+#include <llmcap/sweep/detail/precise_json.hpp>
 #include <llmcap/sweep/plan.hpp>
 #include <llmcap/sweep/result.hpp>
 #include <llmcap/sweep/trace_json.hpp>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -95,19 +95,7 @@ public:
     static output_dir reopen(const std::filesystem::path& dir, time_point origin,
                              resumed_state& state, bool rewrite = true) {
         output_dir d(dir);
-        const boost::json::value run = read_json_file(dir / "run.json");
-        const boost::json::object* ro = run.if_object();
-        if (ro == nullptr || !ro->contains("plan") || !ro->contains("run"))
-            throw std::runtime_error(file(dir / "run.json") +
-                                     ": expected an object with \"run\" and \"plan\"");
-        auto plan = plan_from_json(ro->at("plan"));
-        if (!plan)
-            throw std::runtime_error(file(dir / "run.json") + ": plan: " + plan.error().message());
-        state.plan = std::move(*plan);
-        auto info = run_info_from_json(ro->at("run"));
-        if (!info)
-            throw std::runtime_error(file(dir / "run.json") + ": run: " + info.error().message());
-        state.run = std::move(*info);
+        read_run_file(dir, state);
         std::set<std::string> done;
         read_lines(dir / "cells.jsonl", [&](const boost::json::value& v, std::size_t line) {
             auto c = cell_result_from_json(v);
@@ -199,7 +187,32 @@ public:
         write_file(dir_ / "results.json", boost::json::serialize(to_json(r)));
     }
 
-    /// Reads a whole JSON file; throws std::runtime_error naming it when unreadable or invalid.
+    /**
+     * Reads the plan and the run information of `dir/run.json` into `state` (nothing else):
+     * what a resumed run or a report needs first. Throws std::runtime_error naming the file
+     * when it is missing, not JSON, or not a run file.
+     */
+    static void read_run_file(const std::filesystem::path& dir, resumed_state& state) {
+        const std::filesystem::path p = dir / "run.json";
+        if (!std::filesystem::exists(p))
+            throw std::runtime_error("cannot read " + p.string() + " (is " + dir.string() +
+                                     " a run directory?)");
+        const boost::json::value run = read_json_file(p);
+        const boost::json::object* ro = run.if_object();
+        if (ro == nullptr || !ro->contains("plan") || !ro->contains("run"))
+            throw std::runtime_error(p.string() + ": expected an object with \"run\" and \"plan\"");
+        auto plan = plan_from_json(ro->at("plan"));
+        if (!plan)
+            throw std::runtime_error(p.string() + ": plan: " + plan.error().message());
+        state.plan = std::move(*plan);
+        auto info = run_info_from_json(ro->at("run"));
+        if (!info)
+            throw std::runtime_error(p.string() + ": run: " + info.error().message());
+        state.run = std::move(*info);
+    }
+
+    /// Reads a whole JSON file, numbers exactly as written; throws std::runtime_error naming it
+    /// when unreadable or invalid.
     static boost::json::value read_json_file(const std::filesystem::path& p) {
         std::ifstream in(p, std::ios::binary);
         if (!in)
@@ -207,16 +220,17 @@ public:
         const std::string text((std::istreambuf_iterator<char>(in)),
                                std::istreambuf_iterator<char>());
         boost::system::error_code ec;
-        boost::json::value v = boost::json::parse(text, ec);
+        boost::json::value v = detail::precise_parse(text, ec);
         if (ec)
             throw std::runtime_error(p.string() + ": invalid JSON (" + ec.message() + ")");
         return v;
     }
 
     /**
-     * Calls `f(value, line_number)` for each line of a JSONL file (a missing file has none).
-     * Returns true when the last line was cut short (no final newline and not valid JSON): it
-     * is skipped. Any other invalid line throws std::runtime_error naming the file and line.
+     * Calls `f(value, line_number)` for each line of a JSONL file (a missing file has none),
+     * numbers exactly as written (detail::precise_parse). Returns true when the last line was
+     * cut short (no final newline and not valid JSON): it is skipped. Any other invalid line
+     * throws std::runtime_error naming the file and line.
      */
     template <class F>
     static bool read_lines(const std::filesystem::path& p, F&& f) {
@@ -238,7 +252,7 @@ public:
             if (s.find_first_not_of(" \t\r") == std::string_view::npos)
                 continue;
             boost::system::error_code ec;
-            const boost::json::value v = boost::json::parse(s, ec);
+            const boost::json::value v = detail::precise_parse(s, ec);
             if (ec) {
                 if (last_unterminated)
                     return true;
@@ -254,7 +268,7 @@ private:
     explicit output_dir(std::filesystem::path dir) : dir_(std::move(dir)) {}
 
     static std::string file(const std::filesystem::path& p) {
-        return p.filename().string();
+        return p.string();
     }
 
     void open_appending(bool truncate) {

@@ -287,6 +287,10 @@ boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
             }
             const cell_key key{uc.context_tokens, uc.output_tokens, *missing, uc.name};
             if (!co_await measure(key, search.style, {})) {
+                if (options.read_only)
+                    outcome.search_errors.push_back(uc.name + ": concurrency " +
+                                                    std::to_string(*missing) +
+                                                    " was never measured");
                 interrupted = true;
                 break;
             }
@@ -316,13 +320,20 @@ boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
     dir->write_results(result);
     outcome.interrupted = interrupted;
     const std::string where = options.output_dir.string();
-    outcome.message =
-        interrupted ? "interrupted after " + std::to_string(cells.size()) +
-                          " complete cells; the requests of the unfinished cell will be discarded. "
-                          "Resume with --resume " +
-                          where
-                    : "sweep complete: " + std::to_string(cells.size()) + " cells, results in " +
-                          where + "/results.json";
+    if (options.read_only)
+        outcome.message =
+            "rebuilt " + std::to_string(cells.size()) + " cells from " + where +
+            (interrupted ? " (the run is incomplete: it stopped before its end)" : "") +
+            ", results in " + where + "/results.json";
+    else
+        outcome.message =
+            interrupted
+                ? "interrupted after " + std::to_string(cells.size()) +
+                      " complete cells; the requests of the unfinished cell will be discarded. "
+                      "Resume with --resume " +
+                      where
+                : "sweep complete: " + std::to_string(cells.size()) + " cells, results in " +
+                      where + "/results.json";
     co_return outcome;
 }
 
@@ -359,11 +370,16 @@ static_assert(cell_runner<stored_runner>);
  * Rebuilds a run's results from its files alone (the `report DIR` command): the plan and run
  * information from `run.json`, each completed cell's statistics recomputed from its requests in
  * `requests.jsonl` (with the server metrics and energy of `cells.jsonl`), the capacity searches
- * replayed on the stored cells, and scaling efficiency. Writes `results.json` and changes
- * nothing else; `complete` is false when cells of the plan were never completed. Blocking (runs
- * its own io_context on the calling thread). Throws std::runtime_error for unusable files.
+ * replayed on the stored cells, and scaling efficiency. Numbers are read back exactly as they
+ * were written, so the `results.json` of a finished run is reproduced byte for byte. Writes
+ * `results.json` and changes nothing else.
+ *
+ * In the outcome, `result.complete` is false (and `interrupted` true) when cells of the plan
+ * were never completed; `search_errors` names each capacity search that stopped at a level
+ * never measured. Blocking (runs its own io_context on the calling thread). Throws
+ * std::runtime_error for unusable files, naming the file and, for JSONL files, the line.
  */
-[[nodiscard]] inline sweep_result rebuild_results(const std::filesystem::path& dir) {
+[[nodiscard]] inline sweep_outcome rebuild_results(const std::filesystem::path& dir) {
     boost::asio::io_context io;
     stored_runner runner;
     sweep_options o;
@@ -381,7 +397,7 @@ static_assert(cell_runner<stored_runner>);
     io.run();
     if (failure)
         std::rethrow_exception(failure);
-    return std::move(out->result);
+    return std::move(*out);
 }
 
 } // namespace llmcap::sweep

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <llmcap/analysis/use_case_json.hpp>
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
@@ -26,27 +28,6 @@ namespace llmcap::sweep::detail {
 /// An optional double as JSON: null when empty or not finite.
 [[nodiscard]] inline boost::json::value number_or_null(const std::optional<double>& x) {
     return x ? number_or_null(*x) : boost::json::value(nullptr);
-}
-
-/// The JSON kind of a value, for messages.
-[[nodiscard]] inline std::string_view json_kind(const boost::json::value& v) noexcept {
-    switch (v.kind()) {
-    case boost::json::kind::null:
-        return "null";
-    case boost::json::kind::bool_:
-        return "a boolean";
-    case boost::json::kind::int64:
-    case boost::json::kind::uint64:
-    case boost::json::kind::double_:
-        return "a number";
-    case boost::json::kind::string:
-        return "a string";
-    case boost::json::kind::array:
-        return "an array";
-    case boost::json::kind::object:
-        return "an object";
-    }
-    return "a value";
 }
 
 /**
@@ -80,7 +61,7 @@ public:
         if (!ok())
             return nullptr;
         if (!v.is_object()) {
-            fail(path, "expected an object, got " + std::string(json_kind(v)));
+            fail(path, "expected an object, got " + analysis::detail::json_kind(v));
             return nullptr;
         }
         return &v.as_object();
@@ -91,7 +72,7 @@ public:
         if (!ok())
             return nullptr;
         if (!v.is_array()) {
-            fail(path, "expected an array, got " + std::string(json_kind(v)));
+            fail(path, "expected an array, got " + analysis::detail::json_kind(v));
             return nullptr;
         }
         return &v.as_array();
@@ -245,7 +226,7 @@ private:
                 return "the number " + std::to_string(v.get_uint64());
             return "the number " + std::to_string(v.get_double());
         }
-        return std::string(json_kind(v));
+        return analysis::detail::json_kind(v);
     }
 };
 

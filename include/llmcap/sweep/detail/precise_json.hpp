@@ -1,27 +1,29 @@
 #pragma once
 
-// JSON parsing whose numbers read back exactly: Boost.JSON 1.81's parser may round a double
-// one unit in the last place away from the value its text denotes, so a results file written,
-// read and written again could differ in the last digit. This parser builds the same
-// boost::json::value, converting every floating-point number from its text with
-// std::from_chars (correctly rounded). Boost 1.83+ offers the same through
+// JSON parsing whose numbers read back exactly. Boost.JSON before 1.83 may round a double one
+// unit in the last place away from the value its text denotes, so a results file written,
+// read and written again could differ in its last digits. precise_parse builds the same
+// boost::json::value as boost::json::parse, but converts every floating-point number from its
+// text with std::from_chars (correctly rounded). Boost 1.83 and later offer the same through
 // parse_options::numbers = number_precision::precise.
 
 #include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/error.hpp>
 #include <boost/json/value.hpp>
 
-#include <charconv>
-#include <cstddef>
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
+#include <charconv>     // from_chars
+#include <cstddef>      // size_t
+#include <cstdint>      // int64_t, uint64_t
+#include <optional>     // optional
+#include <string>       // string
+#include <string_view>  // string_view
+#include <system_error> // errc
+#include <utility>      // move
+#include <vector>       // vector
 
-namespace llmcap_sweep {
+namespace llmcap::sweep::detail {
 
-namespace detail {
-
+/// The handler of precise_parse: builds a boost::json::value, numbers from their text.
 class precise_handler {
 public:
     constexpr static std::size_t max_object_size = std::size_t(-1);
@@ -136,14 +138,18 @@ private:
     std::string number_;
 };
 
-} // namespace detail
-
-/// Parses one JSON document with exactly rounded numbers; sets `ec` on malformed input.
-inline boost::json::value precise_parse(std::string_view text, boost::system::error_code& ec) {
-    boost::json::basic_parser<detail::precise_handler> p(boost::json::parse_options{});
-    p.write_some(false, text.data(), text.size(), ec);
+/// Parses one JSON document (surrounding whitespace allowed) with exactly rounded numbers; sets
+/// `ec` on malformed input or on anything after the document, and returns null then.
+[[nodiscard]] inline boost::json::value precise_parse(std::string_view text,
+                                                      boost::system::error_code& ec) {
+    boost::json::basic_parser<precise_handler> p(boost::json::parse_options{});
+    const std::size_t n = p.write_some(false, text.data(), text.size(), ec);
     if (ec)
         return nullptr;
+    if (n < text.size()) {
+        ec = boost::json::error::extra_data;
+        return nullptr;
+    }
     if (!p.handler().result) {
         ec = boost::json::error::incomplete;
         return nullptr;
@@ -151,4 +157,4 @@ inline boost::json::value precise_parse(std::string_view text, boost::system::er
     return std::move(*p.handler().result);
 }
 
-} // namespace llmcap_sweep
+} // namespace llmcap::sweep::detail

@@ -1,0 +1,233 @@
+// Rebuilding a run's results from its files (sweep::rebuild_results, `llmcap-sweep report`):
+// exact number parsing, byte-identical results, and errors that name the file and line.
+#include <llmcap/sweep/run_sweep.hpp>
+
+#include <llmcap/emulator/builtin_profiles.hpp>
+#include <llmcap/sweep/detail/precise_json.hpp>
+#include <llmcap/sweep/output_dir.hpp>
+#include <llmcap/sweep/simulator_runner.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json/serialize.hpp>
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using namespace llmcap;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+    const auto d = fs::path(LLMCAP_TEST_BINARY_DIR) / "sweep-tests" / name;
+    fs::remove_all(d);
+    return d;
+}
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_file(const fs::path& p, const std::string& text) {
+    std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        std::size_t end = text.find('\n', at);
+        if (end == std::string::npos)
+            end = text.size();
+        out.push_back(text.substr(at, end - at));
+        at = end + 1;
+    }
+    return out;
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const std::string& l : lines)
+        out += l + '\n';
+    return out;
+}
+
+/// A simulated run in `dir`: contexts 1K and 4K × concurrency 1, 2, 16 output tokens, and a
+/// capacity search at 1K.
+sweep::sweep_outcome simulated_run(const fs::path& dir) {
+    sweep::sweep_plan p;
+    p.name = "rebuild";
+    p.requests.warmup_requests = 1;
+    p.requests.requests_per_concurrency = 2;
+    p.requests.min_requests = 3;
+    sweep::add_grid(p, {1024, 4096}, {16}, {1, 2});
+    sweep::use_case_search s;
+    s.use_case = {"quick_answer",
+                  "Quick answer",
+                  1024,
+                  16,
+                  {analysis::threshold{analysis::metric::e2e, analysis::statistic::mean,
+                                       analysis::comparison::less, 0.3}}};
+    s.max_concurrency = 32;
+    p.searches.push_back(s);
+    sweep::simulator_runner runner(emulator::builtin_profile());
+    sweep::sweep_options o;
+    o.output_dir = dir;
+    boost::asio::io_context io;
+    std::optional<sweep::sweep_outcome> out;
+    boost::asio::co_spawn(io, sweep::run_sweep(p, runner, o),
+                          [&](std::exception_ptr e, sweep::sweep_outcome r) {
+                              if (e)
+                                  std::rethrow_exception(e);
+                              out = std::move(r);
+                          });
+    io.run();
+    REQUIRE(out.has_value());
+    return std::move(*out);
+}
+
+} // namespace
+
+TEST_CASE("precise_parse: every double reads back exactly as written") {
+    std::mt19937_64 rng(42);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    std::uniform_int_distribution<int> exponent(-12, 12);
+    for (int i = 0; i < 20000; ++i) {
+        const double x = unit(rng) * std::pow(10.0, exponent(rng));
+        const std::string text = boost::json::serialize(boost::json::array{x, -x});
+        boost::system::error_code ec;
+        const boost::json::value v = sweep::detail::precise_parse(text, ec);
+        REQUIRE_FALSE(ec);
+        REQUIRE(v.as_array()[0].as_double() == x);
+        REQUIRE(v.as_array()[1].as_double() == -x);
+    }
+    // Nesting, strings split by escapes, integers and literals as boost::json::parse gives them.
+    const std::string doc = R"( {"a":[1,-2,18446744073709551615,2.5e-3,true,null,"x\"y"],)"
+                            R"("b":{"c":{}, "d":[]}} )";
+    boost::system::error_code ec;
+    const boost::json::value v = sweep::detail::precise_parse(doc, ec);
+    REQUIRE_FALSE(ec);
+    CHECK(v == boost::json::parse(doc));
+    CHECK(v.at("a").as_array()[2].is_uint64());
+    CHECK(v.at("a").as_array()[1].is_int64());
+}
+
+TEST_CASE("precise_parse: malformed text, trailing data and an empty text are errors") {
+    for (const char* bad : {"{\"a\":", "{\"a\":1} x", "[1,]", "", "  ", "nul"}) {
+        CAPTURE(bad);
+        boost::system::error_code ec;
+        const boost::json::value v = sweep::detail::precise_parse(bad, ec);
+        CHECK(ec);
+        CHECK(v.is_null());
+    }
+}
+
+TEST_CASE("rebuild_results: results.json again byte for byte, and nothing else changed") {
+    const fs::path dir = fresh_dir("rebuild-exact");
+    const sweep::sweep_outcome ran = simulated_run(dir);
+    REQUIRE(ran.result.complete);
+    const std::string results = read_file(dir / "results.json");
+    const std::string requests = read_file(dir / "requests.jsonl");
+    const std::string cells = read_file(dir / "cells.jsonl");
+    const std::string run = read_file(dir / "run.json");
+    fs::remove(dir / "results.json");
+    const sweep::sweep_outcome rebuilt = sweep::rebuild_results(dir);
+    CHECK_FALSE(rebuilt.interrupted);
+    CHECK(rebuilt.search_errors.empty());
+    CHECK(rebuilt.result.complete);
+    CHECK(read_file(dir / "results.json") == results);
+    CHECK(read_file(dir / "requests.jsonl") == requests);
+    CHECK(read_file(dir / "cells.jsonl") == cells);
+    CHECK(read_file(dir / "run.json") == run);
+    CHECK(rebuilt.message.find("rebuilt ") == 0);
+}
+
+TEST_CASE("rebuild_results: malformed files are errors naming the file and the line") {
+    const fs::path dir = fresh_dir("rebuild-errors");
+    (void)simulated_run(dir);
+    const std::string cells = read_file(dir / "cells.jsonl");
+    const std::string requests = read_file(dir / "requests.jsonl");
+    // The error names the file and line, then what was wrong.
+    const auto expect_error = [&](const std::string& where, const std::string& what) {
+        try {
+            (void)sweep::rebuild_results(dir);
+            FAIL("no error; expected: " << where << " ... " << what);
+        } catch (const std::runtime_error& e) {
+            const std::string message = e.what();
+            CAPTURE(message);
+            CHECK(message.find(where) == 0);
+            CHECK(message.find(what) != std::string::npos);
+        }
+    };
+
+    SUBCASE("a line of cells.jsonl that is not JSON") {
+        std::vector<std::string> lines = lines_of(cells);
+        REQUIRE(lines.size() >= 3);
+        lines[1] = "{\"key\": oops}";
+        write_file(dir / "cells.jsonl", join_lines(lines));
+        expect_error((dir / "cells.jsonl").string() + ": line 2: ", "invalid JSON");
+    }
+    SUBCASE("a line of requests.jsonl with a field of the wrong type") {
+        std::vector<std::string> lines = lines_of(requests);
+        REQUIRE(lines.size() >= 4);
+        boost::json::value v = boost::json::parse(lines[2]);
+        v.as_object()["end_ns"] = "late";
+        lines[2] = boost::json::serialize(v);
+        write_file(dir / "requests.jsonl", join_lines(lines));
+        expect_error((dir / "requests.jsonl").string() + ": line 3: ",
+                     "$.end_ns: expected an integer, got a string");
+    }
+    SUBCASE("a cell with a field missing") {
+        std::vector<std::string> lines = lines_of(cells);
+        boost::json::value v = boost::json::parse(lines[0]);
+        v.as_object().erase("summary");
+        lines[0] = boost::json::serialize(v);
+        write_file(dir / "cells.jsonl", join_lines(lines));
+        expect_error((dir / "cells.jsonl").string() + ": line 1: ", "$.summary: missing");
+    }
+    SUBCASE("no run.json") {
+        fs::remove(dir / "run.json");
+        expect_error("cannot read " + (dir / "run.json").string(),
+                     "(is " + dir.string() + " a run directory?)");
+    }
+    SUBCASE("a cut last line (a crash while writing) is dropped, not an error") {
+        write_file(dir / "requests.jsonl", requests + "{\"cell\":\"grid/ctx10");
+        const sweep::sweep_outcome r = sweep::rebuild_results(dir);
+        CHECK(r.result.complete);
+        CHECK(read_file(dir / "requests.jsonl") == requests + "{\"cell\":\"grid/ctx10");
+    }
+}
+
+TEST_CASE("rebuild_results: a run stopped early is incomplete and says which search stopped") {
+    const fs::path dir = fresh_dir("rebuild-partial");
+    const sweep::sweep_outcome ran = simulated_run(dir);
+    REQUIRE(ran.result.use_cases.size() == 1);
+    // Drop the last cell (one the capacity search measured) as if the run had died there.
+    std::vector<std::string> lines = lines_of(read_file(dir / "cells.jsonl"));
+    const boost::json::value last = boost::json::parse(lines.back());
+    REQUIRE(last.at("key").at("use_case").as_string() == "quick_answer");
+    const auto concurrency = last.at("key").at("concurrency").to_number<std::uint32_t>();
+    lines.pop_back();
+    write_file(dir / "cells.jsonl", join_lines(lines));
+    const sweep::sweep_outcome r = sweep::rebuild_results(dir);
+    CHECK(r.interrupted);
+    CHECK_FALSE(r.result.complete);
+    CHECK(r.result.use_cases.empty());
+    CHECK(r.result.cells.size() == lines.size());
+    REQUIRE(r.search_errors.size() == 1);
+    CHECK(r.search_errors[0] ==
+          "quick_answer: concurrency " + std::to_string(concurrency) + " was never measured");
+    CHECK(r.message.find("incomplete") != std::string::npos);
+}
