@@ -132,6 +132,8 @@ public:
                 s->kill(false);
         pending_.clear();
         active_.clear();
+        dirty_.clear();
+        flush_pos_ = 0;
     }
 
     /// True once stop() was called.
@@ -209,8 +211,9 @@ public:
         return lag_;
     }
 
-    /// Wall time from each step's deadline to the moment its tokens were all handed to the
-    /// kernel (schedule lag plus the cost of writing them).
+    /// Wall time from a step's deadline to the moment its tokens were handed to the kernel,
+    /// one value per connection written (schedule lag plus the wait for the write); when a
+    /// write carries the tokens of several steps, from the oldest of those steps.
     [[nodiscard]] const detail::server_lag_recorder& emit_lag() const noexcept {
         return emit_lag_;
     }
@@ -854,7 +857,9 @@ private:
         stepping_ = false;
         execute_step(lag);
         // Behind schedule: run the steps already due before writing, so that each write
-        // carries several tokens instead of falling further behind one token at a time.
+        // carries several tokens instead of falling further behind one token at a time; for
+        // at most one write slice, so that no handler holds the loop for long (the timer
+        // fires again at once for the steps still due).
         for (int caught_up = 0; caught_up < max_catch_up_steps; ++caught_up) {
             admit_until(cursor_);
             if (!engine_.has_work())
@@ -862,24 +867,52 @@ private:
             const duration d = engine_.next_step_duration();
             const time_point due = to_wall(cursor_ + d);
             const time_point t = trace_clock::now();
-            if (due > t)
+            if (due > t || t - now > write_slice)
                 break;
             step_start_ = cursor_;
             lag_.record(t - due);
             metrics_.on_schedule_lag(t - due);
             execute_step(t - due);
         }
-        for (detail::server_session* s : dirty_) {
-            s->queued = false;
-            s->flush();
-        }
-        dirty_.clear();
-        emit_lag_.record(trace_clock::now() - deadline_);
+        flush_dirty();
         for (request_id id : finished_)
             if (id < active_.size() && active_[id])
                 finish(id);
         finished_.clear();
         schedule();
+    }
+
+    // Writes the sessions that have new output, for at most write_slice of wall time; the
+    // rest goes on in a posted handler. The engine timer and new requests are served between
+    // slices, so a step never waits for the previous steps' writes: when writing takes longer
+    // than the engine's steps (thousands of streams at a high time scale), the engine keeps
+    // its schedule, each session's later tokens join its unwritten output, and each write
+    // carries several tokens. The emission lag records how long the tokens waited.
+    void flush_dirty() {
+        const time_point limit = trace_clock::now() + write_slice;
+        if (flush_pos_ >= 256) { // drop the sessions written by earlier slices
+            dirty_.erase(dirty_.begin(), dirty_.begin() + static_cast<std::ptrdiff_t>(flush_pos_));
+            flush_pos_ = 0;
+        }
+        while (flush_pos_ < dirty_.size()) {
+            detail::server_session& s = *dirty_[flush_pos_++];
+            s.queued = false;
+            s.flush();
+            emit_lag_.record(trace_clock::now() - s.queued_since);
+            if (flush_pos_ < dirty_.size() && trace_clock::now() >= limit) {
+                if (!flush_posted_) {
+                    flush_posted_ = true;
+                    asio::post(ioc_, [this] {
+                        flush_posted_ = false;
+                        if (!stopped_)
+                            flush_dirty();
+                    });
+                }
+                return;
+            }
+        }
+        dirty_.clear();
+        flush_pos_ = 0;
     }
 
     void execute_step(duration lag) {
@@ -976,7 +1009,8 @@ private:
         ++token_events_;
         if (!s.queued) {
             s.queued = true;
-            dirty_.push_back(&s);
+            s.queued_since = deadline_;
+            dirty_.push_back(a.session);
         }
 
         const fault& f = a.faults;
@@ -1131,8 +1165,11 @@ private:
     std::unordered_map<detail::server_session*, std::weak_ptr<detail::server_session>> sessions_;
     std::vector<pending_arrival> pending_;                // a min-heap on (at, seq)
     std::vector<std::unique_ptr<active_request>> active_; // by engine request id
-    std::vector<detail::server_session*> dirty_;          // sessions with output to flush
-    std::vector<request_id> finished_;                    // requests finished by the steps just run
+    std::vector<session_ptr> dirty_;                      // sessions with output to write, in order
+    std::size_t flush_pos_ = 0; // dirty_[flush_pos_...] are still to write
+    bool flush_posted_ = false; // a handler writing the next slice is queued
+    static constexpr duration write_slice = std::chrono::microseconds(250);
+    std::vector<request_id> finished_; // requests finished by the steps just run
     static constexpr int max_catch_up_steps = 32;
     std::size_t in_engine_ = 0;
     std::uint64_t arrival_seq_ = 0;

@@ -135,6 +135,8 @@ public:
 
     /// Set by the engine loop while the session is on its list of outputs to flush.
     bool queued = false;
+    /// The deadline (wall time) of the step whose tokens put the session on that list.
+    time_point queued_since{};
 
     /// True once the connection is closed (by either side or by a fault).
     [[nodiscard]] bool dead() const noexcept {
