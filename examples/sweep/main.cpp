@@ -27,6 +27,7 @@
 #include <llmcap/sweep/run_sweep.hpp>
 #include <llmcap/sweep/simulator_runner.hpp>
 #include <llmcap/telemetry/dcgm_energy_meter.hpp>
+#include <llmcap/telemetry/energy_reading.hpp>
 #include <llmcap/telemetry/nvml_energy_meter.hpp>
 #include <llmcap/version.hpp>
 
@@ -36,6 +37,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/json/parse.hpp>
 
 #include <CLI/CLI.hpp>
@@ -468,6 +470,77 @@ int cmd_simulate(const simulate_args& a) {
     return finish_run(outcome, a.out, 1.0, "run the same simulate command again");
 }
 
+/**
+ * The demo's energy meter: the in-process emulator's modelled energy counter
+ * (emulator::server::energy_j), read at start() and stop(), and the highest step power in
+ * between. The server runs on its own thread, so every read is posted to its io_context and
+ * waited for; the step callback runs there too, so the peak needs no lock.
+ */
+class emulator_energy_meter {
+public:
+    /// Must be built before `server` starts serving (it installs the step callback).
+    emulator_energy_meter(asio::io_context& server_ioc, llmcap::emulator::server& server)
+        : ioc_(&server_ioc), server_(&server) {
+        server.on_step([this](const llmcap::emulator::step_record& s) {
+            peak_w_ = std::max(peak_w_, s.power_w);
+            ++steps_;
+        });
+    }
+
+    std::error_code start() {
+        start_ = read(true);
+        return {};
+    }
+
+    llmcap::telemetry::energy_result stop() {
+        const counter end = read(false);
+        llmcap::telemetry::energy_reading r;
+        r.elapsed = end.at - start_.at;
+        r.energy_j = end.energy_j - start_.energy_j;
+        const double seconds = llmcap::to_seconds(r.elapsed);
+        r.mean_power_w = seconds > 0.0 ? r.energy_j / seconds : 0.0;
+        r.peak_power_w = std::max(end.peak_w, r.mean_power_w);
+        r.source = llmcap::telemetry::energy_source::emulator;
+        r.method = llmcap::telemetry::energy_method::power_model;
+        r.power_samples = end.steps;
+        r.gpu_count = 1;
+        llmcap::telemetry::energy_result out;
+        out.reading = r;
+        return out;
+    }
+
+private:
+    struct counter {
+        llmcap::time_point at{};
+        double energy_j = 0.0;
+        double peak_w = 0.0;
+        std::size_t steps = 0;
+    };
+
+    /// The counter now, on the server's thread; `reset` starts a new peak.
+    counter read(bool reset) {
+        return asio::post(*ioc_, asio::use_future([this, reset] {
+                   counter c;
+                   c.at = server_->to_emulated(llmcap::stamp());
+                   c.energy_j = server_->energy_j(c.at);
+                   c.peak_w = peak_w_;
+                   c.steps = steps_;
+                   if (reset) {
+                       peak_w_ = 0.0;
+                       steps_ = 0;
+                   }
+                   return c;
+               }))
+            .get();
+    }
+
+    asio::io_context* ioc_;
+    llmcap::emulator::server* server_;
+    counter start_;
+    double peak_w_ = 0.0;   // touched on the server's thread only
+    std::size_t steps_ = 0; // likewise
+};
+
 struct demo_args {
     std::string out = "out/demo";
     bool quiet = false;
@@ -511,6 +584,7 @@ int cmd_demo(const demo_args& a) {
     sopt.address = "127.0.0.1";
     sopt.port = 0;
     llmcap::emulator::server server(server_ioc, profile, sopt);
+    emulator_energy_meter meter(server_ioc, server);
     server.start();
     auto guard = asio::make_work_guard(server_ioc);
     std::thread server_thread([&] { server_ioc.run(); });
@@ -529,7 +603,8 @@ int cmd_demo(const demo_args& a) {
         ls::http_runner_options ro;
         ro.url = url;
         ro.seed = plan.seed;
-        ls::http_runner<llmcap::client::http_endpoint> runner(endpoint, ro);
+        ls::http_runner<llmcap::client::http_endpoint, emulator_energy_meter> runner(endpoint, ro,
+                                                                                     &meter);
         ls::sweep_options so;
         so.output_dir = a.out;
         so.gpu = "1x " + profile.gpu.name + " (emulated)";

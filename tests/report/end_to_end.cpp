@@ -77,6 +77,16 @@ TEST_CASE("report: a simulated sweep's reports rebuild byte for byte from its JS
         written[name] = read_file(dir / name);
     CHECK(written["report.md"].find("[simulated]") != std::string::npos);
     CHECK(written["report.md"].find("### Code Completion (1K context)") != std::string::npos);
+    // The simulator models energy: the power section has its charts and table, and says where
+    // the numbers came from.
+    CHECK(written["report.md"].find("No energy was measured") == std::string::npos);
+    CHECK(written["report.md"].find("Energy source: emulator, power_model") != std::string::npos);
+    CHECK(written["report.html"].find("id=\"chart-energy-per-token\"") != std::string::npos);
+    for (const ls::cell_result& c : outcome.result.cells) {
+        CAPTURE(c.key.id());
+        REQUIRE(c.energy.has_value());
+        CHECK(c.energy->joules_per_output_token.value_or(0.0) > 0.0);
+    }
 
     // Rebuild from run.json, cells.jsonl and requests.jsonl only, as `llmcap-sweep report`
     // does: sweep::rebuild_results writes results.json itself, then every report is written.

@@ -3,6 +3,7 @@
 #include "../workload/fake_endpoint.hpp"
 
 #include <llmcap/emulator/builtin_profiles.hpp>
+#include <llmcap/emulator/energy_model.hpp>
 #include <llmcap/sweep/http_runner.hpp>
 #include <llmcap/sweep/output_dir.hpp>
 #include <llmcap/sweep/presets.hpp>
@@ -21,6 +22,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <map>
 #include <set>
 #include <string>
 
@@ -153,6 +156,47 @@ TEST_CASE("run_sweep: the glm-4.7-flash-h200 preset in the simulator") {
         CHECK(c.server->values.at("prefill_time_mean_s").state == "measured");
     }
     CHECK(grid == 28);
+    // Modelled energy in every cell: mean power between the power model's idle and full-load
+    // power, the peak at least the mean, and (batching spreads the draw over more tokens) less
+    // energy per output token at each higher concurrency of a context.
+    const emulator::power_model power;
+    std::map<std::uint32_t, std::map<std::uint32_t, double>> joules_per_token; // ctx → c → J
+    for (const auto& c : r.cells) {
+        CAPTURE(c.key.id());
+        REQUIRE(c.energy.has_value());
+        CHECK(c.energy->source == "emulator");
+        CHECK(c.energy->method == "power_model");
+        CHECK(c.energy->gpu_count == 1);
+        CHECK(c.energy->mean_power_w > power.idle_w);
+        CHECK(c.energy->mean_power_w < power.max_w);
+        REQUIRE(c.energy->peak_power_w.has_value());
+        CHECK(*c.energy->peak_power_w >= c.energy->mean_power_w);
+        CHECK(*c.energy->peak_power_w <= power.max_w);
+        // The cell's share of the GPU's energy over its span: all of it at concurrency 1,
+        // where nothing runs beside the measured requests; less above, where warm-up requests
+        // and those holding the concurrency share the GPU with them.
+        if (c.key.concurrency == 1)
+            CHECK(c.energy->energy_j ==
+                  doctest::Approx(c.energy->mean_power_w * c.energy->elapsed_s).epsilon(1e-9));
+        else
+            CHECK(c.energy->energy_j < c.energy->mean_power_w * c.energy->elapsed_s);
+        REQUIRE(c.energy->joules_per_output_token.has_value());
+        CHECK(*c.energy->joules_per_output_token > 0.0);
+        if (c.key.use_case.empty())
+            joules_per_token[c.key.context_tokens][c.key.concurrency] =
+                *c.energy->joules_per_output_token;
+    }
+    REQUIRE(joules_per_token.size() == 7);
+    for (const auto& [context, by_level] : joules_per_token) {
+        CAPTURE(context);
+        REQUIRE(by_level.size() == 4);
+        double previous = std::numeric_limits<double>::infinity();
+        for (const auto& [level, j] : by_level) {
+            CAPTURE(level);
+            CHECK(j < previous);
+            previous = j;
+        }
+    }
     REQUIRE(r.use_cases.size() == 5);
     for (const auto& u : r.use_cases) {
         CAPTURE(u.use_case.name);

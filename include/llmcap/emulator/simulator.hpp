@@ -2,12 +2,13 @@
 
 #include <llmcap/core/clock.hpp>
 #include <llmcap/core/request_trace.hpp>
+#include <llmcap/emulator/energy_model.hpp>
 #include <llmcap/emulator/engine.hpp>
 #include <llmcap/emulator/ground_truth.hpp>
 #include <llmcap/emulator/load_shape.hpp>
 #include <llmcap/emulator/profile.hpp>
 
-#include <algorithm>  // min, sort
+#include <algorithm>  // max, min, sort
 #include <chrono>     // hours
 #include <cstdint>    // uint32_t, uint64_t
 #include <deque>      // deque
@@ -46,6 +47,10 @@ struct simulated_request {
     request_trace trace;
     /// What happened in the engine.
     request_truth truth;
+    /// Modelled GPU energy attributed to the request, joules: each engine step's energy shared
+    /// among the requests in it by tokens processed (prefill tokens plus emitted tokens).
+    /// Idle power between steps belongs to no request.
+    double energy_j = 0.0;
 };
 
 /// The outcome of simulate().
@@ -58,6 +63,49 @@ struct simulation_result {
     std::uint64_t steps = 0;
     /// Virtual time from the epoch to the end of the last reported request.
     duration elapsed{};
+
+    /// One engine step's power: the modelled GPU drew `power_w` from `start` to `end`.
+    struct step_power {
+        /// When the step started.
+        time_point start{};
+        /// When it ended.
+        time_point end{};
+        /// Power during the step, watts (power_model::step_power_w).
+        double power_w = 0.0;
+    };
+    /// Every engine step's power, in time order, warm-up included. Between steps the GPU draws
+    /// `idle_power_w`.
+    std::vector<step_power> step_powers;
+    /// Power with no step running, watts (power_model::idle_w).
+    double idle_power_w = 0.0;
+
+    /**
+     * Modelled GPU energy from `from` to `to` (virtual time), joules: idle power over the whole
+     * span plus, for each step, the part above idle over its overlap with the span. 0 when
+     * `to` is not after `from`.
+     */
+    [[nodiscard]] double energy_j(time_point from, time_point to) const noexcept {
+        if (!(to > from))
+            return 0.0;
+        double j = idle_power_w * to_seconds(to - from);
+        for (const step_power& s : step_powers) {
+            const time_point a = std::max(s.start, from);
+            const time_point b = std::min(s.end, to);
+            if (b > a)
+                j += (s.power_w - idle_power_w) * to_seconds(b - a);
+        }
+        return j;
+    }
+
+    /// Highest power drawn between `from` and `to`, watts: the largest power of a step that
+    /// overlaps the span, or idle power when none does.
+    [[nodiscard]] double peak_power_w(time_point from, time_point to) const noexcept {
+        double peak = idle_power_w;
+        for (const step_power& s : step_powers)
+            if (s.end > from && s.start < to)
+                peak = std::max(peak, s.power_w);
+        return peak;
+    }
 
     /// The traces alone, in order (copies).
     [[nodiscard]] std::vector<request_trace> traces() const {
@@ -121,7 +169,8 @@ namespace detail {
 
 class simulation {
 public:
-    simulation(const profile& p, const workload& w) : profile_(p), workload_(w), engine_(p) {
+    simulation(const profile& p, const workload& w, const power_model& power)
+        : profile_(p), workload_(w), power_(power), engine_(p) {
         if (w.output_tokens == 0)
             throw std::invalid_argument("emulator::simulate: output_tokens must be positive");
         if (!engine_.fits({w.prompt_tokens, w.output_tokens}))
@@ -213,9 +262,25 @@ private:
         return end_measured_ - first_measured_ - measured_done_;
     }
 
+    /// Shares a step's energy among its requests by tokens processed.
+    void attribute_energy(const step_result& r, const simulation_result::step_power& p) {
+        std::uint64_t tokens = r.tokens.size();
+        for (const chunk_record& c : r.prefill_chunks)
+            tokens += c.tokens;
+        if (tokens == 0)
+            return;
+        const double per_token_j =
+            p.power_w * to_seconds(p.end - p.start) / static_cast<double>(tokens);
+        for (const chunk_record& c : r.prefill_chunks)
+            energy_[by_engine_id_[c.id]] += per_token_j * static_cast<double>(c.tokens);
+        for (const token_emission& e : r.tokens)
+            energy_[by_engine_id_[e.id]] += per_token_j;
+    }
+
     void send(time_point intended, time_point at) {
         const std::uint64_t index = clients_.size();
         clients_.push_back({intended, at, at + frontend_delay_, std::nullopt});
+        energy_.push_back(0.0);
         arrivals_.push({at + frontend_delay_, index});
         ++in_flight_;
     }
@@ -255,6 +320,8 @@ private:
             (void)engine_.next_step_duration();
             const step_result& r = engine_.step(now_);
             ++steps_;
+            step_powers_.push_back({r.start, r.end, power_.step_power_w(r.cost, profile_.gpu)});
+            attribute_energy(r, step_powers_.back());
             now_ = r.end;
             before(now_);
             for (request_id id : r.finished) {
@@ -264,7 +331,7 @@ private:
                 if (c >= first_measured_ && c < end_measured_) {
                     const client& cl = clients_[c];
                     done_.push_back({make_trace(profile_, workload_, t, c, cl.intended, cl.send),
-                                     std::move(t)});
+                                     std::move(t), energy_[c]});
                     ++measured_done_;
                     last_end_ = now_;
                 }
@@ -283,11 +350,14 @@ private:
         out.requests_started = clients_.size();
         out.steps = steps_;
         out.elapsed = last_end_ - virtual_epoch();
+        out.step_powers = std::move(step_powers_);
+        out.idle_power_w = power_.idle_w;
         return out;
     }
 
     const profile& profile_;
     workload workload_;
+    power_model power_;
     engine engine_;
     duration frontend_delay_{};
     time_point now_ = virtual_epoch();
@@ -296,6 +366,8 @@ private:
     std::vector<std::uint64_t> by_engine_id_;
     std::priority_queue<arrival_event, std::vector<arrival_event>, std::greater<>> arrivals_;
     std::vector<simulated_request> done_;
+    std::vector<simulation_result::step_power> step_powers_;
+    std::vector<double> energy_; // attributed joules, by client
     std::uint64_t first_measured_ = 0;
     std::uint64_t end_measured_ = 0;
     std::uint64_t measured_done_ = 0;
@@ -309,13 +381,16 @@ private:
  * Runs one cell in virtual time: requests shaped by `w` under load shape `shape`, served by an
  * engine modelled on profile `p`, from virtual_epoch() until the last reported request ends.
  * Returns the reported requests' traces, as a streaming client would record them, with their
- * ground truth. Deterministic: the same inputs and the same `rng` state give identical
- * results (only Poisson arrivals draw from `rng`). Throws std::invalid_argument for a
- * concurrency or rate of 0 and for requests that cannot fit the profile.
+ * ground truth, and every step's power under `power` (so simulation_result::energy_j gives
+ * the modelled GPU energy over any span, as the real-time server's energy counter does).
+ * Deterministic: the same inputs and the same `rng` state give identical results (only
+ * Poisson arrivals draw from `rng`). Throws std::invalid_argument for a concurrency or rate
+ * of 0 and for requests that cannot fit the profile.
  */
 [[nodiscard]] inline simulation_result simulate(const profile& p, const workload& w,
-                                                const load_shape& shape, std::mt19937_64& rng) {
-    detail::simulation sim(p, w);
+                                                const load_shape& shape, std::mt19937_64& rng,
+                                                const power_model& power = {}) {
+    detail::simulation sim(p, w, power);
     if (const auto* closed = std::get_if<closed_loop>(&shape))
         return sim.run(*closed);
     return sim.run(std::get<poisson_arrivals>(shape), rng);

@@ -2,6 +2,7 @@
 
 #include <llmcap/core/clock.hpp>
 #include <llmcap/core/request_trace.hpp>
+#include <llmcap/emulator/energy_model.hpp>
 #include <llmcap/emulator/load_shape.hpp>
 #include <llmcap/emulator/profile.hpp>
 #include <llmcap/emulator/simulator.hpp>
@@ -11,12 +12,14 @@
 #include <llmcap/prometheus/server_cell_metrics.hpp>
 #include <llmcap/sweep/cell_runner.hpp>
 #include <llmcap/sweep/result.hpp>
+#include <llmcap/telemetry/energy_reading.hpp>
 
 #include <boost/asio/awaitable.hpp>
 
-#include <algorithm> // max
+#include <algorithm> // max, min
 #include <chrono>    // seconds
 #include <cstdint>   // uint32_t, uint64_t
+#include <optional>  // optional
 #include <random>    // mt19937_64
 #include <span>      // span
 #include <string>    // string
@@ -38,11 +41,25 @@ namespace llmcap::sweep {
  * rule is not simulated. Queue wait and prefill time come from the simulated server's
  * per-request metrics, as vLLM reports them. Warm-up requests are run but not reported as
  * traces (cell_run::warmup_requests counts them).
+ *
+ * Energy is modelled, not measured: each engine step draws the power `power` gives for its
+ * utilisation and idle power is drawn between steps. A cell's energy is that of its measured
+ * requests over their span (first intended start to last end, the span system throughput
+ * uses): each step's energy shared among the requests in it by tokens processed
+ * (simulated_request::energy_j), plus idle power over the gaps between steps — so the
+ * warm-up requests and the requests that hold the concurrency after the last measured one
+ * starts, which a simulation runs alongside the measured ones, are not charged to the cell, as
+ * they are not when a real server is metered (http_runner runs the warm-up first). Mean and
+ * peak power are the modelled GPU's over the span, everything it ran included, so where other
+ * requests ran beside the measured ones energy_j is less than mean_power_w × elapsed_s. The
+ * cell's energy record says it is modelled: source `emulator`, method `power_model`.
  */
 class simulator_runner {
 public:
-    /// A runner for `profile` (emulator::builtin_profile() for the default).
-    explicit simulator_runner(emulator::profile profile) : profile_(std::move(profile)) {}
+    /// A runner for `profile` (emulator::builtin_profile() for the default), its GPU's power
+    /// drawn as `power` says (the default: an H200 SXM, 90 W idle, 700 W at full load).
+    explicit simulator_runner(emulator::profile profile, emulator::power_model power = {})
+        : profile_(std::move(profile)), power_(power) {}
 
     /// The virtual epoch: every trace counts from it.
     [[nodiscard]] time_point origin() const noexcept {
@@ -109,11 +126,12 @@ public:
                             (std::uint64_t{spec.key.output_tokens} << 40) ^ spec.key.concurrency);
         emulator::simulation_result sim;
         try {
-            sim = emulator::simulate(profile_, w, shape, rng);
+            sim = emulator::simulate(profile_, w, shape, rng, power_);
         } catch (const std::invalid_argument& e) {
             out.error = e.what();
             co_return out;
         }
+        out.energy = energy_of(sim);
         std::vector<request_trace> traces;
         traces.reserve(sim.requests.size());
         std::uint64_t index = spec.first_index + spec.warmup_requests;
@@ -139,6 +157,37 @@ public:
     }
 
 private:
+    /// The modelled energy of the measured requests over their span; empty without requests.
+    static std::optional<energy_record> energy_of(const emulator::simulation_result& sim) {
+        if (sim.requests.empty())
+            return std::nullopt;
+        time_point from = sim.requests.front().trace.intended_start;
+        time_point to = sim.requests.front().trace.end;
+        for (const emulator::simulated_request& r : sim.requests) {
+            from = std::min(from, r.trace.intended_start);
+            to = std::max(to, r.trace.end);
+        }
+        if (!(to > from))
+            return std::nullopt;
+        double attributed_j = 0.0;
+        for (const emulator::simulated_request& r : sim.requests)
+            attributed_j += r.energy_j;
+        double busy_s = 0.0;
+        for (const emulator::simulation_result::step_power& s : sim.step_powers)
+            if (std::min(s.end, to) > std::max(s.start, from))
+                busy_s += to_seconds(std::min(s.end, to) - std::max(s.start, from));
+        energy_record e;
+        e.elapsed_s = to_seconds(to - from);
+        e.energy_j = attributed_j + sim.idle_power_w * std::max(0.0, e.elapsed_s - busy_s);
+        e.mean_power_w = sim.energy_j(from, to) / e.elapsed_s;
+        e.peak_power_w = sim.peak_power_w(from, to);
+        e.source = std::string(telemetry::energy_source_name(telemetry::energy_source::emulator));
+        e.method =
+            std::string(telemetry::energy_method_name(telemetry::energy_method::power_model));
+        e.gpu_count = 1;
+        return e;
+    }
+
     static void shift(request_trace& t, duration d) {
         t.intended_start += d;
         if (t.send)
@@ -151,6 +200,7 @@ private:
     }
 
     emulator::profile profile_;
+    emulator::power_model power_;
     duration offset_{};
 };
 

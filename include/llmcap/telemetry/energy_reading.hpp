@@ -19,6 +19,8 @@ enum class energy_source : std::uint8_t {
     nvidia_smi,
     /// A DCGM exporter's `/metrics` page (any host).
     dcgm,
+    /// The llmcap emulator's modelled GPU (no hardware was measured).
+    emulator,
 };
 
 /// The stable name of an energy source, as written in results files.
@@ -30,6 +32,8 @@ enum class energy_source : std::uint8_t {
         return "nvidia_smi";
     case energy_source::dcgm:
         return "dcgm";
+    case energy_source::emulator:
+        return "emulator";
     }
     return "nvml";
 }
@@ -40,6 +44,9 @@ enum class energy_method : std::uint8_t {
     hardware_counter,
     /// Sampled power integrated over time (trapezoids); as good as the sampling rate.
     integrated_power,
+    /// Computed from a model of power against utilisation (emulator::power_model): an
+    /// estimate, not a measurement.
+    power_model,
 };
 
 /// The stable name of an energy method, as written in results files.
@@ -49,6 +56,8 @@ enum class energy_method : std::uint8_t {
         return "hardware_counter";
     case energy_method::integrated_power:
         return "integrated_power";
+    case energy_method::power_model:
+        return "power_model";
     }
     return "hardware_counter";
 }
