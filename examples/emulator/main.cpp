@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
     double idle_w = emu::power_model{}.idle_w;
     double max_w = emu::power_model{}.max_w;
     double idle_gather_ms = 1.0;
+    double timer_spin_us = 250.0;
+    bool check_model = false;
     bool log_requests = false;
 
     app.add_option("--host", address, "Address to listen on")->capture_default_str();
@@ -91,6 +93,14 @@ int main(int argc, char** argv) {
                    "Wall time an idle engine waits for more requests before its first step")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
+    app.add_option("--timer-spin-us", timer_spin_us,
+                   "Wake the engine timer this early and wait out the rest actively (0: off)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_flag("--check-model", check_model,
+                 "Answer requests for another model than the served name with HTTP 404, as "
+                 "vLLM does (default: every name is served)")
+        ->capture_default_str();
     app.add_flag("--log-requests", log_requests,
                  "Print one line per request on stdout (default: off)")
         ->capture_default_str();
@@ -124,6 +134,8 @@ int main(int argc, char** argv) {
         options.power.idle_w = idle_w;
         options.power.max_w = max_w;
         options.idle_gather = llmcap::from_seconds(idle_gather_ms / 1000.0);
+        options.timer_spin = llmcap::from_seconds(timer_spin_us / 1e6);
+        options.check_model = check_model;
         if (log_requests)
             options.log = [](std::string_view line) { std::cout << line << '\n' << std::flush; };
 

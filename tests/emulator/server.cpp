@@ -378,6 +378,33 @@ TEST_CASE("emulator server: no client stamp precedes the ground truth at 64 stre
     CHECK(a.min_ttft_ms >= 0.0);
 }
 
+TEST_CASE("emulator server: with check_model, another model name gets vLLM's 404") {
+    emu::server_options o;
+    o.time_scale = 20.0;
+    o.served_model_name = "glm-x";
+    o.check_model = true;
+    harness h(o);
+    llmcap::client::http_response other, served, unnamed;
+    h.run([&]() -> asio::awaitable<void> {
+        http_endpoint ep(h.io.get_executor(), h.url(), quick());
+        other = co_await ep.post("/v1/completions",
+                                 R"({"model":"other","prompt":"abcd","max_tokens":2})");
+        served = co_await ep.post("/v1/completions",
+                                  R"({"model":"glm-x","prompt":"abcd","max_tokens":2})");
+        unnamed =
+            co_await ep.post("/v1/chat/completions",
+                             R"({"messages":[{"role":"user","content":"abcd"}],"max_tokens":2})");
+    });
+    CHECK(other.status == 404);
+    const auto body = boost::json::parse(other.body);
+    CHECK(body.at("error").at("message").as_string() == "The model `other` does not exist.");
+    CHECK(body.at("error").at("type").as_string() == "NotFoundError");
+    CHECK(body.at("error").at("code").as_int64() == 404);
+    CHECK(served.status == 200);
+    CHECK(unnamed.status == 200); // no model field: the served one, as in vLLM
+    CHECK(h.records.size() == 2);
+}
+
 TEST_CASE("emulator server: a client that disconnects is aborted in the engine") {
     harness h; // real time: a 4,000-token response would take about 20 s
     std::vector<double> running_before, running_after, aborted_total;

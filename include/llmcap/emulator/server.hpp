@@ -638,6 +638,11 @@ private:
         if (ec || !v.is_object())
             return respond_error(s, target, 400, "request body must be a JSON object");
         const boost::json::object& o = v.get_object();
+        if (const boost::json::value* m = o.if_contains("model");
+            options_.check_model && m != nullptr && m->is_string() &&
+            m->get_string() != options_.served_model_name)
+            return respond_error(
+                s, target, 404, "The model `" + std::string(m->get_string()) + "` does not exist.");
         std::string error;
         bool stream = false;
         bool ignore_eos = false;

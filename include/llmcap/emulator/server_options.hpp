@@ -42,6 +42,13 @@ struct server_options {
     std::uint64_t seed = 0;
     /// The model name the server reports; empty for the profile's model name.
     std::string served_model_name;
+    /**
+     * When true, a completion request whose `model` is not the served name is answered as
+     * vLLM answers it: HTTP 404 with "The model `x` does not exist." (type NotFoundError).
+     * When false (the default), every name is served, so that clients that do not know the
+     * served name work.
+     */
+    bool check_model = false;
     /// The first this many output tokens of every chat response are reasoning (0: none).
     std::uint32_t reasoning_tokens = 0;
     /// Which delta field carries reasoning.
