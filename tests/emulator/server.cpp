@@ -378,6 +378,73 @@ TEST_CASE("emulator server: no client stamp precedes the ground truth at 64 stre
     CHECK(a.min_ttft_ms >= 0.0);
 }
 
+TEST_CASE("emulator server: /v1/completions serves a batch of prompts as vLLM does") {
+    emu::server_options o;
+    o.time_scale = 20.0;
+    harness h(o);
+    llmcap::client::http_response whole, streamed, tok;
+    h.run([&]() -> asio::awaitable<void> {
+        http_endpoint ep(h.io.get_executor(), h.url(), quick());
+        whole = co_await ep.post(
+            "/v1/completions",
+            R"({"model":"m","prompt":["abcd abcd","abcd",[1,2,3]],"max_tokens":3,"ignore_eos":true})");
+        streamed = co_await ep.post(
+            "/v1/completions",
+            R"({"model":"m","prompt":["abcd abcd","abcd"],"max_tokens":4,"ignore_eos":true,)"
+            R"("stream":true,"stream_options":{"include_usage":true}})");
+        tok = co_await ep.post("/tokenize", R"({"model":"m","prompt":["abcd","abcd"]})");
+    });
+    // Not streamed: one choice per prompt, in order, usage summed over them.
+    REQUIRE_MESSAGE(whole.ok(), whole.error_message);
+    const auto w = boost::json::parse(whole.body);
+    const auto& choices = w.at("choices").as_array();
+    REQUIRE(choices.size() == 3);
+    for (std::size_t i = 0; i < choices.size(); ++i) {
+        CHECK(choices[i].at("index").to_number<std::size_t>() == i);
+        CHECK(choices[i].at("finish_reason").as_string() == "length");
+        CHECK(emu::tokenizer::count(choices[i].at("text").as_string()) == 3);
+    }
+    CHECK(w.at("usage").at("prompt_tokens").to_number<int>() == 2 + 1 + 3);
+    CHECK(w.at("usage").at("completion_tokens").to_number<int>() == 9);
+    // Streamed: the choices' chunks carry their index; one usage chunk and one [DONE] at the
+    // end, after the last choice's last token.
+    REQUIRE_MESSAGE(streamed.ok(), streamed.error_message);
+    std::map<std::int64_t, int> tokens_of;
+    int usage_chunks = 0;
+    std::vector<std::string> datas;
+    for (std::size_t at = streamed.body.find("data: "); at != std::string::npos;
+         at = streamed.body.find("data: ", at + 1)) {
+        const std::size_t end = streamed.body.find("\n\n", at);
+        REQUIRE(end != std::string::npos);
+        datas.push_back(streamed.body.substr(at + 6, end - at - 6));
+    }
+    REQUIRE(datas.size() >= 2);
+    CHECK(datas.back() == "[DONE]");
+    for (std::size_t i = 0; i + 1 < datas.size(); ++i) {
+        const auto chunk = boost::json::parse(datas[i]);
+        const auto& cs = chunk.at("choices").as_array();
+        if (cs.empty()) {
+            ++usage_chunks;
+            CHECK(i + 2 == datas.size()); // the usage chunk comes last
+            CHECK(chunk.at("usage").at("prompt_tokens").to_number<int>() == 3);
+            CHECK(chunk.at("usage").at("completion_tokens").to_number<int>() == 8);
+            continue;
+        }
+        REQUIRE(cs.size() == 1);
+        ++tokens_of[cs[0].at("index").to_number<std::int64_t>()];
+    }
+    CHECK(usage_chunks == 1);
+    CHECK(tokens_of == std::map<std::int64_t, int>{{0, 4}, {1, 4}});
+    // /tokenize takes one prompt.
+    CHECK(tok.status == 400);
+    // One engine request, and one record, per prompt, sharing the response's id.
+    REQUIRE(h.records.size() == 5);
+    std::map<std::string, int> per_response;
+    for (const emu::request_record& r : h.records)
+        ++per_response[r.response_id];
+    CHECK(per_response.size() == 2);
+}
+
 TEST_CASE("emulator server: with check_model, another model name gets vLLM's 404") {
     emu::server_options o;
     o.time_scale = 20.0;

@@ -26,6 +26,8 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>     // max, min, push_heap, pop_heap
+#include <array>         // array
+#include <charconv>      // to_chars
 #include <chrono>        // system_clock, milliseconds
 #include <cmath>         // ceil, llround
 #include <cstdint>       // uint16_t, uint32_t, uint64_t
@@ -247,14 +249,27 @@ public:
 private:
     using session_ptr = std::shared_ptr<detail::server_session>;
 
+    // What the choices of one response share (a completion request with a list of prompts
+    // has one choice, and one engine request, per prompt, as in vLLM).
+    struct response_group {
+        std::uint32_t remaining = 0;     // choices not finished in the engine
+        std::uint32_t open_streams = 0;  // streamed choices whose last token is not written
+        bool ended = false;              // nothing more goes to the client
+        std::uint64_t prompt_tokens = 0; // totals over the choices, for usage
+        std::uint64_t output_tokens = 0;
+        std::uint64_t reasoning_tokens = 0;
+        std::vector<std::string> choices; // not streamed: each finished choice's JSON
+    };
+
     struct active_request {
         session_ptr session;
+        std::shared_ptr<response_group> group;
+        std::uint32_t choice = 0; // the choice's index in the response
         server_api api = server_api::chat_completions;
         bool stream = false;
         bool include_usage = false;
         bool continuous_usage = false;
-        bool ended = false; // nothing more goes to the client
-        bool lost = false;  // the client did not get the whole response
+        bool lost = false; // the client did not get the whole response
         std::uint32_t prompt_tokens = 0;
         std::uint32_t output_tokens = 0;
         std::uint32_t reasoning_tokens = 0;
@@ -337,8 +352,10 @@ private:
                 s->run([this](const session_ptr& sp, detail::http_request& r) { handle(sp, r); },
                        [this](detail::server_session* sp) {
                            sessions_.erase(sp);
-                           if (sp->engine_request)
-                               abort_request(*sp->engine_request);
+                           // abort_request() edits the list: go through a copy.
+                           for (const std::uint64_t id :
+                                std::vector<std::uint64_t>(sp->engine_requests))
+                               abort_request(id);
                        }),
                 asio::detached);
         }
@@ -469,10 +486,13 @@ private:
     }
 
     // Prompt tokens of a chat request's `messages`, or of a completion's `prompt`; with
-    // `ids`, appends the token ids (and, with `strs`, the pieces).
+    // `ids`, appends the token ids (and, with `strs`, the pieces). A completion's `prompt` may
+    // be a list of several prompts (strings or token-id lists) when `batch` is given: it
+    // receives each one's tokens, as vLLM serves a batch (`tokens` is then their sum).
     bool prompt_of(const boost::json::object& o, server_api api, bool generation_prompt,
                    std::uint64_t& tokens, std::string& error, std::vector<std::uint32_t>* ids,
-                   std::vector<std::string>* strs) const {
+                   std::vector<std::string>* strs,
+                   std::vector<std::uint64_t>* batch = nullptr) const {
         tokens = 0;
         if (api == server_api::chat_completions) {
             const boost::json::value* m = o.if_contains("messages");
@@ -524,15 +544,37 @@ private:
         }
         const boost::json::value* single = p;
         if (const auto* a = p->if_array()) {
-            // A list of strings or of token ids; a batch of several prompts is not supported.
+            // A list of strings or of token-id lists: a batch of prompts.
             if (!a->empty() && ((*a)[0].is_string() || (*a)[0].is_array())) {
                 if (a->size() != 1) {
-                    error = "the emulator serves one prompt per request";
-                    return false;
+                    if (batch == nullptr) {
+                        error = "a batch of prompts is not accepted here: give one prompt";
+                        return false;
+                    }
+                    for (const boost::json::value& one : *a) {
+                        std::uint64_t n = 0;
+                        if (!one.is_string() && !one.is_array()) {
+                            error = "each prompt of a batch must be a string or a list of token "
+                                    "ids";
+                            return false;
+                        }
+                        if (!one_prompt(one, n, error, nullptr, nullptr))
+                            return false;
+                        batch->push_back(n);
+                        tokens += n;
+                    }
+                    return true;
                 }
                 single = &(*a)[0];
             }
         }
+        return one_prompt(*single, tokens, error, ids, strs);
+    }
+
+    // Tokens of one completion prompt: a string or a list of token ids.
+    bool one_prompt(const boost::json::value& prompt, std::uint64_t& tokens, std::string& error,
+                    std::vector<std::uint32_t>* ids, std::vector<std::string>* strs) const {
+        const boost::json::value* single = &prompt;
         if (const auto* str = single->if_string()) {
             tokens = tokenizer::count(*str);
             if (ids != nullptr)
@@ -663,71 +705,71 @@ private:
                 !read_bool(so->get_object(), "continuous_usage_stats", continuous_usage, error))
                 return respond_error(s, target, 400, error);
         }
-        std::uint64_t prompt = 0;
-        if (!prompt_of(o, api, true, prompt, error, nullptr, nullptr))
+        std::uint64_t prompt_sum = 0;
+        std::vector<std::uint64_t> prompts;
+        if (!prompt_of(o, api, true, prompt_sum, error, nullptr, nullptr,
+                       api == server_api::completions ? &prompts : nullptr))
             return respond_error(s, target, 400, error);
+        if (prompts.empty())
+            prompts.push_back(prompt_sum);
         const std::uint64_t context = profile_.model.max_context_tokens;
         if (max_tokens && *max_tokens < 1)
             return respond_error(s, target, 400,
                                  "max_tokens must be at least 1, got " +
                                      std::to_string(*max_tokens) + ".");
-        if (prompt >= context || (max_tokens && prompt + *max_tokens > context))
-            return respond_error(
-                s, target, 400,
-                "This model's maximum context length is " + std::to_string(context) +
-                    " tokens. However, you requested " +
-                    std::to_string(prompt + max_tokens.value_or(0)) + " tokens (" +
-                    std::to_string(prompt) + " in the messages, " +
-                    std::to_string(max_tokens.value_or(0)) +
-                    " in the completion). Please reduce the length of the messages or "
-                    "completion.");
-        const std::uint64_t cap = max_tokens.value_or(context - prompt);
-        std::uint64_t length = cap;
-        if (!ignore_eos) {
-            const double mean = std::max(1.0, options_.mean_output_tokens);
-            const double drawn = std::ceil(std::exponential_distribution<double>(1.0 / mean)(rng_));
-            length = std::max<std::uint64_t>(
-                1, static_cast<std::uint64_t>(std::min(drawn, static_cast<double>(cap))));
-            length = std::min(std::max(length, min_tokens.value_or(0)), cap);
+        for (const std::uint64_t prompt : prompts)
+            if (prompt >= context || (max_tokens && prompt + *max_tokens > context))
+                return respond_error(
+                    s, target, 400,
+                    "This model's maximum context length is " + std::to_string(context) +
+                        " tokens. However, you requested " +
+                        std::to_string(prompt + max_tokens.value_or(0)) + " tokens (" +
+                        std::to_string(prompt) + " in the messages, " +
+                        std::to_string(max_tokens.value_or(0)) +
+                        " in the completion). Please reduce the length of the messages or "
+                        "completion.");
+        std::vector<request_spec> specs;
+        std::vector<bool> stopped;
+        for (const std::uint64_t prompt : prompts) {
+            const std::uint64_t cap = max_tokens.value_or(context - prompt);
+            std::uint64_t length = cap;
+            if (!ignore_eos) {
+                const double mean = std::max(1.0, options_.mean_output_tokens);
+                const double drawn =
+                    std::ceil(std::exponential_distribution<double>(1.0 / mean)(rng_));
+                length = std::max<std::uint64_t>(
+                    1, static_cast<std::uint64_t>(std::min(drawn, static_cast<double>(cap))));
+                length = std::min(std::max(length, min_tokens.value_or(0)), cap);
+            }
+            const request_spec spec{static_cast<std::uint32_t>(prompt),
+                                    static_cast<std::uint32_t>(length)};
+            if (!engine_.fits(spec))
+                return respond_error(s, target, 400,
+                                     "request of " + std::to_string(prompt) + " prompt and " +
+                                         std::to_string(length) +
+                                         " output tokens does not fit the KV cache");
+            specs.push_back(spec);
+            stopped.push_back(length < cap);
         }
-        const request_spec spec{static_cast<std::uint32_t>(prompt),
-                                static_cast<std::uint32_t>(length)};
-        if (!engine_.fits(spec))
-            return respond_error(s, target, 400,
-                                 "request of " + std::to_string(prompt) + " prompt and " +
-                                     std::to_string(length) +
-                                     " output tokens does not fit the KV cache");
 
-        auto a = std::make_unique<active_request>();
-        a->session = s;
-        a->api = api;
-        a->stream = stream;
-        a->include_usage = stream && (include_usage || continuous_usage);
-        a->continuous_usage = stream && continuous_usage;
-        a->prompt_tokens = spec.prompt_tokens;
-        a->output_tokens = spec.output_tokens;
-        a->reasoning_tokens = api == server_api::chat_completions
-                                  ? std::min(options_.reasoning_tokens, spec.output_tokens)
-                                  : 0;
-        a->finish_reason = length < cap ? "stop" : "length";
-        a->response_id = api == server_api::chat_completions ? "chatcmpl-" : "cmpl-";
-        detail::append_uint(a->response_id, options_.seed);
-        a->response_id += '-';
-        detail::append_uint(a->response_id, ++request_seq_);
-        a->text_seed = rng_();
-        a->created = unix_seconds();
-        a->received = received;
-        a->faults = f;
-        a->target = target;
-        a->prefix = "data: {\"id\":\"";
-        a->prefix += a->response_id;
-        a->prefix += api == server_api::chat_completions
-                         ? "\",\"object\":\"chat.completion.chunk\",\"created\":"
-                         : "\",\"object\":\"text_completion\",\"created\":";
-        detail::append_uint(a->prefix, a->created);
-        a->prefix += ",\"model\":\"";
-        detail::append_json_escaped(a->prefix, options_.served_model_name);
-        a->prefix += "\",\"choices\":[";
+        auto group = std::make_shared<response_group>();
+        group->remaining = static_cast<std::uint32_t>(specs.size());
+        group->open_streams = stream ? group->remaining : 0;
+        group->choices.resize(stream ? 0 : specs.size());
+        std::string response_id = api == server_api::chat_completions ? "chatcmpl-" : "cmpl-";
+        detail::append_uint(response_id, options_.seed);
+        response_id += '-';
+        detail::append_uint(response_id, ++request_seq_);
+        const std::uint64_t created = unix_seconds();
+        std::string prefix = "data: {\"id\":\"";
+        prefix += response_id;
+        prefix += api == server_api::chat_completions
+                      ? "\",\"object\":\"chat.completion.chunk\",\"created\":"
+                      : "\",\"object\":\"text_completion\",\"created\":";
+        detail::append_uint(prefix, created);
+        prefix += ",\"model\":\"";
+        detail::append_json_escaped(prefix, options_.served_model_name);
+        prefix += "\",\"choices\":[";
 
         if (stream) {
             std::string headers = "HTTP/1.1 200 OK\r\nserver: llmcap-emulator\r\n"
@@ -743,14 +785,42 @@ private:
                 s->flush();
             }
         }
-        const duration front =
-            from_seconds(profile_.frontend.request_overhead_s +
-                         profile_.frontend.tokenize_s_per_token * static_cast<double>(prompt));
-        // Never before now: a body that took long to arrive reaches the engine once it is here.
-        const time_point arrival =
-            std::max(received + front + scaled(f.stall_first), to_emulated(trace_clock::now()));
-        pending_.push_back({arrival, ++arrival_seq_, std::move(a)});
-        std::push_heap(pending_.begin(), pending_.end(), later);
+        for (std::size_t i = 0; i < specs.size(); ++i) {
+            const request_spec& spec = specs[i];
+            auto a = std::make_unique<active_request>();
+            a->session = s;
+            a->group = group;
+            a->choice = static_cast<std::uint32_t>(i);
+            a->api = api;
+            a->stream = stream;
+            a->include_usage = stream && (include_usage || continuous_usage);
+            a->continuous_usage = stream && continuous_usage;
+            a->prompt_tokens = spec.prompt_tokens;
+            a->output_tokens = spec.output_tokens;
+            a->reasoning_tokens = api == server_api::chat_completions
+                                      ? std::min(options_.reasoning_tokens, spec.output_tokens)
+                                      : 0;
+            a->finish_reason = stopped[i] ? "stop" : "length";
+            a->response_id = response_id;
+            a->text_seed = rng_();
+            a->created = created;
+            a->received = received;
+            a->faults = f;
+            a->target = target;
+            a->prefix = prefix;
+            group->prompt_tokens += a->prompt_tokens;
+            group->output_tokens += a->output_tokens;
+            group->reasoning_tokens += a->reasoning_tokens;
+            const duration front = from_seconds(profile_.frontend.request_overhead_s +
+                                                profile_.frontend.tokenize_s_per_token *
+                                                    static_cast<double>(spec.prompt_tokens));
+            // Never before now: a body that took long to arrive reaches the engine once it
+            // is here.
+            const time_point arrival =
+                std::max(received + front + scaled(f.stall_first), to_emulated(trace_clock::now()));
+            pending_.push_back({arrival, ++arrival_seq_, std::move(a)});
+            std::push_heap(pending_.begin(), pending_.end(), later);
+        }
         on_arrival(pending_.front().at);
     }
 
@@ -787,7 +857,7 @@ private:
             active_.resize(id + 1);
         ++in_engine_;
         const bool gone = p.request->session->dead();
-        p.request->session->engine_request = id;
+        p.request->session->engine_requests.push_back(id);
         active_[id] = std::move(p.request);
         if (gone) // the client left while the request was in the front end
             abort_request(id, p.at);
@@ -960,7 +1030,7 @@ private:
 
     void emit(active_request& a, const token_emission& t) {
         detail::server_session& s = *a.session;
-        if (a.ended || s.dead()) {
+        if (a.group->ended || s.dead()) {
             a.lost = true;
             return;
         }
@@ -973,10 +1043,18 @@ private:
         }
         std::string& ev = event_;
         std::string& out = s.output();
+        std::array<char, 24> index_buf{};
+        const std::string_view index(
+            index_buf.data(),
+            static_cast<std::size_t>(
+                std::to_chars(index_buf.data(), index_buf.data() + index_buf.size(), a.choice).ptr -
+                index_buf.data()));
         const bool chat = a.api == server_api::chat_completions;
         if (t.index == 0 && chat) {
             ev = a.prefix;
-            ev += "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},"
+            ev += "{\"index\":";
+            ev += index;
+            ev += ",\"delta\":{\"role\":\"assistant\",\"content\":\"\"},"
                   "\"logprobs\":null,\"finish_reason\":null}]";
             if (a.continuous_usage) {
                 ev += ',';
@@ -987,13 +1065,17 @@ private:
         }
         ev = a.prefix;
         if (chat) {
-            ev += "{\"index\":0,\"delta\":{\"";
+            ev += "{\"index\":";
+            ev += index;
+            ev += ",\"delta\":{\"";
             ev += reasoning ? field_name(options_.reasoning_as) : std::string_view("content");
             ev += "\":\"";
             ev += piece;
             ev += "\"},\"logprobs\":null,\"finish_reason\":";
         } else {
-            ev += "{\"index\":0,\"text\":\"";
+            ev += "{\"index\":";
+            ev += index;
+            ev += ",\"text\":\"";
             ev += piece;
             ev += "\",\"logprobs\":null,\"finish_reason\":";
         }
@@ -1021,7 +1103,9 @@ private:
         const fault& f = a.faults;
         if (f.malformed_after == k) {
             ev = a.prefix;
-            ev += "{\"index\":0,\"delta\":{\"content\":\" trunc\n\n";
+            ev += "{\"index\":";
+            ev += index;
+            ev += ",\"delta\":{\"content\":\" trunc\n\n";
             detail::append_http_chunk(out, ev);
         }
         if (f.error_after == k) {
@@ -1031,7 +1115,7 @@ private:
                      "\"code\":500}}\n\n");
             detail::append_http_chunk(out, "data: [DONE]\n\n");
             out += "0\r\n\r\n";
-            a.ended = true;
+            a.group->ended = true;
             a.lost = true;
             s.end_response();
             return;
@@ -1039,7 +1123,7 @@ private:
         if (f.cut_after == k) {
             s.flush();
             s.kill(false);
-            a.ended = true;
+            a.group->ended = true;
             a.lost = true;
             return;
         }
@@ -1049,31 +1133,28 @@ private:
             if (f.stall_mid == duration{})
                 a.lost = true; // held until the client leaves
         }
-        if (t.last) {
+        // The response ends with its last choice's last token.
+        if (t.last && --a.group->open_streams == 0) {
             if (a.include_usage) {
                 ev = a.prefix;
                 ev += "],";
-                detail::append_usage(ev, a.prompt_tokens, a.output_tokens, a.reasoning_tokens);
+                detail::append_usage(ev, a.group->prompt_tokens, a.group->output_tokens,
+                                     a.group->reasoning_tokens);
                 ev += "}\n\n";
                 detail::append_http_chunk(out, ev);
             }
             detail::append_http_chunk(out, "data: [DONE]\n\n");
             out += "0\r\n\r\n";
-            a.ended = true;
+            a.group->ended = true;
             s.end_response();
         }
     }
 
-    void respond_complete(active_request& a) {
-        std::string body = "{\"id\":\"";
-        body += a.response_id;
-        body += a.api == server_api::chat_completions ? "\",\"object\":\"chat.completion\""
-                                                      : "\",\"object\":\"text_completion\"";
-        body += ",\"created\":";
-        detail::append_uint(body, a.created);
-        body += ",\"model\":\"";
-        detail::append_json_escaped(body, options_.served_model_name);
-        body += "\",\"choices\":[{\"index\":0,";
+    // The JSON of a finished choice of a response that is not streamed.
+    [[nodiscard]] std::string choice_json(const active_request& a) const {
+        std::string body = "{\"index\":";
+        detail::append_uint(body, a.choice);
+        body += ',';
         if (a.api == server_api::chat_completions) {
             body += "\"message\":{\"role\":\"assistant\",\"content\":\"";
             body += a.text;
@@ -1095,8 +1176,29 @@ private:
         }
         body += "\"logprobs\":null,\"finish_reason\":\"";
         body += a.finish_reason;
-        body += "\",\"stop_reason\":null}],";
-        detail::append_usage(body, a.prompt_tokens, a.output_tokens, a.reasoning_tokens);
+        body += "\",\"stop_reason\":null}";
+        return body;
+    }
+
+    // Sends a response that is not streamed, once its last choice finished (`a`, any choice).
+    void respond_complete(const active_request& a) {
+        std::string body = "{\"id\":\"";
+        body += a.response_id;
+        body += a.api == server_api::chat_completions ? "\",\"object\":\"chat.completion\""
+                                                      : "\",\"object\":\"text_completion\"";
+        body += ",\"created\":";
+        detail::append_uint(body, a.created);
+        body += ",\"model\":\"";
+        detail::append_json_escaped(body, options_.served_model_name);
+        body += "\",\"choices\":[";
+        for (std::size_t i = 0; i < a.group->choices.size(); ++i) {
+            if (i > 0)
+                body += ',';
+            body += a.group->choices[i];
+        }
+        body += "],";
+        detail::append_usage(body, a.group->prompt_tokens, a.group->output_tokens,
+                             a.group->reasoning_tokens);
         body += '}';
         a.session->respond(200, "application/json", body);
     }
@@ -1104,14 +1206,17 @@ private:
     void finish(request_id id) {
         std::unique_ptr<active_request> a = std::move(active_[id]);
         --in_engine_;
-        if (a->session->engine_request == id)
-            a->session->engine_request.reset();
+        std::erase(a->session->engine_requests, id);
         request_record rec;
         rec.truth = engine_.take_truth(id);
-        if (!a->stream && !a->session->dead())
-            respond_complete(*a);
-        else if (!a->stream)
+        const bool last_choice = --a->group->remaining == 0;
+        if (!a->stream && !a->session->dead()) {
+            a->group->choices[a->choice] = choice_json(*a);
+            if (last_choice)
+                respond_complete(*a);
+        } else if (!a->stream) {
             a->lost = true;
+        }
         rec.response_id = std::move(a->response_id);
         rec.api = a->api;
         rec.stream = a->stream;

@@ -29,10 +29,10 @@
 #include <cstring>     // memcpy
 #include <functional>  // function
 #include <memory>      // enable_shared_from_this, shared_ptr
-#include <optional>    // optional
 #include <string>      // string
 #include <string_view> // string_view
 #include <utility>     // move
+#include <vector>      // vector
 
 namespace llmcap::emulator::detail {
 
@@ -129,9 +129,10 @@ public:
         return request_start_;
     }
 
-    /// The engine request this connection's response belongs to, while it is in the engine
-    /// (set and cleared by the server): when the connection goes away, the server aborts it.
-    std::optional<std::uint64_t> engine_request;
+    /// The engine requests of this connection's response while they are in the engine (one
+    /// per prompt; set and cleared by the server): when the connection goes away, the server
+    /// aborts them.
+    std::vector<std::uint64_t> engine_requests;
 
     /// Set by the engine loop while the session is on its list of outputs to flush.
     bool queued = false;
