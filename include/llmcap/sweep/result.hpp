@@ -173,9 +173,11 @@ struct server_metrics_record {
 
 /// The GPU energy a cell used.
 struct energy_record {
-    /// Energy over the cell, joules.
+    /// Energy over the cell, joules. For a simulated cell: the measured requests' share of the
+    /// modelled GPU's energy (simulator_runner).
     double energy_j = 0.0;
-    /// energy_j ÷ elapsed, watts.
+    /// Mean power over the measured span, watts: energy_j ÷ elapsed for a metered cell; for a
+    /// simulated one the modelled GPU's, requests run beside the measured ones included.
     double mean_power_w = 0.0;
     /// Highest sampled power, watts; empty when power was not sampled.
     std::optional<double> peak_power_w;
@@ -185,7 +187,8 @@ struct energy_record {
     double elapsed_s = 0.0;
     /// "nvml", "nvidia_smi", "dcgm" or "emulator".
     std::string source;
-    /// "hardware_counter" or "integrated_power".
+    /// "hardware_counter", "integrated_power" or "power_model" (an estimate from the emulator's
+    /// power model).
     std::string method;
     /// GPUs measured.
     std::uint32_t gpu_count = 0;
