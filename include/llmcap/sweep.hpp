@@ -3,6 +3,7 @@
 #include <llmcap/sweep/cell_builder.hpp>
 #include <llmcap/sweep/cell_runner.hpp>
 #include <llmcap/sweep/http_runner.hpp>
+#include <llmcap/sweep/metrics_target.hpp>
 #include <llmcap/sweep/output_dir.hpp>
 #include <llmcap/sweep/plan.hpp>
 #include <llmcap/sweep/presets.hpp>

@@ -81,6 +81,8 @@ TEST_CASE("report: a simulated sweep's reports rebuild byte for byte from its JS
     // the numbers came from.
     CHECK(written["report.md"].find("No energy was measured") == std::string::npos);
     CHECK(written["report.md"].find("Energy source: emulator, power_model") != std::string::npos);
+    CHECK(written["report.md"].find("the emulator's power model") != std::string::npos);
+    CHECK(written["report.md"].find("from the energy meter") == std::string::npos);
     CHECK(written["report.html"].find("id=\"chart-energy-per-token\"") != std::string::npos);
     for (const ls::cell_result& c : outcome.result.cells) {
         CAPTURE(c.key.id());

@@ -898,11 +898,20 @@ struct report_builder {
 
     void power_section() {
         h2("Power and cost", "power");
-        p("GPU power draw while serving, from the energy meter, for operating cost, cooling and "
-          "power budgets.");
         bool any = false;
-        for (const sweep::cell_result* c : g.cells)
+        bool modelled = false;
+        for (const sweep::cell_result* c : g.cells) {
             any = any || c->energy.has_value();
+            modelled = modelled || (c->energy && c->energy->source == "emulator");
+        }
+        if (modelled)
+            p("GPU power draw while serving, for operating cost, cooling and power budgets. Here "
+              "it is the emulator's power model (idle power plus a part proportional to how busy "
+              "each engine step keeps the modelled GPU), not a measurement: use it to see the "
+              "shape of the curves, not the watts of a real device.");
+        else
+            p("GPU power draw while serving, from the energy meter, for operating cost, cooling "
+              "and power budgets.");
         if (!any) {
             std::string why;
             for (const sweep::cell_result* c : g.cells)
