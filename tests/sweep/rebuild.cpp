@@ -186,8 +186,8 @@ TEST_CASE("rebuild_results: malformed files are errors naming the file and the l
         v.as_object()["end_ns"] = "late";
         lines[2] = boost::json::serialize(v);
         write_file(dir / "requests.jsonl", join_lines(lines));
-        expect_error((dir / "requests.jsonl").string() + ": line 3: ",
-                     "$.end_ns: expected an integer, got a string");
+        expect_error((dir / "requests.jsonl").string() + ": line 3: $.end_ns: ",
+                     "expected an integer, got a string");
     }
     SUBCASE("a cell with a field missing") {
         std::vector<std::string> lines = lines_of(cells);
@@ -195,7 +195,7 @@ TEST_CASE("rebuild_results: malformed files are errors naming the file and the l
         v.as_object().erase("summary");
         lines[0] = boost::json::serialize(v);
         write_file(dir / "cells.jsonl", join_lines(lines));
-        expect_error((dir / "cells.jsonl").string() + ": line 1: ", "$.summary: missing");
+        expect_error((dir / "cells.jsonl").string() + ": line 1: $.summary: ", "missing");
     }
     SUBCASE("no run.json") {
         fs::remove(dir / "run.json");

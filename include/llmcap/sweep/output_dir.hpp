@@ -101,7 +101,8 @@ public:
             auto c = cell_result_from_json(v);
             if (!c)
                 throw std::runtime_error(file(dir / "cells.jsonl") + ": line " +
-                                         std::to_string(line) + ": " + c.error().message());
+                                         std::to_string(line) + ": " + c.error().path + ": " +
+                                         c.error().what);
             if (done.insert(c->key.id()).second)
                 state.cells.push_back(std::move(*c));
         });
@@ -111,7 +112,8 @@ public:
                 auto r = trace_record_from_json(v, origin);
                 if (!r)
                     throw std::runtime_error(file(dir / "requests.jsonl") + ": line " +
-                                             std::to_string(line) + ": " + r.error().message());
+                                             std::to_string(line) + ": " + r.error().path + ": " +
+                                             r.error().what);
                 state.next_index = std::max(state.next_index, r->trace.index + 1);
                 if (done.count(r->cell) == 0) {
                     ++state.discarded_requests;
