@@ -13,6 +13,11 @@
 
 #include <boost/asio.hpp>
 
+#if defined(__linux__)
+#    include <pthread.h> // pthread_setaffinity_np, pthread_getaffinity_np
+#    include <sched.h>   // cpu_set_t, CPU_SET
+#endif
+
 #include <algorithm> // sort, min, min_element
 #include <chrono>    // seconds, milliseconds
 #include <cmath>     // abs
@@ -95,6 +100,58 @@ inline double quantile(std::vector<double> v, double q) {
     return v[std::min(i, v.size() - 1)];
 }
 
+/**
+ * Keeps the server's thread and the client's on two different CPUs while it lives (Linux, when
+ * the process may use two or more): left to itself, the scheduler tends to wake the client's
+ * thread on the CPU of the server's thread that woke it (the two exchange data), and the
+ * client then reads a step's tokens only once the server has written them all, as if the
+ * machine had one CPU. A client in a process of its own on a machine with spare CPUs runs
+ * beside the server. The calling thread's affinity is restored at the end.
+ */
+class separate_cpus {
+public:
+    separate_cpus() {
+#if defined(__linux__)
+        if (pthread_getaffinity_np(pthread_self(), sizeof saved_, &saved_) != 0)
+            return;
+        for (std::size_t cpu = 0; cpu < CPU_SETSIZE && count_ < 2; ++cpu)
+            if (CPU_ISSET(cpu, &saved_))
+                cpus_[count_++] = cpu;
+#endif
+    }
+    separate_cpus(const separate_cpus&) = delete;
+    separate_cpus& operator=(const separate_cpus&) = delete;
+    ~separate_cpus() {
+#if defined(__linux__)
+        if (pinned_)
+            pthread_setaffinity_np(pthread_self(), sizeof saved_, &saved_);
+#endif
+    }
+
+    /// Pins the calling thread to the first CPU (`which` 0) or the second (1).
+    void pin(int which) {
+#if defined(__linux__)
+        if (count_ < 2)
+            return;
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpus_[which == 0 ? 0 : 1], &one);
+        if (pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0 && which == 1)
+            pinned_ = true;
+#else
+        (void)which;
+#endif
+    }
+
+private:
+#if defined(__linux__)
+    cpu_set_t saved_{};
+    std::size_t cpus_[2] = {0, 0};
+    int count_ = 0;
+    bool pinned_ = false;
+#endif
+};
+
 /// How closely the client's timestamps follow the emulator's ground truth.
 struct stream_accuracy {
     std::size_t tokens = 0;          // token events compared
@@ -109,7 +166,7 @@ struct stream_accuracy {
 
 /**
  * `streams` concurrent streams of `output_tokens` tokens each against an emulator at time
- * scale 1 on its own thread (as a separate process would be), sent at once; compares every
+ * scale 1 on its own thread and CPU (as a separate process would be), sent at once; compares every
  * token's client stamp with the engine's emission time, and the client's TTFT (first token
  * - send) with the server's (first token - receipt).
  */
@@ -121,7 +178,12 @@ inline stream_accuracy measure_stream_accuracy(std::size_t streams, std::uint32_
     emu::server srv(server_io, emu::builtin_profile(), emu::server_options{});
     srv.on_request([&](const emu::request_record& r) { records.push_back(r); });
     srv.start();
-    std::thread server_thread([&] { server_io.run(); });
+    separate_cpus cpus;
+    std::thread server_thread([&] {
+        cpus.pin(0);
+        server_io.run();
+    });
+    cpus.pin(1); // the client: this thread
 
     emu_asio::io_context io;
     std::vector<llmcap::request_trace> traces;
