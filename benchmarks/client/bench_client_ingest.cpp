@@ -32,6 +32,7 @@
 // client thread fires during the run (the wake-up latency any event meets), the client
 // thread's CPU time and heap allocations per event, and the events a read returns.
 
+#include "../allocation_counter.hpp"
 #include "sse_source.hpp"
 
 #include <llmcap/client/http_endpoint.hpp>
@@ -60,24 +61,7 @@
 #include <vector>     // vector
 
 // Heap allocations of this process (the client's; the forked source counts its own copy).
-namespace {
-std::atomic<std::uint64_t> allocations{0};
-} // namespace
-
-// Not inlined, so that the compiler does not pair the malloc and free inside them with new
-// and delete expressions at call sites.
-[[gnu::noinline]] void* operator new(std::size_t n) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n == 0 ? 1 : n))
-        return p;
-    throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept {
-    std::free(p);
-}
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
+using llmcap_bench::heap_allocations;
 
 namespace {
 
@@ -473,7 +457,7 @@ int main(int argc, char** argv) {
             next_due = now + std::chrono::milliseconds(1);
             return false;
         };
-        const std::uint64_t allocs0 = allocations.load();
+        const std::uint64_t allocs0 = heap_allocations.load();
         const double cpu0 = thread_cpu_s();
         const auto us0 = thread_user_system_s();
         const auto t0 = std::chrono::steady_clock::now();
@@ -482,7 +466,7 @@ int main(int argc, char** argv) {
                                         std::chrono::milliseconds(1), c.spin);
         const double cpu = thread_cpu_s() - cpu0;
         const auto us1 = thread_user_system_s();
-        const std::uint64_t allocs = allocations.load() - allocs0;
+        const std::uint64_t allocs = heap_allocations.load() - allocs0;
         cpp_paced_cpu_share =
             cpu / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         wake_late = percentiles(std::move(wake_ns));

@@ -1,6 +1,8 @@
 // Prometheus text parsing on a vLLM-shaped /metrics page: bytes/s, lines/s and heap
 // allocations per parse, beside a baseline that only finds the line ends (memchr), and the
 // per-cell computation on two such pages.
+#include "../allocation_counter.hpp"
+
 #include <llmcap/prometheus/parser.hpp>
 #include <llmcap/prometheus/server_cell_metrics.hpp>
 
@@ -13,26 +15,7 @@
 #include <new>
 #include <string>
 
-namespace {
-
-std::atomic<long> allocations{0};
-
-} // namespace
-
-// Not inlined: GCC 12 otherwise sees malloc() paired with operator delete (or free() with
-// operator new) at call sites and warns (-Wmismatched-new-delete).
-[[gnu::noinline]] void* operator new(std::size_t n) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n == 0 ? 1 : n))
-        return p;
-    throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept {
-    std::free(p);
-}
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
+using llmcap_bench::heap_allocations;
 
 namespace {
 
@@ -101,7 +84,7 @@ std::size_t count_lines(const std::string& s) {
     return n;
 }
 
-void report(benchmark::State& state, const std::string& page, long allocs) {
+void report(benchmark::State& state, const std::string& page, std::uint64_t allocs) {
     const auto iterations = static_cast<double>(state.iterations());
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
                             static_cast<std::int64_t>(page.size()));
@@ -115,7 +98,7 @@ void report(benchmark::State& state, const std::string& page, long allocs) {
 // Baseline: find every line end, the least any line parser must do.
 void bm_baseline_line_scan(benchmark::State& state) {
     const std::string page = vllm_page(10);
-    const long a0 = allocations.load();
+    const std::uint64_t a0 = heap_allocations.load();
     for (auto _ : state) {
         std::size_t lines = 0;
         const char* p = page.data();
@@ -126,7 +109,7 @@ void bm_baseline_line_scan(benchmark::State& state) {
         }
         benchmark::DoNotOptimize(lines);
     }
-    report(state, page, allocations.load() - a0);
+    report(state, page, heap_allocations.load() - a0);
 }
 BENCHMARK(bm_baseline_line_scan);
 
@@ -135,27 +118,27 @@ void bm_parse_reused(benchmark::State& state) {
     const std::string page = vllm_page(10);
     llmcap::prometheus::scrape s;
     (void)llmcap::prometheus::parse(page, s);
-    const long a0 = allocations.load();
+    const std::uint64_t a0 = heap_allocations.load();
     for (auto _ : state) {
         const llmcap::prometheus::parse_error err = llmcap::prometheus::parse(page, s);
         benchmark::DoNotOptimize(err.code);
         benchmark::DoNotOptimize(s.size());
     }
-    report(state, page, allocations.load() - a0);
+    report(state, page, heap_allocations.load() - a0);
 }
 BENCHMARK(bm_parse_reused);
 
 // Parse into a fresh scrape each time (a scrape kept per cell boundary).
 void bm_parse_fresh(benchmark::State& state) {
     const std::string page = vllm_page(10);
-    const long a0 = allocations.load();
+    const std::uint64_t a0 = heap_allocations.load();
     for (auto _ : state) {
         llmcap::prometheus::scrape s;
         const llmcap::prometheus::parse_error err = llmcap::prometheus::parse(page, s);
         benchmark::DoNotOptimize(err.code);
         benchmark::DoNotOptimize(s.size());
     }
-    report(state, page, allocations.load() - a0);
+    report(state, page, heap_allocations.load() - a0);
 }
 BENCHMARK(bm_parse_fresh);
 

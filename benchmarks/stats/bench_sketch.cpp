@@ -5,6 +5,8 @@
 //
 //   llmcap_bench_sketch --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 
+#include "../allocation_counter.hpp"
+
 #include <llmcap/stats/exact_quantiles.hpp>
 #include <llmcap/stats/log_bucket_sketch.hpp>
 #include <llmcap/stats/log_linear_histogram.hpp>
@@ -28,8 +30,6 @@
 namespace stats = llmcap::stats;
 
 namespace {
-
-std::uint64_t allocation_count = 0; // this executable's own counter, read around timed loops
 
 constexpr std::size_t table_size = std::size_t{1} << 16; // values cycled by the insert loops
 constexpr std::size_t table_mask = table_size - 1;
@@ -113,13 +113,13 @@ void add_independent(benchmark::State& state) {
     }
     const auto& values = latency_table();
     std::size_t i = 0;
-    const std::uint64_t allocations_before = allocation_count;
+    const std::uint64_t allocations_before = llmcap_bench::heap_allocations.load();
     for (auto _ : state) {
         s.add(values[i++ & table_mask]);
     }
-    state.counters["allocs_per_op"] =
-        benchmark::Counter(static_cast<double>(allocation_count - allocations_before) /
-                           static_cast<double>(state.iterations()));
+    state.counters["allocs_per_op"] = benchmark::Counter(
+        static_cast<double>(llmcap_bench::heap_allocations.load() - allocations_before) /
+        static_cast<double>(state.iterations()));
     benchmark::DoNotOptimize(s);
 }
 BENCHMARK_TEMPLATE(add_independent, stats::log_linear_histogram);
@@ -333,21 +333,6 @@ private:
 };
 
 } // namespace
-
-// Out of line, so that the compiler does not pair an inlined free() with a new-expression.
-[[gnu::noinline]] void* operator new(std::size_t n) {
-    ++allocation_count;
-    if (void* p = std::malloc(n == 0 ? 1 : n)) {
-        return p;
-    }
-    throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept {
-    std::free(p);
-}
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
 
 int main(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);

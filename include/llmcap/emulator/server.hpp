@@ -26,8 +26,6 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>     // max, min, push_heap, pop_heap
-#include <array>         // array
-#include <charconv>      // to_chars
 #include <chrono>        // system_clock, milliseconds
 #include <cmath>         // ceil, llround
 #include <cstdint>       // uint16_t, uint32_t, uint64_t
@@ -1043,17 +1041,11 @@ private:
         }
         std::string& ev = event_;
         std::string& out = s.output();
-        std::array<char, 24> index_buf{};
-        const std::string_view index(
-            index_buf.data(),
-            static_cast<std::size_t>(
-                std::to_chars(index_buf.data(), index_buf.data() + index_buf.size(), a.choice).ptr -
-                index_buf.data()));
         const bool chat = a.api == server_api::chat_completions;
         if (t.index == 0 && chat) {
             ev = a.prefix;
             ev += "{\"index\":";
-            ev += index;
+            detail::append_uint(ev, a.choice);
             ev += ",\"delta\":{\"role\":\"assistant\",\"content\":\"\"},"
                   "\"logprobs\":null,\"finish_reason\":null}]";
             if (a.continuous_usage) {
@@ -1066,7 +1058,7 @@ private:
         ev = a.prefix;
         if (chat) {
             ev += "{\"index\":";
-            ev += index;
+            detail::append_uint(ev, a.choice);
             ev += ",\"delta\":{\"";
             ev += reasoning ? field_name(options_.reasoning_as) : std::string_view("content");
             ev += "\":\"";
@@ -1074,7 +1066,7 @@ private:
             ev += "\"},\"logprobs\":null,\"finish_reason\":";
         } else {
             ev += "{\"index\":";
-            ev += index;
+            detail::append_uint(ev, a.choice);
             ev += ",\"text\":\"";
             ev += piece;
             ev += "\",\"logprobs\":null,\"finish_reason\":";
@@ -1104,7 +1096,7 @@ private:
         if (f.malformed_after == k) {
             ev = a.prefix;
             ev += "{\"index\":";
-            ev += index;
+            detail::append_uint(ev, a.choice);
             ev += ",\"delta\":{\"content\":\" trunc\n\n";
             detail::append_http_chunk(out, ev);
         }
