@@ -1,10 +1,15 @@
 #include <llmcap/analysis/request_metrics.hpp>
+// For the burst count, the pooled ITL and their JSON round trip.
+#include <llmcap/analysis/cell_recorder.hpp>
 
 #include <doctest/doctest.h>
 
-#include <chrono>
-#include <cstdint>
-#include <vector>
+#include <boost/json.hpp> // parse, serialize, object
+
+#include <chrono>  // milliseconds, microseconds
+#include <cstdint> // uint32_t, uint64_t
+#include <string>  // string
+#include <vector>  // vector
 
 using namespace std::chrono_literals;
 namespace la = llmcap::analysis;
@@ -155,6 +160,137 @@ TEST_CASE("request metrics: all tokens in one event give no TPOT") {
     t.end = t0 + 75ms;
     t.usage = llmcap::usage_info{.prompt_tokens = 5, .completion_tokens = 4, .total_tokens = 9};
     CHECK_FALSE(la::tpot(t));
+    // Four tokens with no time between them: delivered in a burst.
+    CHECK(la::delivered_in_burst(t));
+}
+
+namespace {
+
+// The slow_headers case: headers held for 150 ms while the 10 tokens were generated, then every
+// event in the same read (one stamp) or in back-to-back reads `apart` from each other.
+llmcap::request_trace burst_trace(std::chrono::nanoseconds apart) {
+    llmcap::request_trace t;
+    t.intended_start = t0;
+    t.send = t0 + 1ms;
+    t.headers = t0 + 151ms;
+    for (int i = 0; i < 10; ++i)
+        t.events.push_back({t0 + 151ms + i * apart, 1, llmcap::token_kind::content});
+    t.end = t.events.back().at + 20us;
+    t.done_marker = true;
+    t.usage =
+        llmcap::usage_info{.prompt_tokens = 100, .completion_tokens = 10, .total_tokens = 110};
+    return t;
+}
+
+} // namespace
+
+TEST_CASE("request metrics: token events sharing one timestamp are a burst, with no speed") {
+    const llmcap::request_trace t = burst_trace(0ns);
+    CHECK(la::delivered_in_burst(t));
+    // Before: TPOT 0 s was recorded; now neither TPOT, speed nor mean ITL is measurable.
+    CHECK_FALSE(la::tpot(t));
+    CHECK_FALSE(la::tpot_s(t));
+    CHECK_FALSE(la::generation_speed_tokens_per_s(t));
+    CHECK_FALSE(la::mean_itl_s(t));
+    CHECK_FALSE(la::request_metric_value(la::metric::tpot, t));
+    CHECK_FALSE(la::request_metric_value(la::metric::generation_speed, t));
+    CHECK_FALSE(la::request_metric_value(la::metric::request_itl, t));
+    // What the user did see is still measured.
+    CHECK(s(la::ttft(t)) == doctest::Approx(0.151));
+    CHECK(s(la::ttfa(t)) == doctest::Approx(0.151));
+    CHECK(s(la::e2e(t)) == doctest::Approx(0.15102));
+    CHECK(la::output_tokens(t) == la::output_token_count{10, false});
+    // The raw gaps are still given (nine zeros); cell_recorder does not pool them.
+    CHECK(la::itl_gaps_s(t) == std::vector<double>(9, 0.0));
+}
+
+TEST_CASE("request metrics: events microseconds apart after late headers are a burst") {
+    // The reported case: 2.8 us per token, which read as 355,000 tokens/s per user.
+    const llmcap::request_trace t = burst_trace(2816ns);
+    CHECK(la::delivered_in_burst(t));
+    CHECK_FALSE(la::generation_speed_tokens_per_s(t));
+    CHECK_FALSE(la::tpot_s(t));
+    // A failed stream is judged on what arrived.
+    llmcap::request_trace cut = t;
+    cut.usage.reset();
+    cut.fail(llmcap::error::truncated_stream, "cut");
+    CHECK(la::delivered_in_burst(cut));
+}
+
+TEST_CASE("request metrics: the burst boundary is min_measurable_tpot per token") {
+    CHECK(la::min_measurable_tpot == 50us);
+    // 9 gaps of exactly 50 us: measurable, 20,000 tokens/s.
+    const llmcap::request_trace at = burst_trace(50us);
+    CHECK_FALSE(la::delivered_in_burst(at));
+    CHECK(*la::tpot_s(at) == doctest::Approx(50e-6));
+    CHECK(*la::generation_speed_tokens_per_s(at) == doctest::Approx(20000.0));
+    CHECK(*la::mean_itl_s(at) == doctest::Approx(50e-6));
+    // 49 us per token: a burst.
+    CHECK(la::delivered_in_burst(burst_trace(49us)));
+    // The floor applies per output token: 3 events 1 ms apart carrying 1000 tokens (usage) are
+    // 2 us per token.
+    llmcap::request_trace few = plain_trace();
+    few.events.resize(3);
+    few.usage->completion_tokens = 1000;
+    CHECK(la::delivered_in_burst(few));
+    few.usage->completion_tokens = 10;
+    CHECK_FALSE(la::delivered_in_burst(few));
+    // An ordinary stream, a single token and no token at all are no burst.
+    CHECK_FALSE(la::delivered_in_burst(plain_trace()));
+    llmcap::request_trace one;
+    one.events.push_back(ev(70ms));
+    CHECK_FALSE(la::delivered_in_burst(one));
+    CHECK_FALSE(la::delivered_in_burst(llmcap::request_trace{}));
+    // A server claiming an absurd token count does not overflow the check.
+    llmcap::request_trace huge = plain_trace();
+    huge.usage->completion_tokens = ~std::uint64_t{0};
+    CHECK(la::delivered_in_burst(huge));
+}
+
+TEST_CASE("cell_recorder: a burst stream is counted, not sampled for TPOT, speed or ITL") {
+    la::cell_recorder<> r({1024, 10, 2});
+    r.record(plain_trace());
+    r.record(burst_trace(0ns));
+    r.record(burst_trace(2816ns));
+    CHECK(r.started() == 3);
+    CHECK(r.succeeded() == 3);
+    CHECK(r.burst_streams() == 2);
+    CHECK(r.statistics(la::metric::ttft).count == 3);
+    CHECK(r.statistics(la::metric::e2e).count == 3);
+    CHECK(r.statistics(la::metric::tpot).count == 1);
+    CHECK(r.statistics(la::metric::generation_speed).count == 1);
+    CHECK(r.statistics(la::metric::request_itl).count == 1);
+    CHECK(r.statistics(la::metric::itl).count == 9); // the plain stream's gaps only
+    CHECK(r.statistics(la::metric::generation_speed).max == doctest::Approx(100.0).epsilon(0.01));
+    // Throughput still counts every token.
+    CHECK(r.output_tokens_total() == 30);
+
+    la::cell_recorder<> other({1024, 10, 2});
+    other.record(burst_trace(0ns));
+    la::cell_recorder<> merged = r;
+    merged.merge(other);
+    CHECK(merged.burst_streams() == 3);
+
+    std::string message;
+    const boost::json::value v = r.to_json();
+    CHECK(v.at("burst_streams").to_number<int>() == 2);
+    const auto back =
+        la::cell_recorder<>::from_json(boost::json::parse(boost::json::serialize(v)), message);
+    REQUIRE_MESSAGE(back, message);
+    CHECK(*back == r);
+    // Written before the count existed: read as 0.
+    boost::json::value old = v;
+    old.as_object().erase("burst_streams");
+    const auto older = la::cell_recorder<>::from_json(old, message);
+    REQUIRE_MESSAGE(older, message);
+    CHECK(older->burst_streams() == 0);
+    boost::json::value bad = v;
+    bad.as_object()["burst_streams"] = 4;
+    CHECK_FALSE(la::cell_recorder<>::from_json(bad, message));
+    CHECK(message == "cell_recorder json: burst_streams: exceeds succeeded");
+    bad.as_object()["burst_streams"] = -1;
+    CHECK_FALSE(la::cell_recorder<>::from_json(bad, message));
+    CHECK(message == "cell_recorder json: burst_streams: expected a non-negative integer");
 }
 
 TEST_CASE("request metrics: a failed request keeps its first-token metrics only") {

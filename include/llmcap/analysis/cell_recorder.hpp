@@ -78,6 +78,8 @@ template <stats::quantile_sketch Sketch>
  *   two populations), except client lag, recorded for every request that was sent;
  * - `itl` pools every inter-token gap of every successful request; `request_itl` holds one mean
  *   per request;
+ * - a successful stream delivered in a burst (delivered_in_burst()) has no TPOT, generation
+ *   speed or ITL sample: it is counted by burst_streams() instead;
  * - the throughput window runs from the earliest intended start to the latest end of every
  *   recorded request, and its tokens are every request's output_tokens() (a failed stream's
  *   tokens were produced too).
@@ -125,6 +127,10 @@ public:
             if (const std::optional<double> v = request_metric_value(m, t))
                 samples_[index_of(m)].add(*v);
         }
+        if (delivered_in_burst(t)) {
+            ++burst_streams_;
+            return;
+        }
         samples_type& itl = samples_[index_of(metric::itl)];
         for_each_itl_gap_s(t, [&itl](double gap_s) { itl.add(gap_s); });
     }
@@ -142,6 +148,7 @@ public:
             failures_[i] += other.failures_[i];
         short_outputs_ += other.short_outputs_;
         estimated_outputs_ += other.estimated_outputs_;
+        burst_streams_ += other.burst_streams_;
         output_tokens_ += other.output_tokens_;
         prompt_tokens_ += other.prompt_tokens_;
         if (other.first_start_)
@@ -183,6 +190,11 @@ public:
     /// Requests whose output tokens were counted from events (no usage from the server).
     [[nodiscard]] std::uint64_t estimated_outputs() const noexcept {
         return estimated_outputs_;
+    }
+    /// Successful requests whose token events arrived in one burst (delivered_in_burst()): their
+    /// TPOT, generation speed and ITL were not measurable and are in no distribution.
+    [[nodiscard]] std::uint64_t burst_streams() const noexcept {
+        return burst_streams_;
     }
     /// Σ output tokens of every recorded request.
     [[nodiscard]] std::uint64_t output_tokens_total() const noexcept {
@@ -256,7 +268,8 @@ public:
     /**
      * The recorder as JSON: {"kind": "cell_recorder", "version": 1, "context_tokens",
      * "output_tokens", "concurrency", "started", "succeeded", "failures": {kind: count, …}
-     * (non-zero kinds only), "short_outputs", "estimated_outputs", "output_tokens_total",
+     * (non-zero kinds only), "short_outputs", "estimated_outputs", "burst_streams" (read as 0
+     * when absent, as in files written before it existed), "output_tokens_total",
      * "prompt_tokens_total", "first_intended_start_ns", "last_end_ns" (trace_clock ticks since
      * its epoch in nanoseconds, null when empty), "metrics": {metric name:
      * stats::sample_statistics JSON}}.
@@ -281,6 +294,7 @@ public:
         o["failures"] = std::move(failures);
         o["short_outputs"] = short_outputs_;
         o["estimated_outputs"] = estimated_outputs_;
+        o["burst_streams"] = burst_streams_;
         o["output_tokens_total"] = output_tokens_;
         o["prompt_tokens_total"] = prompt_tokens_;
         o["first_intended_start_ns"] =
@@ -347,8 +361,12 @@ public:
         for (const auto& [field, out] : counts)
             if (!count(field, *out))
                 return fail(field, "expected a non-negative integer");
+        if (o.contains("burst_streams") && !count("burst_streams", r.burst_streams_))
+            return fail("burst_streams", "expected a non-negative integer");
         if (r.succeeded_ > r.started_)
             return fail("succeeded", "exceeds started");
+        if (r.burst_streams_ > r.succeeded_)
+            return fail("burst_streams", "exceeds succeeded");
         const boost::json::value* failures = o.if_contains("failures");
         if (failures == nullptr || !failures->is_object())
             return fail("failures", "expected an object");
@@ -420,6 +438,7 @@ private:
     std::array<std::uint64_t, std::size(all_errors)> failures_{};
     std::uint64_t short_outputs_ = 0;
     std::uint64_t estimated_outputs_ = 0;
+    std::uint64_t burst_streams_ = 0;
     std::uint64_t output_tokens_ = 0;
     std::uint64_t prompt_tokens_ = 0;
     std::optional<time_point> first_start_;

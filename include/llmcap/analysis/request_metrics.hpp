@@ -4,7 +4,10 @@
 #include <llmcap/core/clock.hpp>
 #include <llmcap/core/request_trace.hpp>
 
+#include <chrono>   // microseconds
+#include <cstddef>  // size_t
 #include <cstdint>  // uint32_t, uint64_t
+#include <limits>   // numeric_limits
 #include <optional> // optional
 #include <vector>   // vector
 
@@ -17,6 +20,8 @@
  *   keeps everything measured before it failed;
  * - completion metrics (E2E, TPOT, generation speed) need a complete stream and are empty for
  *   a failed request, whose end and token count are not those of a finished response.
+ * A stream whose token events all arrived in one burst (delivered_in_burst()) has no
+ * measurable TPOT, generation speed or mean ITL: its arrival times do not show generation.
  * Aggregation (cell_recorder) records only successful requests into the distributions and
  * counts failures by kind.
  */
@@ -63,12 +68,53 @@ struct output_token_count {
 }
 
 /**
+ * The shortest time per output token that a stream's arrival times can measure: 50 µs, a
+ * per-user speed of 20,000 tokens/s, several times the fastest per-user speeds reported for
+ * served models (a few thousand tokens/s). Events that the server (or a buffering proxy) held
+ * back and released together arrive a few microseconds apart, at the pace of the client's
+ * reads rather than of the server's generation. See delivered_in_burst().
+ */
+inline constexpr duration min_measurable_tpot = std::chrono::microseconds(50);
+
+/**
+ * True when the stream's token events arrived in one burst: n = output_tokens(t) > 1 tokens
+ * whose events span less than (n − 1) × min_measurable_tpot (last token event − first; 0 when
+ * every token came in one event, or every event in one read). Such arrival times say when the
+ * tokens were released, not how fast they were generated: typically the response headers or
+ * the first token were held back while the tokens were produced (the emulator's
+ * `slow_headers` fault, a proxy that buffers responses), then everything came at once.
+ *
+ * For such a stream TPOT, generation speed and mean ITL are not measurable: tpot(), tpot_s(),
+ * generation_speed_tokens_per_s() and mean_itl_s() are empty, cell_recorder keeps its gaps out
+ * of the pooled ITL and counts it (burst_streams()). TTFT, TTFA, E2E and the output tokens are
+ * unaffected. Defined for failed requests too (on the tokens that arrived); false with no
+ * token event or a single token.
+ */
+[[nodiscard]] inline bool delivered_in_burst(const request_trace& t) noexcept {
+    if (t.events.empty())
+        return false;
+    const std::uint64_t n = t.output_tokens();
+    if (n <= 1)
+        return false;
+    // span < (n - 1) × floor, exactly, in clock ticks; n comes from the server and may be so
+    // large that the product overflows, and then no span reaches it.
+    const duration::rep floor = min_measurable_tpot.count();
+    const std::uint64_t gaps = n - 1;
+    if (gaps > static_cast<std::uint64_t>(std::numeric_limits<duration::rep>::max() / floor))
+        return true;
+    return t.events.back().at - t.events.front().at <
+           duration(static_cast<duration::rep>(gaps) * floor);
+}
+
+/**
  * TPOT = (last token event − first token event) ÷ (n − 1), n = output_tokens(t).
- * Empty for a failed request, when n ≤ 1 (a single-token output has no inter-token time), or
- * when fewer than two token events arrived (all tokens in one event: no time was observed).
+ * Empty for a failed request, when n ≤ 1 (a single-token output has no inter-token time), when
+ * fewer than two token events arrived (all tokens in one event: no time was observed), and
+ * when the stream was delivered in a burst (delivered_in_burst(): the events span less than
+ * min_measurable_tpot per token).
  */
 [[nodiscard]] inline std::optional<duration> tpot(const request_trace& t) noexcept {
-    if (!t.ok() || t.events.size() < 2)
+    if (!t.ok() || t.events.size() < 2 || delivered_in_burst(t))
         return std::nullopt;
     const std::uint64_t n = t.output_tokens();
     if (n <= 1)
@@ -79,7 +125,7 @@ struct output_token_count {
 
 /// TPOT in seconds as a double (exact: no rounding to the clock's tick); see tpot().
 [[nodiscard]] inline std::optional<double> tpot_s(const request_trace& t) noexcept {
-    if (!t.ok() || t.events.size() < 2)
+    if (!t.ok() || t.events.size() < 2 || delivered_in_burst(t))
         return std::nullopt;
     const std::uint64_t n = t.output_tokens();
     if (n <= 1)
@@ -87,7 +133,8 @@ struct output_token_count {
     return to_seconds(t.events.back().at - t.events.front().at) / static_cast<double>(n - 1);
 }
 
-/// Per-user generation speed = 1 ÷ TPOT, tokens per second; empty when TPOT is empty or zero.
+/// Per-user generation speed = 1 ÷ TPOT, tokens per second; empty when TPOT is empty (so never
+/// above 1 ÷ min_measurable_tpot).
 [[nodiscard]] inline std::optional<double>
 generation_speed_tokens_per_s(const request_trace& t) noexcept {
     const std::optional<double> s = tpot_s(t);
@@ -99,7 +146,9 @@ generation_speed_tokens_per_s(const request_trace& t) noexcept {
 /**
  * Calls `f(gap_s)` once per inter-token gap of the request, in order: for each token event after
  * the first, the time since the previous event divided over the k tokens it carried, given k
- * times. Events sharing a read's stamp give gaps of zero. O(events), no allocation.
+ * times. Events sharing a read's stamp give gaps of zero. Gives the gaps of any stream, one
+ * delivered in a burst too (cell_recorder pools only those of streams that were not).
+ * O(events), no allocation.
  */
 template <class F>
 void for_each_itl_gap_s(const request_trace& t, F&& f) {
@@ -120,9 +169,10 @@ void for_each_itl_gap_s(const request_trace& t, F&& f) {
 }
 
 /// The request's mean inter-token latency: (last − first token event) ÷ tokens carried after
-/// the first event, seconds; empty with fewer than two token events.
+/// the first event, seconds; empty with fewer than two token events and for a stream
+/// delivered in a burst (delivered_in_burst()).
 [[nodiscard]] inline std::optional<double> mean_itl_s(const request_trace& t) noexcept {
-    if (t.events.size() < 2)
+    if (t.events.size() < 2 || delivered_in_burst(t))
         return std::nullopt;
     std::uint64_t tokens = 0;
     for (std::size_t i = 1; i < t.events.size(); ++i)
