@@ -4,6 +4,7 @@
 
 #include "stream_accuracy.hpp"
 
+#include <llmcap/analysis/request_metrics.hpp>
 #include <llmcap/client/http_endpoint.hpp>
 #include <llmcap/emulator/builtin_profiles.hpp>
 #include <llmcap/emulator/fault.hpp>
@@ -716,6 +717,15 @@ TEST_CASE("emulator server: every fault is injected as asked") {
     const request_trace& slow = t["slow_headers=150"];
     REQUIRE_MESSAGE(slow.ok(), slow.error_message);
     CHECK(*slow.headers - *slow.send >= 140ms);
+    // The tokens were generated while the headers were held back, then arrived together: no
+    // generation speed can be read from them (docs/metrics.md, "Burst delivery"), where
+    // before the client reported hundreds of thousands of tokens/s.
+    CHECK(slow.events.size() == 10);
+    CHECK(llmcap::analysis::delivered_in_burst(slow));
+    CHECK_FALSE(llmcap::analysis::generation_speed_tokens_per_s(slow));
+    CHECK_FALSE(llmcap::analysis::tpot_s(slow));
+    CHECK(llmcap::analysis::ttft(slow).has_value());
+    CHECK(llmcap::analysis::e2e(slow).has_value());
     const request_trace& stall = t["stall_first=150"];
     REQUIRE_MESSAGE(stall.ok(), stall.error_message);
     CHECK(*stall.first_token_time() - *stall.send >= 150ms);
@@ -738,4 +748,37 @@ TEST_CASE("emulator server: every fault is injected as asked") {
         MESSAGE(name, ": ",
                 trace.failure ? llmcap::make_error_code(*trace.failure).message() : "ok", " ",
                 trace.error_message);
+}
+
+TEST_CASE("emulator server: an address it cannot listen on is named in the error") {
+    asio::io_context io;
+    // Something else listens on a loopback port first.
+    asio::ip::tcp::acceptor holder(io);
+    holder.open(asio::ip::tcp::v4());
+    holder.bind({asio::ip::make_address("127.0.0.1"), 0});
+    holder.listen();
+    const std::uint16_t busy = holder.local_endpoint().port();
+    emu::server_options o;
+    o.port = busy;
+    try {
+        emu::server srv(io, emu::builtin_profile(), o);
+        FAIL("the server listened on a port in use");
+    } catch (const emu::listen_error& e) {
+        CHECK(std::string(e.what()) ==
+              "cannot listen on 127.0.0.1:" + std::to_string(busy) + ": Address already in use");
+        CHECK(e.code() == boost::system::errc::address_in_use);
+    }
+    // Text that is not an address; an IPv6 address in brackets.
+    o.address = "foo";
+    o.port = 8000;
+    try {
+        emu::server srv(io, emu::builtin_profile(), o);
+        FAIL("the server listened on \"foo\"");
+    } catch (const boost::system::system_error& e) {
+        CHECK(std::string(e.what()) == "cannot listen on foo:8000: \"foo\" is not an IP address");
+    }
+    const emu::listen_error v6(
+        boost::system::errc::make_error_code(boost::system::errc::permission_denied), "::1", 80,
+        "Permission denied");
+    CHECK(std::string(v6.what()) == "cannot listen on [::1]:80: Permission denied");
 }

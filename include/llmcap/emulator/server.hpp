@@ -24,6 +24,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <boost/system/error_code.hpp>   // error_code
+#include <boost/system/system_error.hpp> // system_error
 
 #include <algorithm>     // max, min, push_heap, pop_heap
 #include <chrono>        // system_clock, milliseconds
@@ -33,7 +35,7 @@
 #include <memory>        // shared_ptr, unique_ptr, weak_ptr
 #include <optional>      // optional
 #include <random>        // mt19937_64, exponential_distribution, uniform_real_distribution
-#include <stdexcept>     // invalid_argument
+#include <stdexcept>     // invalid_argument, runtime_error
 #include <string>        // string
 #include <string_view>   // string_view
 #include <unordered_map> // unordered_map
@@ -43,6 +45,48 @@
 namespace llmcap::emulator {
 
 namespace asio = boost::asio;
+
+/**
+ * Thrown by server's constructor when it cannot listen on the address it was given. what()
+ * names the address and the reason, without Boost's source locations:
+ * `cannot listen on 127.0.0.1:8000: Address already in use`,
+ * `cannot listen on [::1]:80: Permission denied`,
+ * `cannot listen on foo:8000: "foo" is not an IP address`.
+ * code() is the system's error (`errc::address_in_use`, `errc::permission_denied`,
+ * `errc::address_not_available`, `errc::invalid_argument` for text that is not an address).
+ */
+class listen_error : public boost::system::system_error {
+public:
+    /// The error `ec` listening on `address`:`port`, with `reason` in words.
+    listen_error(const boost::system::error_code& ec, std::string_view address, std::uint16_t port,
+                 std::string_view reason)
+        : boost::system::system_error(ec), message_(compose(address, port, reason)) {}
+
+    /// "cannot listen on ADDRESS:PORT: REASON" (an IPv6 address in brackets).
+    [[nodiscard]] const char* what() const noexcept override {
+        return message_.what();
+    }
+
+private:
+    static std::string compose(std::string_view address, std::uint16_t port,
+                               std::string_view reason) {
+        std::string m = "cannot listen on ";
+        const bool ipv6 = address.find(':') != std::string_view::npos;
+        if (ipv6)
+            m += '[';
+        m.append(address);
+        if (ipv6)
+            m += ']';
+        m += ':';
+        m += std::to_string(port);
+        m += ": ";
+        m.append(reason);
+        return m;
+    }
+
+    // A std::runtime_error holds the text: copying it cannot throw.
+    std::runtime_error message_;
+};
 
 /**
  * A real-time OpenAI-compatible server in front of the emulated engine: what a benchmark,
@@ -69,8 +113,8 @@ namespace asio = boost::asio;
 class server {
 public:
     /// A server for profile `p`, bound to options.address:options.port (listening, not yet
-    /// accepting). Throws boost::system::system_error when the address cannot be bound and
-    /// std::invalid_argument for a time scale that is not positive.
+    /// accepting). Throws listen_error (a boost::system::system_error) naming the address when
+    /// it cannot listen there, and std::invalid_argument for a time scale that is not positive.
     server(asio::io_context& ioc, const profile& p, server_options options = {})
         : ioc_(ioc), profile_(p), options_(std::move(options)), engine_(profile_),
           metrics_(options_.served_model_name.empty() ? profile_.model.name
@@ -81,12 +125,7 @@ public:
         if (options_.served_model_name.empty())
             options_.served_model_name = profile_.model.name;
         tokenizer_.vocab_size = std::max<std::uint32_t>(profile_.model.vocab_size, 4);
-        const asio::ip::tcp::endpoint ep(asio::ip::make_address(options_.address), options_.port);
-        acceptor_.open(ep.protocol());
-        acceptor_.set_option(asio::socket_base::reuse_address(true));
-        acceptor_.bind(ep);
-        acceptor_.listen(asio::socket_base::max_listen_connections);
-        port_ = acceptor_.local_endpoint().port();
+        listen();
         epoch_ = trace_clock::now();
         cursor_ = epoch_;
         last_end_ = epoch_;
@@ -823,6 +862,32 @@ private:
     }
 
     // --- the engine loop ---
+
+    // --- listening ---
+
+    // Opens, binds and listens on options_.address:options_.port; throws listen_error.
+    void listen() {
+        boost::system::error_code ec;
+        const asio::ip::address address = asio::ip::make_address(options_.address, ec);
+        if (ec)
+            throw listen_error(ec, options_.address, options_.port,
+                               "\"" + options_.address + "\" is not an IP address");
+        const asio::ip::tcp::endpoint ep(address, options_.port);
+        acceptor_.open(ep.protocol(), ec);
+        if (!ec)
+            acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+        if (!ec)
+            acceptor_.bind(ep, ec);
+        if (!ec)
+            acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+        if (!ec)
+            port_ = acceptor_.local_endpoint(ec).port();
+        if (ec) {
+            boost::system::error_code ignored;
+            acceptor_.close(ignored);
+            throw listen_error(ec, options_.address, options_.port, ec.message());
+        }
+    }
 
     // Re-arms the engine timer. A handler already queued when the timer is re-armed cannot
     // be cancelled, so each wait carries a generation and only the latest one acts.
