@@ -861,8 +861,6 @@ private:
         on_arrival(pending_.front().at);
     }
 
-    // --- the engine loop ---
-
     // --- listening ---
 
     // Opens, binds and listens on options_.address:options_.port; throws listen_error.
@@ -888,6 +886,8 @@ private:
             throw listen_error(ec, options_.address, options_.port, ec.message());
         }
     }
+
+    // --- the engine loop ---
 
     // Re-arms the engine timer. A handler already queued when the timer is re-armed cannot
     // be cancelled, so each wait carries a generation and only the latest one acts.
