@@ -1,9 +1,11 @@
 // llmcap-sweep: runs capacity sweeps against OpenAI-compatible servers (or the emulator) and
 // writes their reports. See docs/sweep-tool.md.
 //
-// Exit codes: 0 success, 2 usage error, 3 server unreachable or not OpenAI-compatible,
-// 4 run finished with failures above the threshold, 130 interrupted, 1 other errors.
+// Exit codes (cli.hpp, docs/sweep-tool.md): 0 success, 1 a file could not be read or written
+// (or another error), 2 usage error, 3 server unreachable or not OpenAI-compatible, 4 more
+// failed requests than --max-failure-rate, 5 a cell measured nothing, 130 interrupted.
 
+#include "cli.hpp"
 #include "progress.hpp"
 
 #include <llmcap/analysis/capacity.hpp>
@@ -11,8 +13,10 @@
 #include <llmcap/analysis/use_case_json.hpp>
 #include <llmcap/client/http_endpoint.hpp>
 #include <llmcap/client/stop_signal.hpp>
+#include <llmcap/core/file_io.hpp>
 #include <llmcap/emulator/builtin_profiles.hpp>
 #include <llmcap/emulator/server.hpp>
+#include <llmcap/openai/dialect.hpp>
 #include <llmcap/report/capacity_report.hpp>
 #include <llmcap/report/cells_input.hpp>
 #include <llmcap/report/compare_report.hpp>
@@ -43,7 +47,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <charconv>
+#include <cerrno>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -53,9 +57,11 @@
 #include <functional>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -67,44 +73,7 @@ namespace la = llmcap::analysis;
 namespace lr = llmcap::report;
 namespace ls = llmcap::sweep;
 
-constexpr int exit_ok = 0;
-constexpr int exit_error = 1;
-constexpr int exit_usage = 2;
-constexpr int exit_unreachable = 3;
-constexpr int exit_failures = 4;
-constexpr int exit_interrupted = 130;
-
-/// A usage error found after parsing: its message names the option.
-struct usage_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-/// "1k,8K,32768" → {1024, 8192, 32768}; a k suffix multiplies by 1,024.
-std::vector<std::uint32_t> parse_counts(const std::string& text, const std::string& option,
-                                        bool allow_k) {
-    std::vector<std::uint32_t> out;
-    std::size_t at = 0;
-    while (at <= text.size()) {
-        std::size_t end = text.find(',', at);
-        if (end == std::string::npos)
-            end = text.size();
-        std::string item = text.substr(at, end - at);
-        std::uint64_t scale = 1;
-        if (allow_k && !item.empty() && (item.back() == 'k' || item.back() == 'K')) {
-            scale = 1024;
-            item.pop_back();
-        }
-        std::uint64_t v = 0;
-        const auto r = std::from_chars(item.data(), item.data() + item.size(), v);
-        if (item.empty() || r.ec != std::errc{} || r.ptr != item.data() + item.size() || v == 0 ||
-            v * scale > 0xffffffffu)
-            throw usage_error(option + ": \"" + text.substr(at, end - at) +
-                              "\" is not a positive integer" + (allow_k ? " (or Nk)" : ""));
-        out.push_back(static_cast<std::uint32_t>(v * scale));
-        at = end + 1;
-    }
-    return out;
-}
+using namespace llmcap_sweep; // exit codes, usage_error, option parsers
 
 /// The use cases named by --use-cases: "all", built-in names separated by commas, or a JSON
 /// file of use cases.
@@ -167,15 +136,19 @@ void add_plan_options(CLI::App& app, plan_options& o) {
         ->capture_default_str();
     app.add_option("--output-tokens", o.output_tokens,
                    "Output tokens per grid request; 0: the preset's")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(not_negative);
     app.add_option("--use-cases", o.use_cases,
                    "Use cases whose capacity is searched: all (the preset's), none, built-in "
                    "names comma-separated, or a JSON file")
         ->capture_default_str();
     app.add_option("--max-search-concurrency", o.max_search_concurrency,
                    "Highest concurrency a capacity search may try; 0: the preset's")
-        ->capture_default_str();
-    app.add_option("--seed", o.seed, "Seed of prompts and arrivals")->capture_default_str();
+        ->capture_default_str()
+        ->check(not_negative);
+    app.add_option("--seed", o.seed, "Seed of prompts and arrivals")
+        ->capture_default_str()
+        ->check(not_negative);
 }
 
 ls::sweep_plan make_plan(const plan_options& o) {
@@ -264,10 +237,25 @@ ls::sweep_outcome drive(asio::io_context& ioc, const ls::sweep_plan& plan, Runne
     return std::move(*outcome);
 }
 
-/// Writes every report and prints where; returns the exit code for the outcome.
+/**
+ * Writes every report and prints where; returns the exit code for the outcome: interrupted
+ * (130) before a cell that measured nothing (5) before failed requests above
+ * `max_failure_rate` (4). A report that cannot be written throws file_error (exit 1); the
+ * measured requests stay in the run's JSONL files, from which `report` rebuilds it.
+ */
 int finish_run(const ls::sweep_outcome& outcome, const fs::path& out, double max_failure_rate,
                const std::string& resume_command) {
-    lr::write_reports(outcome.result, out);
+    for (const std::string& w : outcome.warnings)
+        std::fprintf(stderr, "warning: %s\n", w.c_str());
+    try {
+        lr::write_reports(outcome.result, out);
+    } catch (const llmcap::file_error& e) {
+        throw llmcap::file_error(e.path(),
+                                 "the measurements are kept in " +
+                                     (out / "requests.jsonl").string() +
+                                     " and cells.jsonl, but cannot write",
+                                 e.reason());
+    }
     for (const std::string& e : outcome.search_errors)
         std::fprintf(stderr, "capacity search: %s\n", e.c_str());
     if (outcome.interrupted) {
@@ -276,12 +264,27 @@ int finish_run(const ls::sweep_outcome& outcome, const fs::path& out, double max
         return exit_interrupted;
     }
     std::uint64_t started = 0, succeeded = 0;
+    std::size_t empty_cells = 0;
     for (const ls::cell_result& c : outcome.result.cells) {
         started += c.requests_started;
         succeeded += c.requests_succeeded;
+        if (c.measured_nothing())
+            ++empty_cells;
     }
     std::printf("report: %s\n", (out / "report.html").c_str());
     std::printf("        %s\n", (out / "report.md").c_str());
+    if (outcome.result.cells.empty()) {
+        std::fprintf(stderr, "llmcap-sweep: the plan has no cell: nothing was measured\n");
+        return exit_nothing_measured;
+    }
+    if (empty_cells > 0) {
+        std::fprintf(stderr, "llmcap-sweep: %zu of %zu cells measured nothing:\n", empty_cells,
+                     outcome.result.cells.size());
+        for (const ls::cell_result& c : outcome.result.cells)
+            if (c.measured_nothing())
+                std::fprintf(stderr, "  %s: %s\n", c.key.id().c_str(), c.failure_reason().c_str());
+        return exit_nothing_measured;
+    }
     const double failed =
         started == 0 ? 0.0
                      : static_cast<double>(started - succeeded) / static_cast<double>(started);
@@ -292,6 +295,17 @@ int finish_run(const ls::sweep_outcome& outcome, const fs::path& out, double max
                      static_cast<unsigned long long>(started - succeeded),
                      static_cast<unsigned long long>(started), lr::format_percent(failed).c_str(),
                      lr::format_percent(max_failure_rate).c_str());
+        std::map<llmcap::error, std::pair<std::uint64_t, std::string>> kinds;
+        for (const ls::cell_result& c : outcome.result.cells)
+            for (const ls::failure_count& f : c.failures) {
+                auto& [count, example] = kinds[f.kind];
+                count += f.count;
+                if (example.empty() && !f.examples.empty())
+                    example = f.examples.front();
+            }
+        for (const auto& [kind, seen] : kinds)
+            std::fprintf(stderr, "  %s ×%llu (%s)\n", std::string(llmcap::error_name(kind)).c_str(),
+                         static_cast<unsigned long long>(seen.first), seen.second.c_str());
         return exit_failures;
     }
     return exit_ok;
@@ -309,18 +323,39 @@ llmcap::client::http_response blocking_get(const std::string& url, const std::st
     return response;
 }
 
-/// Checks that `url` answers `/v1/models` like an OpenAI-compatible server; returns an empty
-/// string when it does, else what was tried and what happened.
-std::string probe_server(const std::string& url, const llmcap::client::endpoint_options& eo) {
+/**
+ * Checks that `url` answers `/v1/models` like an OpenAI-compatible server within `limit`;
+ * returns an empty string when it does, else what was tried and what happened. A `model` the
+ * list does not hold gets a warning naming the models it does (some servers accept any name).
+ */
+std::string probe_server(const std::string& url, llmcap::client::endpoint_options eo,
+                         llmcap::duration limit, const std::string& model) {
+    llmcap::client::timeouts& t = eo.timeouts;
+    t.connect = std::min(t.connect, limit);
+    t.headers = t.first_token = t.idle = t.total = limit;
     const llmcap::client::http_response r = blocking_get(url, "/v1/models", eo);
     const std::string tried = "tried GET " + url + "/v1/models: ";
     if (!r.ok())
-        return tried + r.error_message;
+        return tried + r.error_message +
+               (r.failure && llmcap::is_timeout(*r.failure)
+                    ? " (the start-up probe's limit is --probe-timeout)"
+                    : "");
     boost::system::error_code ec;
     const boost::json::value v = boost::json::parse(r.body, ec);
     if (ec || !v.is_object() || !v.as_object().contains("data") ||
         !v.as_object().at("data").is_array())
         return tried + "the answer is not an OpenAI model list (expected {\"data\": [...]})";
+    const llmcap::openai::dialect_info d = llmcap::openai::detect_dialect(r.body);
+    if (!model.empty() && !d.model_ids.empty() &&
+        std::find(d.model_ids.begin(), d.model_ids.end(), model) == d.model_ids.end()) {
+        std::string list;
+        for (const std::string& m : d.model_ids)
+            list += (list.empty() ? "" : ", ") + quote_input(m);
+        std::fprintf(stderr,
+                     "warning: --model %s is not among the models %s/v1/models lists (%s); a "
+                     "server such as vLLM will refuse every request\n",
+                     quote_input(model).c_str(), url.c_str(), list.c_str());
+    }
     return {};
 }
 
@@ -341,6 +376,13 @@ struct run_args {
     std::string resume;
     double max_failure_rate = 0.05;
     bool quiet = false;
+    std::string connect_timeout = "10s";
+    std::string first_token_timeout = "30m";
+    std::string idle_timeout = "10m";
+    std::string request_timeout = "6h";
+    std::string probe_timeout = "60s";
+    std::string ca_cert;
+    bool insecure = false;
 };
 
 /// The energy meter `run` uses: NVML for local GPUs, a DCGM exporter page otherwise.
@@ -389,7 +431,55 @@ int cmd_run(const run_args& a) {
     } catch (const std::exception& e) {
         throw usage_error("--url: \"" + url + "\" is not a usable URL: " + e.what());
     }
-    if (const std::string problem = probe_server(url, eo); !problem.empty()) {
+    eo.timeouts.connect = parse_duration(a.connect_timeout, "--connect-timeout");
+    eo.timeouts.first_token = parse_duration(a.first_token_timeout, "--first-token-timeout");
+    eo.timeouts.headers = eo.timeouts.first_token;
+    eo.timeouts.idle = parse_duration(a.idle_timeout, "--idle-timeout");
+    eo.timeouts.total = parse_duration(a.request_timeout, "--request-timeout");
+    const llmcap::duration probe_limit = parse_duration(a.probe_timeout, "--probe-timeout");
+    if (!a.ca_cert.empty()) {
+        std::ifstream in(a.ca_cert, std::ios::binary);
+        if (!in)
+            throw usage_error("--ca-cert: cannot read " + quote_input(a.ca_cert) + ": " +
+                              std::error_code(errno, std::generic_category()).message());
+        eo.tls.ca_pem.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        if (eo.tls.ca_pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+            throw usage_error("--ca-cert: " + quote_input(a.ca_cert) +
+                              " holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+    }
+    if (a.insecure) {
+        eo.tls.verify_peer = false;
+        std::fprintf(stderr, "warning: --insecure: the server's TLS certificate is not verified; "
+                             "the report says so\n");
+    }
+    // Each request in flight holds a socket; the run's files need a few descriptors more.
+    constexpr std::uint32_t spare_files = 32;
+    const std::uint64_t open_files = raise_open_file_limit();
+    std::uint32_t grid_in_flight = 0, search_in_flight = 0;
+    for (const ls::planned_cell& c : plan.cells)
+        grid_in_flight = std::max(grid_in_flight, c.key.concurrency);
+    for (const ls::use_case_search& sc : plan.searches)
+        search_in_flight = std::max(search_in_flight, sc.max_concurrency);
+    if (open_files != 0 && grid_in_flight + spare_files > open_files)
+        throw usage_error("--concurrency: " + std::to_string(grid_in_flight) +
+                          " requests in flight need as many sockets and this process may open "
+                          "only " +
+                          std::to_string(open_files) +
+                          " files (ulimit -n, already raised to its hard limit); raise the limit "
+                          "or lower the concurrency");
+    if (open_files != 0 && search_in_flight + spare_files > open_files)
+        std::fprintf(stderr,
+                     "warning: capacity searches may run up to %u requests at once, but this "
+                     "process may open only %llu files (ulimit -n); requests beyond it fail as "
+                     "client_resources\n",
+                     search_in_flight, static_cast<unsigned long long>(open_files));
+    try { // a certificate OpenSSL cannot use is refused here, before the probe
+        asio::io_context check;
+        const llmcap::client::http_endpoint tls_check(check.get_executor(), url, eo);
+    } catch (const std::invalid_argument& e) {
+        throw usage_error(std::string("--ca-cert: ") + e.what());
+    }
+    if (const std::string problem = probe_server(url, eo, probe_limit, model); !problem.empty()) {
         std::fprintf(stderr, "llmcap-sweep: server not usable: %s\n", problem.c_str());
         return exit_unreachable;
     }
@@ -437,6 +527,12 @@ int cmd_run(const run_args& a) {
     so.resume = resuming;
     so.gpu = a.gpu;
     so.engine_version = a.engine;
+    so.client = {{"tls_verify", !a.insecure},
+                 {"ca_cert", a.ca_cert},
+                 {"connect_timeout_s", llmcap::to_seconds(eo.timeouts.connect)},
+                 {"first_token_timeout_s", llmcap::to_seconds(eo.timeouts.first_token)},
+                 {"idle_timeout_s", llmcap::to_seconds(eo.timeouts.idle)},
+                 {"request_timeout_s", llmcap::to_seconds(eo.timeouts.total)}};
     const ls::sweep_outcome outcome = drive(ioc, plan, runner, so, a.quiet);
     return finish_run(outcome, out, a.max_failure_rate,
                       "llmcap-sweep run --resume " + out.string());
@@ -686,9 +782,9 @@ int cmd_capacity(const capacity_args& a) {
     const lr::document d = lr::capacity_document(cases, a.cells);
     std::printf("%s", lr::render_markdown(d).c_str());
     if (!a.out.empty()) {
-        fs::create_directories(a.out);
-        std::ofstream(fs::path(a.out) / "capacity.md", std::ios::binary) << lr::render_markdown(d);
-        std::ofstream(fs::path(a.out) / "capacity.html", std::ios::binary) << lr::render_html(d);
+        llmcap::ensure_writable_directory(a.out);
+        llmcap::write_file_atomic(fs::path(a.out) / "capacity.md", lr::render_markdown(d));
+        llmcap::write_file_atomic(fs::path(a.out) / "capacity.html", lr::render_html(d));
         std::fprintf(stderr, "written: %s/capacity.md, %s/capacity.html\n", a.out.c_str(),
                      a.out.c_str());
     }
@@ -699,8 +795,9 @@ ls::sweep_result read_results(const fs::path& dir) {
     const fs::path file = fs::is_directory(dir) ? dir / "results.json" : dir;
     std::ifstream in(file, std::ios::binary);
     if (!in)
-        throw usage_error(file.string() + ": cannot open (expected a run directory or its "
-                                          "results.json)");
+        throw usage_error(file.string() + ": cannot open (" +
+                          std::error_code(errno, std::generic_category()).message() +
+                          "; expected a run directory or its results.json)");
     const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     boost::system::error_code ec;
     const boost::json::value v = boost::json::parse(text, ec);
@@ -709,6 +806,8 @@ ls::sweep_result read_results(const fs::path& dir) {
     auto r = ls::sweep_result_from_json(v);
     if (!r)
         throw usage_error(file.string() + ": " + r.error().message());
+    if (r->cells.empty())
+        throw std::runtime_error(file.string() + ": holds no measured cell; nothing to compare");
     return std::move(*r);
 }
 
@@ -724,9 +823,9 @@ int cmd_compare(const compare_args& a) {
     const ls::sweep_result ra = read_results(a.a);
     const ls::sweep_result rb = read_results(a.b);
     const lr::document d = lr::compare_document(ra, rb, a.label_a, a.label_b);
-    fs::create_directories(a.out);
-    std::ofstream(fs::path(a.out) / "compare.md", std::ios::binary) << lr::render_markdown(d);
-    std::ofstream(fs::path(a.out) / "compare.html", std::ios::binary) << lr::render_html(d);
+    llmcap::ensure_writable_directory(a.out);
+    llmcap::write_file_atomic(fs::path(a.out) / "compare.md", lr::render_markdown(d));
+    llmcap::write_file_atomic(fs::path(a.out) / "compare.html", lr::render_html(d));
     std::printf("%s\n%s\n", (fs::path(a.out) / "compare.html").c_str(),
                 (fs::path(a.out) / "compare.md").c_str());
     return exit_ok;
@@ -774,9 +873,32 @@ int main(int argc, char** argv) {
                     "Continue the interrupted run in this directory (its stored plan is used)")
         ->capture_default_str();
     run->add_option("--max-failure-rate", ra.max_failure_rate,
-                    "Exit with 4 when more than this fraction of requests failed")
-        ->capture_default_str()
-        ->check(CLI::Range(0.0, 1.0));
+                    "Exit with 4 when more than this fraction of requests failed (0 to 1)")
+        ->capture_default_str();
+    run->add_option("--connect-timeout", ra.connect_timeout,
+                    "Limit on opening one connection (TCP and TLS); durations take ms, s, m or "
+                    "h, a bare number is seconds")
+        ->capture_default_str();
+    run->add_option("--first-token-timeout", ra.first_token_timeout,
+                    "Limit from sending a request to its first token (and to its response "
+                    "headers): long prompts on a busy server need minutes")
+        ->capture_default_str();
+    run->add_option("--idle-timeout", ra.idle_timeout,
+                    "Longest silence within a stream once tokens flow")
+        ->capture_default_str();
+    run->add_option("--request-timeout", ra.request_timeout,
+                    "Limit on one whole request, from its start to its last byte")
+        ->capture_default_str();
+    run->add_option("--probe-timeout", ra.probe_timeout,
+                    "Limit on the start-up check of the server (GET /v1/models)")
+        ->capture_default_str();
+    run->add_option("--ca-cert", ra.ca_cert,
+                    "PEM file of certificates to trust besides the system's (an https server "
+                    "with a private CA); SSL_CERT_FILE replaces the system's instead")
+        ->capture_default_str();
+    run->add_flag("--insecure", ra.insecure,
+                  "Do not verify the server's TLS certificate (test servers only; the report "
+                  "says so)");
     run->add_flag("--quiet", ra.quiet, "Plain log lines instead of the live display");
 
     simulate_args sa;
@@ -828,6 +950,23 @@ int main(int argc, char** argv) {
     cmp->add_option("--out", cm.out, "Directory for compare.md and compare.html")
         ->capture_default_str();
 
+    // An unknown subcommand, named (CLI11 would only say that one is required).
+    if (argc > 1 && argv[1][0] != '-') {
+        const std::string typed = argv[1];
+        std::string known;
+        bool found = false;
+        for (const CLI::App* sub : app.get_subcommands({})) {
+            known += (known.empty() ? "" : ", ") + sub->get_name();
+            found = found || sub->get_name() == typed;
+        }
+        if (!found) {
+            std::fprintf(stderr,
+                         "llmcap-sweep: unknown subcommand %s (one of: %s)\nRun with --help "
+                         "for usage.\n",
+                         quote_input(typed).c_str(), known.c_str());
+            return exit_usage;
+        }
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::Success& e) {
@@ -838,8 +977,21 @@ int main(int argc, char** argv) {
     }
 
     try {
-        if (run->parsed())
+        if (run->parsed()) {
+            if (!(ra.max_failure_rate >= 0.0 && ra.max_failure_rate <= 1.0))
+                throw usage_error("--max-failure-rate: " + std::to_string(ra.max_failure_rate) +
+                                  " is not a fraction from 0 to 1");
+            if (!ra.resume.empty())
+                for (const char* option :
+                     {"--preset", "--contexts", "--concurrency", "--output-tokens", "--use-cases",
+                      "--max-search-concurrency", "--seed", "--out"})
+                    if (run->count(option) > 0)
+                        throw usage_error(std::string(option) +
+                                          ": cannot be changed on --resume (the run goes on "
+                                          "with the plan stored in its run.json); start a new "
+                                          "run with --out to change it");
             return cmd_run(ra);
+        }
         if (sim->parsed())
             return cmd_simulate(sa);
         if (demo->parsed())

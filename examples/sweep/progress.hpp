@@ -74,6 +74,14 @@ public:
     void on_cell(const llmcap::sweep::cell_result& c) {
         using llmcap::analysis::metric;
         using llmcap::analysis::statistic;
+        if (c.measured_nothing()) {
+            std::fprintf(stderr, "%s[%s] cell %s: FAILED, measured nothing: %s\n",
+                         live_ ? "\r\x1b[2K" : "",
+                         lr::format_duration_s(seconds_since_start()).c_str(), c.key.id().c_str(),
+                         c.failure_reason().c_str());
+            std::fflush(stderr);
+            return;
+        }
         const auto mean = [&](metric m) {
             return c.summary.value(m, statistic::mean).value_or(0.0 / 0.0);
         };

@@ -374,3 +374,36 @@ TEST_CASE("trace_builder: bad streams yield classified failures and keep what wa
         CHECK(t.sse_events == 2);
     }
 }
+
+TEST_CASE("trace_builder: a stream that ignores max_tokens ends as overlong_stream, events kept") {
+    std::string body;
+    for (int i = 0; i < 5000; ++i)
+        body += "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}\n\n";
+    body += "data: [DONE]\n\n";
+    request_trace asked;
+    asked.max_tokens = 32;
+    // Read in small pieces: the builder stops taking bytes once it has seen too many tokens.
+    const request_trace t = replay(body, {512}, true, asked);
+    REQUIRE(t.failure);
+    CHECK(*t.failure == error::overlong_stream);
+    CHECK(t.events.size() == 2 * 32 + 64 + 1);
+    CHECK(t.error_message ==
+          "the stream carried 129 output tokens for max_tokens 32; ended (the server does not "
+          "honour max_tokens)");
+    CHECK_FALSE(t.done_marker);
+
+    // Up to the margin a longer answer is accepted (a server may count reasoning apart).
+    std::string within;
+    for (int i = 0; i < 2 * 32 + 64; ++i)
+        within += "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}\n\n";
+    within += "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]}\n\n"
+              "data: [DONE]\n\n";
+    const request_trace ok = replay_whole(within, true, asked);
+    CHECK_FALSE(ok.failure);
+    CHECK(ok.events.size() == 128);
+
+    // No max_tokens sent: no bound.
+    const request_trace unbounded = replay_whole(body);
+    CHECK_FALSE(unbounded.failure);
+    CHECK(unbounded.events.size() == 5000);
+}

@@ -231,3 +231,165 @@ TEST_CASE("rebuild_results: a run stopped early is incomplete and says which sea
           "quick_answer: concurrency " + std::to_string(concurrency) + " was never measured");
     CHECK(r.message.find("incomplete") != std::string::npos);
 }
+
+TEST_CASE("rebuild_results: a repeated request or cell, or a lost request, is an error") {
+    const fs::path dir = fresh_dir("rebuild-integrity");
+    (void)simulated_run(dir);
+    const std::string cells = read_file(dir / "cells.jsonl");
+    const std::string requests = read_file(dir / "requests.jsonl");
+    const std::string results = read_file(dir / "results.json");
+    const auto error_of = [&] {
+        try {
+            (void)sweep::rebuild_results(dir);
+        } catch (const std::runtime_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    std::vector<std::string> lines = lines_of(requests);
+    REQUIRE(lines.size() >= 4);
+    // The first measured request: its cell records it among requests_started.
+    std::size_t measured = 0;
+    while (boost::json::parse(lines[measured]).at("warmup").as_bool())
+        ++measured;
+
+    SUBCASE("a request line written twice") {
+        lines.insert(lines.begin() + 3, lines[1]);
+        write_file(dir / "requests.jsonl", join_lines(lines));
+        const std::string index =
+            std::to_string(boost::json::parse(lines[1]).at("index").to_number<std::uint64_t>());
+        CHECK(error_of() == (dir / "requests.jsonl").string() + ": line 4: request index " + index +
+                                " repeats line 2 (a request must be counted once)");
+    }
+    SUBCASE("a cell line written twice") {
+        std::vector<std::string> c = lines_of(cells);
+        c.push_back(c[0]);
+        write_file(dir / "cells.jsonl", join_lines(c));
+        const std::string id = sweep::cell_result_from_json(boost::json::parse(c[0]))->key.id();
+        CHECK(error_of() == (dir / "cells.jsonl").string() + ": line " + std::to_string(c.size()) +
+                                ": cell " + id + " repeats line 1");
+    }
+    SUBCASE("a measured request of a completed cell is missing") {
+        const boost::json::value lost = boost::json::parse(lines[measured]);
+        const std::string cell(lost.at("cell").as_string());
+        lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(measured));
+        write_file(dir / "requests.jsonl", join_lines(lines));
+        const std::string message = error_of();
+        CAPTURE(message);
+        CHECK(message.starts_with((dir / "requests.jsonl").string() + ": cell " + cell + " (" +
+                                  (dir / "cells.jsonl").string() + ": line "));
+        CHECK(message.find(" measured requests; results.json was left as it was") !=
+              std::string::npos);
+    }
+    SUBCASE("a measured request cut short at the end of the file") {
+        std::string cut = join_lines(lines);
+        cut.resize(cut.size() - 20); // the last request's line loses its end
+        write_file(dir / "requests.jsonl", cut);
+        const std::string message = error_of();
+        CAPTURE(message);
+        CHECK(message.find("(the file's last line is cut short)") != std::string::npos);
+    }
+    // Whatever was wrong, results.json is as it was.
+    CHECK(read_file(dir / "results.json") == results);
+}
+
+TEST_CASE("rebuild_results: refuses to replace results it cannot rebuild, and changes nothing") {
+    const fs::path dir = fresh_dir("rebuild-refuse");
+    (void)simulated_run(dir);
+    const std::string results = read_file(dir / "results.json");
+    const auto error_of = [&] {
+        try {
+            (void)sweep::rebuild_results(dir);
+        } catch (const std::runtime_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    SUBCASE("no requests.jsonl") {
+        fs::remove(dir / "requests.jsonl");
+        CHECK(error_of() == "cannot rebuild the results of " + dir.string() +
+                                ": requests.jsonl is missing (nothing was changed)");
+    }
+    SUBCASE("no cells.jsonl") {
+        fs::remove(dir / "cells.jsonl");
+        CHECK(error_of() == "cannot rebuild the results of " + dir.string() +
+                                ": cells.jsonl is missing (nothing was changed)");
+    }
+    SUBCASE("no completed cell") {
+        write_file(dir / "cells.jsonl", "");
+        CHECK(error_of() == "cannot rebuild the results of " + dir.string() +
+                                ": cells.jsonl holds no completed cell (nothing was measured; "
+                                "nothing was changed)");
+    }
+    CHECK(read_file(dir / "results.json") == results);
+}
+
+TEST_CASE("run.json: a schema_version that is missing, not a number, 0 or newer is refused") {
+    const fs::path dir = fresh_dir("rebuild-schema");
+    (void)simulated_run(dir);
+    const std::string run = read_file(dir / "run.json");
+    const auto with_version = [&](const boost::json::value* v) {
+        boost::json::value doc = boost::json::parse(run);
+        doc.as_object().erase("schema_version");
+        if (v != nullptr)
+            doc.as_object()["schema_version"] = *v;
+        write_file(dir / "run.json", boost::json::serialize(doc));
+        try {
+            (void)sweep::rebuild_results(dir);
+        } catch (const std::runtime_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    const std::string file = (dir / "run.json").string() + ": schema_version: ";
+    const boost::json::value newer = 999, text = "abc", zero = 0, negative = -3, one = 1;
+    CHECK(with_version(nullptr) == file + "missing");
+    CHECK(with_version(&newer) ==
+          file + "999 is newer than this llmcap reads (1); use a newer llmcap-sweep");
+    CHECK(with_version(&text) == file + "expected an integer, got \"abc\"");
+    CHECK(with_version(&zero) == file + "0 is not a version (versions start at 1)");
+    CHECK(with_version(&negative) == file + "-3 is not a version (versions start at 1)");
+    CHECK(with_version(&one) == "no error");
+    // results.json of version 0 is refused as well.
+    boost::json::value results = boost::json::parse(read_file(dir / "results.json"));
+    results.as_object()["schema_version"] = 0;
+    const auto r = sweep::sweep_result_from_json(results);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().message().find("version 0 is not a version") != std::string::npos);
+}
+
+TEST_CASE("resume: a completed cell that lost a request is measured again, with a warning") {
+    const fs::path dir = fresh_dir("resume-lost-request");
+    const sweep::sweep_outcome ran = simulated_run(dir);
+    std::vector<std::string> lines = lines_of(read_file(dir / "requests.jsonl"));
+    std::size_t measured = 0;
+    while (boost::json::parse(lines[measured]).at("warmup").as_bool())
+        ++measured;
+    const std::string cell(boost::json::parse(lines[measured]).at("cell").as_string());
+    lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(measured));
+    write_file(dir / "requests.jsonl", join_lines(lines));
+
+    sweep::simulator_runner runner(emulator::builtin_profile());
+    sweep::sweep_options o;
+    o.output_dir = dir;
+    o.resume = true;
+    boost::asio::io_context io;
+    std::optional<sweep::sweep_outcome> out;
+    boost::asio::co_spawn(io, sweep::run_sweep(sweep::sweep_plan{}, runner, o),
+                          [&](std::exception_ptr e, sweep::sweep_outcome r) {
+                              if (e)
+                                  std::rethrow_exception(e);
+                              out = std::move(r);
+                          });
+    io.run();
+    REQUIRE(out.has_value());
+    REQUIRE(out->warnings.size() == 1);
+    CHECK(out->warnings[0].find("cell " + cell + " (") != std::string::npos);
+    CHECK(out->warnings[0].ends_with("; the cell will be measured again"));
+    CHECK(out->result.complete);
+    CHECK(out->result.cells.size() == ran.result.cells.size());
+    // Every cell's requests are all there again, and the files agree: a rebuild succeeds.
+    for (const sweep::cell_result& c : out->result.cells)
+        CHECK(c.requests_succeeded == c.requests_started);
+    CHECK(sweep::rebuild_results(dir).result.cells.size() == ran.result.cells.size());
+}

@@ -361,6 +361,13 @@ private:
             s.close(ec);
             s.open(ep.protocol(), ec);
             if (ec) {
+                // No socket: a limit of this machine (file descriptors, memory), not the server.
+                if (client_resource_error(ec))
+                    co_return connect_result{error::client_resources,
+                                             "cannot open a socket for " + where() + ": " +
+                                                 ec.message() +
+                                                 " (a limit of the client machine; " +
+                                                 "raise ulimit -n or lower the concurrency)"};
                 last = ec;
                 continue;
             }
@@ -377,6 +384,10 @@ private:
             }
             last = cec;
             s.close(ec);
+            if (client_resource_error(cec)) // no local port or buffer left
+                co_return connect_result{error::client_resources,
+                                         "connect to " + where() + " failed on the client: " +
+                                             cec.message() + " (a limit of the client machine)"};
         }
         if (!connected) {
             resolved_.clear(); // resolve again next time: the address may have changed
@@ -416,13 +427,22 @@ private:
         co_return connect_result{};
     }
 
+    /// True for errors that come from this machine's limits rather than from the server.
+    static bool client_resource_error(const boost::system::error_code& ec) {
+        namespace errc = boost::system::errc;
+        return ec == errc::too_many_files_open || ec == errc::too_many_files_open_in_system ||
+               ec == errc::not_enough_memory || ec == errc::no_buffer_space ||
+               ec == errc::address_not_available;
+    }
+
     static std::string tls_message(const boost::system::error_code& ec) {
         std::string m = ec.message();
         if (ec.category() == asio::error::get_ssl_category()) {
             const auto reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
             if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED)
-                m += " (certificate rejected; for a self-signed test server set "
-                     "tls.verify_peer = false or give its certificate in tls.ca_pem)";
+                m += " (certificate rejected; trust the server's CA with llmcap-sweep's "
+                     "--ca-cert FILE (endpoint_options::tls.ca_pem), or for a test server "
+                     "only, turn verification off with --insecure (tls.verify_peer = false))";
         }
         return m;
     }

@@ -42,6 +42,12 @@ enum class error {
     short_output,
     /// The run was stopped (Ctrl-C, cancellation) while the request was in flight.
     cancelled,
+    /// The stream went on far past the `max_tokens` it was asked for (a server that ignores
+    /// the limit); it was ended rather than read without end. The events before are kept.
+    overlong_stream,
+    /// The client itself ran out of a resource (file descriptors, memory, ephemeral ports)
+    /// while setting up the request: a limit of the load machine, not a server failure.
+    client_resources,
 };
 
 /// The stable snake_case name of an error kind, as written in results files.
@@ -77,6 +83,10 @@ enum class error {
         return "short_output";
     case error::cancelled:
         return "cancelled";
+    case error::overlong_stream:
+        return "overlong_stream";
+    case error::client_resources:
+        return "client_resources";
     }
     return "unknown";
 }
@@ -88,6 +98,7 @@ inline constexpr error all_errors[] = {
     error::headers_timeout,    error::first_token_timeout, error::idle_timeout,
     error::total_timeout,      error::malformed_stream,    error::truncated_stream,
     error::server_error_event, error::short_output,        error::cancelled,
+    error::overlong_stream,    error::client_resources,
 };
 
 /// The error kind with a given name; false when the name is unknown.
@@ -146,6 +157,10 @@ public:
             return "fewer output tokens than requested";
         case error::cancelled:
             return "cancelled";
+        case error::overlong_stream:
+            return "stream ran far past max_tokens";
+        case error::client_resources:
+            return "the client ran out of resources (file descriptors, memory or ports)";
         }
         return "unknown llmcap error";
     }

@@ -30,6 +30,7 @@ namespace llmcap::emulator {
  * | `malformed@K`     | after K tokens, send one event whose JSON is cut short              |
  * | `error_event@K`   | after K tokens, send an error event and `[DONE]`, ending the stream |
  * | `slow_headers=MS` | send the response headers one byte at a time over MS ms            |
+ * | `overlong=N`      | ignore `max_tokens`: stream N times as many tokens (N ≥ 2)          |
  *
  * `@K` may be left out: K is then 1 (the fault strikes after the first token, so the time to
  * first token is defined). Example: `x-llmcap-fault: stall_first=200, cut@10`.
@@ -53,11 +54,14 @@ struct fault {
     std::optional<std::uint32_t> error_after;
     /// Wall time over which the response headers trickle out; zero for a normal write.
     duration slow_headers{};
+    /// Ignore `max_tokens` and stream this many times as many tokens (a server that does not
+    /// honour the limit); 0 for none.
+    std::uint32_t overlong = 0;
 
     /// True when any fault is set.
     [[nodiscard]] bool any() const noexcept {
         return refuse || status != 0 || stall_first != duration{} || stall_mid_after || cut_after ||
-               malformed_after || error_after || slow_headers != duration{};
+               malformed_after || error_after || slow_headers != duration{} || overlong != 0;
     }
 
     /// Adds every fault set in `o` to this one (o's values win where both set one).
@@ -79,6 +83,8 @@ struct fault {
             error_after = o.error_after;
         if (o.slow_headers != duration{})
             slow_headers = o.slow_headers;
+        if (o.overlong != 0)
+            overlong = o.overlong;
     }
 };
 
@@ -148,7 +154,7 @@ namespace detail {
         const bool takes_position =
             name == "stall_mid" || name == "cut" || name == "malformed" || name == "error_event";
         const bool known = takes_position || name == "refuse" || name == "status" ||
-                           name == "stall_first" || name == "slow_headers";
+                           name == "stall_first" || name == "slow_headers" || name == "overlong";
         if (!known) {
             error = "fault: unknown item \"" + std::string(item) + "\"";
             return std::nullopt;
@@ -180,6 +186,9 @@ namespace detail {
             f.error_after = k;
         } else if (name == "slow_headers") {
             if (!detail::fault_parse_ms(value, f.slow_headers))
+                return bad();
+        } else if (name == "overlong") {
+            if (!detail::fault_parse_u32(value, f.overlong) || f.overlong < 2 || f.overlong > 10000)
                 return bad();
         } else {
             error = "fault: unknown item \"" + std::string(item) + "\"";
@@ -214,6 +223,8 @@ namespace detail {
         add("error_event@" + std::to_string(*f.error_after));
     if (f.slow_headers != duration{})
         add("slow_headers=" + detail::fault_ms_text(f.slow_headers));
+    if (f.overlong != 0)
+        add("overlong=" + std::to_string(f.overlong));
     return s;
 }
 

@@ -768,7 +768,9 @@ private:
         std::vector<request_spec> specs;
         std::vector<bool> stopped;
         for (const std::uint64_t prompt : prompts) {
-            const std::uint64_t cap = max_tokens.value_or(context - prompt);
+            std::uint64_t cap = max_tokens.value_or(context - prompt);
+            if (f.overlong != 0) // a server that does not honour max_tokens
+                cap = std::min<std::uint64_t>(cap * f.overlong, context - prompt);
             std::uint64_t length = cap;
             if (!ignore_eos) {
                 const double mean = std::max(1.0, options_.mean_output_tokens);

@@ -11,6 +11,7 @@
 #include <optional>    // optional
 #include <string>      // string
 #include <string_view> // string_view
+#include <vector>      // vector
 
 namespace llmcap::openai {
 
@@ -83,6 +84,8 @@ struct dialect_info {
     std::string version;
     /// The first model `/v1/models` lists, empty when none.
     std::string model_id;
+    /// Every model id `/v1/models` lists, in its order.
+    std::vector<std::string> model_ids;
     /// The model's context length where `/v1/models` gives it (vLLM and SGLang
     /// `max_model_len`, llama.cpp `meta.n_ctx`, which is per slot).
     std::optional<std::uint64_t> max_model_len;
@@ -247,6 +250,11 @@ namespace detail {
         if (!ec && v.is_object()) {
             const auto& o = v.as_object();
             llama_shape = o.contains("models"); // llama-server adds an Ollama-style list
+            if (const auto* data = o.if_contains("data"); data && data->is_array())
+                for (const boost::json::value& m : data->as_array())
+                    if (const auto* mo = m.if_object())
+                        if (const auto* id = mo->if_contains("id"); id && id->is_string())
+                            info.model_ids.emplace_back(id->get_string());
             if (const auto* data = o.if_contains("data"); data && data->is_array() &&
                                                           !data->as_array().empty() &&
                                                           data->as_array()[0].is_object()) {

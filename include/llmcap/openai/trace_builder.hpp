@@ -20,6 +20,13 @@ struct trace_builder_options {
     sse::parser_options sse;
     /// Options of the chunk decoder.
     decoder_options decoder;
+    /// A stream that asked for `max_tokens` is ended as error::overlong_stream once its output
+    /// passes `overlong_factor × max_tokens + overlong_margin_tokens` (tokens as counted so
+    /// far: exact per event where the server says so, else one per token event), so a server
+    /// that ignores the limit cannot keep the client reading until the total timeout.
+    std::uint32_t overlong_factor = 2;
+    /// See overlong_factor.
+    std::uint32_t overlong_margin_tokens = 64;
 };
 
 /**
@@ -34,13 +41,15 @@ struct trace_builder_options {
  * A stream is complete when it ends with `data: [DONE]`, or, for servers that omit it, when
  * the connection ends cleanly after a choice carried a `finish_reason`. Anything else is a
  * classified failure on the trace (truncated_stream, malformed_stream, server_error_event,
- * short_output), keeping every event measured before it.
+ * short_output, overlong_stream), keeping every event measured before it.
  */
 class trace_builder {
 public:
     /// A builder with the given options.
     explicit trace_builder(trace_builder_options options = {})
-        : parser_(options.sse), decoder_(options.decoder) {}
+        : parser_(options.sse), decoder_(options.decoder),
+          overlong_factor_(options.overlong_factor),
+          overlong_margin_(options.overlong_margin_tokens) {}
 
     /// Starts filling `trace` (which must outlive the stream). Reserves room for the expected
     /// number of events so the stream does not allocate while it runs.
@@ -83,6 +92,9 @@ private:
     request_trace* trace_ = nullptr;
     bool ended_ = false;
     bool all_exact_ = true;
+    std::uint64_t overlong_factor_;
+    std::uint64_t overlong_margin_;
+    std::uint64_t tokens_seen_ = 0;
 };
 
 // --- definitions -----------------------------------------------------------------------------
@@ -93,6 +105,7 @@ inline void trace_builder::begin(request_trace& trace) {
     decoder_.reset();
     ended_ = false;
     all_exact_ = true;
+    tokens_seen_ = 0;
     trace.events.reserve(trace.max_tokens > 0 ? trace.max_tokens + 1 : 256);
 }
 
@@ -161,6 +174,16 @@ inline void trace_builder::on_event(const sse::event& ev, time_point at) {
         }
         t.events.push_back(e);
         t.exact_event_tokens = all_exact_;
+        tokens_seen_ += e.tokens;
+        if (t.max_tokens > 0 && tokens_seen_ > overlong_factor_ * t.max_tokens + overlong_margin_) {
+            apply(c);
+            t.fail(llmcap::error::overlong_stream,
+                   "the stream carried " + std::to_string(tokens_seen_) + " output tokens for " +
+                       "max_tokens " + std::to_string(t.max_tokens) +
+                       "; ended (the server does not honour max_tokens)");
+            end_stream(at);
+            return;
+        }
     }
     apply(c);
 }

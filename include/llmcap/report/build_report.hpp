@@ -247,6 +247,36 @@ struct report_builder {
             doc.add(note{note_kind::warning,
                          "The sweep did not finish: some planned cells are missing or partial. "
                          "Figures below cover the cells that were measured."});
+        failed_cells_note();
+        if (const auto* client = run.options.if_contains("client"); client && client->is_object())
+            if (const auto* v = client->as_object().if_contains("tls_verify");
+                v && v->is_bool() && !v->get_bool())
+                doc.add(note{note_kind::warning,
+                             "**TLS certificate verification was off** (--insecure): the "
+                             "client did not check that it talked to the server named in the "
+                             "URL."});
+    }
+
+    /// On the first screen: every cell that measured nothing, and why.
+    void failed_cells_note() {
+        bullet_list why;
+        std::size_t failed = 0;
+        for (const sweep::cell_result& c : r.cells) {
+            if (!c.measured_nothing())
+                continue;
+            if (++failed <= 8)
+                why.items.push_back("**" + c.key.id() + "**: " + c.failure_reason());
+        }
+        if (failed == 0)
+            return;
+        if (failed > 8)
+            why.items.push_back("and " + format_count(failed - 8) +
+                                " more (see the reliability section)");
+        doc.add(note{note_kind::warning,
+                     "**" + format_count(failed) + " of " + format_count(r.cells.size()) +
+                         " cells measured nothing**: no request in them succeeded, so no "
+                         "figure below comes from them."});
+        doc.add(std::move(why));
     }
 
     void highlights_section() {
@@ -255,8 +285,11 @@ struct report_builder {
         if (const auto peak = extreme(metric::throughput, true))
             h.cards.push_back(
                 {format_rate(peak->second), "Peak system throughput", "at " + where(peak->first)});
-        h.cards.push_back({format_percent(overall_success()), "Success rate",
-                           "over " + format_count(total_started()) + " measured requests"});
+        if (total_started() == 0)
+            h.cards.push_back({"none", "Success rate", "no request was measured"});
+        else
+            h.cards.push_back({format_percent(overall_success()), "Success rate",
+                               "over " + format_count(total_started()) + " measured requests"});
         if (const sweep::use_case_result* u = highlighted_use_case())
             h.cards.push_back({capacity_text(u->capacity),
                                "Concurrent requests: " + u->use_case.title,
@@ -327,8 +360,10 @@ struct report_builder {
                                           conc(s.points.back().concurrency) + " at " +
                                           ctx(s.context_tokens) + " context"});
         }
-        t.rows.push_back({"Success rate", format_percent(overall_success()) + " of " +
-                                              format_count(total_started()) + " requests"});
+        t.rows.push_back({"Success rate", total_started() == 0
+                                              ? std::string("no request was measured")
+                                              : format_percent(overall_success()) + " of " +
+                                                    format_count(total_started()) + " requests"});
         if (const auto e = best_energy_per_token())
             t.rows.push_back({"Lowest energy per output token",
                               format_joules(e->second) + " at " + where(e->first)});
@@ -1083,13 +1118,19 @@ struct report_builder {
             }
             short_total += c.short_outputs;
             t.rows.push_back({c.key.id(), format_count(c.requests_started),
-                              format_count(c.requests_succeeded), format_percent(c.success_rate()),
+                              format_count(c.requests_succeeded),
+                              c.requests_started == 0 ? std::string("none ran")
+                                                      : format_percent(c.success_rate()),
                               failures, format_count(c.short_outputs), prompt, lag});
         }
         doc.add(std::move(t));
-        p("Overall: " + format_count(total_succeeded()) + " of " + format_count(total_started()) +
-          " measured requests succeeded (" + format_percent(overall_success()) + "); " +
-          format_count(short_total) + " returned fewer tokens than asked.");
+        if (total_started() == 0)
+            p("Overall: no measured request ran.");
+        else
+            p("Overall: " + format_count(total_succeeded()) + " of " +
+              format_count(total_started()) + " measured requests succeeded (" +
+              format_percent(overall_success()) + "); " + format_count(short_total) +
+              " returned fewer tokens than asked.");
         if (flagged_prompt > 0)
             doc.add(note{note_kind::warning,
                          format_count(flagged_prompt) +

@@ -25,6 +25,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include <algorithm> // find
 #include <cstdint>   // uint64_t
 #include <map>       // map
 #include <optional>  // optional
@@ -136,6 +137,7 @@ public:
                                    version.ok() ? version.body : std::string(), models.server);
         if (!options_.dialect)
             adopt(detected);
+        offered_models_ = detected.model_ids;
         server_identity s;
         s.dialect = std::string(openai::dialect_name(dialect_.kind));
         s.version = detected.version;
@@ -169,7 +171,7 @@ public:
             std::string why;
             calibration = co_await factory.calibrate(*counter_, spec.key.context_tokens, &why);
             if (!calibration) {
-                out.error = "prompt calibration failed: " + why;
+                out.error = "prompt calibration failed: " + why + unknown_model_hint();
                 co_return out;
             }
         }
@@ -183,9 +185,11 @@ public:
             return p;
         };
         std::vector<request_trace> measured;
+        bool out_of_resources = false; // the client ran out of sockets: free the idle ones
         auto record = [&](const request_trace& t, bool warmup) {
             if (!warmup)
                 measured.push_back(t);
+            out_of_resources = out_of_resources || t.failure == error::client_resources;
             on_trace(t, warmup);
         };
         // Warm-up first, at the cell's concurrency, before the scrape and the meter: the
@@ -258,12 +262,29 @@ public:
                     prometheus::compute_server_cell_metrics(metric_map(), before, after, in));
             }
         }
+        if constexpr (requires { endpoint_->close_idle(); })
+            if (out_of_resources) // so the run's files can still be written
+                endpoint_->close_idle();
         out.stop_reason = r.stop_reason;
         out.next_index = r.next_index;
         co_return out;
     }
 
 private:
+    /// When the server's model list does not hold the requested model: says so, naming the
+    /// models it offers (a typo in --model makes vLLM answer 404 to every request).
+    [[nodiscard]] std::string unknown_model_hint() const {
+        if (offered_models_.empty() || options_.model.empty() ||
+            std::find(offered_models_.begin(), offered_models_.end(), options_.model) !=
+                offered_models_.end())
+            return {};
+        std::string list;
+        for (const std::string& m : offered_models_)
+            list += (list.empty() ? "\"" : ", \"") + m + "\"";
+        return " (model \"" + options_.model + "\" is not among those /v1/models lists: " + list +
+               ")";
+    }
+
     void adopt(const openai::dialect_info& d) {
         dialect_ = d;
         extensions_ = openai::extensions_of(d.kind, d.version);
@@ -328,6 +349,7 @@ private:
     std::optional<workload::server_token_counter<Endpoint>> counter_;
     std::optional<metrics_target> metrics_target_;
     std::optional<client::http_endpoint> metrics_endpoint_;
+    std::vector<std::string> offered_models_;
 };
 
 } // namespace llmcap::sweep

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <llmcap/core/clock.hpp>
+#include <llmcap/core/file_io.hpp>
 #include <llmcap/sweep/detail/precise_json.hpp>
 #include <llmcap/sweep/plan.hpp>
 #include <llmcap/sweep/result.hpp>
@@ -11,7 +12,6 @@
 
 #include <algorithm>    // max
 #include <cstdint>      // uint64_t
-#include <cstdio>       // FILE, fopen, fwrite, fflush, fclose
 #include <ctime>        // time, gmtime_r, strftime
 #include <filesystem>   // path, create_directories, rename
 #include <fstream>      // ifstream, ofstream
@@ -22,7 +22,7 @@
 #include <stdexcept>    // runtime_error
 #include <string>       // string, getline
 #include <system_error> // error_code
-#include <utility>      // move
+#include <utility>      // move, pair
 #include <vector>       // vector
 
 namespace llmcap::sweep {
@@ -41,6 +41,9 @@ struct resumed_state {
     std::uint64_t discarded_requests = 0;
     /// True when the last line of `requests.jsonl` was cut short (a crash while writing).
     bool truncated_tail = false;
+    /// Completed cells whose requests in `requests.jsonl` did not match `cells.jsonl` (a line
+    /// lost or cut): on resume they are measured again, each with a line saying why.
+    std::vector<std::string> warnings;
     /// One past the largest request index in the file (the next index to use).
     std::uint64_t next_index = 0;
 };
@@ -72,9 +75,10 @@ namespace detail {
  */
 class output_dir {
 public:
-    /// Opens `dir` for a new run: creates it; throws when it already holds requests.
+    /// Opens `dir` for a new run: creates it; throws when it already holds requests, and
+    /// file_error when it cannot be written.
     static output_dir create(const std::filesystem::path& dir) {
-        std::filesystem::create_directories(dir);
+        ensure_writable_directory(dir);
         const auto req = dir / "requests.jsonl";
         if (std::filesystem::exists(req) && std::filesystem::file_size(req) > 0)
             throw std::runtime_error("output directory " + dir.string() +
@@ -88,78 +92,115 @@ public:
     /**
      * Reopens `dir` for resume: reads `run.json`, `cells.jsonl` and `requests.jsonl` (times
      * placed relative to `origin`), and rewrites `requests.jsonl` with only the requests of
-     * completed cells. Throws std::runtime_error when a file is missing or malformed (a cut
-     * last line of `requests.jsonl` or `cells.jsonl` is tolerated and dropped). With `rewrite`
-     * false nothing is changed and nothing can be appended (reading for a report).
+     * completed cells. Throws std::runtime_error when a file is missing or malformed, naming
+     * the file and line: a request index or a cell that appears twice, a line that is not
+     * valid. A cut last line is tolerated and dropped, unless it belonged to a completed cell.
+     * A completed cell whose measured requests in `requests.jsonl` differ in number from its
+     * record in `cells.jsonl` is an error when reading for a report; on resume it is measured
+     * again (state.warnings says so).
+     *
+     * With `rewrite` false nothing is changed and nothing can be appended (reading for a
+     * report); both JSONL files must then exist.
      */
     static output_dir reopen(const std::filesystem::path& dir, time_point origin,
                              resumed_state& state, bool rewrite = true) {
         output_dir d(dir);
         read_run_file(dir, state);
-        std::set<std::string> done;
-        read_lines(dir / "cells.jsonl", [&](const boost::json::value& v, std::size_t line) {
+        const std::filesystem::path cells_file = dir / "cells.jsonl";
+        const std::filesystem::path requests_file = dir / "requests.jsonl";
+        if (!rewrite)
+            for (const std::filesystem::path& p : {cells_file, requests_file})
+                if (!std::filesystem::exists(p))
+                    throw std::runtime_error("cannot rebuild the results of " + dir.string() +
+                                             ": " + p.filename().string() +
+                                             " is missing (nothing was changed)");
+        const auto where = [](const std::filesystem::path& p, std::size_t line) {
+            return file(p) + ": line " + std::to_string(line) + ": ";
+        };
+        std::map<std::string, std::size_t> cell_line;
+        read_lines(cells_file, [&](const boost::json::value& v, std::size_t line) {
             auto c = cell_result_from_json(v);
             if (!c)
-                throw std::runtime_error(file(dir / "cells.jsonl") + ": line " +
-                                         std::to_string(line) + ": " + c.error().path + ": " +
+                throw std::runtime_error(where(cells_file, line) + c.error().path + ": " +
                                          c.error().what);
-            if (done.insert(c->key.id()).second)
-                state.cells.push_back(std::move(*c));
+            const auto [it, fresh] = cell_line.emplace(c->key.id(), line);
+            if (!fresh)
+                throw std::runtime_error(where(cells_file, line) + "cell " + c->key.id() +
+                                         " repeats line " + std::to_string(it->second));
+            state.cells.push_back(std::move(*c));
         });
-        std::vector<std::string> kept;
+        std::map<std::uint64_t, std::size_t> index_line;
+        std::map<std::string, std::uint64_t> measured;
+        std::vector<std::pair<std::string, std::string>> lines; // (cell, JSON) in file order
         state.truncated_tail =
-            read_lines(dir / "requests.jsonl", [&](const boost::json::value& v, std::size_t line) {
+            read_lines(requests_file, [&](const boost::json::value& v, std::size_t line) {
                 auto r = trace_record_from_json(v, origin);
                 if (!r)
-                    throw std::runtime_error(file(dir / "requests.jsonl") + ": line " +
-                                             std::to_string(line) + ": " + r.error().path + ": " +
+                    throw std::runtime_error(where(requests_file, line) + r.error().path + ": " +
                                              r.error().what);
+                const auto [it, fresh] = index_line.emplace(r->trace.index, line);
+                if (!fresh)
+                    throw std::runtime_error(where(requests_file, line) + "request index " +
+                                             std::to_string(r->trace.index) + " repeats line " +
+                                             std::to_string(it->second) +
+                                             " (a request must be counted once)");
                 state.next_index = std::max(state.next_index, r->trace.index + 1);
-                if (done.count(r->cell) == 0) {
+                if (!cell_line.contains(r->cell)) {
                     ++state.discarded_requests;
                     return;
                 }
-                kept.push_back(boost::json::serialize(v));
+                if (!r->warmup)
+                    ++measured[r->cell];
+                if (rewrite)
+                    lines.emplace_back(r->cell, boost::json::serialize(v));
                 state.traces[r->cell].push_back(std::move(*r));
             });
+        // Every completed cell must have all of its measured requests.
+        std::set<std::string> incomplete;
+        for (const cell_result& c : state.cells) {
+            const std::uint64_t have = measured[c.key.id()];
+            if (have == c.requests_started)
+                continue;
+            const std::string why =
+                file(requests_file) + ": cell " + c.key.id() + " (" + file(cells_file) + ": line " +
+                std::to_string(cell_line[c.key.id()]) + ") has " + std::to_string(have) +
+                " of its " + std::to_string(c.requests_started) + " measured requests" +
+                (state.truncated_tail ? " (the file's last line is cut short)" : "");
+            if (!rewrite)
+                throw std::runtime_error(why + "; results.json was left as it was");
+            state.warnings.push_back(why + "; the cell will be measured again");
+            incomplete.insert(c.key.id());
+        }
+        if (!incomplete.empty()) {
+            std::erase_if(state.cells,
+                          [&](const cell_result& c) { return incomplete.contains(c.key.id()); });
+            for (const std::string& id : incomplete) {
+                state.discarded_requests += state.traces[id].size();
+                state.traces.erase(id);
+            }
+        }
         if (!rewrite)
             return d;
-        // Rewrite atomically: a crash during resume leaves either file whole.
-        const auto tmp = dir / "requests.jsonl.tmp";
-        {
-            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-            for (const std::string& line : kept)
-                out << line << '\n';
-            out.flush();
-            if (!out)
-                throw std::runtime_error("cannot write " + tmp.string());
-        }
-        std::filesystem::rename(tmp, dir / "requests.jsonl");
-        // cells.jsonl may end in a cut line too: rewrite it from what was read.
-        {
-            std::ofstream out(dir / "cells.jsonl.tmp", std::ios::binary | std::ios::trunc);
-            for (const cell_result& c : state.cells)
-                out << boost::json::serialize(to_json(c)) << '\n';
-        }
-        std::filesystem::rename(dir / "cells.jsonl.tmp", dir / "cells.jsonl");
+        // Rewrite atomically: a crash during resume leaves either file whole. cells.jsonl may
+        // end in a cut line too: it is rewritten from what was read.
+        std::string text;
+        for (const auto& [cell, line] : lines)
+            if (!incomplete.contains(cell))
+                (text += line) += '\n';
+        write_file_atomic(dir / "requests.jsonl", text);
+        text.clear();
+        for (const cell_result& c : state.cells)
+            (text += boost::json::serialize(to_json(c))) += '\n';
+        write_file_atomic(dir / "cells.jsonl", text);
         d.open_appending(false);
         return d;
     }
 
-    output_dir(output_dir&& o) noexcept
-        : dir_(std::move(o.dir_)), requests_(o.requests_), cells_(o.cells_) {
-        o.requests_ = nullptr;
-        o.cells_ = nullptr;
-    }
+    output_dir(output_dir&&) noexcept = default;
     output_dir& operator=(output_dir&&) = delete;
     output_dir(const output_dir&) = delete;
     output_dir& operator=(const output_dir&) = delete;
-    ~output_dir() {
-        if (requests_ != nullptr)
-            std::fclose(requests_);
-        if (cells_ != nullptr)
-            std::fclose(cells_);
-    }
+    ~output_dir() = default;
 
     /// The directory.
     [[nodiscard]] const std::filesystem::path& path() const noexcept {
@@ -176,12 +217,12 @@ public:
 
     /// Appends one finished request to `requests.jsonl` and flushes it.
     void append_request(const trace_record& r, time_point origin) {
-        append(requests_, boost::json::serialize(to_json(r, origin)), "requests.jsonl");
+        requests_.append(boost::json::serialize(to_json(r, origin)));
     }
 
     /// Appends one finished cell to `cells.jsonl` and flushes it.
     void append_cell(const cell_result& c) {
-        append(cells_, boost::json::serialize(to_json(c)), "cells.jsonl");
+        cells_.append(boost::json::serialize(to_json(c)));
     }
 
     /// Writes `results.json` (replacing it).
@@ -203,6 +244,7 @@ public:
         const boost::json::object* ro = run.if_object();
         if (ro == nullptr || !ro->contains("plan") || !ro->contains("run"))
             throw std::runtime_error(p.string() + ": expected an object with \"run\" and \"plan\"");
+        check_schema_version(p, ro->if_contains("schema_version"));
         auto plan = plan_from_json(ro->at("plan"));
         if (!plan)
             throw std::runtime_error(p.string() + ": plan: " + plan.error().message());
@@ -211,6 +253,31 @@ public:
         if (!info)
             throw std::runtime_error(p.string() + ": run: " + info.error().message());
         state.run = std::move(*info);
+    }
+
+    /**
+     * Checks a file's `schema_version`: present, an integer from 1 to this library's
+     * schema_version. Throws std::runtime_error naming the file otherwise (a newer version is
+     * named as such: the file comes from a newer llmcap).
+     */
+    static void check_schema_version(const std::filesystem::path& p, const boost::json::value* v) {
+        if (v == nullptr)
+            throw std::runtime_error(p.string() + ": schema_version: missing");
+        const std::string got = boost::json::serialize(*v);
+        if (!v->is_int64() && !v->is_uint64())
+            throw std::runtime_error(p.string() + ": schema_version: expected an integer, got " +
+                                     got.substr(0, 40));
+        const bool negative = v->is_int64() && v->get_int64() < 1;
+        const std::uint64_t n = v->is_uint64() ? v->get_uint64()
+                                : negative     ? 0
+                                               : static_cast<std::uint64_t>(v->get_int64());
+        if (negative || n < 1)
+            throw std::runtime_error(p.string() + ": schema_version: " + got +
+                                     " is not a version (versions start at 1)");
+        if (n > schema_version)
+            throw std::runtime_error(
+                p.string() + ": schema_version: " + got + " is newer than this llmcap reads (" +
+                std::to_string(schema_version) + "); use a newer llmcap-sweep");
     }
 
     /// Reads a whole JSON file, numbers exactly as written; throws std::runtime_error naming it
@@ -274,37 +341,17 @@ private:
     }
 
     void open_appending(bool truncate) {
-        const char* mode = truncate ? "wb" : "ab";
-        requests_ = std::fopen((dir_ / "requests.jsonl").c_str(), mode);
-        cells_ = std::fopen((dir_ / "cells.jsonl").c_str(), mode);
-        if (requests_ == nullptr || cells_ == nullptr)
-            throw std::runtime_error("cannot open the run files in " + dir_.string());
-    }
-
-    static void append(std::FILE* f, std::string line, const char* name) {
-        if (f == nullptr)
-            throw std::runtime_error(std::string("cannot append to ") + name +
-                                     ": opened read-only");
-        line += '\n';
-        if (std::fwrite(line.data(), 1, line.size(), f) != line.size() || std::fflush(f) != 0)
-            throw std::runtime_error(std::string("cannot append to ") + name);
+        requests_ = line_appender(dir_ / "requests.jsonl", truncate);
+        cells_ = line_appender(dir_ / "cells.jsonl", truncate);
     }
 
     static void write_file(const std::filesystem::path& p, const std::string& text) {
-        const auto tmp = std::filesystem::path(p.string() + ".tmp");
-        {
-            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-            out << text << '\n';
-            out.flush();
-            if (!out)
-                throw std::runtime_error("cannot write " + p.string());
-        }
-        std::filesystem::rename(tmp, p);
+        write_file_atomic(p, text + '\n');
     }
 
     std::filesystem::path dir_;
-    std::FILE* requests_ = nullptr;
-    std::FILE* cells_ = nullptr;
+    line_appender requests_; // closed when the directory is only read
+    line_appender cells_;
 };
 
 } // namespace llmcap::sweep

@@ -241,6 +241,35 @@ struct cell_result {
     /// Serialized quantile sketches per metric name (stats JSON format); may be empty.
     boost::json::object sketches;
 
+    /// True when no measured request succeeded: the cell has no statistics, whatever the
+    /// reason (the runner could not start it, or every request failed). Such a cell is a
+    /// failed cell: the tool says so and exits non-zero.
+    [[nodiscard]] bool measured_nothing() const noexcept {
+        return requests_succeeded == 0;
+    }
+
+    /// Why a cell measured nothing, in words: the runner's error ("prompt calibration failed:
+    /// ..."), else the failures of its requests ("4 requests failed: http_status ×4 (HTTP 500:
+    /// ...)"), else that no request ran. Empty when the cell measured something.
+    [[nodiscard]] std::string failure_reason() const {
+        if (!measured_nothing())
+            return {};
+        constexpr std::string_view error_prefix = "error: ";
+        if (stop_reason.compare(0, error_prefix.size(), error_prefix) == 0)
+            return stop_reason.substr(error_prefix.size());
+        if (requests_started == 0)
+            return "no measured request ran (stop reason: " +
+                   (stop_reason.empty() ? std::string("none") : stop_reason) + ")";
+        std::string why = std::to_string(requests_started) + " of " +
+                          std::to_string(requests_started) + " requests failed:";
+        for (const failure_count& f : failures) {
+            why += " " + std::string(error_name(f.kind)) + " ×" + std::to_string(f.count);
+            if (!f.examples.empty())
+                why += " (" + f.examples.front() + ")";
+        }
+        return why;
+    }
+
     /// requests_succeeded ÷ requests_started (1 when none started).
     [[nodiscard]] double success_rate() const noexcept {
         return requests_started == 0 ? 1.0
@@ -1084,7 +1113,7 @@ use_case_result_from_json(const boost::json::value& v) {
 }
 
 /// Reads a whole sweep written by to_json(const sweep_result&). Rejects a schema_version newer
-/// than this library's.
+/// than this library's, and 0.
 [[nodiscard]] inline json_result<sweep_result> sweep_result_from_json(const boost::json::value& v) {
     return detail::read_document<sweep_result>(v, [](detail::json_reader& in,
                                                      const boost::json::value& doc,
@@ -1096,6 +1125,9 @@ use_case_result_from_json(const boost::json::value& v) {
             return in.fail(path + ".schema_version", "version " + std::to_string(r.version) +
                                                          " is newer than this reader (" +
                                                          std::to_string(schema_version) + ")");
+        if (in.ok() && r.version < 1)
+            return in.fail(path + ".schema_version", "version 0 is not a version (versions "
+                                                     "start at 1)");
         if (const boost::json::value* rv = in.member(*o, "run", path))
             detail::read_run_info(in, *rv, path + ".run", r.run);
         const auto list = [&](std::string_view key, auto& out, auto read) {

@@ -17,6 +17,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/json/object.hpp>
 
 #include <sys/utsname.h> // uname
 #include <unistd.h>      // gethostname
@@ -60,6 +61,9 @@ struct sweep_options {
     std::string hardware;
     /// Engine and version when known.
     std::string engine_version;
+    /// The client's settings that bear on the results (timeouts, TLS verification), kept in
+    /// run.json under `options.client`; empty: none recorded.
+    boost::json::object client;
 };
 
 /// What run_sweep produced.
@@ -74,6 +78,8 @@ struct sweep_outcome {
     std::uint64_t discarded_requests = 0;
     /// Use cases whose capacity could not be computed, with the reason.
     std::vector<std::string> search_errors;
+    /// What a resume found wrong in the run's files and mended (a cell measured again).
+    std::vector<std::string> warnings;
 };
 
 namespace detail {
@@ -156,6 +162,7 @@ boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
         run = std::move(state.run);
         next_index = state.next_index;
         outcome.discarded_requests = state.discarded_requests;
+        outcome.warnings = std::move(state.warnings);
         for (const cell_result& c : state.cells) {
             done_by_id[c.key.id()] = done.size();
             done.push_back(detail::rebuild(c, state.traces[c.key.id()], origin));
@@ -179,6 +186,8 @@ boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
         run.started_at = detail::utc_now();
         run.seed = plan.seed;
         run.options = to_json(plan);
+        if (!options.client.empty())
+            run.options["client"] = options.client;
         dir->write_run(run, plan);
     }
 
@@ -300,6 +309,10 @@ boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
     // Every completed cell in measurement order: the same for a resumed run as for an
     // uninterrupted one, since files keep that order.
     const std::vector<cell_result>& cells = done;
+    if (options.read_only && cells.empty())
+        throw std::runtime_error("cannot rebuild the results of " + options.output_dir.string() +
+                                 ": cells.jsonl holds no completed cell (nothing was measured; "
+                                 "nothing was changed)");
     sweep_result& result = outcome.result;
     result.run = run;
     result.cells = cells;
@@ -377,7 +390,8 @@ static_assert(cell_runner<stored_runner>);
  * In the outcome, `result.complete` is false (and `interrupted` true) when cells of the plan
  * were never completed; `search_errors` names each capacity search that stopped at a level
  * never measured. Blocking (runs its own io_context on the calling thread). Throws
- * std::runtime_error for unusable files, naming the file and, for JSONL files, the line.
+ * std::runtime_error for unusable files, naming the file and, for JSONL files, the line, and
+ * when the files hold no completed cell; `results.json` is then left as it was.
  */
 [[nodiscard]] inline sweep_outcome rebuild_results(const std::filesystem::path& dir) {
     boost::asio::io_context io;

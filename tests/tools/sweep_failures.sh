@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# The sweep tool's failure paths end to end: each case runs llmcap-sweep against a misbehaving
+# server on a loopback port (the emulator with a fault, or a socket that never answers), or
+# with bad input, and checks the exit status and the message. No case may exit 0.
+#   sweep_failures.sh LLMCAP_SWEEP LLMCAP_EMULATOR WORK_DIR
+set -uo pipefail
+sweep=$1 emulator=$2 work=$3
+rm -rf "$work" && mkdir -p "$work"
+passed=0 failed=0
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
+trap cleanup EXIT
+
+# expect NAME STATUS REGEX -- COMMAND...: runs COMMAND (bounded to 120 s), checks both.
+expect() {
+    local name=$1 status=$2 regex=$3
+    shift 4
+    local out rc
+    out=$(timeout 120 "$@" 2>&1 </dev/null)
+    rc=$?
+    if [[ $rc -eq $status ]] && grep -Eq -- "$regex" <<<"$out"; then
+        passed=$((passed + 1))
+        echo "ok: $name (exit $rc)"
+    else
+        failed=$((failed + 1))
+        echo "FAILED: $name: expected exit $status and /$regex/, got exit $rc:"
+        sed 's/^/    /' <<<"$out" | head -n 30
+    fi
+}
+
+# Starts the emulator with the given options on a free port; sets $url.
+start_emulator() {
+    local log=$work/emulator-$RANDOM.log
+    "$emulator" --port 0 --time-scale 50 "$@" >"$log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 100); do
+        url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$log" | head -n 1)
+        [[ -n "$url" ]] && return 0
+        sleep 0.1
+    done
+    echo "the emulator did not start: $(cat "$log")"
+    exit 1
+}
+
+small=(--contexts 1k --concurrency 1 --output-tokens 8 --use-cases none --quiet)
+
+# --- servers that refuse, fail or stall -------------------------------------------------------
+start_emulator --fault status=500
+expect "every request answered 500" 5 \
+    "1 of 1 cells measured nothing:" -- \
+    "$sweep" run --url "$url" "${small[@]}" --out "$work/r500"
+grep -q "cells measured nothing" "$work/r500/report.md" &&
+    grep -q "no request was measured" "$work/r500/report.md" ||
+    { failed=$((failed + 1)); echo "FAILED: the report of r500 does not say that nothing was measured"; }
+
+start_emulator --check-model
+expect "a model name with a typo (vLLM's 404)" 5 \
+    'The model `typo` does not exist.*not among those /v1/models lists: "GLM-4.7-Flash"' -- \
+    "$sweep" run --url "$url" --model typo "${small[@]}" --out "$work/r404"
+
+start_emulator --fault stall_mid=0@2
+expect "a stream that stalls mid-way ends at --idle-timeout" 5 \
+    "idle_timeout" -- \
+    "$sweep" run --url "$url" "${small[@]}" --idle-timeout 1s --out "$work/stall"
+
+start_emulator --fault overlong=100
+expect "a stream that ignores max_tokens is ended, not read for hours" 5 \
+    "overlong_stream ×[0-9]+ \(the stream carried 129 output tokens for max_tokens 32" -- \
+    "$sweep" run --url "$url" --contexts 1k --concurrency 1 --output-tokens 32 --use-cases none \
+    --quiet --out "$work/overlong"
+
+# Too few file descriptors for the concurrency: a grid is refused before it runs; a capacity
+# search that goes past the limit records the client's failures as its own.
+start_emulator
+expect "a grid beyond the open-file limit is refused" 2 \
+    "--concurrency: 64 requests in flight need as many sockets .* only 40 files" -- \
+    bash -c 'ulimit -n 40 && exec "$@"' _ "$sweep" run --url "$url" --contexts 1k \
+    --concurrency 64 --output-tokens 8 --use-cases none --quiet --out "$work/fds-grid"
+expect "out of file descriptors is the client's failure" 4 \
+    "client_resources ×[0-9]+ \(cannot open a socket" -- \
+    bash -c 'ulimit -n 40 && exec "$@"' _ "$sweep" run --url "$url" --contexts 1k \
+    --concurrency 1 --use-cases code_completion --max-search-concurrency 64 --quiet \
+    --out "$work/fds"
+
+# A socket that accepts connections (the kernel completes them) and never answers.
+python3 -c 'import socket,time
+s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(64)
+print(s.getsockname()[1], flush=True); time.sleep(300)' >"$work/silent.port" &
+pids+=($!)
+for _ in $(seq 50); do [[ -s "$work/silent.port" ]] && break; sleep 0.1; done
+silent="http://127.0.0.1:$(cat "$work/silent.port")"
+expect "a server that never answers: the probe gives up at --probe-timeout" 3 \
+    "server not usable: tried GET $silent/v1/models: .*--probe-timeout" -- \
+    "$sweep" run --url "$silent" "${small[@]}" --probe-timeout 2s --out "$work/silent"
+
+# --- plans that cannot run ------------------------------------------------------------------------
+expect "simulate a context the profile cannot hold" 5 \
+    "measured nothing:.*do not fit" -- \
+    "$sweep" simulate --contexts 300k --concurrency 1 --use-cases none --quiet --out "$work/sim300"
+
+# --- bad options ------------------------------------------------------------------------------------
+expect "--max-failure-rate NaN" 2 "--max-failure-rate: nan is not a fraction" -- \
+    "$sweep" run --url http://127.0.0.1:9 --max-failure-rate NaN --out "$work/nan"
+expect "an unknown subcommand is named" 2 'unknown subcommand "rnu" \(one of: run, simulate' -- \
+    "$sweep" rnu --url http://127.0.0.1:9
+expect "a context that wraps 32 bits" 2 '--contexts: "18014398509481984k" is too large' -- \
+    "$sweep" simulate --contexts 18014398509481984k --out "$work/wrap"
+expect "a negative seed" 2 "--seed.*must not be negative" -- \
+    "$sweep" simulate --seed -1 --out "$work/seed"
+expect "a duration without a number" 2 '--idle-timeout: "fast" is not a duration' -- \
+    "$sweep" run --url http://127.0.0.1:9 --idle-timeout fast --out "$work/dur"
+expect "a CA file that does not exist" 2 '--ca-cert: cannot read "/nonexistent/ca.pem"' -- \
+    "$sweep" run --url https://127.0.0.1:9 --ca-cert /nonexistent/ca.pem --out "$work/ca"
+expect "--resume with plan options" 2 "--contexts: cannot be changed on --resume" -- \
+    "$sweep" run --resume "$work/r500" --contexts 64k
+
+# --- outputs that cannot be written, inputs that hold nothing ---------------------------------
+"$sweep" simulate --contexts 1k,8k --concurrency 1,2 --output-tokens 128 --use-cases none --quiet \
+    --out "$work/sim" >/dev/null 2>&1 || { failed=$((failed + 1)); echo "FAILED: simulate"; }
+touch "$work/a-file"
+expect "capacity --out onto a file" 1 "cannot write into $work/a-file: Not a directory" -- \
+    "$sweep" capacity --cells "$work/sim/cells.csv" --use-case code_completion --out "$work/a-file"
+expect "compare --out below a file" 1 "cannot create directory $work/a-file/x" -- \
+    "$sweep" compare "$work/sim" "$work/sim" --out "$work/a-file/x"
+expect "simulate --out onto a file" 1 "cannot write into $work/a-file: Not a directory" -- \
+    "$sweep" simulate --contexts 1k --concurrency 1 --use-cases none --quiet --out "$work/a-file"
+
+mkdir -p "$work/no-requests"
+cp "$work/sim/run.json" "$work/sim/cells.jsonl" "$work/sim/results.json" "$work/no-requests/"
+before=$(md5sum <"$work/no-requests/results.json")
+expect "report without requests.jsonl" 1 "requests.jsonl is missing \(nothing was changed\)" -- \
+    "$sweep" report "$work/no-requests"
+[[ "$(md5sum <"$work/no-requests/results.json")" == "$before" ]] ||
+    { failed=$((failed + 1)); echo "FAILED: report changed results.json though it could not rebuild it"; }
+mkdir -p "$work/no-cells"
+cp "$work/sim/run.json" "$work/no-cells/" && : >"$work/no-cells/cells.jsonl" &&
+    : >"$work/no-cells/requests.jsonl"
+expect "report on a run that completed no cell" 1 "holds no completed cell" -- \
+    "$sweep" report "$work/no-cells"
+expect "report on a directory that is not a run" 1 "cannot read $work/empty-dir/run.json" -- \
+    "$sweep" report "$work/empty-dir"
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
