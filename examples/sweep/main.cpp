@@ -401,8 +401,8 @@ int cmd_run(const run_args& a) {
     if (!a.metrics_url.empty()) {
         std::string why;
         if (!ls::parse_metrics_url(a.metrics_url, why))
-            throw usage_error("--metrics-url: \"" + a.metrics_url +
-                              "\" is not a usable URL: " + why);
+            throw usage_error("--metrics-url: " + quote_input(a.metrics_url) +
+                              " is not a usable URL: " + why);
     }
     const bool resuming = !a.resume.empty();
     const fs::path out = resuming ? fs::path(a.resume) : fs::path(a.out);
@@ -426,11 +426,8 @@ int cmd_run(const run_args& a) {
     }
     llmcap::client::endpoint_options eo;
     eo.api_key_env = a.api_key_env;
-    try {
-        (void)llmcap::client::parse_endpoint_url(url).value();
-    } catch (const std::exception& e) {
-        throw usage_error("--url: \"" + url + "\" is not a usable URL: " + e.what());
-    }
+    if (std::string why; !llmcap::client::parse_endpoint_url(url, why))
+        throw usage_error("--url: " + quote_input(url) + " is not a usable URL: " + why);
     eo.timeouts.connect = parse_duration(a.connect_timeout, "--connect-timeout");
     eo.timeouts.first_token = parse_duration(a.first_token_timeout, "--first-token-timeout");
     eo.timeouts.headers = eo.timeouts.first_token;

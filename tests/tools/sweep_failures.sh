@@ -99,6 +99,11 @@ expect "simulate a context the profile cannot hold" 5 \
     "$sweep" simulate --contexts 300k --concurrency 1 --use-cases none --quiet --out "$work/sim300"
 
 # --- bad options ------------------------------------------------------------------------------------
+expect "a URL without its scheme" 2 \
+    '--url: "127.0.0.1:8000" is not a usable URL: needs http:// or https:// .*try http://127.0.0.1:8000' -- \
+    "$sweep" run --url 127.0.0.1:8000 --out "$work/url"
+expect "a port out of range" 2 "port 99999 is out of range" -- \
+    "$sweep" run --url http://127.0.0.1:99999 --out "$work/url"
 expect "--max-failure-rate NaN" 2 "--max-failure-rate: nan is not a fraction" -- \
     "$sweep" run --url http://127.0.0.1:9 --max-failure-rate NaN --out "$work/nan"
 expect "an unknown subcommand is named" 2 'unknown subcommand "rnu" \(one of: run, simulate' -- \

@@ -15,6 +15,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
@@ -33,6 +34,9 @@ public:
     openai::tokenize_shape shape = openai::tokenize_shape::llama_cpp;
     /// Executor turns a request takes per output token (varied by index to interleave).
     std::uint32_t turns_per_token = 1;
+    /// Wall time per turn between token events: at least analysis::min_measurable_tpot, so that
+    /// the streams are not delivered in a burst and have a generation speed.
+    duration token_interval = std::chrono::microseconds(100);
     std::size_t in_flight = 0;
     std::size_t max_in_flight = 0;
     std::uint64_t streams = 0;
@@ -87,6 +91,10 @@ public:
         for (std::uint32_t i = 0; i < n; ++i) {
             for (std::uint32_t k = 0; k < turns; ++k)
                 co_await boost::asio::post(ex, boost::asio::use_awaitable);
+            if (token_interval > duration{}) {
+                boost::asio::steady_timer pace(ex, token_interval * turns);
+                co_await pace.async_wait(boost::asio::use_awaitable);
+            }
             if (ctx.stop != nullptr && ctx.stop->stop_requested()) {
                 t.fail(error::cancelled, "cancelled");
                 break;

@@ -240,10 +240,10 @@ private:
     }
 
     static endpoint_url parse_or_throw(std::string_view url) {
-        auto r = parse_endpoint_url(url);
+        std::string why;
+        auto r = parse_endpoint_url(url, why);
         if (!r)
-            throw std::invalid_argument("invalid endpoint URL '" + std::string(url) +
-                                        "': " + r.error().message());
+            throw std::invalid_argument("invalid endpoint URL '" + std::string(url) + "': " + why);
         return *r;
     }
 

@@ -34,20 +34,17 @@ struct metrics_target {
  * with a path is scraped at that path as given (`http://host:9400/metrics`,
  * `http://host/engine/metrics`); a URL without one, or with only `/`, gets `/metrics`
  * (`http://host:30000` scrapes `http://host:30000/metrics`). Returns empty and sets `error` to
- * what was wrong for anything else (another scheme, no host, a port outside 1..65535, a query,
- * a fragment or user information).
+ * what was wrong, in client::parse_endpoint_url's words, for anything else (another scheme, no
+ * host, a port outside 1..65535, a query, a fragment or user information).
  */
 [[nodiscard]] inline std::optional<metrics_target> parse_metrics_url(std::string_view text,
                                                                      std::string& error) {
-    const auto parsed = boost::urls::parse_absolute_uri(text);
-    if (!parsed) {
-        error = "not an absolute URL (expected http://host[:port][/path])";
+    auto endpoint = client::parse_endpoint_url(text, error);
+    if (!endpoint)
         return std::nullopt;
-    }
-    auto endpoint = client::parse_endpoint_url(text);
-    if (!endpoint) {
-        error = "expected http:// or https://, a host, an optional port (1-65535) and an "
-                "optional path, with no query, fragment or user information";
+    const auto parsed = boost::urls::parse_absolute_uri(text);
+    if (!parsed) { // parse_endpoint_url read it, so this does not happen
+        error = "not an absolute URL (expected http://host[:port][/path])";
         return std::nullopt;
     }
     metrics_target t;

@@ -52,7 +52,9 @@ struct stop_rule {
     /// Stop starting this long after the first measured request's intended start.
     std::optional<duration> max_duration;
     /// Stop once the 95% confidence intervals of the mean TTFT and of the mean generation speed
-    /// are both narrower than ± this fraction of their means (0.05: ±5%).
+    /// are both narrower than ± this fraction of their means (0.05: ±5%). When no request had
+    /// a measurable speed (every stream delivered in a burst, analysis::delivered_in_burst),
+    /// TTFT alone decides.
     std::optional<double> ci_relative_half_width;
     /// With the confidence rule: successful measured requests needed before it may stop.
     std::uint64_t min_requests = 10;
@@ -146,7 +148,7 @@ boost::asio::awaitable<driver_result> drive(Endpoint& endpoint, Shape& shape, Ma
             }
             if (rule.ci_relative_half_width && result.measured_succeeded >= rule.min_requests &&
                 detail::ci_tight(ttft, *rule.ci_relative_half_width) &&
-                detail::ci_tight(speed, *rule.ci_relative_half_width))
+                (speed.count() == 0 || detail::ci_tight(speed, *rule.ci_relative_half_width)))
                 ci_met = true;
         }
         on_trace(t, warmup);
