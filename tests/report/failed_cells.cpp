@@ -5,6 +5,8 @@
 
 #include "sample_result.hpp"
 
+#include <boost/json/object.hpp>
+
 #include <doctest/doctest.h>
 
 #include <sstream>
@@ -77,4 +79,16 @@ TEST_CASE("build_report: cells that measured nothing are named on the first scre
     CHECK(none.find("no request was measured") != std::string::npos);
     CHECK(none.find("100.0%") == std::string::npos);
     CHECK(none.find("Overall: no measured request ran.") != std::string::npos);
+}
+
+TEST_CASE("build_report: a run without TLS verification says so on the first screen") {
+    ls::sweep_result r = llmcap::test::sample_result();
+    CHECK(markdown(r).find("TLS certificate verification was off") == std::string::npos);
+    r.run.options["client"] = boost::json::object{{"tls_verify", false}};
+    const std::string md = markdown(r);
+    const std::size_t warning = md.find("**TLS certificate verification was off** (--insecure)");
+    REQUIRE(warning != std::string::npos);
+    CHECK(warning < md.find("## Highlights"));
+    r.run.options["client"] = boost::json::object{{"tls_verify", true}};
+    CHECK(markdown(r).find("TLS certificate verification was off") == std::string::npos);
 }

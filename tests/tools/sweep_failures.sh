@@ -11,14 +11,15 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
 trap cleanup EXIT
 
-# expect NAME STATUS REGEX -- COMMAND...: runs COMMAND (bounded to 120 s), checks both.
+# expect NAME STATUS REGEX -- COMMAND...: runs COMMAND (bounded to 120 s), checks both; the
+# regular expression sees the whole output as one text (.* spans lines).
 expect() {
     local name=$1 status=$2 regex=$3
     shift 4
     local out rc
     out=$(timeout 120 "$@" 2>&1 </dev/null)
     rc=$?
-    if [[ $rc -eq $status ]] && grep -Eq -- "$regex" <<<"$out"; then
+    if [[ $rc -eq $status ]] && grep -Ezq -- "$regex" <<<"$out"; then
         passed=$((passed + 1))
         echo "ok: $name (exit $rc)"
     else
@@ -42,12 +43,13 @@ start_emulator() {
     exit 1
 }
 
+echo "not a certificate" >"$work/a-file-that-is-not-pem"
 small=(--contexts 1k --concurrency 1 --output-tokens 8 --use-cases none --quiet)
 
 # --- servers that refuse, fail or stall -------------------------------------------------------
 start_emulator --fault status=500
 expect "every request answered 500" 5 \
-    "1 of 1 cells measured nothing:" -- \
+    "1 of 1 cells measured nothing:.*HTTP 500 \(InternalServerError\)" -- \
     "$sweep" run --url "$url" "${small[@]}" --out "$work/r500"
 grep -q "cells measured nothing" "$work/r500/report.md" &&
     grep -q "no request was measured" "$work/r500/report.md" ||
@@ -92,6 +94,30 @@ silent="http://127.0.0.1:$(cat "$work/silent.port")"
 expect "a server that never answers: the probe gives up at --probe-timeout" 3 \
     "server not usable: tried GET $silent/v1/models: .*--probe-timeout" -- \
     "$sweep" run --url "$silent" "${small[@]}" --probe-timeout 2s --out "$work/silent"
+
+# A TLS server with a self-signed certificate (openssl s_server answers with a status page,
+# not a model list): refused without trust, reached with --ca-cert or --insecure.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" -days 2 \
+    -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1
+tls_port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+openssl s_server -accept "$tls_port" -cert "$work/cert.pem" -key "$work/key.pem" -www -quiet \
+    >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$tls_port") 2>/dev/null && break
+    sleep 0.1
+done
+tls="https://127.0.0.1:$tls_port"
+expect "an untrusted certificate names --ca-cert and --insecure" 3 \
+    "certificate rejected; trust the server's CA with llmcap-sweep's --ca-cert FILE .*--insecure" -- \
+    "$sweep" run --url "$tls" "${small[@]}" --out "$work/tls-untrusted"
+expect "--ca-cert trusts the server" 3 "the answer is not an OpenAI model list" -- \
+    "$sweep" run --url "$tls" "${small[@]}" --ca-cert "$work/cert.pem" --out "$work/tls-ca"
+expect "--insecure reaches the server and warns" 3 \
+    "warning: --insecure.*the answer is not an OpenAI model list" -- \
+    "$sweep" run --url "$tls" "${small[@]}" --insecure --out "$work/tls-insecure"
+expect "--ca-cert of a file that holds no certificate" 2 "holds no PEM certificate" -- \
+    "$sweep" run --url "$tls" --ca-cert "$work/a-file-that-is-not-pem" --out "$work/tls-bad"
 
 # --- plans that cannot run ------------------------------------------------------------------------
 expect "simulate a context the profile cannot hold" 5 \
