@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace la = llmcap::analysis;
@@ -222,6 +223,51 @@ TEST_CASE("capacity: cells are sorted and filtered; bad input is refused") {
     const std::vector<la::cell_summary> no_e2e{latency_speed(1024, 1, 0.1, 100.0)};
     CHECK_THROWS_WITH_AS((void)la::compute_capacity(uc, no_e2e), "capacity: no cell has e2e_s mean",
                          std::invalid_argument);
+}
+
+TEST_CASE("cells_for: one cell per level, the use case's own first, by increasing concurrency") {
+    const la::use_case uc = builtin("code_completion"); // 1K context, 128 output tokens
+    const auto at = [](std::uint32_t concurrency, std::uint32_t output, double e2e_s) {
+        la::cell_summary c = cell(1024, concurrency);
+        c.output_tokens = output;
+        c.set(la::metric::e2e, la::statistic::mean, e2e_s);
+        return c;
+    };
+    const std::vector<la::cell_summary> cells{
+        at(8, 128, 1.80),  // 0: another use case's search cell
+        at(8, 128, 1.81),  // 1: a grid cell
+        at(8, 128, 1.82),  // 2: code completion's own
+        at(4, 0, 1.40),    // 3: output length not given
+        at(4, 128, 1.41),  // 4: the exact output length wins over 3
+        at(2, 1024, 1.00), // 5: another output length: not this use case's
+        at(1, 128, 0.70),  // 6
+        cell(32768, 1),    // 7: another context
+        at(16, 128, 2.50), // 8: another use case's, and the only cell at 16
+        at(16, 128, 2.60), // 9: the same use case again: the earlier one wins
+        at(32, 0, 3.00),   // 10: only an unspecified output length at 32
+    };
+    const std::vector<std::string> labels{"chat_1k", "", "code_completion", "",        "", "",
+                                          "",        "", "chat_1k",         "chat_1k", ""};
+    const std::vector<la::cell_summary> mine = la::cells_for(uc, cells, labels);
+    std::vector<std::uint32_t> levels;
+    std::vector<double> e2e;
+    for (const la::cell_summary& c : mine) {
+        levels.push_back(c.concurrency);
+        e2e.push_back(*c.value(la::metric::e2e, la::statistic::mean));
+    }
+    CHECK(levels == std::vector<std::uint32_t>{1, 4, 8, 16, 32});
+    CHECK(e2e == std::vector<double>{0.70, 1.41, 1.82, 2.50, 3.00});
+    // 8 + (2 − 1.82) / (2.5 − 1.82) · (16 − 8) = 10.12.
+    CHECK(la::compute_capacity(uc, mine).capacity == 10);
+
+    // Without labels: the first cell per level in file order (exact output length first).
+    std::vector<double> unlabelled;
+    for (const la::cell_summary& c : la::cells_for(uc, cells))
+        unlabelled.push_back(*c.value(la::metric::e2e, la::statistic::mean));
+    CHECK(unlabelled == std::vector<double>{0.70, 1.41, 1.80, 2.50, 3.00});
+
+    CHECK_THROWS_WITH_AS((void)la::cells_for(uc, cells, std::vector<std::string>(2)),
+                         "cells_for: 2 use case labels for 11 cells", std::invalid_argument);
 }
 
 TEST_CASE("use case catalogue follows the reference report") {

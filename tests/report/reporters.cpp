@@ -279,6 +279,19 @@ TEST_CASE("cells_input: JSON and CSV per-cell statistics, errors naming the plac
               r.cells[i].summary.value(la::metric::ttft, la::statistic::p99));
 }
 
+TEST_CASE("chart_data_table: a row per x in order, the last point at an x, '-' where none") {
+    lr::line_chart c;
+    c.x = lr::make_axis("Concurrent requests", lr::axis_scale::linear, lr::value_style::requests);
+    c.y = lr::make_axis("Requests", lr::axis_scale::linear, lr::value_style::requests);
+    // Points out of order, x = 2 twice in "a" (the later one wins), x = 3 only in "b".
+    c.series.push_back({"a", {{4, 40}, {1, 10}, {2, 20}, {2, 21}}});
+    c.series.push_back({"b", {{3, 300}, {1, 100}}});
+    const lr::table t = lr::chart_data_table(c);
+    CHECK(t.header == std::vector<std::string>{"Concurrent requests", "a", "b"});
+    CHECK(t.rows == std::vector<std::vector<std::string>>{
+                        {"1", "10", "100"}, {"2", "21", "-"}, {"3", "-", "300"}, {"4", "40", "-"}});
+}
+
 TEST_CASE("capacity_document: the capacity of given cells, with every threshold's levels") {
     const lr::cells_input in = lr::parse_cells_csv(
         "context_tokens,concurrency,e2e_s\n1024,1,0.7\n1024,8,1.5\n1024,16,2.5\n1024,32,4\n");

@@ -7,16 +7,17 @@
 #include <llmcap/analysis/metric.hpp>
 #include <llmcap/analysis/use_case.hpp>
 
-#include <algorithm> // sort
-#include <cmath>     // floor, abs
-#include <cstddef>   // size_t
-#include <cstdint>   // uint8_t, uint32_t
-#include <optional>  // optional
-#include <span>      // span
-#include <stdexcept> // invalid_argument
-#include <string>    // string
-#include <string_view>
-#include <vector> // vector
+#include <algorithm>   // sort
+#include <cmath>       // floor, abs
+#include <cstddef>     // size_t
+#include <cstdint>     // uint8_t, uint32_t
+#include <optional>    // optional
+#include <span>        // span
+#include <stdexcept>   // invalid_argument
+#include <string>      // string, to_string
+#include <string_view> // string_view
+#include <tuple>       // tie
+#include <vector>      // vector
 
 namespace llmcap::analysis {
 
@@ -276,15 +277,52 @@ struct capacity_result {
     return result;
 }
 
-/// The cells of `all` that belong to `uc`: same context length, and same output length when
-/// both say one.
-[[nodiscard]] inline std::vector<cell_summary> cells_for(const use_case& uc,
-                                                         std::span<const cell_summary> all) {
+/**
+ * The cells of `all` that belong to `uc`, one per concurrency level, by increasing concurrency:
+ * ready for compute_capacity. A cell belongs when its context length is the use case's and its
+ * output length is too, or either says none (0).
+ *
+ * `measured_for` is empty or names, per cell of `all`, the use case whose capacity search
+ * measured it (empty for a grid cell), like sweep::cell_key::use_case. Where several cells
+ * belong at one level, the first in this order wins: labelled `uc.name`, then unlabelled, then
+ * labelled with another use case; then an exact output length before an unspecified one; then
+ * the earlier in `all`. O(n log n) for n cells; copies only the cells chosen. Throws
+ * std::invalid_argument when `measured_for` is neither empty nor as long as `all`.
+ */
+[[nodiscard]] inline std::vector<cell_summary>
+cells_for(const use_case& uc, std::span<const cell_summary> all,
+          std::span<const std::string> measured_for = {}) {
+    if (!measured_for.empty() && measured_for.size() != all.size())
+        throw std::invalid_argument("cells_for: " + std::to_string(measured_for.size()) +
+                                    " use case labels for " + std::to_string(all.size()) +
+                                    " cells");
+    struct candidate {
+        std::uint32_t concurrency;
+        std::uint8_t label_rank;  // 0: this use case's, 1: a grid cell, 2: another use case's
+        std::uint8_t output_rank; // 0: same output length, 1: unspecified on either side
+        std::size_t index;
+    };
+    std::vector<candidate> found;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        const cell_summary& c = all[i];
+        if (c.context_tokens != uc.context_tokens ||
+            (c.output_tokens != 0 && uc.output_tokens != 0 && c.output_tokens != uc.output_tokens))
+            continue;
+        const std::string_view label =
+            measured_for.empty() ? std::string_view() : std::string_view(measured_for[i]);
+        const std::uint8_t label_rank = label == uc.name ? 0 : label.empty() ? 1 : 2;
+        const std::uint8_t output_rank =
+            c.output_tokens != 0 && c.output_tokens == uc.output_tokens ? 0 : 1;
+        found.push_back({c.concurrency, label_rank, output_rank, i});
+    }
+    std::sort(found.begin(), found.end(), [](const candidate& a, const candidate& b) {
+        return std::tie(a.concurrency, a.label_rank, a.output_rank, a.index) <
+               std::tie(b.concurrency, b.label_rank, b.output_rank, b.index);
+    });
     std::vector<cell_summary> out;
-    for (const cell_summary& c : all)
-        if (c.context_tokens == uc.context_tokens &&
-            (c.output_tokens == 0 || uc.output_tokens == 0 || c.output_tokens == uc.output_tokens))
-            out.push_back(c);
+    for (std::size_t k = 0; k < found.size(); ++k)
+        if (k == 0 || found[k].concurrency != found[k - 1].concurrency)
+            out.push_back(all[found[k].index]);
     return out;
 }
 

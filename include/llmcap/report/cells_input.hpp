@@ -1,39 +1,66 @@
 #pragma once
 
+#include <llmcap/analysis/capacity.hpp>
 #include <llmcap/analysis/cell_summary.hpp>
 #include <llmcap/analysis/metric.hpp>
+#include <llmcap/analysis/use_case.hpp>
 
-#include <boost/json/parse.hpp>
+#include <llmcap/sweep/detail/precise_json.hpp>
+
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/error.hpp>
 #include <boost/json/value.hpp>
 
-#include <charconv>     // from_chars
+#include <fcntl.h>    // open, O_RDONLY, O_CLOEXEC
+#include <sys/stat.h> // fstat, S_ISREG
+#include <unistd.h>   // read, close
+
+#include <algorithm>    // count, sort, unique, min, max
+#include <cerrno>       // errno, EINTR
+#include <charconv>     // from_chars, to_chars
+#include <cmath>        // isfinite, isnan
+#include <cstddef>      // size_t
 #include <cstdint>      // uint32_t, uint64_t
 #include <filesystem>   // path
-#include <fstream>      // ifstream
-#include <iterator>     // istreambuf_iterator
 #include <limits>       // numeric_limits
 #include <optional>     // optional
-#include <string>       // string
+#include <string>       // string, to_string
 #include <string_view>  // string_view
-#include <system_error> // error_code, errc
+#include <system_error> // error_code, generic_category, errc
+#include <tuple>        // tie
+#include <utility>      // pair, move
 #include <vector>       // vector
 
 /**
  * Per-cell statistics from other tools, for capacity analysis of numbers llmcap did not
- * measure. Two formats:
+ * measure. Formats:
  *
- * - JSON: an array of cells, or an object with a `cells` array (llmcap's `results.json` and
- *   `cells.jsonl` lines qualify: a cell's statistics may sit under `summary`). A cell is
+ * - JSON: an array of cells, or an object with a `cells` array (llmcap's `results.json`
+ *   qualifies: a cell's statistics may sit under `summary`). A cell is
  *   `{"context_tokens": 32768, "output_tokens": 1024, "concurrency": 4,
  *     "metrics": {"ttft_s": {"mean": 3.1, "p95": 4.0}, "generation_speed_tokens_per_s": 61.5}}`;
- *   a bare number stands for the mean.
- * - CSV: a header row naming `context_tokens`, `concurrency`, optionally `output_tokens`, and
- *   statistic columns `<metric>_<statistic>` (`ttft_s_mean`, `e2e_s_p99`) or `<metric>` alone
- *   for the mean. llmcap's `cells.csv` qualifies. Empty fields are "not measured".
+ *   a bare number stands for the mean, null for "not measured".
+ * - JSON Lines: one cell object per line (llmcap's `cells.jsonl` qualifies).
+ * - CSV: a header row naming `context_tokens`, `concurrency`, optionally `output_tokens` and
+ *   `use_case`, and statistic columns `<metric>_<statistic>` (`ttft_s_mean`, `e2e_s_p99`) or
+ *   `<metric>` alone for the mean. llmcap's `cells.csv` qualifies. Empty fields are "not
+ *   measured"; other columns are ignored.
+ *
+ * A UTF-8 byte order mark at the start is skipped. Every statistic must be a finite number
+ * ≥ 0 (every metric is a time, a speed, a throughput or a count). A cell is identified by its
+ * use case label (empty for a grid cell or a file without labels), context tokens, output
+ * tokens and concurrency: a file that holds one cell twice is refused, naming both places.
+ *
+ * Errors name the file, the line (CSV, JSON Lines) or JSONPath (JSON) and the column or
+ * field: "cells.csv: line 7: ttft_s_mean: expected a finite number >= 0, got \"-0.2\"". Text
+ * quoted from the file has control characters escaped (`\x00`) and is cut after 80 bytes.
  *
  * Metric names are those of analysis::metric_name (`ttft_s`, `e2e_s`,
  * `generation_speed_tokens_per_s`, `throughput_tokens_per_s`, ...); statistics those of
  * analysis::statistic_name (`mean`, `p50`, `p90`, `p95`, `p99`, `p99_9`, `min`, `max`).
+ *
+ * Reading is O(n log n) in the number of cells and holds the file's text once (read with one
+ * allocation) beside the cells it yields.
  */
 namespace llmcap::report {
 
@@ -41,6 +68,10 @@ namespace llmcap::report {
 struct cells_input {
     /// The cells, in file order.
     std::vector<analysis::cell_summary> cells;
+    /// Per cell (same index as `cells`): the use case whose capacity search measured it (a
+    /// CSV `use_case` column; `use_case` or `key.use_case` of a JSON cell). Empty for a grid
+    /// cell and for files that do not say.
+    std::vector<std::string> use_cases;
     /// Empty on success; else what was wrong and where ("cells.csv: line 3: concurrency: ...").
     std::string error;
 
@@ -48,10 +79,171 @@ struct cells_input {
     [[nodiscard]] bool ok() const noexcept {
         return error.empty();
     }
+
+    /// The cells of `uc`, one per concurrency level, by increasing concurrency: those labelled
+    /// `uc` preferred over grid cells, grid cells over other use cases' (analysis::cells_for).
+    /// O(n log n).
+    [[nodiscard]] std::vector<analysis::cell_summary>
+    cells_for(const analysis::use_case& uc) const {
+        return analysis::cells_for(uc, cells, use_cases);
+    }
+
+    /// The distinct context lengths of the cells, increasing. O(n log n).
+    [[nodiscard]] std::vector<std::uint32_t> context_lengths() const {
+        std::vector<std::uint32_t> out;
+        out.reserve(cells.size());
+        for (const analysis::cell_summary& c : cells)
+            out.push_back(c.context_tokens);
+        std::sort(out.begin(), out.end());
+        out.erase(std::unique(out.begin(), out.end()), out.end());
+        return out;
+    }
 };
 
 namespace detail {
 
+/// Most bytes of file text quoted in an error message.
+inline constexpr std::size_t max_quoted_bytes = 80;
+
+/// The length of the valid UTF-8 sequence starting at s[i], or 0 when there is none.
+[[nodiscard]] inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char b = byte(i);
+    std::size_t n = 0;
+    unsigned char lo = 0x80; // allowed range of the second byte
+    unsigned char hi = 0xBF;
+    if (b >= 0xC2 && b <= 0xDF) {
+        n = 2;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+        n = 3;
+        lo = b == 0xE0 ? 0xA0 : 0x80; // no overlong forms
+        hi = b == 0xED ? 0x9F : 0xBF; // no surrogates
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        n = 4;
+        lo = b == 0xF0 ? 0x90 : 0x80;
+        hi = b == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if (i + n > s.size() || byte(i + 1) < lo || byte(i + 1) > hi)
+        return 0;
+    for (std::size_t k = 2; k < n; ++k)
+        if (byte(i + k) < 0x80 || byte(i + k) > 0xBF)
+            return 0;
+    return n;
+}
+
+/**
+ * `s` made safe to print: control characters, DEL, backslash, the double quote and bytes that
+ * are not valid UTF-8 escaped (`\x00`, `\\`, `\"`), valid UTF-8 kept. At most `max_bytes` of
+ * `s` are shown (never half a character); "..." marks a cut.
+ */
+[[nodiscard]] inline std::string escape_text(std::string_view s,
+                                             std::size_t max_bytes = max_quoted_bytes) {
+    constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto b = static_cast<unsigned char>(s[i]);
+        std::size_t n = 1;
+        if (b >= 0x80) {
+            n = utf8_sequence_length(s, i);
+            if (n == 0)
+                n = 1;
+        }
+        if (i + n > max_bytes)
+            break;
+        if (b == '\\' || b == '"') {
+            out += '\\';
+            out += static_cast<char>(b);
+        } else if (b < 0x20 || b == 0x7F || (b >= 0x80 && n == 1)) {
+            out += "\\x";
+            out += hex[b >> 4];
+            out += hex[b & 0xF];
+        } else {
+            out.append(s.substr(i, n));
+        }
+        i += n;
+    }
+    if (i < s.size())
+        out += "...";
+    return out;
+}
+
+/// `s` escaped and cut (escape_text) between double quotes: "\"1x\"".
+[[nodiscard]] inline std::string quote_text(std::string_view s) {
+    return "\"" + escape_text(s) + "\"";
+}
+
+/// True when `text` starts with a UTF-8 byte order mark; removes it.
+inline bool skip_bom(std::string_view& text) noexcept {
+    if (text.starts_with("\xEF\xBB\xBF")) {
+        text.remove_prefix(3);
+        return true;
+    }
+    return false;
+}
+
+/// A message when `text` starts with a UTF-16 or UTF-32 byte order mark; else empty.
+[[nodiscard]] inline std::string wide_encoding_error(std::string_view text) {
+    if (text.starts_with(std::string_view("\xFF\xFE\x00\x00", 4)) ||
+        text.starts_with(std::string_view("\x00\x00\xFE\xFF", 4)))
+        return "UTF-32 text (byte order mark); save the file as UTF-8";
+    if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF"))
+        return "UTF-16 text (byte order mark); save the file as UTF-8";
+    return {};
+}
+
+/// A number in its shortest exact form ("0.25", "-1e+300", "nan").
+[[nodiscard]] inline std::string number_text(double v) {
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, r.ptr);
+}
+
+/// A JSON value as an error message shows it: numbers and literals as written, strings quoted
+/// and escaped, containers by kind.
+[[nodiscard]] inline std::string json_text(const boost::json::value& v) {
+    switch (v.kind()) {
+    case boost::json::kind::null:
+        return "null";
+    case boost::json::kind::bool_:
+        return v.get_bool() ? "true" : "false";
+    case boost::json::kind::int64:
+        return std::to_string(v.get_int64());
+    case boost::json::kind::uint64:
+        return std::to_string(v.get_uint64());
+    case boost::json::kind::double_:
+        return number_text(v.get_double());
+    case boost::json::kind::string:
+        return quote_text(v.get_string());
+    case boost::json::kind::array:
+        return "an array";
+    case boost::json::kind::object:
+        return "an object";
+    }
+    return "a value";
+}
+
+/// A JSONPath step for an object key: `.key`, or `["key"]` (escaped) when the key is not a
+/// plain identifier.
+[[nodiscard]] inline std::string path_key(std::string_view key) {
+    bool plain = !key.empty() && key.size() <= max_quoted_bytes;
+    for (char c : key)
+        plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                          (c >= '0' && c <= '9') || c == '_');
+    return plain ? "." + std::string(key) : "[" + quote_text(key) + "]";
+}
+
+/// A statistic's value: finite and ≥ 0 (every metric is a time, speed, throughput or count).
+[[nodiscard]] constexpr bool valid_statistic(double v) noexcept {
+    return v >= 0.0 && v <= std::numeric_limits<double>::max();
+}
+
+/// What a statistic must be, for messages.
+inline constexpr std::string_view statistic_expected = "expected a finite number >= 0";
+
+/// A JSON number as a double; NaN for null (not measured); empty for anything else.
 [[nodiscard]] inline std::optional<double> json_number(const boost::json::value& v) {
     if (v.is_double())
         return v.get_double();
@@ -64,19 +256,23 @@ namespace detail {
     return std::nullopt;
 }
 
-[[nodiscard]] inline bool json_count(const boost::json::object& o, std::string_view key,
-                                     std::uint32_t& out, bool required, const std::string& path,
-                                     std::string& error) {
+/// Reads a non-negative 32-bit integer member; false with `error` set when it is malformed,
+/// or missing and `required`. `path()` gives the object's JSONPath, for a message.
+template <class Path>
+[[nodiscard]] bool json_count(const boost::json::object& o, std::string_view key,
+                              std::uint32_t& out, bool required, const Path& path,
+                              std::string& error) {
     const boost::json::value* v = o.if_contains(key);
     if (v == nullptr) {
         if (required)
-            error = path + "." + std::string(key) + ": missing";
+            error = path() + "." + std::string(key) + ": missing";
         return !required;
     }
-    const std::optional<double> d = json_number(*v);
+    const std::optional<double> d = v->is_null() ? std::nullopt : json_number(*v);
     if (!d || !(*d >= 0.0) || *d > 4294967295.0 ||
         *d != static_cast<double>(static_cast<std::uint64_t>(*d))) {
-        error = path + "." + std::string(key) + ": expected a non-negative integer";
+        error = path() + "." + std::string(key) + ": expected a non-negative integer, got " +
+                json_text(*v);
         return false;
     }
     out = static_cast<std::uint32_t>(*d);
@@ -89,247 +285,633 @@ split_column(std::string_view column) {
     if (const auto m = analysis::metric_from_name(column))
         return std::pair{*m, analysis::statistic::mean};
     for (analysis::statistic s : analysis::all_statistics) {
-        const std::string suffix = "_" + std::string(analysis::statistic_name(s));
-        if (column.size() > suffix.size() && column.ends_with(suffix))
+        const std::string_view name = analysis::statistic_name(s);
+        if (column.size() > name.size() + 1 && column.ends_with(name) &&
+            column[column.size() - name.size() - 1] == '_')
             if (const auto m =
-                    analysis::metric_from_name(column.substr(0, column.size() - suffix.size())))
+                    analysis::metric_from_name(column.substr(0, column.size() - name.size() - 1)))
                 return std::pair{*m, s};
     }
     return std::nullopt;
 }
 
-[[nodiscard]] inline std::vector<std::string> split_csv_line(std::string_view line) {
-    std::vector<std::string> fields(1);
-    bool quoted = false;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-        const char c = line[i];
-        if (quoted) {
-            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-                fields.back() += '"';
-                ++i;
-            } else if (c == '"') {
-                quoted = false;
-            } else {
-                fields.back() += c;
+/**
+ * Reads CSV records (RFC 4180: quoted fields may hold commas, doubled quotes and line breaks)
+ * one at a time. Fields are views into the text, or into a buffer reused from record to
+ * record for fields that had quotes to remove; they stay valid until the next call. Blank
+ * lines are skipped; a record's trailing CR is dropped.
+ */
+class csv_records {
+public:
+    /// Reads `text`, whose first line is line 1.
+    explicit csv_records(std::string_view text) noexcept : text_(text) {}
+
+    /// Reads the next record into `fields`; false at the end or on an error (then `error()`
+    /// says what). `line()` is then the line the record starts on.
+    bool next(std::vector<std::string_view>& fields) {
+        fields.clear();
+        spans_.clear();
+        scratch_.clear();
+        while (at_ < text_.size() &&
+               (text_[at_] == '\n' ||
+                (text_[at_] == '\r' && (at_ + 1 == text_.size() || text_[at_ + 1] == '\n')))) {
+            if (text_[at_] == '\n')
+                ++next_line_;
+            ++at_;
+        }
+        if (at_ >= text_.size())
+            return false;
+        line_ = next_line_;
+        for (;;) {
+            const std::size_t start = at_;
+            std::size_t i = at_;
+            bool quoted = false;
+            bool has_quote = false;
+            for (; i < text_.size(); ++i) {
+                const char c = text_[i];
+                if (c == '"') {
+                    has_quote = true;
+                    quoted = !quoted;
+                } else if (c == '\n') {
+                    if (!quoted)
+                        break;
+                    ++next_line_;
+                } else if (c == ',' && !quoted) {
+                    break;
+                }
             }
-        } else if (c == '"') {
-            quoted = true;
-        } else if (c == ',') {
-            fields.emplace_back();
-        } else if (c != '\r') {
-            fields.back() += c;
+            if (quoted) {
+                error_ = "a quoted field is not closed";
+                at_ = text_.size();
+                return false;
+            }
+            const bool last = i >= text_.size() || text_[i] == '\n';
+            std::size_t end = i;
+            if (last && end > start && text_[end - 1] == '\r')
+                --end;
+            if (!has_quote) {
+                spans_.push_back({false, start, end - start});
+            } else {
+                const std::size_t from = scratch_.size();
+                bool in_quotes = false;
+                for (std::size_t k = start; k < end; ++k) {
+                    const char c = text_[k];
+                    if (c != '"') {
+                        scratch_ += c;
+                    } else if (in_quotes && k + 1 < end && text_[k + 1] == '"') {
+                        scratch_ += '"';
+                        ++k;
+                    } else {
+                        in_quotes = !in_quotes;
+                    }
+                }
+                spans_.push_back({true, from, scratch_.size() - from});
+            }
+            at_ = i < text_.size() ? i + 1 : i;
+            if (last) {
+                if (i < text_.size())
+                    ++next_line_;
+                break;
+            }
+        }
+        for (const span& s : spans_)
+            fields.push_back(s.in_scratch ? std::string_view(scratch_).substr(s.offset, s.length)
+                                          : text_.substr(s.offset, s.length));
+        return true;
+    }
+
+    /// The line the last record read starts on (1-based).
+    [[nodiscard]] std::size_t line() const noexcept {
+        return line_;
+    }
+    /// Why the last next() failed; empty at a plain end.
+    [[nodiscard]] const std::string& error() const noexcept {
+        return error_;
+    }
+
+private:
+    struct span {
+        bool in_scratch;
+        std::size_t offset;
+        std::size_t length;
+    };
+
+    std::string_view text_;
+    std::size_t at_ = 0;
+    std::size_t line_ = 1;
+    std::size_t next_line_ = 1;
+    std::vector<span> spans_;
+    std::string scratch_;
+    std::string error_;
+};
+
+/**
+ * Finds the first cell (in file order) whose key — use case label, context tokens, output
+ * tokens, concurrency — repeats an earlier cell's; empty when every cell is distinct.
+ * `where(i)` names cell i's place ("line 7", "$.cells[3]"). O(n log n).
+ */
+template <class Where>
+[[nodiscard]] std::string find_repeated_cell(const cells_input& in, Where where) {
+    const std::vector<analysis::cell_summary>& cells = in.cells;
+    struct entry {
+        std::uint32_t context_tokens;
+        std::uint32_t output_tokens;
+        std::uint32_t concurrency;
+        std::size_t index;
+    };
+    std::vector<entry> order;
+    order.reserve(cells.size());
+    for (std::size_t i = 0; i < cells.size(); ++i)
+        order.push_back({cells[i].context_tokens, cells[i].output_tokens, cells[i].concurrency, i});
+    // -1, 0, 1 as the key of a is before, equal to or after that of b.
+    const auto compare = [&](const entry& a, const entry& b) {
+        const auto x = std::tie(a.context_tokens, a.output_tokens, a.concurrency);
+        const auto y = std::tie(b.context_tokens, b.output_tokens, b.concurrency);
+        if (x != y)
+            return x < y ? -1 : 1;
+        const int c = in.use_cases[a.index].compare(in.use_cases[b.index]);
+        return c < 0 ? -1 : c > 0 ? 1 : 0;
+    };
+    std::sort(order.begin(), order.end(), [&](const entry& a, const entry& b) {
+        const int c = compare(a, b);
+        return c < 0 || (c == 0 && a.index < b.index);
+    });
+    std::optional<std::pair<std::size_t, std::size_t>> first; // (earlier, later)
+    for (std::size_t k = 1; k < order.size(); ++k) {
+        // Within a run of equal keys the indices increase: the run's second cell is its
+        // earliest repeat.
+        if (compare(order[k - 1], order[k]) != 0 ||
+            (k >= 2 && compare(order[k - 2], order[k]) == 0))
+            continue;
+        if (!first || order[k].index < first->second)
+            first = std::pair{order[k - 1].index, order[k].index};
+    }
+    if (!first)
+        return {};
+    const analysis::cell_summary& c = cells[first->second];
+    std::string what = "concurrency " + std::to_string(c.concurrency) + " at " +
+                       std::to_string(c.context_tokens) + " context tokens";
+    if (c.output_tokens != 0)
+        what += " and " + std::to_string(c.output_tokens) + " output tokens";
+    if (!in.use_cases[first->second].empty())
+        what += " of use case " + quote_text(in.use_cases[first->second]);
+    return where(first->second) + ": " + what + " repeats " + where(first->first);
+}
+
+/// Line and column (1-based) of byte `offset` of `text`.
+[[nodiscard]] inline std::pair<std::size_t, std::size_t> line_column(std::string_view text,
+                                                                     std::size_t offset) {
+    offset = std::min(offset, text.size());
+    const std::string_view before = text.substr(0, offset);
+    const std::size_t line =
+        1 + static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
+    const std::size_t nl = before.rfind('\n');
+    return {line, offset - (nl == std::string_view::npos ? 0 : nl + 1) + 1};
+}
+
+/**
+ * Reads one JSON cell object into `out` and `label`; false with `error` (a path and what was
+ * wrong) otherwise. `path()` gives the cell's JSONPath ("$.cells[3]", or "$" for a JSON Lines
+ * line); paths are built only for a message.
+ */
+template <class Path>
+[[nodiscard]] bool read_json_cell(const boost::json::value& v, Path path,
+                                  analysis::cell_summary& out, std::string& label,
+                                  std::string& error) {
+    const boost::json::object* cell = v.if_object();
+    if (cell == nullptr) {
+        error = path() + ": expected an object, got " + json_text(v);
+        return false;
+    }
+    // The use case label: `use_case`, else `key.use_case` (llmcap's cells).
+    std::string_view label_key = ".use_case";
+    const boost::json::value* lv = cell->if_contains("use_case");
+    if (lv == nullptr)
+        if (const boost::json::value* key = cell->if_contains("key"); key && key->is_object()) {
+            lv = key->get_object().if_contains("use_case");
+            label_key = ".key.use_case";
+        }
+    if (lv != nullptr && !lv->is_null()) {
+        if (!lv->is_string()) {
+            error = path() + std::string(label_key) + ": expected a string, got " + json_text(*lv);
+            return false;
+        }
+        label = std::string(lv->get_string());
+    }
+    const boost::json::object* o = cell;
+    bool in_summary = false;
+    if (const boost::json::value* s = o->if_contains("summary"); s && s->is_object()) {
+        o = &s->get_object();
+        in_summary = true;
+    }
+    const auto base = [&] { return path() + (in_summary ? ".summary" : ""); };
+    if (!json_count(*o, "context_tokens", out.context_tokens, true, base, error) ||
+        !json_count(*o, "output_tokens", out.output_tokens, false, base, error) ||
+        !json_count(*o, "concurrency", out.concurrency, true, base, error))
+        return false;
+    if (out.concurrency == 0) {
+        error = base() + ".concurrency: must be at least 1";
+        return false;
+    }
+    const boost::json::value* mv = o->if_contains("metrics");
+    const boost::json::object* metrics = mv ? mv->if_object() : nullptr;
+    if (metrics == nullptr) {
+        error = base() + ".metrics: missing or not an object";
+        return false;
+    }
+    const auto statistic_value = [&](const boost::json::value& sv, const auto& spath,
+                                     double& value) {
+        const std::optional<double> d = json_number(sv);
+        if (!d || (!std::isnan(*d) && !valid_statistic(*d))) {
+            error =
+                spath() + ": " + std::string(statistic_expected) + " or null, got " + json_text(sv);
+            return false;
+        }
+        value = *d;
+        return true;
+    };
+    for (const auto& kv : *metrics) {
+        const auto mpath = [&] { return base() + ".metrics" + path_key(kv.key()); };
+        const auto m = analysis::metric_from_name(kv.key());
+        if (!m) {
+            error = mpath() + ": unknown metric (expected a name such as ttft_s or "
+                              "generation_speed_tokens_per_s)";
+            return false;
+        }
+        if (!kv.value().is_object()) {
+            double d = 0.0;
+            if (!statistic_value(kv.value(), mpath, d))
+                return false;
+            out.set(*m, analysis::statistic::mean, d);
+            continue;
+        }
+        analysis::metric_statistics& st = out.metrics[*m];
+        for (const auto& sv : kv.value().get_object()) {
+            const auto spath = [&] { return mpath() + path_key(sv.key()); };
+            if (sv.key() == "count") {
+                const std::optional<double> n = json_number(sv.value());
+                if (!n || std::isnan(*n) || !(*n >= 0.0) || *n >= 1.8446744073709552e19 ||
+                    *n != static_cast<double>(static_cast<std::uint64_t>(*n))) {
+                    error =
+                        spath() + ": expected a non-negative integer, got " + json_text(sv.value());
+                    return false;
+                }
+                st.count = static_cast<std::uint64_t>(*n);
+            } else if (sv.key() == "stddev") {
+                if (!statistic_value(sv.value(), spath, st.stddev))
+                    return false;
+            } else if (sv.key() == "mean_ci95") {
+                if (sv.value().is_null())
+                    continue;
+                const boost::json::array* a = sv.value().if_array();
+                std::optional<double> lo, hi;
+                if (a != nullptr && a->size() == 2) {
+                    lo = json_number((*a)[0]);
+                    hi = json_number((*a)[1]);
+                }
+                // An interval of a mean ≥ 0 may reach below 0; it must be finite and ordered.
+                if (!lo || !hi || (std::isnan(*lo) != std::isnan(*hi)) ||
+                    (!std::isnan(*lo) &&
+                     (!std::isfinite(*lo) || !std::isfinite(*hi) || !(*lo <= *hi)))) {
+                    error = spath() + ": expected [low, high] (finite numbers, low <= high) or "
+                                      "null";
+                    return false;
+                }
+                if (!std::isnan(*lo))
+                    st.mean_ci95 = analysis::confidence_interval{*lo, *hi};
+            } else if (const auto s = analysis::statistic_from_name(sv.key())) {
+                double d = 0.0;
+                if (!statistic_value(sv.value(), spath, d))
+                    return false;
+                st.set(*s, d);
+            } else {
+                error = spath() + ": unknown statistic (expected mean, p50, p90, p95, p99, "
+                                  "p99_9, min, max, count, stddev or mean_ci95)";
+                return false;
+            }
         }
     }
-    return fields;
+    return true;
 }
 
 } // namespace detail
 
-/// Reads cells from JSON text (see the namespace comment). `name` prefixes error messages.
+/**
+ * Reads cells from JSON text: an array of cells, an object with a `cells` array, or JSON Lines
+ * (one cell object per line). `name` prefixes error messages: "results.json: $.cells[2].
+ * summary.metrics.ttft_s.mean: expected a finite number >= 0 or null, got -0.5",
+ * "cells.jsonl: line 4: $.summary.concurrency: missing", "x.json: line 3, column 7: not valid
+ * JSON: syntax error".
+ */
 [[nodiscard]] inline cells_input parse_cells_json(std::string_view text,
                                                   const std::string& name = "cells") {
     cells_input out;
-    boost::system::error_code ec;
-    const boost::json::value doc = boost::json::parse(text, ec);
-    if (ec) {
-        out.error = name + ": not valid JSON: " + ec.message();
+    const std::string file = detail::escape_text(name, std::string::npos);
+    if (std::string wide = detail::wide_encoding_error(text); !wide.empty()) {
+        out.error = file + ": " + wide;
         return out;
     }
-    const boost::json::array* cells = doc.if_array();
-    std::string base = "$";
-    if (cells == nullptr)
-        if (const boost::json::object* o = doc.if_object())
-            if (const boost::json::value* c = o->if_contains("cells")) {
-                cells = c->if_array();
-                base = "$.cells";
-            }
-    if (cells == nullptr) {
-        out.error = name + ": expected an array of cells or an object with a \"cells\" array";
-        return out;
-    }
-    for (std::size_t i = 0; i < cells->size(); ++i) {
-        const std::string path = base + "[" + std::to_string(i) + "]";
-        const boost::json::object* o = (*cells)[i].if_object();
-        if (o != nullptr)
-            if (const boost::json::value* s = o->if_contains("summary"); s && s->is_object())
-                o = &s->get_object();
-        if (o == nullptr) {
-            out.error = name + ": " + path + ": expected an object";
-            return out;
-        }
-        analysis::cell_summary c;
-        std::string error;
-        if (!detail::json_count(*o, "context_tokens", c.context_tokens, true, path, error) ||
-            !detail::json_count(*o, "output_tokens", c.output_tokens, false, path, error) ||
-            !detail::json_count(*o, "concurrency", c.concurrency, true, path, error)) {
-            out.error = name + ": " + error;
-            return out;
-        }
-        if (c.concurrency == 0) {
-            out.error = name + ": " + path + ".concurrency: must be at least 1";
-            return out;
-        }
-        const boost::json::value* mv = o->if_contains("metrics");
-        const boost::json::object* metrics = mv ? mv->if_object() : nullptr;
-        if (metrics == nullptr) {
-            out.error = name + ": " + path + ".metrics: missing or not an object";
-            return out;
-        }
-        for (const auto& kv : *metrics) {
-            const std::string mpath = path + ".metrics." + std::string(kv.key());
-            const auto m = analysis::metric_from_name(kv.key());
-            if (!m) {
-                out.error = name + ": " + mpath +
-                            ": unknown metric (expected a name such as "
-                            "ttft_s or generation_speed_tokens_per_s)";
-                return out;
-            }
-            if (const std::optional<double> d = detail::json_number(kv.value())) {
-                c.set(*m, analysis::statistic::mean, *d);
-                continue;
-            }
-            const boost::json::object* so = kv.value().if_object();
-            if (so == nullptr) {
-                out.error = name + ": " + mpath + ": expected a number or an object of statistics";
-                return out;
-            }
-            analysis::metric_statistics& st = c.metrics[*m];
-            for (const auto& sv : *so) {
-                if (sv.key() == "count") {
-                    if (const auto n = detail::json_number(sv.value()); n && *n >= 0.0)
-                        st.count = static_cast<std::uint64_t>(*n);
-                    continue;
-                }
-                if (sv.key() == "stddev") {
-                    if (const auto n = detail::json_number(sv.value()))
-                        st.stddev = *n;
-                    continue;
-                }
-                if (sv.key() == "mean_ci95") {
-                    const boost::json::array* a = sv.value().if_array();
-                    if (a && a->size() == 2) {
-                        const auto lo = detail::json_number((*a)[0]);
-                        const auto hi = detail::json_number((*a)[1]);
-                        if (lo && hi && *lo == *lo && *hi == *hi)
-                            st.mean_ci95 = analysis::confidence_interval{*lo, *hi};
-                    }
-                    continue;
-                }
-                const auto s = analysis::statistic_from_name(sv.key());
-                const auto v = detail::json_number(sv.value());
-                if (!s || !v) {
-                    out.error = name + ": " + mpath + "." + std::string(sv.key()) +
-                                (!s ? ": unknown statistic (expected mean, p50, p90, p95, p99, "
-                                      "p99_9, min, max, count, stddev or mean_ci95)"
-                                    : ": expected a number or null");
-                    return out;
-                }
-                st.set(*s, *v);
-            }
-        }
-        out.cells.push_back(std::move(c));
-    }
-    if (out.cells.empty())
-        out.error = name + ": no cells";
-    return out;
-}
+    detail::skip_bom(text);
 
-/// Reads cells from CSV text (see the namespace comment). `name` prefixes error messages.
-[[nodiscard]] inline cells_input parse_cells_csv(std::string_view text,
-                                                 const std::string& name = "cells") {
-    cells_input out;
-    std::vector<std::string_view> lines;
-    for (std::size_t at = 0; at < text.size();) {
+    // Parses the first JSON value of `t` into `v`, numbers exactly rounded (as llmcap's own
+    // readers do); returns the bytes used, or where parsing failed.
+    const auto parse = [](std::string_view t, boost::json::value& v,
+                          boost::system::error_code& ec) -> std::size_t {
+        boost::json::basic_parser<sweep::detail::precise_handler> p(boost::json::parse_options{});
+        const std::size_t used = p.write_some(false, t.data(), t.size(), ec);
+        if (!ec && !p.handler().result)
+            ec = boost::json::error::incomplete;
+        if (!ec)
+            v = std::move(*p.handler().result);
+        return used;
+    };
+    boost::json::value doc;
+    boost::system::error_code ec;
+    const std::size_t used = parse(text, doc, ec);
+    if (ec) {
+        const auto [line, column] = detail::line_column(text, used);
+        out.error = file + ": line " + std::to_string(line) + ", column " + std::to_string(column) +
+                    ": not valid JSON: " + ec.message();
+        return out;
+    }
+    const bool more = text.substr(used).find_first_not_of(" \t\r\n") != std::string_view::npos;
+
+    // One document: an array of cells or {"cells": [...]}.
+    boost::json::array* cells = doc.if_array();
+    std::string base = "$";
+    if (boost::json::object* o = doc.if_object())
+        if (boost::json::value* c = o->if_contains("cells")) {
+            cells = c->if_array();
+            base = "$.cells";
+            if (cells == nullptr) {
+                out.error = file + ": $.cells: expected an array, got " + detail::json_text(*c);
+                return out;
+            }
+        }
+    if (cells != nullptr) {
+        if (more) {
+            out.error = file + ": line " + std::to_string(detail::line_column(text, used).first) +
+                        ": text after the JSON document";
+            return out;
+        }
+        out.cells.resize(cells->size());
+        out.use_cases.resize(cells->size());
+        for (std::size_t i = 0; i < cells->size(); ++i) {
+            std::string error;
+            const auto path = [&] { return base + "[" + std::to_string(i) + "]"; };
+            if (!detail::read_json_cell((*cells)[i], path, out.cells[i], out.use_cases[i], error)) {
+                out.error = file + ": " + error;
+                out.cells.clear();
+                out.use_cases.clear();
+                return out;
+            }
+            (*cells)[i] = nullptr; // read: its memory goes back as the cells' comes in
+        }
+        if (out.cells.empty()) {
+            out.error = file + ": no cells";
+            return out;
+        }
+        if (std::string repeat = detail::find_repeated_cell(
+                out, [&](std::size_t i) { return base + "[" + std::to_string(i) + "]"; });
+            !repeat.empty()) {
+            out.error = file + ": " + repeat;
+            out.cells.clear();
+            out.use_cases.clear();
+        }
+        return out;
+    }
+    const boost::json::object* first = doc.if_object();
+    if (first == nullptr || (!more && !first->contains("summary") && !first->contains("metrics") &&
+                             !first->contains("context_tokens"))) {
+        out.error = file + ": expected an array of cells, an object with a \"cells\" array, or "
+                           "one cell object per line";
+        return out;
+    }
+
+    // JSON Lines: one cell per line.
+    std::vector<std::size_t> lines;
+    std::size_t line = 1;
+    for (std::size_t at = 0; at < text.size(); ++line) {
         std::size_t end = text.find('\n', at);
         if (end == std::string_view::npos)
             end = text.size();
-        std::string_view line = text.substr(at, end - at);
-        if (!line.empty() && line.back() == '\r')
-            line.remove_suffix(1);
-        if (!line.empty())
-            lines.push_back(line);
+        const std::string_view row = text.substr(at, end - at);
         at = end + 1;
-    }
-    if (lines.empty()) {
-        out.error = name + ": empty file";
-        return out;
-    }
-    const std::vector<std::string> header = detail::split_csv_line(lines.front());
-    std::optional<std::size_t> ctx_col, out_col, conc_col;
-    std::vector<std::pair<std::size_t, std::pair<analysis::metric, analysis::statistic>>> stat_cols;
-    for (std::size_t i = 0; i < header.size(); ++i) {
-        if (header[i] == "context_tokens")
-            ctx_col = i;
-        else if (header[i] == "output_tokens")
-            out_col = i;
-        else if (header[i] == "concurrency")
-            conc_col = i;
-        else if (const auto ms = detail::split_column(header[i]))
-            stat_cols.emplace_back(i, *ms);
-    }
-    if (!ctx_col || !conc_col) {
-        out.error = name + ": line 1: the header must name context_tokens and concurrency";
-        return out;
-    }
-    if (stat_cols.empty()) {
-        out.error = name + ": line 1: no statistic column (expected names such as ttft_s_mean, "
-                           "e2e_s_p99 or generation_speed_tokens_per_s)";
-        return out;
-    }
-    for (std::size_t l = 1; l < lines.size(); ++l) {
-        const std::vector<std::string> f = detail::split_csv_line(lines[l]);
-        const std::string where = name + ": line " + std::to_string(l + 1) + ": ";
-        if (f.size() != header.size()) {
-            out.error = where + std::to_string(f.size()) + " fields, the header has " +
-                        std::to_string(header.size());
+        if (row.find_first_not_of(" \t\r") == std::string_view::npos)
+            continue;
+        const auto where = [&] { return file + ": line " + std::to_string(line) + ": "; };
+        boost::json::value v;
+        const std::size_t n = parse(row, v, ec);
+        if (ec || row.substr(n).find_first_not_of(" \t\r") != std::string_view::npos) {
+            out.error = where() + "not valid JSON" +
+                        (ec ? ", column " + std::to_string(n + 1) + ": " + ec.message()
+                            : ": text after the cell's object (one object per line)");
+            out.cells.clear();
+            out.use_cases.clear();
             return out;
         }
         analysis::cell_summary c;
+        std::string label;
+        std::string error;
+        if (!detail::read_json_cell(
+                v, [] { return std::string("$"); }, c, label, error)) {
+            out.error = where() + error;
+            out.cells.clear();
+            out.use_cases.clear();
+            return out;
+        }
+        out.cells.push_back(std::move(c));
+        out.use_cases.push_back(std::move(label));
+        lines.push_back(line);
+    }
+    if (std::string repeat = detail::find_repeated_cell(
+            out, [&](std::size_t i) { return "line " + std::to_string(lines[i]); });
+        !repeat.empty()) {
+        out.error = file + ": " + repeat;
+        out.cells.clear();
+        out.use_cases.clear();
+    }
+    return out;
+}
+
+/**
+ * Reads cells from CSV text (see the namespace comment). `name` prefixes error messages:
+ * "cells.csv: line 7: concurrency 4 at 32768 context tokens repeats line 3".
+ */
+[[nodiscard]] inline cells_input parse_cells_csv(std::string_view text,
+                                                 const std::string& name = "cells") {
+    cells_input out;
+    const std::string file = detail::escape_text(name, std::string::npos);
+    if (std::string wide = detail::wide_encoding_error(text); !wide.empty()) {
+        out.error = file + ": " + wide;
+        return out;
+    }
+    detail::skip_bom(text);
+    detail::csv_records records(text);
+    std::vector<std::string_view> fields;
+    if (!records.next(fields)) {
+        out.error = file + ": " +
+                    (records.error().empty()
+                         ? std::string("empty file")
+                         : "line " + std::to_string(records.line()) + ": " + records.error());
+        return out;
+    }
+    const std::size_t header_line = records.line();
+    const std::vector<std::string> header(fields.begin(), fields.end());
+    std::optional<std::size_t> ctx_col, out_col, conc_col, label_col;
+    std::vector<std::pair<std::size_t, std::pair<analysis::metric, analysis::statistic>>> stat_cols;
+    const auto header_error = [&](const std::string& what) {
+        out.error = file + ": line " + std::to_string(header_line) + ": " + what;
+        return out;
+    };
+    for (std::size_t i = 0; i < header.size(); ++i) {
+        std::optional<std::size_t>* key = header[i] == "context_tokens"  ? &ctx_col
+                                          : header[i] == "output_tokens" ? &out_col
+                                          : header[i] == "concurrency"   ? &conc_col
+                                          : header[i] == "use_case"      ? &label_col
+                                                                         : nullptr;
+        if (key != nullptr) {
+            if (*key)
+                return header_error("column " + header[i] + " appears twice (columns " +
+                                    std::to_string(**key + 1) + " and " + std::to_string(i + 1) +
+                                    ")");
+            *key = i;
+        } else if (const auto ms = detail::split_column(header[i])) {
+            for (const auto& [col, other] : stat_cols)
+                if (other == *ms)
+                    return header_error("columns " + header[col] + " and " + header[i] +
+                                        " are the same statistic (columns " +
+                                        std::to_string(col + 1) + " and " + std::to_string(i + 1) +
+                                        ")");
+            stat_cols.emplace_back(i, *ms);
+        }
+    }
+    if (!ctx_col || !conc_col)
+        return header_error("the header must name context_tokens and concurrency");
+    if (stat_cols.empty())
+        return header_error("no statistic column (expected names such as ttft_s_mean, "
+                            "e2e_s_p99 or generation_speed_tokens_per_s)");
+
+    std::vector<std::size_t> cell_line;
+    const auto fail = [&](std::string message) {
+        out.error = std::move(message);
+        out.cells.clear();
+        out.use_cases.clear();
+        return out;
+    };
+    while (records.next(fields)) {
+        const auto where = [&] { return file + ": line " + std::to_string(records.line()) + ": "; };
+        if (fields.size() != header.size())
+            return fail(where() + std::to_string(fields.size()) + " fields, the header has " +
+                        std::to_string(header.size()));
+        analysis::cell_summary c;
+        std::string message;
         const auto count = [&](std::size_t col, std::uint32_t& v) {
-            const std::string& s = f[col];
+            const std::string_view s = fields[col];
             const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-            if (r.ec != std::errc{} || r.ptr != s.data() + s.size()) {
-                out.error =
-                    where + header[col] + ": expected a non-negative integer, got \"" + s + "\"";
+            if (r.ec != std::errc{} || r.ptr != s.data() + s.size() || s.empty()) {
+                message = where() + header[col] + ": expected a non-negative integer, got " +
+                          detail::quote_text(s);
                 return false;
             }
             return true;
         };
-        if (!count(*ctx_col, c.context_tokens) || !count(*conc_col, c.concurrency))
-            return out;
-        if (out_col && !f[*out_col].empty() && !count(*out_col, c.output_tokens))
-            return out;
-        if (c.concurrency == 0) {
-            out.error = where + "concurrency: must be at least 1";
-            return out;
-        }
+        if (!count(*ctx_col, c.context_tokens) || !count(*conc_col, c.concurrency) ||
+            (out_col && !fields[*out_col].empty() && !count(*out_col, c.output_tokens)))
+            return fail(std::move(message));
+        if (c.concurrency == 0)
+            return fail(where() + "concurrency: must be at least 1");
         for (const auto& [col, ms] : stat_cols) {
-            const std::string& s = f[col];
+            const std::string_view s = fields[col];
             if (s.empty())
                 continue;
             double v = 0.0;
             const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-            if (r.ec != std::errc{} || r.ptr != s.data() + s.size()) {
-                out.error = where + header[col] + ": expected a number, got \"" + s + "\"";
-                return out;
-            }
+            if (r.ec != std::errc{} || r.ptr != s.data() + s.size() || !detail::valid_statistic(v))
+                return fail(where() + header[col] + ": " + std::string(detail::statistic_expected) +
+                            ", got " + detail::quote_text(s));
             c.set(ms.first, ms.second, v);
         }
         out.cells.push_back(std::move(c));
+        out.use_cases.emplace_back(label_col ? fields[*label_col] : std::string_view());
+        cell_line.push_back(records.line());
     }
+    if (!records.error().empty())
+        return fail(file + ": line " + std::to_string(records.line()) + ": " + records.error());
     if (out.cells.empty())
-        out.error = name + ": no cells";
+        return fail(file + ": no cells");
+    if (std::string repeat = detail::find_repeated_cell(
+            out, [&](std::size_t i) { return "line " + std::to_string(cell_line[i]); });
+        !repeat.empty())
+        return fail(file + ": " + repeat);
     return out;
 }
 
-/// Reads cells from a file: JSON when its first non-blank character is '[' or '{', else CSV.
+namespace detail {
+
+/**
+ * The whole content of `path`, read with one allocation when its size is known (a regular
+ * file), else in growing chunks (a pipe). False with `error` naming the path and the operating
+ * system's reason ("cannot open cells.csv: No such file or directory").
+ */
+[[nodiscard]] inline bool read_file_text(const std::filesystem::path& path, std::string& text,
+                                         std::string& error) {
+    const std::string shown = escape_text(path.string(), std::string::npos);
+    const auto fail = [&](std::string_view step, int code) {
+        error = std::string(step) + " " + shown + ": " + std::generic_category().message(code);
+        return false;
+    };
+    int fd = -1;
+    do
+        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return fail("cannot open", errno);
+    struct stat st {};
+    std::size_t size = 0;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        size = static_cast<std::size_t>(st.st_size);
+    text.clear();
+    // One byte beyond the size: a read returning 0 there confirms the end without regrowing.
+    text.resize(size + 1);
+    std::size_t filled = 0;
+    for (;;) {
+        if (filled == text.size())
+            text.resize(std::max<std::size_t>(text.size() * 2, 65536));
+        const ::ssize_t n = ::read(fd, text.data() + filled, text.size() - filled);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            const int code = errno;
+            ::close(fd);
+            text.clear();
+            return fail("cannot read", code);
+        }
+        if (n == 0)
+            break;
+        filled += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    text.resize(filled);
+    return true;
+}
+
+} // namespace detail
+
+/**
+ * Reads cells from a file: JSON (or JSON Lines) when its first non-blank character after an
+ * optional byte order mark is '[' or '{', else CSV. A file that cannot be opened or read gives
+ * "cannot open PATH: REASON" / "cannot read PATH: REASON" with the operating system's reason.
+ */
 [[nodiscard]] inline cells_input read_cells_file(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return {{}, path.string() + ": cannot open"};
-    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    const std::size_t first = text.find_first_not_of(" \t\r\n");
-    if (first != std::string::npos && (text[first] == '[' || text[first] == '{'))
+    cells_input out;
+    std::string text;
+    if (!detail::read_file_text(path, text, out.error))
+        return out;
+    std::string_view body = text;
+    detail::skip_bom(body);
+    const std::size_t first = body.find_first_not_of(" \t\r\n");
+    if (first != std::string_view::npos && (body[first] == '[' || body[first] == '{'))
         return parse_cells_json(text, path.string());
     return parse_cells_csv(text, path.string());
 }

@@ -2,8 +2,8 @@
 
 #include <llmcap/report/svg_chart.hpp>
 
-#include <algorithm> // sort, unique
-#include <cmath>     // abs
+#include <algorithm> // sort, stable_sort, unique
+#include <cmath>     // abs, isnan
 #include <cstddef>   // size_t
 #include <cstdint>   // uint8_t
 #include <string>    // string
@@ -146,15 +146,37 @@ struct document {
     }
     std::sort(xs.begin(), xs.end());
     xs.erase(std::unique(xs.begin(), xs.end()), xs.end());
+    // Each series' points ordered by x (the last of equal x last), walked beside `xs`: the
+    // table takes O(n log n) for n points.
+    std::vector<std::vector<std::size_t>> order;
+    for (const chart_series& s : c.series) {
+        std::vector<std::size_t>& o = order.emplace_back();
+        o.reserve(s.points.size());
+        for (std::size_t i = 0; i < s.points.size(); ++i)
+            if (!std::isnan(s.points[i].x)) // a point at no x is in no row
+                o.push_back(i);
+        std::stable_sort(o.begin(), o.end(), [&](std::size_t a, std::size_t b) {
+            return s.points[a].x < s.points[b].x;
+        });
+    }
+    std::vector<std::size_t> next(c.series.size(), 0);
+    t.rows.reserve(xs.size());
     for (double x : xs) {
         std::vector<std::string> row{c.x.style == value_style::tokens
                                          ? format_tokens_short(static_cast<std::uint64_t>(x))
                                          : format_value(x, c.x.style)};
-        for (const chart_series& s : c.series) {
+        for (std::size_t k = 0; k < c.series.size(); ++k) {
+            const std::vector<chart_point>& points = c.series[k].points;
+            const std::vector<std::size_t>& o = order[k];
+            std::size_t& i = next[k];
+            while (i < o.size() && points[o[i]].x < x)
+                ++i;
             std::string cell = "-";
-            for (const chart_point& p : s.points)
-                if (p.x == x)
-                    cell = format_value(p.y, c.y.style);
+            // Of the points at x, the last one given wins.
+            while (i < o.size() && points[o[i]].x == x) {
+                cell = format_value(points[o[i]].y, c.y.style);
+                ++i;
+            }
             row.push_back(std::move(cell));
         }
         t.rows.push_back(std::move(row));
