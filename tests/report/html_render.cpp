@@ -1,5 +1,6 @@
 // Renders report.html in headless Chromium: every chart must be in the rendered DOM and the
-// screenshot must show a page, not a blank. Skips (with a message) where Chromium is absent.
+// screenshot must show a page, not a blank, with the simulated banner across its top under
+// any fonts. Skips (with a message) where Chromium is absent.
 #include <llmcap/report/html_reporter.hpp>
 #include <llmcap/report/write_reports.hpp>
 
@@ -19,6 +20,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -151,6 +153,51 @@ image decode_png(const std::string& png) {
     return img;
 }
 
+// Takes a 1200 × 3000 screenshot of `page` and decodes it.
+image screenshot(const std::string& chromium, const fs::path& page, const fs::path& work,
+                 const std::string& name) {
+    const fs::path png = work / (name + ".png");
+    REQUIRE(run_chromium(chromium, page, work,
+                         "--hide-scrollbars --window-size=1200,3000 --screenshot='" + png.string() +
+                             "'",
+                         work / (name + ".log")) == 0);
+    return decode_png(read_file(png));
+}
+
+// The report's warning red (#B00020), allowing for anti-aliasing and colour management.
+bool banner_red(const image& img, std::size_t x, std::size_t y) {
+    const unsigned char* p = &img.pixels[(y * img.width + x) * img.channels];
+    return p[0] > 140 && p[1] < 70 && p[2] < 90;
+}
+
+double red_fraction(const image& img, std::size_t y) {
+    std::size_t red = 0;
+    for (std::size_t x = 0; x < img.width; ++x)
+        if (banner_red(img, x, y))
+            ++red;
+    return static_cast<double>(red) / img.width;
+}
+
+// A simulated result's banner: a red band across the full width at the top of the page,
+// wherever its white text falls and however wide the font's letters are. The band is the run
+// of rows that are mostly red; its first row is padding above the text, so entirely red.
+void check_banner(const image& img, const std::string& variant) {
+    INFO("variant: " << variant);
+    REQUIRE(img.height > 200);
+    std::size_t band = 0;
+    double red = 0.0;
+    while (band < 200 && red_fraction(img, band) >= 0.5)
+        red += red_fraction(img, band++);
+    CHECK_MESSAGE(red_fraction(img, 0) > 0.95, "top row red fraction " << red_fraction(img, 0));
+    CHECK_MESSAGE(band >= 12, "banner height " << band << " px");
+    CHECK_MESSAGE(band < 120, "banner height " << band << " px");
+    if (band > 0)
+        CHECK_MESSAGE(red / static_cast<double>(band) > 0.75,
+                      "banner red fraction " << red / static_cast<double>(band));
+    // Below the band the page is mostly not red.
+    CHECK(red_fraction(img, band + 40) < 0.5);
+}
+
 } // namespace
 
 TEST_CASE("html_reporter: Chromium renders every chart and a non-blank page") {
@@ -186,11 +233,7 @@ TEST_CASE("html_reporter: Chromium renders every chart and a non-blank page") {
 
     // The screenshot shows content: many pixels differ from the background and the chart
     // colours are there.
-    REQUIRE(run_chromium(*chromium, page, work,
-                         "--hide-scrollbars --window-size=1200,3000 --screenshot='" +
-                             (work / "page.png").string() + "'",
-                         work / "screenshot.log") == 0);
-    const image img = decode_png(read_file(work / "page.png"));
+    const image img = screenshot(*chromium, page, work, "page");
     CHECK(img.width == 1200);
     CHECK(img.height == 3000);
     std::size_t differing = 0;
@@ -207,9 +250,29 @@ TEST_CASE("html_reporter: Chromium renders every chart and a non-blank page") {
         static_cast<double>(differing) / (static_cast<double>(img.width) * img.height);
     CHECK_MESSAGE(fraction > 0.02, "non-white fraction " << fraction);
     CHECK_MESSAGE(colours.size() > 16, "distinct colours " << colours.size());
-    // The simulated banner is red across the top.
-    const std::size_t top = (10 * img.width + img.width / 2) * img.channels;
-    CHECK(img.pixels[top] > 150);
-    CHECK(img.pixels[top + 1] < 80);
+    check_banner(img, "default fonts");
+
+    // The banner check holds whatever the fonts' widths and wherever the banner text sits:
+    // the same page with other families, alignments and sizes forced over the stylesheet.
+    const std::pair<const char*, const char*> variants[] = {
+        {"monospace", "* { font-family: monospace !important; }"},
+        {"serif, left-aligned, spaced",
+         "* { font-family: serif !important; } .watermark { text-align: left !important; "
+         "letter-spacing: 4px !important; }"},
+        {"sans, right-aligned, large",
+         "* { font-family: sans-serif !important; } .watermark { text-align: right !important; "
+         "font-size: 19px !important; }"},
+    };
+    int n = 0;
+    for (const auto& [name, css] : variants) {
+        const fs::path variant = work / ("variant-" + std::to_string(n) + ".html");
+        std::string forced = html;
+        const std::size_t head = forced.find("</head>");
+        REQUIRE(head != std::string::npos);
+        forced.insert(head, std::string("<style>") + css + "</style>");
+        std::ofstream(variant, std::ios::binary) << forced;
+        check_banner(screenshot(*chromium, variant, work, "variant-" + std::to_string(n)), name);
+        ++n;
+    }
     fs::remove_all(work);
 }
