@@ -741,8 +741,8 @@ struct capacity_args {
 
 int cmd_capacity(const capacity_args& a) {
     const lr::cells_input in = lr::read_cells_file(a.cells);
-    if (!in.ok())
-        throw usage_error("--cells: " + in.error);
+    if (!in.ok()) // a file that cannot be read or holds something invalid: exit 1
+        throw std::runtime_error("--cells: " + in.error);
     const std::vector<la::use_case> use_cases = parse_use_cases(a.use_case, "--use-case");
     la::capacity_options co;
     if (a.interpolation == "monotone-cubic" || a.interpolation == "monotone_cubic")
@@ -753,22 +753,17 @@ int cmd_capacity(const capacity_args& a) {
     co.extrapolate = a.extrapolate;
     std::vector<lr::capacity_case> cases;
     for (const la::use_case& uc : use_cases) {
-        std::vector<la::cell_summary> cells;
-        for (const la::cell_summary& c : la::cells_for(uc, in.cells))
-            if (std::none_of(cells.begin(), cells.end(), [&](const la::cell_summary& o) {
-                    return o.concurrency == c.concurrency;
-                }))
-                cells.push_back(c); // the first cell per level (a file may repeat levels)
+        std::vector<la::cell_summary> cells = in.cells_for(uc); // one per level, sorted
         if (cells.empty()) {
             std::string contexts;
-            for (const la::cell_summary& c : in.cells)
-                if (contexts.find(std::to_string(c.context_tokens)) == std::string::npos)
-                    contexts += (contexts.empty() ? "" : ", ") + std::to_string(c.context_tokens);
-            throw usage_error("--use-case: " + uc.name + " needs cells at " +
-                              std::to_string(uc.context_tokens) + " context tokens; the file has " +
-                              contexts);
+            for (const std::uint32_t context : in.context_lengths())
+                contexts += (contexts.empty() ? "" : ", ") + std::to_string(context);
+            throw usage_error(
+                "--use-case: " + uc.name + " needs cells at " + std::to_string(uc.context_tokens) +
+                " context tokens with " + std::to_string(uc.output_tokens) +
+                " output tokens (or none given); the file's context lengths are " + contexts);
         }
-        lr::capacity_case c{uc, cells, {}};
+        lr::capacity_case c{uc, std::move(cells), {}};
         try {
             c.capacity = la::compute_capacity(uc, c.cells, co);
         } catch (const std::invalid_argument& e) {

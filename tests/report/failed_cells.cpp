@@ -77,7 +77,8 @@ TEST_CASE("build_report: cells that measured nothing are named on the first scre
     }
     const std::string none = markdown(r);
     CHECK(none.find("no request was measured") != std::string::npos);
-    CHECK(none.find("100.0%") == std::string::npos);
+    CHECK(none.find(" of 0 requests") == std::string::npos);
+    CHECK(none.find("over 0 measured requests") == std::string::npos);
     CHECK(none.find("Overall: no measured request ran.") != std::string::npos);
 }
 
@@ -91,4 +92,20 @@ TEST_CASE("build_report: a run without TLS verification says so on the first scr
     CHECK(warning < md.find("## Highlights"));
     r.run.options["client"] = boost::json::object{{"tls_verify", true}};
     CHECK(markdown(r).find("TLS certificate verification was off") == std::string::npos);
+}
+
+TEST_CASE("build_report: streams delivered in one burst are counted, and survive a JSON trip") {
+    ls::sweep_result r = llmcap::test::sample_result();
+    CHECK(markdown(r).find("received all their tokens at once") == std::string::npos);
+    r.cells[0].burst_streams = 3;
+    CHECK(markdown(r).find("3 successful request(s) received all their tokens at once") !=
+          std::string::npos);
+    const auto back = ls::cell_result_from_json(ls::to_json(r.cells[0]));
+    REQUIRE(back.has_value());
+    CHECK(back->burst_streams == 3);
+    boost::json::value older = ls::to_json(r.cells[0]);
+    older.as_object().erase("burst_streams");
+    const auto old_file = ls::cell_result_from_json(older);
+    REQUIRE(old_file.has_value());
+    CHECK(old_file->burst_streams == 0);
 }

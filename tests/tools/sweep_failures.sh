@@ -156,6 +156,23 @@ expect "compare --out below a file" 1 "cannot create directory $work/a-file/x" -
 expect "simulate --out onto a file" 1 "cannot write into $work/a-file: Not a directory" -- \
     "$sweep" simulate --contexts 1k --concurrency 1 --use-cases none --quiet --out "$work/a-file"
 
+# Cells from another tool: a byte-order mark is read past; a repeated level, a negative TTFT
+# and a NUL byte are errors naming the line, the NUL shown escaped.
+printf '\xef\xbb\xbfcontext_tokens,output_tokens,concurrency,e2e_s_mean\n1024,128,1,0.8\n1024,128,2,1.5\n1024,128,4,2.6\n' \
+    >"$work/bom.csv"
+expect "capacity of a CSV with a byte-order mark" 0 "Code Completion" -- \
+    "$sweep" capacity --cells "$work/bom.csv" --use-case code_completion
+printf 'context_tokens,output_tokens,concurrency,e2e_s_mean\n1024,128,1,0.8\n1024,128,2,1.5\n1024,128,1,0.9\n' \
+    >"$work/repeat.csv"
+expect "a level given twice" 1 "repeat.csv: line 4: concurrency 1 at 1024 context tokens.*repeats line 2" -- \
+    "$sweep" capacity --cells "$work/repeat.csv" --use-case code_completion
+printf 'context_tokens,output_tokens,concurrency,ttft_s_mean\n1024,128,1,-0.2\n' >"$work/negative.csv"
+expect "a negative TTFT" 1 'negative.csv: line 2: ttft_s_mean: expected a finite number >= 0, got "-0.2"' -- \
+    "$sweep" capacity --cells "$work/negative.csv" --use-case code_completion
+printf 'context_tokens,output_tokens,concurrency,e2e_s_mean\n1024,128,1\0x,0.8\n' >"$work/nul.csv"
+expect "a NUL byte is shown, not cut off" 1 'nul.csv: line 2: concurrency: .*"1\\x00x"' -- \
+    "$sweep" capacity --cells "$work/nul.csv" --use-case code_completion
+
 mkdir -p "$work/no-requests"
 cp "$work/sim/run.json" "$work/sim/cells.jsonl" "$work/sim/results.json" "$work/no-requests/"
 before=$(md5sum <"$work/no-requests/results.json")

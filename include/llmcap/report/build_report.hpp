@@ -1131,6 +1131,17 @@ struct report_builder {
               format_count(total_started()) + " measured requests succeeded (" +
               format_percent(overall_success()) + "); " + format_count(short_total) +
               " returned fewer tokens than asked.");
+        std::uint64_t bursts = 0;
+        for (const sweep::cell_result& c : r.cells)
+            bursts += c.burst_streams;
+        if (bursts > 0)
+            doc.add(note{note_kind::warning,
+                         format_count(bursts) +
+                             " successful request(s) received all their tokens at once (a proxy "
+                             "that buffers the stream, or response headers held back): their "
+                             "generation speed, TPOT and inter-token latency are not measurable "
+                             "and are left out of those statistics (docs/metrics.md, burst "
+                             "delivery)."});
         if (flagged_prompt > 0)
             doc.add(note{note_kind::warning,
                          format_count(flagged_prompt) +

@@ -172,7 +172,10 @@ inline constexpr std::size_t max_quoted_bytes = 80;
 
 /// `s` escaped and cut (escape_text) between double quotes: "\"1x\"".
 [[nodiscard]] inline std::string quote_text(std::string_view s) {
-    return "\"" + escape_text(s) + "\"";
+    std::string out(1, '"');
+    out += escape_text(s);
+    out += '"';
+    return out;
 }
 
 /// True when `text` starts with a UTF-8 byte order mark; removes it.

@@ -90,6 +90,7 @@ public:
         c.requests_started = recorder_.started();
         c.requests_succeeded = recorder_.succeeded();
         c.short_outputs = recorder_.short_outputs();
+        c.burst_streams = recorder_.burst_streams();
         for (error e : all_errors) {
             const std::uint64_t n = recorder_.failures(e);
             if (n == 0)

@@ -212,6 +212,9 @@ struct cell_result {
     std::vector<failure_count> failures;
     /// Requests asked for a fixed output length that returned fewer tokens.
     std::uint64_t short_outputs = 0;
+    /// Successful requests whose tokens arrived in one burst (analysis::delivered_in_burst):
+    /// no generation speed, TPOT or ITL was measurable for them.
+    std::uint64_t burst_streams = 0;
     /// Prompt length check.
     prompt_length_check prompt;
     /// Client lag check.
@@ -444,6 +447,7 @@ struct sweep_result {
         {"success_rate", c.success_rate()},
         {"failures", std::move(failures)},
         {"short_outputs", c.short_outputs},
+        {"burst_streams", c.burst_streams},
         {"prompt",
          boost::json::object{{"target_tokens", c.prompt.target_tokens},
                              {"reported", c.prompt.reported},
@@ -752,6 +756,7 @@ inline bool read_cell(json_reader& in, const boost::json::value& v, const std::s
         }
     }
     in.field(*o, "short_outputs", path, c.short_outputs);
+    in.optional_field(*o, "burst_streams", path, c.burst_streams); // absent in older files: 0
     if (const boost::json::value* pv = in.member(*o, "prompt", path)) {
         const std::string p = path + ".prompt";
         if (const boost::json::object* po = in.object(*pv, p)) {
