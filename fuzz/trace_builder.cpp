@@ -1,0 +1,118 @@
+// Fuzzes openai::trace_builder (include/llmcap/openai/trace_builder.hpp) over whole response
+// bodies. Checks that the trace does not depend on how the body was split into reads: fed whole,
+// in read sizes from the input's header, and in a second pattern, the traces have the same
+// shape (token events with their counts and kinds, SSE event count, failure kind, finish reason,
+// model, id, [DONE], usage, server timings; not the timestamps, and not the error message, which
+// may name a split-dependent byte offset). Also feeds the body to put_complete_body.
+// Input layout: byte 0 flags (bit 0: max_tokens set from byte 1, to reach overlong_stream;
+// bit 1: fixed output; bit 2: connection broken at the end; bit 3: 4 KiB SSE event limit),
+// byte 1 max_tokens, bytes 2-3 read-size seeds, then the body.
+#include <llmcap/openai/trace_builder.hpp>
+
+#include "fuzz_check.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using llmcap::request_trace;
+using llmcap::time_point;
+
+// The trace without its timestamps (as tests/openai/trace_builder.cpp compares replays).
+struct shape {
+    std::vector<std::pair<std::uint32_t, llmcap::token_kind>> events;
+    std::uint64_t sse_events;
+    std::optional<llmcap::error> failure;
+    std::string finish_reason, model, id;
+    bool done;
+    bool exact_event_tokens;
+    std::optional<llmcap::usage_info> usage;
+    std::optional<llmcap::server_timings> timings;
+    bool operator==(const shape&) const = default;
+};
+
+shape shape_of(const request_trace& t) {
+    shape s{{},
+            t.sse_events,
+            t.failure,
+            t.finish_reason,
+            t.server_model,
+            t.response_id,
+            t.done_marker,
+            t.exact_event_tokens,
+            t.usage,
+            t.timings};
+    for (const auto& e : t.events)
+        s.events.emplace_back(e.tokens, e.kind);
+    return s;
+}
+
+struct settings {
+    llmcap::openai::trace_builder_options options;
+    std::uint32_t max_tokens = 0;
+    bool fixed_output = false;
+    bool clean_eof = true;
+};
+
+// Feeds the body in reads of the given sizes (cycled); read k is stamped k ms after t0.
+request_trace replay(std::string_view body, const std::vector<std::size_t>& reads,
+                     const settings& s) {
+    const time_point t0 = time_point{} + std::chrono::hours(1);
+    llmcap::openai::trace_builder b(s.options);
+    request_trace t;
+    t.intended_start = t0;
+    t.max_tokens = s.max_tokens;
+    t.fixed_output = s.fixed_output;
+    b.begin(t);
+    std::size_t k = 0;
+    while (!body.empty()) {
+        const std::size_t n = std::min(body.size(), reads[k % reads.size()]);
+        const bool more = b.put(body.substr(0, n), t0 + std::chrono::milliseconds(k + 1));
+        body.remove_prefix(n);
+        ++k;
+        FUZZ_CHECK(more == !b.ended(), "put() and ended() disagree");
+        if (!more)
+            break;
+    }
+    b.finish(t0 + std::chrono::milliseconds(k + 1), s.clean_eof);
+    FUZZ_CHECK(b.ended(), "not ended after finish()");
+    FUZZ_CHECK(t.ok() == !t.failure.has_value(), "ok() and failure disagree");
+    return t;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size < 4)
+        return 0;
+    settings s;
+    if (data[0] & 1)
+        s.max_tokens = data[1];
+    s.fixed_output = (data[0] & 2) != 0;
+    s.clean_eof = (data[0] & 4) == 0;
+    if (data[0] & 8)
+        s.options.sse.max_event_bytes = 4096;
+    const std::vector<std::size_t> reads_a{1 + std::size_t{data[2]} % 32};
+    const std::vector<std::size_t> reads_b{1 + std::size_t{data[3]}, 1, 2 + std::size_t{data[2]},
+                                           7};
+    const std::string_view body(reinterpret_cast<const char*>(data) + 4, size - 4);
+
+    const shape whole = shape_of(replay(body, {body.size() + 1}, s));
+    FUZZ_CHECK(shape_of(replay(body, reads_a, s)) == whole, "trace differs for read split A");
+    FUZZ_CHECK(shape_of(replay(body, reads_b, s)) == whole, "trace differs for read split B");
+
+    llmcap::openai::trace_builder b(s.options);
+    request_trace t;
+    t.max_tokens = s.max_tokens;
+    b.begin(t);
+    b.put_complete_body(body, time_point{} + std::chrono::hours(1));
+    FUZZ_CHECK(b.ended(), "not ended after put_complete_body()");
+    return 0;
+}
