@@ -85,3 +85,25 @@ TEST_CASE("endpoint_url: a good URL parses the same with both overloads, and cle
     CHECK(parse_endpoint_url("HTTP://Example.com:8080", why)->port == 8080);
     CHECK(parse_endpoint_url("http://localhost:65535/v1", why)->port == 65535);
 }
+
+TEST_CASE("endpoint_url: to_string reads back to the same endpoint (fuzz regressions)") {
+    // Each of these once came back different, or not at all (fuzz/regressions/endpoint_url/).
+    for (const char* text :
+         {"https://api.example.com/op%3Flst1", "http://h/x/v1/v1", "http://h//v1/",
+          "http://h/a%20b/v1", "http://[::1]:8000/openai/v1", "http://h:8080"}) {
+        CAPTURE(text);
+        std::string why;
+        const std::optional<endpoint_url> u = parse_endpoint_url(text, why);
+        REQUIRE_MESSAGE(u.has_value(), why);
+        CHECK((u->base_path.empty() || u->base_path.back() != '/'));
+        const std::optional<endpoint_url> back = parse_endpoint_url(u->to_string(), why);
+        REQUIRE_MESSAGE(back.has_value(), u->to_string() << ": " << why);
+        CHECK(*back == *u);
+    }
+    // The path stays as written: it goes into every request target.
+    CHECK(parse_endpoint_url("https://api.example.com/op%3Flst1")->base_path == "/op%3Flst1");
+    CHECK(parse_endpoint_url("http://h/x/v1/v1")->base_path == "/x/v1");
+    CHECK(parse_endpoint_url("http://h//v1/")->base_path.empty());
+    // A percent-encoded host name would mean another URL when written back.
+    CHECK(why_not("http://a%2fb.example/") == "host \"a%2fb.example\" must not be percent-encoded");
+}

@@ -191,6 +191,17 @@ TEST_CASE("emulator fault: the header syntax parses, prints back and names bad i
     const auto none = emu::parse_fault("", error);
     REQUIRE(none);
     CHECK_FALSE(none->any());
+    // Durations are exact in whole milliseconds (2010 once read back as 2009: a fuzz finding).
+    const auto exact = emu::parse_fault("stall_first=2010,slow_headers=4097", error);
+    REQUIRE(exact);
+    CHECK(exact->stall_first == 2010ms);
+    CHECK(emu::to_string(*exact) == "stall_first=2010,slow_headers=4097");
+    const auto overlong = emu::parse_fault("overlong=100", error);
+    REQUIRE(overlong);
+    CHECK(overlong->overlong == 100u);
+    CHECK(emu::to_string(*overlong) == "overlong=100");
+    CHECK_FALSE(emu::parse_fault("overlong=1", error));
+    CHECK(error == "fault: bad value in \"overlong=1\"");
 }
 
 TEST_CASE("emulator server: streams vLLM-shaped chat chunks that match its ground truth") {

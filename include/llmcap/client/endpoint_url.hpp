@@ -25,9 +25,9 @@ struct endpoint_url {
     std::string host;
     /// TCP port (80 or 443 when the URL names none).
     std::uint16_t port = 80;
-    /// Path prefix without a trailing slash (`""` or `"/openai"`); request paths such as
-    /// `/v1/chat/completions` are appended to it. A URL ending in `/v1` keeps it out of the
-    /// prefix, since every request path already starts with `/v1`.
+    /// Path prefix without a trailing slash (`""` or `"/openai"`), percent-encoded as written;
+    /// request paths such as `/v1/chat/completions` are appended to it. A URL ending in `/v1`
+    /// keeps it out of the prefix, since every request path already starts with `/v1`.
     std::string base_path;
 
     /// The `Host` header value: the host, with the port unless it is the scheme's default.
@@ -40,13 +40,15 @@ struct endpoint_url {
         return h;
     }
 
-    /// The URL back as text.
+    /// The URL back as text; parse_endpoint_url reads it back to an equal endpoint_url.
     [[nodiscard]] std::string to_string() const {
         std::string out = tls ? "https://" : "http://";
         out += bracketed_host();
         out += ':';
         out += std::to_string(port);
         out += base_path;
+        if (base_path.ends_with("/v1"))
+            out += "/v1"; // parsing drops one trailing /v1 ("http://h/x/v1/v1" has prefix /x/v1)
         return out;
     }
 
@@ -167,6 +169,12 @@ parse_endpoint_url_impl(std::string_view text, std::string* why) {
     case boost::urls::host_type::ipv6:
     case boost::urls::host_type::ipv4:
     case boost::urls::host_type::name:
+        if (const auto host = u.encoded_host(); host.find('%') != std::string_view::npos) {
+            // A decoded '/', '?' or ':' would change the URL's meaning when written back.
+            explain("host " + quoted(std::string_view(host.data(), host.size())) +
+                    " must not be percent-encoded");
+            return bad;
+        }
         out.host = u.host_address();
         break;
     case boost::urls::host_type::none:
@@ -202,11 +210,18 @@ parse_endpoint_url_impl(std::string_view text, std::string* why) {
         }
         out.port = static_cast<std::uint16_t>(port);
     }
-    std::string path = u.path();
-    while (!path.empty() && path.back() == '/')
-        path.pop_back();
-    if (path.size() >= 3 && path.compare(path.size() - 3, 3, "/v1") == 0)
+    // The path as written (percent-encoded): it is sent as part of every request target.
+    const auto encoded = u.encoded_path();
+    std::string path(encoded.data(), encoded.size());
+    const auto drop_slashes = [&path] {
+        while (!path.empty() && path.back() == '/')
+            path.pop_back();
+    };
+    drop_slashes();
+    if (path.ends_with("/v1")) {
         path.resize(path.size() - 3);
+        drop_slashes(); // "//v1/" leaves no prefix, not "/"
+    }
     out.base_path = std::move(path);
     if (why != nullptr)
         why->clear();

@@ -103,7 +103,9 @@ namespace detail {
     const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), ms);
     if (ec != std::errc{} || end != s.data() + s.size() || !(ms >= 0.0) || ms > 1e9)
         return false;
-    out = from_seconds(ms / 1000.0);
+    // Rounded to the nearest nanosecond: from_seconds(ms / 1000.0) would truncate 2010 ms to
+    // 2009.999999 ms, and the text form would read back as 2009.
+    out = std::chrono::round<duration>(std::chrono::duration<double, std::milli>(ms));
     return true;
 }
 
