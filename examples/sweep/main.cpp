@@ -346,16 +346,12 @@ std::string probe_server(const std::string& url, llmcap::client::endpoint_option
         !v.as_object().at("data").is_array())
         return tried + "the answer is not an OpenAI model list (expected {\"data\": [...]})";
     const llmcap::openai::dialect_info d = llmcap::openai::detect_dialect(r.body);
-    if (!model.empty() && !d.model_ids.empty() &&
-        std::find(d.model_ids.begin(), d.model_ids.end(), model) == d.model_ids.end()) {
-        std::string list;
-        for (const std::string& m : d.model_ids)
-            list += (list.empty() ? "" : ", ") + quote_input(m);
+    if (const std::string note = llmcap::openai::unlisted_model_note(d.model_ids, model);
+        !note.empty())
         std::fprintf(stderr,
-                     "warning: --model %s is not among the models %s/v1/models lists (%s); a "
-                     "server such as vLLM will refuse every request\n",
-                     quote_input(model).c_str(), url.c_str(), list.c_str());
-    }
+                     "warning: --model: %s at %s; a server such as vLLM will refuse every "
+                     "request\n",
+                     note.c_str(), url.c_str());
     return {};
 }
 

@@ -151,3 +151,16 @@ TEST_CASE("endpoint_url: parsed with Boost.URL") {
     CHECK_FALSE(parse_endpoint_url("localhost:8000").has_value());
     CHECK_FALSE(parse_endpoint_url("http://user:pw@host").has_value());
 }
+
+TEST_CASE("unlisted_model_note: names the listed models when the requested one is not there") {
+    using llmcap::openai::unlisted_model_note;
+    const std::vector<std::string> ids{"GLM-4.7-Flash", "glm-lora"};
+    CHECK(unlisted_model_note(ids, "typo") ==
+          "model \"typo\" is not among those /v1/models lists: \"GLM-4.7-Flash\", \"glm-lora\"");
+    CHECK(unlisted_model_note(ids, "glm-lora").empty());
+    CHECK(unlisted_model_note({}, "typo").empty()); // a server that lists nothing proves nothing
+    CHECK(unlisted_model_note(ids, "").empty());
+    const auto d = llmcap::openai::detect_dialect(
+        R"({"object":"list","data":[{"id":"a","object":"model"},{"id":"b"},{"x":1}]})");
+    CHECK(d.model_ids == std::vector<std::string>{"a", "b"});
+}

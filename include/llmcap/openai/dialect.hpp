@@ -226,6 +226,24 @@ namespace detail {
 } // namespace detail
 
 /**
+ * When `model` is not among `model_ids` (the ids `/v1/models` lists), says so naming them:
+ * `model "typo" is not among those /v1/models lists: "GLM-4.7-Flash"`. Empty when it is, or
+ * when either is empty (a server that lists nothing proves nothing).
+ */
+[[nodiscard]] inline std::string unlisted_model_note(const std::vector<std::string>& model_ids,
+                                                     std::string_view model) {
+    if (model_ids.empty() || model.empty())
+        return {};
+    std::string list;
+    for (const std::string& m : model_ids) {
+        if (m == model)
+            return {};
+        list += (list.empty() ? "\"" : ", \"") + m + "\"";
+    }
+    return "model \"" + std::string(model) + "\" is not among those /v1/models lists: " + list;
+}
+
+/**
  * Tells the dialect from what a server answered: the body of `GET /v1/models`, the body of
  * `GET /version` and the `Server` response header (each may be empty when unavailable).
  * `owned_by` of the first model decides when it names a known server; then the `Server`

@@ -25,7 +25,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/this_coro.hpp>
 
-#include <algorithm> // find
 #include <cstdint>   // uint64_t
 #include <map>       // map
 #include <optional>  // optional
@@ -274,15 +273,8 @@ private:
     /// When the server's model list does not hold the requested model: says so, naming the
     /// models it offers (a typo in --model makes vLLM answer 404 to every request).
     [[nodiscard]] std::string unknown_model_hint() const {
-        if (offered_models_.empty() || options_.model.empty() ||
-            std::find(offered_models_.begin(), offered_models_.end(), options_.model) !=
-                offered_models_.end())
-            return {};
-        std::string list;
-        for (const std::string& m : offered_models_)
-            list += (list.empty() ? "\"" : ", \"") + m + "\"";
-        return " (model \"" + options_.model + "\" is not among those /v1/models lists: " + list +
-               ")";
+        const std::string note = openai::unlisted_model_note(offered_models_, options_.model);
+        return note.empty() ? note : " (" + note + ")";
     }
 
     void adopt(const openai::dialect_info& d) {
