@@ -98,6 +98,16 @@ sweep::sweep_outcome simulated_run(const fs::path& dir) {
     return std::move(*out);
 }
 
+/// The message with which rebuild_results(dir) refuses, or "no error".
+std::string rebuild_error(const fs::path& dir) {
+    try {
+        (void)sweep::rebuild_results(dir);
+    } catch (const std::runtime_error& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
 } // namespace
 
 TEST_CASE("precise_parse: every double reads back exactly as written") {
@@ -238,14 +248,7 @@ TEST_CASE("rebuild_results: a repeated request or cell, or a lost request, is an
     const std::string cells = read_file(dir / "cells.jsonl");
     const std::string requests = read_file(dir / "requests.jsonl");
     const std::string results = read_file(dir / "results.json");
-    const auto error_of = [&] {
-        try {
-            (void)sweep::rebuild_results(dir);
-        } catch (const std::runtime_error& e) {
-            return std::string(e.what());
-        }
-        return std::string("no error");
-    };
+    const auto error_of = [&] { return rebuild_error(dir); };
     std::vector<std::string> lines = lines_of(requests);
     REQUIRE(lines.size() >= 4);
     // The first measured request: its cell records it among requests_started.
@@ -297,14 +300,7 @@ TEST_CASE("rebuild_results: refuses to replace results it cannot rebuild, and ch
     const fs::path dir = fresh_dir("rebuild-refuse");
     (void)simulated_run(dir);
     const std::string results = read_file(dir / "results.json");
-    const auto error_of = [&] {
-        try {
-            (void)sweep::rebuild_results(dir);
-        } catch (const std::runtime_error& e) {
-            return std::string(e.what());
-        }
-        return std::string("no error");
-    };
+    const auto error_of = [&] { return rebuild_error(dir); };
     SUBCASE("no requests.jsonl") {
         fs::remove(dir / "requests.jsonl");
         CHECK(error_of() == "cannot rebuild the results of " + dir.string() +
@@ -334,12 +330,7 @@ TEST_CASE("run.json: a schema_version that is missing, not a number, 0 or newer 
         if (v != nullptr)
             doc.as_object()["schema_version"] = *v;
         write_file(dir / "run.json", boost::json::serialize(doc));
-        try {
-            (void)sweep::rebuild_results(dir);
-        } catch (const std::runtime_error& e) {
-            return std::string(e.what());
-        }
-        return std::string("no error");
+        return rebuild_error(dir);
     };
     const std::string file = (dir / "run.json").string() + ": schema_version: ";
     const boost::json::value newer = 999, text = "abc", zero = 0, negative = -3, one = 1;
