@@ -1,5 +1,6 @@
 #pragma once
 
+#include <llmcap/client/detail/connect_errors.hpp>
 #include <llmcap/client/detail/connection.hpp>
 #include <llmcap/client/detail/exchange.hpp>
 #include <llmcap/client/detail/request_state.hpp>
@@ -30,7 +31,6 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 
-#include <openssl/err.h> // ERR_* (TLS error text)
 #include <openssl/ssl.h> // SSL_set_tlsext_host_name
 
 #include <algorithm>   // find, max
@@ -362,7 +362,7 @@ private:
             s.open(ep.protocol(), ec);
             if (ec) {
                 // No socket: a limit of this machine (file descriptors, memory), not the server.
-                if (client_resource_error(ec))
+                if (detail::client_resource_error(ec))
                     co_return connect_result{error::client_resources,
                                              "cannot open a socket for " + where() + ": " +
                                                  ec.message() +
@@ -384,7 +384,7 @@ private:
             }
             last = cec;
             s.close(ec);
-            if (client_resource_error(cec)) // no local port or buffer left
+            if (detail::client_resource_error(cec)) // no local port or buffer left
                 co_return connect_result{error::client_resources,
                                          "connect to " + where() + " failed on the client: " +
                                              cec.message() + " (a limit of the client machine)"};
@@ -418,33 +418,14 @@ private:
             }
             if (hec) {
                 c.close();
-                co_return connect_result{error::tls_failed, "TLS handshake with " + where() +
-                                                                " failed: " + tls_message(hec)};
+                co_return connect_result{error::tls_failed,
+                                         "TLS handshake with " + where() +
+                                             " failed: " + detail::tls_message(hec)};
             }
         }
         c.set_ready();
         ++connections_made_;
         co_return connect_result{};
-    }
-
-    /// True for errors that come from this machine's limits rather than from the server.
-    static bool client_resource_error(const boost::system::error_code& ec) {
-        namespace errc = boost::system::errc;
-        return ec == errc::too_many_files_open || ec == errc::too_many_files_open_in_system ||
-               ec == errc::not_enough_memory || ec == errc::no_buffer_space ||
-               ec == errc::address_not_available;
-    }
-
-    static std::string tls_message(const boost::system::error_code& ec) {
-        std::string m = ec.message();
-        if (ec.category() == asio::error::get_ssl_category()) {
-            const auto reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
-            if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED)
-                m += " (certificate rejected; trust the server's CA with llmcap-sweep's "
-                     "--ca-cert FILE (endpoint_options::tls.ca_pem), or for a test server "
-                     "only, turn verification off with --insecure (tls.verify_peer = false))";
-        }
-        return m;
     }
 
     [[nodiscard]] std::string abort_message(error kind) const {

@@ -1,8 +1,10 @@
 #pragma once
 
-#include <fcntl.h>  // open, O_*
-#include <unistd.h> // write, fsync, close
+#include <fcntl.h>    // open, O_*
+#include <sys/stat.h> // fstat, S_ISREG
+#include <unistd.h>   // read, write, fsync, close
 
+#include <algorithm>    // max
 #include <cerrno>       // errno, EINTR
 #include <cstddef>      // size_t
 #include <cstdio>       // rename
@@ -14,10 +16,10 @@
 #include <utility>      // move
 
 /**
- * Checked file writes for every file llmcap produces (DESIGN.md §8: bad input gets a specific
- * error; every write is checked). Each step (open, write, flush to the device, close, rename)
- * is checked and a failure throws file_error, whose message names the path, the step and the
- * operating system's reason ("cannot write out/report.md: No space left on device").
+ * Checked file reads and writes for every file llmcap reads or produces (DESIGN.md §8: bad input
+ * gets a specific error; every write is checked). Each step (open, write, flush to the device,
+ * close, rename) is checked and a failure throws file_error, whose message names the path, the step
+ * and the operating system's reason ("cannot write out/report.md: No space left on device").
  */
 namespace llmcap {
 
@@ -86,6 +88,53 @@ inline void write_file_atomic(const std::filesystem::path& path, std::string_vie
         std::filesystem::remove(tmp, ignored);
         throw file_error(path, "cannot write", ec);
     }
+}
+
+/**
+ * The whole content of `path`, read with one allocation when its size is known (a regular
+ * file), else in growing chunks (a pipe). False with `error` naming the path and the operating
+ * system's reason ("cannot open cells.csv: No such file or directory").
+ */
+[[nodiscard]] inline bool read_file_text(const std::filesystem::path& path, std::string& text,
+                                         std::string& error) {
+    const std::string shown = path.string();
+    const auto fail = [&](std::string_view step, int code) {
+        error = std::string(step) + " " + shown + ": " + std::generic_category().message(code);
+        return false;
+    };
+    int fd = -1;
+    do
+        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return fail("cannot open", errno);
+    struct stat st {};
+    std::size_t size = 0;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        size = static_cast<std::size_t>(st.st_size);
+    text.clear();
+    // One byte beyond the size: a read returning 0 there confirms the end without regrowing.
+    text.resize(size + 1);
+    std::size_t filled = 0;
+    for (;;) {
+        if (filled == text.size())
+            text.resize(std::max<std::size_t>(text.size() * 2, 65536));
+        const ::ssize_t n = ::read(fd, text.data() + filled, text.size() - filled);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            const int code = errno;
+            ::close(fd);
+            text.clear();
+            return fail("cannot read", code);
+        }
+        if (n == 0)
+            break;
+        filled += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    text.resize(filled);
+    return true;
 }
 
 /**

@@ -5,19 +5,17 @@
 #include <llmcap/analysis/metric.hpp>
 #include <llmcap/analysis/use_case.hpp>
 
+#include <llmcap/core/file_io.hpp>
+#include <llmcap/report/detail/csv_records.hpp>
+#include <llmcap/report/detail/input_text.hpp>
 #include <llmcap/sweep/detail/precise_json.hpp>
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/error.hpp>
 #include <boost/json/value.hpp>
 
-#include <fcntl.h>    // open, O_RDONLY, O_CLOEXEC
-#include <sys/stat.h> // fstat, S_ISREG
-#include <unistd.h>   // read, close
-
-#include <algorithm>    // count, sort, unique, min, max
-#include <cerrno>       // errno, EINTR
-#include <charconv>     // from_chars, to_chars
+#include <algorithm>    // count, sort, unique, min
+#include <charconv>     // from_chars
 #include <cmath>        // isfinite, isnan
 #include <cstddef>      // size_t
 #include <cstdint>      // uint32_t, uint64_t
@@ -26,7 +24,7 @@
 #include <optional>     // optional
 #include <string>       // string, to_string
 #include <string_view>  // string_view
-#include <system_error> // error_code, generic_category, errc
+#include <system_error> // errc
 #include <tuple>        // tie
 #include <utility>      // pair, move
 #include <vector>       // vector
@@ -102,142 +100,6 @@ struct cells_input {
 
 namespace detail {
 
-/// Most bytes of file text quoted in an error message.
-inline constexpr std::size_t max_quoted_bytes = 80;
-
-/// The length of the valid UTF-8 sequence starting at s[i], or 0 when there is none.
-[[nodiscard]] inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
-    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    const unsigned char b = byte(i);
-    std::size_t n = 0;
-    unsigned char lo = 0x80; // allowed range of the second byte
-    unsigned char hi = 0xBF;
-    if (b >= 0xC2 && b <= 0xDF) {
-        n = 2;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-        n = 3;
-        lo = b == 0xE0 ? 0xA0 : 0x80; // no overlong forms
-        hi = b == 0xED ? 0x9F : 0xBF; // no surrogates
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        n = 4;
-        lo = b == 0xF0 ? 0x90 : 0x80;
-        hi = b == 0xF4 ? 0x8F : 0xBF;
-    } else {
-        return 0;
-    }
-    if (i + n > s.size() || byte(i + 1) < lo || byte(i + 1) > hi)
-        return 0;
-    for (std::size_t k = 2; k < n; ++k)
-        if (byte(i + k) < 0x80 || byte(i + k) > 0xBF)
-            return 0;
-    return n;
-}
-
-/**
- * `s` made safe to print: control characters, DEL, backslash, the double quote and bytes that
- * are not valid UTF-8 escaped (`\x00`, `\\`, `\"`), valid UTF-8 kept. At most `max_bytes` of
- * `s` are shown (never half a character); "..." marks a cut.
- */
-[[nodiscard]] inline std::string escape_text(std::string_view s,
-                                             std::size_t max_bytes = max_quoted_bytes) {
-    constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto b = static_cast<unsigned char>(s[i]);
-        std::size_t n = 1;
-        if (b >= 0x80) {
-            n = utf8_sequence_length(s, i);
-            if (n == 0)
-                n = 1;
-        }
-        if (i + n > max_bytes)
-            break;
-        if (b == '\\' || b == '"') {
-            out += '\\';
-            out += static_cast<char>(b);
-        } else if (b < 0x20 || b == 0x7F || (b >= 0x80 && n == 1)) {
-            out += "\\x";
-            out += hex[b >> 4];
-            out += hex[b & 0xF];
-        } else {
-            out.append(s.substr(i, n));
-        }
-        i += n;
-    }
-    if (i < s.size())
-        out += "...";
-    return out;
-}
-
-/// `s` escaped and cut (escape_text) between double quotes: "\"1x\"".
-[[nodiscard]] inline std::string quote_text(std::string_view s) {
-    std::string out(1, '"');
-    out += escape_text(s);
-    out += '"';
-    return out;
-}
-
-/// True when `text` starts with a UTF-8 byte order mark; removes it.
-inline bool skip_bom(std::string_view& text) noexcept {
-    if (text.starts_with("\xEF\xBB\xBF")) {
-        text.remove_prefix(3);
-        return true;
-    }
-    return false;
-}
-
-/// A message when `text` starts with a UTF-16 or UTF-32 byte order mark; else empty.
-[[nodiscard]] inline std::string wide_encoding_error(std::string_view text) {
-    if (text.starts_with(std::string_view("\xFF\xFE\x00\x00", 4)) ||
-        text.starts_with(std::string_view("\x00\x00\xFE\xFF", 4)))
-        return "UTF-32 text (byte order mark); save the file as UTF-8";
-    if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF"))
-        return "UTF-16 text (byte order mark); save the file as UTF-8";
-    return {};
-}
-
-/// A number in its shortest exact form ("0.25", "-1e+300", "nan").
-[[nodiscard]] inline std::string number_text(double v) {
-    char buf[32];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    return std::string(buf, r.ptr);
-}
-
-/// A JSON value as an error message shows it: numbers and literals as written, strings quoted
-/// and escaped, containers by kind.
-[[nodiscard]] inline std::string json_text(const boost::json::value& v) {
-    switch (v.kind()) {
-    case boost::json::kind::null:
-        return "null";
-    case boost::json::kind::bool_:
-        return v.get_bool() ? "true" : "false";
-    case boost::json::kind::int64:
-        return std::to_string(v.get_int64());
-    case boost::json::kind::uint64:
-        return std::to_string(v.get_uint64());
-    case boost::json::kind::double_:
-        return number_text(v.get_double());
-    case boost::json::kind::string:
-        return quote_text(v.get_string());
-    case boost::json::kind::array:
-        return "an array";
-    case boost::json::kind::object:
-        return "an object";
-    }
-    return "a value";
-}
-
-/// A JSONPath step for an object key: `.key`, or `["key"]` (escaped) when the key is not a
-/// plain identifier.
-[[nodiscard]] inline std::string path_key(std::string_view key) {
-    bool plain = !key.empty() && key.size() <= max_quoted_bytes;
-    for (char c : key)
-        plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                          (c >= '0' && c <= '9') || c == '_');
-    return plain ? "." + std::string(key) : "[" + quote_text(key) + "]";
-}
-
 /// A statistic's value: finite and ≥ 0 (every metric is a time, speed, throughput or count).
 [[nodiscard]] constexpr bool valid_statistic(double v) noexcept {
     return v >= 0.0 && v <= std::numeric_limits<double>::max();
@@ -297,116 +159,6 @@ split_column(std::string_view column) {
     }
     return std::nullopt;
 }
-
-/**
- * Reads CSV records (RFC 4180: quoted fields may hold commas, doubled quotes and line breaks)
- * one at a time. Fields are views into the text, or into a buffer reused from record to
- * record for fields that had quotes to remove; they stay valid until the next call. Blank
- * lines are skipped; a record's trailing CR is dropped.
- */
-class csv_records {
-public:
-    /// Reads `text`, whose first line is line 1.
-    explicit csv_records(std::string_view text) noexcept : text_(text) {}
-
-    /// Reads the next record into `fields`; false at the end or on an error (then `error()`
-    /// says what). `line()` is then the line the record starts on.
-    bool next(std::vector<std::string_view>& fields) {
-        fields.clear();
-        spans_.clear();
-        scratch_.clear();
-        while (at_ < text_.size() &&
-               (text_[at_] == '\n' ||
-                (text_[at_] == '\r' && (at_ + 1 == text_.size() || text_[at_ + 1] == '\n')))) {
-            if (text_[at_] == '\n')
-                ++next_line_;
-            ++at_;
-        }
-        if (at_ >= text_.size())
-            return false;
-        line_ = next_line_;
-        for (;;) {
-            const std::size_t start = at_;
-            std::size_t i = at_;
-            bool quoted = false;
-            bool has_quote = false;
-            for (; i < text_.size(); ++i) {
-                const char c = text_[i];
-                if (c == '"') {
-                    has_quote = true;
-                    quoted = !quoted;
-                } else if (c == '\n') {
-                    if (!quoted)
-                        break;
-                    ++next_line_;
-                } else if (c == ',' && !quoted) {
-                    break;
-                }
-            }
-            if (quoted) {
-                error_ = "a quoted field is not closed";
-                at_ = text_.size();
-                return false;
-            }
-            const bool last = i >= text_.size() || text_[i] == '\n';
-            std::size_t end = i;
-            if (last && end > start && text_[end - 1] == '\r')
-                --end;
-            if (!has_quote) {
-                spans_.push_back({false, start, end - start});
-            } else {
-                const std::size_t from = scratch_.size();
-                bool in_quotes = false;
-                for (std::size_t k = start; k < end; ++k) {
-                    const char c = text_[k];
-                    if (c != '"') {
-                        scratch_ += c;
-                    } else if (in_quotes && k + 1 < end && text_[k + 1] == '"') {
-                        scratch_ += '"';
-                        ++k;
-                    } else {
-                        in_quotes = !in_quotes;
-                    }
-                }
-                spans_.push_back({true, from, scratch_.size() - from});
-            }
-            at_ = i < text_.size() ? i + 1 : i;
-            if (last) {
-                if (i < text_.size())
-                    ++next_line_;
-                break;
-            }
-        }
-        for (const span& s : spans_)
-            fields.push_back(s.in_scratch ? std::string_view(scratch_).substr(s.offset, s.length)
-                                          : text_.substr(s.offset, s.length));
-        return true;
-    }
-
-    /// The line the last record read starts on (1-based).
-    [[nodiscard]] std::size_t line() const noexcept {
-        return line_;
-    }
-    /// Why the last next() failed; empty at a plain end.
-    [[nodiscard]] const std::string& error() const noexcept {
-        return error_;
-    }
-
-private:
-    struct span {
-        bool in_scratch;
-        std::size_t offset;
-        std::size_t length;
-    };
-
-    std::string_view text_;
-    std::size_t at_ = 0;
-    std::size_t line_ = 1;
-    std::size_t next_line_ = 1;
-    std::vector<span> spans_;
-    std::string scratch_;
-    std::string error_;
-};
 
 /**
  * Finds the first cell (in file order) whose key — use case label, context tokens, output
@@ -850,57 +602,6 @@ template <class Path>
     return out;
 }
 
-namespace detail {
-
-/**
- * The whole content of `path`, read with one allocation when its size is known (a regular
- * file), else in growing chunks (a pipe). False with `error` naming the path and the operating
- * system's reason ("cannot open cells.csv: No such file or directory").
- */
-[[nodiscard]] inline bool read_file_text(const std::filesystem::path& path, std::string& text,
-                                         std::string& error) {
-    const std::string shown = escape_text(path.string(), std::string::npos);
-    const auto fail = [&](std::string_view step, int code) {
-        error = std::string(step) + " " + shown + ": " + std::generic_category().message(code);
-        return false;
-    };
-    int fd = -1;
-    do
-        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
-    if (fd < 0)
-        return fail("cannot open", errno);
-    struct stat st {};
-    std::size_t size = 0;
-    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-        size = static_cast<std::size_t>(st.st_size);
-    text.clear();
-    // One byte beyond the size: a read returning 0 there confirms the end without regrowing.
-    text.resize(size + 1);
-    std::size_t filled = 0;
-    for (;;) {
-        if (filled == text.size())
-            text.resize(std::max<std::size_t>(text.size() * 2, 65536));
-        const ::ssize_t n = ::read(fd, text.data() + filled, text.size() - filled);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            const int code = errno;
-            ::close(fd);
-            text.clear();
-            return fail("cannot read", code);
-        }
-        if (n == 0)
-            break;
-        filled += static_cast<std::size_t>(n);
-    }
-    ::close(fd);
-    text.resize(filled);
-    return true;
-}
-
-} // namespace detail
-
 /**
  * Reads cells from a file: JSON (or JSON Lines) when its first non-blank character after an
  * optional byte order mark is '[' or '{', else CSV. A file that cannot be opened or read gives
@@ -909,7 +610,7 @@ namespace detail {
 [[nodiscard]] inline cells_input read_cells_file(const std::filesystem::path& path) {
     cells_input out;
     std::string text;
-    if (!detail::read_file_text(path, text, out.error))
+    if (!read_file_text(path, text, out.error))
         return out;
     std::string_view body = text;
     detail::skip_bom(body);
