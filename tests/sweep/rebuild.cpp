@@ -64,6 +64,8 @@ std::string join_lines(const std::vector<std::string>& lines) {
     return out;
 }
 
+sweep::sweep_outcome simulate(const sweep::sweep_plan& plan, const fs::path& dir, bool resume);
+
 /// A simulated run in `dir`: contexts 1K and 4K × concurrency 1, 2, 16 output tokens, and a
 /// capacity search at 1K.
 sweep::sweep_outcome simulated_run(const fs::path& dir) {
@@ -82,12 +84,18 @@ sweep::sweep_outcome simulated_run(const fs::path& dir) {
                                        analysis::comparison::less, 0.3}}};
     s.max_concurrency = 32;
     p.searches.push_back(s);
+    return simulate(p, dir, false);
+}
+
+/// Runs `plan` (or, with `resume`, the plan stored in `dir`) in the simulator into `dir`.
+sweep::sweep_outcome simulate(const sweep::sweep_plan& plan, const fs::path& dir, bool resume) {
     sweep::simulator_runner runner(emulator::builtin_profile());
     sweep::sweep_options o;
     o.output_dir = dir;
+    o.resume = resume;
     boost::asio::io_context io;
     std::optional<sweep::sweep_outcome> out;
-    boost::asio::co_spawn(io, sweep::run_sweep(p, runner, o),
+    boost::asio::co_spawn(io, sweep::run_sweep(plan, runner, o),
                           [&](std::exception_ptr e, sweep::sweep_outcome r) {
                               if (e)
                                   std::rethrow_exception(e);
@@ -360,27 +368,14 @@ TEST_CASE("resume: a completed cell that lost a request is measured again, with 
     lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(measured));
     write_file(dir / "requests.jsonl", join_lines(lines));
 
-    sweep::simulator_runner runner(emulator::builtin_profile());
-    sweep::sweep_options o;
-    o.output_dir = dir;
-    o.resume = true;
-    boost::asio::io_context io;
-    std::optional<sweep::sweep_outcome> out;
-    boost::asio::co_spawn(io, sweep::run_sweep(sweep::sweep_plan{}, runner, o),
-                          [&](std::exception_ptr e, sweep::sweep_outcome r) {
-                              if (e)
-                                  std::rethrow_exception(e);
-                              out = std::move(r);
-                          });
-    io.run();
-    REQUIRE(out.has_value());
-    REQUIRE(out->warnings.size() == 1);
-    CHECK(out->warnings[0].find("cell " + cell + " (") != std::string::npos);
-    CHECK(out->warnings[0].ends_with("; the cell will be measured again"));
-    CHECK(out->result.complete);
-    CHECK(out->result.cells.size() == ran.result.cells.size());
+    const sweep::sweep_outcome out = simulate(sweep::sweep_plan{}, dir, true);
+    REQUIRE(out.warnings.size() == 1);
+    CHECK(out.warnings[0].find("cell " + cell + " (") != std::string::npos);
+    CHECK(out.warnings[0].ends_with("; the cell will be measured again"));
+    CHECK(out.result.complete);
+    CHECK(out.result.cells.size() == ran.result.cells.size());
     // Every cell's requests are all there again, and the files agree: a rebuild succeeds.
-    for (const sweep::cell_result& c : out->result.cells)
+    for (const sweep::cell_result& c : out.result.cells)
         CHECK(c.requests_succeeded == c.requests_started);
     CHECK(sweep::rebuild_results(dir).result.cells.size() == ran.result.cells.size());
 }
