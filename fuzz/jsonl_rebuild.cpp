@@ -5,7 +5,7 @@
 // names a JSONPath; a record read successfully is written (to_json) and read again to the
 // same JSON text.
 #include <llmcap/sweep/detail/precise_json.hpp>
-#include <llmcap/sweep/result.hpp>
+#include <llmcap/sweep/result_json.hpp>
 #include <llmcap/sweep/trace_json.hpp>
 
 #include "fuzz_check.hpp"

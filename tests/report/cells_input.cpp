@@ -10,6 +10,7 @@
 #include <llmcap/report/json_reporter.hpp>
 #include <llmcap/report/render_markdown.hpp>
 #include <llmcap/sweep/result.hpp>
+#include <llmcap/sweep/result_json.hpp>
 
 #include "sample_result.hpp"
 

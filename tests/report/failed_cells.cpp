@@ -2,6 +2,7 @@
 // the reason, and never shows a success rate over no request.
 #include <llmcap/report/markdown_reporter.hpp>
 #include <llmcap/sweep/result.hpp>
+#include <llmcap/sweep/result_json.hpp>
 
 #include "sample_result.hpp"
 

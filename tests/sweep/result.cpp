@@ -1,4 +1,4 @@
-#include <llmcap/sweep/result.hpp>
+#include <llmcap/sweep/result_json.hpp>
 
 #include <llmcap/analysis/capacity.hpp>
 #include <llmcap/analysis/scaling.hpp>

@@ -2,6 +2,7 @@
 
 #include <llmcap/report/reporter.hpp>
 #include <llmcap/sweep/result.hpp>
+#include <llmcap/sweep/result_json.hpp>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>

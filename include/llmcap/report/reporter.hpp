@@ -1,6 +1,6 @@
 #pragma once
 
-#include <llmcap/sweep/result.hpp>
+#include <llmcap/sweep/result_fwd.hpp>
 
 #include <concepts>    // convertible_to
 #include <ostream>     // ostream

@@ -5,6 +5,7 @@
 #include <llmcap/sweep/detail/precise_json.hpp>
 #include <llmcap/sweep/plan.hpp>
 #include <llmcap/sweep/result.hpp>
+#include <llmcap/sweep/result_json.hpp>
 #include <llmcap/sweep/trace_json.hpp>
 
 #include <boost/json/serialize.hpp>

@@ -3,6 +3,7 @@
 #include <llmcap/analysis/use_case.hpp>
 #include <llmcap/analysis/use_case_json.hpp>
 #include <llmcap/sweep/detail/json_io.hpp>
+#include <llmcap/sweep/json_error.hpp>
 #include <llmcap/sweep/result.hpp>
 #include <llmcap/workload/load_driver.hpp>
 #include <llmcap/workload/text_source.hpp>

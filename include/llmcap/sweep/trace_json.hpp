@@ -4,7 +4,7 @@
 #include <llmcap/core/error.hpp>
 #include <llmcap/core/request_trace.hpp>
 #include <llmcap/sweep/detail/json_io.hpp>
-#include <llmcap/sweep/result.hpp>
+#include <llmcap/sweep/json_error.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>

@@ -1,0 +1,577 @@
+#pragma once
+
+#include <llmcap/analysis/capacity.hpp>
+#include <llmcap/analysis/cell_summary.hpp>
+#include <llmcap/analysis/metric.hpp>
+#include <llmcap/analysis/scaling.hpp>
+#include <llmcap/analysis/use_case.hpp>
+#include <llmcap/analysis/use_case_json.hpp>
+#include <llmcap/core/error.hpp>
+#include <llmcap/sweep/capacity_json.hpp>
+#include <llmcap/sweep/detail/json_io.hpp>
+#include <llmcap/sweep/json_error.hpp>
+#include <llmcap/sweep/result.hpp>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>     // uint32_t, uint64_t
+#include <optional>    // optional
+#include <string>      // string
+#include <string_view> // string_view
+#include <type_traits> // remove_cvref_t
+#include <utility>     // move
+#include <vector>      // vector
+
+/**
+ * The results of a sweep as JSON (`sweep/result.hpp` holds the types; `docs/results-schema.md`
+ * documents every field).
+ *
+ * `to_json` writes each type as an object; `*_from_json` reads it back and, on malformed
+ * input, returns a json_error naming the field by its JSONPath ("$.cells[2].key.concurrency:
+ * expected a non-negative integer, got a string"). Non-finite numbers are written as null and
+ * read back as NaN (statistics) or empty (optional values). Numbers round-trip to within one
+ * unit in the last place (Boost.JSON's parser); statistics that must be exact are recomputed
+ * from `requests.jsonl`, whose times are integers.
+ */
+namespace llmcap::sweep {
+
+// ------------------------------------------------------------------------------------------
+// JSON: writing
+
+/// A metric's statistics as JSON.
+[[nodiscard]] inline boost::json::object to_json(const analysis::metric_statistics& s) {
+    using detail::number_or_null;
+    boost::json::object o{{"count", s.count},
+                          {"mean", number_or_null(s.mean)},
+                          {"stddev", number_or_null(s.stddev)},
+                          {"min", number_or_null(s.min)},
+                          {"max", number_or_null(s.max)},
+                          {"p50", number_or_null(s.p50)},
+                          {"p90", number_or_null(s.p90)},
+                          {"p95", number_or_null(s.p95)},
+                          {"p99", number_or_null(s.p99)},
+                          {"p99_9", number_or_null(s.p99_9)}};
+    if (s.mean_ci95)
+        o["mean_ci95"] =
+            boost::json::array{number_or_null(s.mean_ci95->low), number_or_null(s.mean_ci95->high)};
+    else
+        o["mean_ci95"] = nullptr;
+    return o;
+}
+
+/// A cell summary as JSON: the key fields and `metrics` keyed by metric name.
+[[nodiscard]] inline boost::json::object to_json(const analysis::cell_summary& c) {
+    boost::json::object metrics;
+    for (const auto& [m, s] : c.metrics)
+        metrics[analysis::metric_name(m)] = sweep::to_json(s);
+    return {{"context_tokens", c.context_tokens},
+            {"output_tokens", c.output_tokens},
+            {"concurrency", c.concurrency},
+            {"metrics", std::move(metrics)}};
+}
+
+/// A cell key as JSON.
+[[nodiscard]] inline boost::json::object to_json(const cell_key& k) {
+    return {{"context_tokens", k.context_tokens},
+            {"output_tokens", k.output_tokens},
+            {"concurrency", k.concurrency},
+            {"use_case", k.use_case},
+            {"id", k.id()}};
+}
+
+/// A cell result as JSON (one line of `cells.jsonl`).
+[[nodiscard]] inline boost::json::object to_json(const cell_result& c) {
+    using detail::number_or_null;
+    boost::json::array failures;
+    for (const failure_count& f : c.failures)
+        failures.push_back(
+            boost::json::object{{"kind", error_name(f.kind)},
+                                {"count", f.count},
+                                {"examples", detail::to_array(f.examples, [](const std::string& s) {
+                                     return boost::json::value(s);
+                                 })}});
+    boost::json::object o{
+        {"key", sweep::to_json(c.key)},
+        {"summary", sweep::to_json(c.summary)},
+        {"warmup_requests", c.warmup_requests},
+        {"requests_started", c.requests_started},
+        {"requests_succeeded", c.requests_succeeded},
+        {"success_rate", c.success_rate()},
+        {"failures", std::move(failures)},
+        {"short_outputs", c.short_outputs},
+        {"burst_streams", c.burst_streams},
+        {"prompt",
+         boost::json::object{{"target_tokens", c.prompt.target_tokens},
+                             {"reported", c.prompt.reported},
+                             {"exact", c.prompt.exact},
+                             {"mean_tokens", number_or_null(c.prompt.mean_tokens)},
+                             {"min_tokens", c.prompt.min_tokens},
+                             {"max_tokens", c.prompt.max_tokens},
+                             {"max_relative_error", number_or_null(c.prompt.max_relative_error)},
+                             {"flagged", c.prompt.flagged}}},
+        {"client_lag",
+         boost::json::object{{"p99_s", number_or_null(c.client_lag.p99_s)},
+                             {"mean_ttft_s", number_or_null(c.client_lag.mean_ttft_s)},
+                             {"flagged", c.client_lag.flagged}}},
+        {"energy_error", c.energy_error},
+        {"stop_reason", c.stop_reason},
+        {"complete", c.complete},
+        {"start_ns", c.start_ns},
+        {"end_ns", c.end_ns},
+        {"wall_start", c.wall_start},
+        {"wall_end", c.wall_end},
+        {"simulated", c.simulated},
+        {"sketches", c.sketches},
+    };
+    if (c.server) {
+        boost::json::object values;
+        for (const auto& [name, q] : c.server->values)
+            values[name] = boost::json::object{{"value", number_or_null(q.value)},
+                                               {"state", q.state},
+                                               {"source", q.source},
+                                               {"observations", q.observations},
+                                               {"metric", q.metric}};
+        o["server"] = boost::json::object{{"server_name", c.server->server_name},
+                                          {"values", std::move(values)},
+                                          {"error", c.server->error}};
+    } else {
+        o["server"] = nullptr;
+    }
+    if (c.energy) {
+        const energy_record& e = *c.energy;
+        o["energy"] = boost::json::object{
+            {"energy_j", number_or_null(e.energy_j)},
+            {"mean_power_w", number_or_null(e.mean_power_w)},
+            {"peak_power_w", number_or_null(e.peak_power_w)},
+            {"joules_per_output_token", number_or_null(e.joules_per_output_token)},
+            {"elapsed_s", number_or_null(e.elapsed_s)},
+            {"source", e.source},
+            {"method", e.method},
+            {"gpu_count", e.gpu_count}};
+    } else {
+        o["energy"] = nullptr;
+    }
+    return o;
+}
+
+/// A use case's search and capacity as JSON.
+[[nodiscard]] inline boost::json::object to_json(const use_case_result& u) {
+    return {{"use_case", analysis::to_json(u.use_case)},
+            {"measured_concurrency",
+             detail::to_array(u.measured_concurrency,
+                              [](std::uint32_t c) { return boost::json::value(c); })},
+            {"converged", u.converged},
+            {"budget_exhausted", u.budget_exhausted},
+            {"capacity", sweep::to_json(u.capacity)}};
+}
+
+/// Run information as JSON (the body of `run.json`).
+[[nodiscard]] inline boost::json::object to_json(const run_info& r) {
+    boost::json::object server{{"dialect", r.server.dialect},
+                               {"version", r.server.version},
+                               {"model_id", r.server.model_id},
+                               {"evidence", r.server.evidence},
+                               {"models_json", r.server.models_json}};
+    if (r.server.max_model_len)
+        server["max_model_len"] = *r.server.max_model_len;
+    else
+        server["max_model_len"] = nullptr;
+    return {{"tool_version", r.tool_version},
+            {"preset", r.preset},
+            {"model", r.model},
+            {"server_url", r.server_url},
+            {"dialect", r.dialect},
+            {"server", std::move(server)},
+            {"engine_version", r.engine_version},
+            {"gpu", r.gpu},
+            {"hardware", r.hardware},
+            {"host", boost::json::object{{"hostname", r.host.hostname},
+                                         {"os", r.host.os},
+                                         {"cpu_count", r.host.cpu_count}}},
+            {"started_at", r.started_at},
+            {"finished_at", r.finished_at},
+            {"seed", r.seed},
+            {"options", r.options}};
+}
+
+/// Scaling efficiency as JSON.
+[[nodiscard]] inline boost::json::object to_json(const analysis::context_scaling& s) {
+    boost::json::array points;
+    for (const analysis::scaling_point& p : s.points)
+        points.push_back(boost::json::object{
+            {"concurrency", p.concurrency},
+            {"throughput_tokens_per_s", detail::number_or_null(p.throughput_tokens_per_s)},
+            {"efficiency", detail::number_or_null(p.efficiency)}});
+    return {{"context_tokens", s.context_tokens},
+            {"single_throughput_tokens_per_s",
+             detail::number_or_null(s.single_throughput_tokens_per_s)},
+            {"points", std::move(points)}};
+}
+
+/// The whole sweep as JSON (`results.json`).
+[[nodiscard]] inline boost::json::object to_json(const sweep_result& r) {
+    boost::json::array cells;
+    for (const cell_result& c : r.cells)
+        cells.push_back(sweep::to_json(c));
+    boost::json::array use_cases;
+    for (const use_case_result& u : r.use_cases)
+        use_cases.push_back(sweep::to_json(u));
+    boost::json::array scaling;
+    for (const analysis::context_scaling& s : r.scaling)
+        scaling.push_back(sweep::to_json(s));
+    return {{"schema_version", r.version},   {"run", sweep::to_json(r.run)},
+            {"cells", std::move(cells)},     {"use_cases", std::move(use_cases)},
+            {"scaling", std::move(scaling)}, {"simulated", r.simulated},
+            {"complete", r.complete}};
+}
+
+// ------------------------------------------------------------------------------------------
+// JSON: reading
+
+namespace detail {
+
+inline bool read_statistics(json_reader& in, const boost::json::value& v, const std::string& path,
+                            analysis::metric_statistics& s) {
+    const boost::json::object* o = in.object(v, path);
+    if (o == nullptr)
+        return false;
+    in.field(*o, "count", path, s.count);
+    in.field(*o, "mean", path, s.mean);
+    in.field(*o, "stddev", path, s.stddev);
+    in.field(*o, "min", path, s.min);
+    in.field(*o, "max", path, s.max);
+    in.field(*o, "p50", path, s.p50);
+    in.field(*o, "p90", path, s.p90);
+    in.field(*o, "p95", path, s.p95);
+    in.field(*o, "p99", path, s.p99);
+    in.field(*o, "p99_9", path, s.p99_9);
+    std::optional<std::vector<double>> ci;
+    in.optional_field(*o, "mean_ci95", path, ci);
+    if (ci) {
+        if (ci->size() != 2)
+            return in.fail(path + ".mean_ci95", "expected [low, high]");
+        s.mean_ci95 = analysis::confidence_interval{(*ci)[0], (*ci)[1]};
+    } else {
+        s.mean_ci95.reset();
+    }
+    return in.ok();
+}
+
+inline bool read_summary(json_reader& in, const boost::json::value& v, const std::string& path,
+                         analysis::cell_summary& c) {
+    const boost::json::object* o = in.object(v, path);
+    if (o == nullptr)
+        return false;
+    in.field(*o, "context_tokens", path, c.context_tokens);
+    in.field(*o, "output_tokens", path, c.output_tokens);
+    in.field(*o, "concurrency", path, c.concurrency);
+    const boost::json::value* mv = in.member(*o, "metrics", path);
+    if (mv == nullptr)
+        return false;
+    const boost::json::object* metrics = in.object(*mv, path + ".metrics");
+    if (metrics == nullptr)
+        return false;
+    c.metrics.clear();
+    for (const auto& kv : *metrics) {
+        const std::string name(kv.key());
+        const std::optional<analysis::metric> m = analysis::metric_from_name(name);
+        if (!m)
+            return in.fail(path + ".metrics." + name, "unknown metric");
+        if (!read_statistics(in, kv.value(), path + ".metrics." + name, c.metrics[*m]))
+            return false;
+    }
+    return in.ok();
+}
+
+inline bool read_key(json_reader& in, const boost::json::value& v, const std::string& path,
+                     cell_key& k) {
+    const boost::json::object* o = in.object(v, path);
+    if (o == nullptr)
+        return false;
+    in.field(*o, "context_tokens", path, k.context_tokens);
+    in.field(*o, "output_tokens", path, k.output_tokens);
+    in.field(*o, "concurrency", path, k.concurrency);
+    in.field(*o, "use_case", path, k.use_case);
+    if (in.ok() && k.concurrency == 0)
+        return in.fail(path + ".concurrency", "must be at least 1");
+    return in.ok();
+}
+
+inline bool read_cell(json_reader& in, const boost::json::value& v, const std::string& path,
+                      cell_result& c) {
+    const boost::json::object* o = in.object(v, path);
+    if (o == nullptr)
+        return false;
+    if (const boost::json::value* k = in.member(*o, "key", path))
+        read_key(in, *k, path + ".key", c.key);
+    if (const boost::json::value* s = in.member(*o, "summary", path))
+        read_summary(in, *s, path + ".summary", c.summary);
+    in.field(*o, "warmup_requests", path, c.warmup_requests);
+    in.field(*o, "requests_started", path, c.requests_started);
+    in.field(*o, "requests_succeeded", path, c.requests_succeeded);
+    if (in.ok() && c.requests_succeeded > c.requests_started)
+        return in.fail(path + ".requests_succeeded", "exceeds requests_started");
+    if (const boost::json::value* fv = in.member(*o, "failures", path)) {
+        const std::string fpath = path + ".failures";
+        if (const boost::json::array* fa = in.array(*fv, fpath)) {
+            c.failures.clear();
+            for (std::size_t i = 0; i < fa->size() && in.ok(); ++i) {
+                const std::string p = fpath + "[" + std::to_string(i) + "]";
+                const boost::json::object* fo = in.object((*fa)[i], p);
+                if (fo == nullptr)
+                    break;
+                failure_count f;
+                std::string kind;
+                if (in.field(*fo, "kind", p, kind) && !error_from_name(kind, f.kind))
+                    return in.fail(p + ".kind", "unknown failure kind \"" + kind + "\"");
+                in.field(*fo, "count", p, f.count);
+                in.field(*fo, "examples", p, f.examples);
+                c.failures.push_back(std::move(f));
+            }
+        }
+    }
+    in.field(*o, "short_outputs", path, c.short_outputs);
+    in.optional_field(*o, "burst_streams", path, c.burst_streams); // absent in older files: 0
+    if (const boost::json::value* pv = in.member(*o, "prompt", path)) {
+        const std::string p = path + ".prompt";
+        if (const boost::json::object* po = in.object(*pv, p)) {
+            in.field(*po, "target_tokens", p, c.prompt.target_tokens);
+            in.field(*po, "reported", p, c.prompt.reported);
+            in.field(*po, "exact", p, c.prompt.exact);
+            in.field(*po, "mean_tokens", p, c.prompt.mean_tokens);
+            in.field(*po, "min_tokens", p, c.prompt.min_tokens);
+            in.field(*po, "max_tokens", p, c.prompt.max_tokens);
+            in.field(*po, "max_relative_error", p, c.prompt.max_relative_error);
+            in.field(*po, "flagged", p, c.prompt.flagged);
+        }
+    }
+    if (const boost::json::value* lv = in.member(*o, "client_lag", path)) {
+        const std::string p = path + ".client_lag";
+        if (const boost::json::object* lo = in.object(*lv, p)) {
+            in.field(*lo, "p99_s", p, c.client_lag.p99_s);
+            in.field(*lo, "mean_ttft_s", p, c.client_lag.mean_ttft_s);
+            in.field(*lo, "flagged", p, c.client_lag.flagged);
+        }
+    }
+    if (const boost::json::value* sv = in.member(*o, "server", path); sv && !sv->is_null()) {
+        const std::string p = path + ".server";
+        if (const boost::json::object* so = in.object(*sv, p)) {
+            server_metrics_record s;
+            in.field(*so, "server_name", p, s.server_name);
+            in.field(*so, "error", p, s.error);
+            if (const boost::json::value* vv = in.member(*so, "values", p)) {
+                if (const boost::json::object* vo = in.object(*vv, p + ".values")) {
+                    for (const auto& kv : *vo) {
+                        const std::string q = p + ".values." + std::string(kv.key());
+                        const boost::json::object* qo = in.object(kv.value(), q);
+                        if (qo == nullptr)
+                            break;
+                        server_quantity sq;
+                        in.field(*qo, "value", q, sq.value);
+                        in.field(*qo, "state", q, sq.state);
+                        in.field(*qo, "source", q, sq.source);
+                        in.field(*qo, "observations", q, sq.observations);
+                        in.field(*qo, "metric", q, sq.metric);
+                        s.values.emplace(std::string(kv.key()), std::move(sq));
+                    }
+                }
+            }
+            c.server = std::move(s);
+        }
+    } else {
+        c.server.reset();
+    }
+    if (const boost::json::value* ev = in.member(*o, "energy", path); ev && !ev->is_null()) {
+        const std::string p = path + ".energy";
+        if (const boost::json::object* eo = in.object(*ev, p)) {
+            energy_record e;
+            in.field(*eo, "energy_j", p, e.energy_j);
+            in.field(*eo, "mean_power_w", p, e.mean_power_w);
+            in.field(*eo, "peak_power_w", p, e.peak_power_w);
+            in.field(*eo, "joules_per_output_token", p, e.joules_per_output_token);
+            in.field(*eo, "elapsed_s", p, e.elapsed_s);
+            in.field(*eo, "source", p, e.source);
+            in.field(*eo, "method", p, e.method);
+            in.field(*eo, "gpu_count", p, e.gpu_count);
+            c.energy = std::move(e);
+        }
+    } else {
+        c.energy.reset();
+    }
+    in.field(*o, "energy_error", path, c.energy_error);
+    in.field(*o, "stop_reason", path, c.stop_reason);
+    in.field(*o, "complete", path, c.complete);
+    in.field(*o, "start_ns", path, c.start_ns);
+    in.field(*o, "end_ns", path, c.end_ns);
+    in.field(*o, "wall_start", path, c.wall_start);
+    in.field(*o, "wall_end", path, c.wall_end);
+    in.field(*o, "simulated", path, c.simulated);
+    c.sketches.clear();
+    if (const boost::json::value* kv = o->if_contains("sketches"); kv && in.ok()) {
+        if (const boost::json::object* ko = in.object(*kv, path + ".sketches"))
+            c.sketches = *ko;
+    }
+    return in.ok();
+}
+
+inline bool read_use_case_result(json_reader& in, const boost::json::value& v,
+                                 const std::string& path, use_case_result& u) {
+    const boost::json::object* o = in.object(v, path);
+    if (o == nullptr)
+        return false;
+    if (const boost::json::value* uv = in.member(*o, "use_case", path)) {
+        // The use case's own reader gives field-level messages; re-anchor its path here.
+        const analysis::use_case_parse_result parsed = analysis::parse_use_cases(
+            boost::json::serialize(boost::json::object{{"use_cases", boost::json::array{*uv}}}));
+        if (!parsed.ok())
+            return in.fail(path + ".use_case", parsed.error);
+        u.use_case = parsed.use_cases.front();
+    }
+    in.field(*o, "measured_concurrency", path, u.measured_concurrency);
+    in.field(*o, "converged", path, u.converged);
+    in.field(*o, "budget_exhausted", path, u.budget_exhausted);
+    if (const boost::json::value* cv = in.member(*o, "capacity", path))
+        read_capacity(in, *cv, path + ".capacity", u.capacity);
+    return in.ok();
+}
+
+inline bool read_run_info(json_reader& in, const boost::json::value& v, const std::string& path,
+                          run_info& r) {
+    const boost::json::object* o = in.object(v, path);
+    if (o == nullptr)
+        return false;
+    in.field(*o, "tool_version", path, r.tool_version);
+    in.field(*o, "preset", path, r.preset);
+    in.field(*o, "model", path, r.model);
+    in.field(*o, "server_url", path, r.server_url);
+    in.field(*o, "dialect", path, r.dialect);
+    if (const boost::json::value* sv = in.member(*o, "server", path)) {
+        const std::string p = path + ".server";
+        if (const boost::json::object* so = in.object(*sv, p)) {
+            in.field(*so, "dialect", p, r.server.dialect);
+            in.field(*so, "version", p, r.server.version);
+            in.field(*so, "model_id", p, r.server.model_id);
+            in.field(*so, "max_model_len", p, r.server.max_model_len);
+            in.field(*so, "evidence", p, r.server.evidence);
+            in.field(*so, "models_json", p, r.server.models_json);
+        }
+    }
+    in.field(*o, "engine_version", path, r.engine_version);
+    in.field(*o, "gpu", path, r.gpu);
+    in.field(*o, "hardware", path, r.hardware);
+    if (const boost::json::value* hv = in.member(*o, "host", path)) {
+        const std::string p = path + ".host";
+        if (const boost::json::object* ho = in.object(*hv, p)) {
+            in.field(*ho, "hostname", p, r.host.hostname);
+            in.field(*ho, "os", p, r.host.os);
+            in.field(*ho, "cpu_count", p, r.host.cpu_count);
+        }
+    }
+    in.field(*o, "started_at", path, r.started_at);
+    in.field(*o, "finished_at", path, r.finished_at);
+    in.field(*o, "seed", path, r.seed);
+    if (const boost::json::value* ov = in.member(*o, "options", path))
+        if (const boost::json::object* oo = in.object(*ov, path + ".options"))
+            r.options = *oo;
+    return in.ok();
+}
+
+inline bool read_scaling(json_reader& in, const boost::json::value& v, const std::string& path,
+                         analysis::context_scaling& s) {
+    const boost::json::object* o = in.object(v, path);
+    if (o == nullptr)
+        return false;
+    in.field(*o, "context_tokens", path, s.context_tokens);
+    in.field(*o, "single_throughput_tokens_per_s", path, s.single_throughput_tokens_per_s);
+    if (const boost::json::value* pv = in.member(*o, "points", path)) {
+        const std::string pp = path + ".points";
+        if (const boost::json::array* pa = in.array(*pv, pp)) {
+            for (std::size_t i = 0; i < pa->size() && in.ok(); ++i) {
+                const std::string p = pp + "[" + std::to_string(i) + "]";
+                const boost::json::object* po = in.object((*pa)[i], p);
+                if (po == nullptr)
+                    break;
+                analysis::scaling_point sp;
+                in.field(*po, "concurrency", p, sp.concurrency);
+                in.field(*po, "throughput_tokens_per_s", p, sp.throughput_tokens_per_s);
+                in.field(*po, "efficiency", p, sp.efficiency);
+                s.points.push_back(sp);
+            }
+        }
+    }
+    return in.ok();
+}
+
+template <class T, class Read>
+json_result<T> read_document(const boost::json::value& v, Read read) {
+    json_reader in;
+    T out{};
+    read(in, v, "$", out);
+    if (!in.ok())
+        return json_error{in.error_path, in.error_what};
+    return out;
+}
+
+} // namespace detail
+
+/// Reads a cell result written by to_json(const cell_result&).
+[[nodiscard]] inline json_result<cell_result> cell_result_from_json(const boost::json::value& v) {
+    return detail::read_document<cell_result>(v, detail::read_cell);
+}
+
+/// Reads run information written by to_json(const run_info&).
+[[nodiscard]] inline json_result<run_info> run_info_from_json(const boost::json::value& v) {
+    return detail::read_document<run_info>(v, detail::read_run_info);
+}
+
+/// Reads a use case result written by to_json(const use_case_result&).
+[[nodiscard]] inline json_result<use_case_result>
+use_case_result_from_json(const boost::json::value& v) {
+    return detail::read_document<use_case_result>(v, detail::read_use_case_result);
+}
+
+/// Reads a whole sweep written by to_json(const sweep_result&). Rejects a schema_version newer
+/// than this library's, and 0.
+[[nodiscard]] inline json_result<sweep_result> sweep_result_from_json(const boost::json::value& v) {
+    return detail::read_document<sweep_result>(v, [](detail::json_reader& in,
+                                                     const boost::json::value& doc,
+                                                     const std::string& path, sweep_result& r) {
+        const boost::json::object* o = in.object(doc, path);
+        if (o == nullptr)
+            return false;
+        if (in.field(*o, "schema_version", path, r.version) && r.version > schema_version)
+            return in.fail(path + ".schema_version", "version " + std::to_string(r.version) +
+                                                         " is newer than this reader (" +
+                                                         std::to_string(schema_version) + ")");
+        if (in.ok() && r.version < 1)
+            return in.fail(path + ".schema_version", "version 0 is not a version (versions "
+                                                     "start at 1)");
+        if (const boost::json::value* rv = in.member(*o, "run", path))
+            detail::read_run_info(in, *rv, path + ".run", r.run);
+        const auto list = [&](std::string_view key, auto& out, auto read) {
+            const boost::json::value* lv = in.member(*o, key, path);
+            if (lv == nullptr)
+                return;
+            const std::string lp = path + "." + std::string(key);
+            const boost::json::array* a = in.array(*lv, lp);
+            if (a == nullptr)
+                return;
+            for (std::size_t i = 0; i < a->size() && in.ok(); ++i) {
+                typename std::remove_cvref_t<decltype(out)>::value_type x{};
+                if (read(in, (*a)[i], lp + "[" + std::to_string(i) + "]", x))
+                    out.push_back(std::move(x));
+            }
+        };
+        list("cells", r.cells, detail::read_cell);
+        list("use_cases", r.use_cases, detail::read_use_case_result);
+        list("scaling", r.scaling, detail::read_scaling);
+        in.field(*o, "simulated", path, r.simulated);
+        in.field(*o, "complete", path, r.complete);
+        return in.ok();
+    });
+}
+
+} // namespace llmcap::sweep
