@@ -21,9 +21,6 @@
 
 namespace llmcap::client::detail {
 
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
-
 /// A growable byte buffer for one connection's reads: bytes [begin, end) are received and not
 /// yet consumed. Grows only when a read fills it (up to a maximum), so an idle stream keeps a
 /// few KiB.
@@ -42,7 +39,7 @@ public:
     /// Space for the next read of at most `limit` bytes, at least `first` bytes of capacity in
     /// all; the buffer doubles (up to `grow_to` plus what is unconsumed) when the last read
     /// filled it or when unconsumed bytes leave no room.
-    asio::mutable_buffer prepare(std::size_t first, std::size_t grow_to, std::size_t limit) {
+    boost::asio::mutable_buffer prepare(std::size_t first, std::size_t grow_to, std::size_t limit) {
         if (!buf_) {
             cap_ = std::max<std::size_t>(first, 1);
             buf_ = std::make_unique<char[]>(cap_);
@@ -92,10 +89,10 @@ private:
 /// One HTTP/1.1 connection, plain or TLS, with its read buffer.
 class connection {
 public:
-    explicit connection(const asio::any_io_executor& ex) : sock_(ex) {}
+    explicit connection(const boost::asio::any_io_executor& ex) : sock_(ex) {}
 
     /// The TCP socket (under TLS, the lowest layer).
-    [[nodiscard]] tcp::socket& socket() noexcept {
+    [[nodiscard]] boost::asio::ip::tcp::socket& socket() noexcept {
         return tls_ ? tls_->next_layer() : sock_;
     }
     /// True once connected (and, for TLS, after the handshake).
@@ -107,29 +104,32 @@ public:
         ready_ = true;
     }
     /// Wraps the connected socket in a TLS stream (before the handshake).
-    asio::ssl::stream<tcp::socket>& start_tls(asio::ssl::context& ctx) {
+    boost::asio::ssl::stream<boost::asio::ip::tcp::socket>&
+    start_tls(boost::asio::ssl::context& ctx) {
         tls_.emplace(std::move(sock_), ctx);
         return *tls_;
     }
     /// Reads some bytes; as_tuple so that no exception is ever thrown for I/O errors.
-    asio::awaitable<std::tuple<boost::system::error_code, std::size_t>>
-    read_some(asio::mutable_buffer b) {
+    boost::asio::awaitable<std::tuple<boost::system::error_code, std::size_t>>
+    read_some(boost::asio::mutable_buffer b) {
         if (tls_)
-            return tls_->async_read_some(b, asio::as_tuple(asio::use_awaitable));
-        return sock_.async_read_some(b, asio::as_tuple(asio::use_awaitable));
+            return tls_->async_read_some(b, boost::asio::as_tuple(boost::asio::use_awaitable));
+        return sock_.async_read_some(b, boost::asio::as_tuple(boost::asio::use_awaitable));
     }
     /// Writes all of the given buffers.
     template <class ConstBufferSequence>
-    asio::awaitable<std::tuple<boost::system::error_code, std::size_t>>
+    boost::asio::awaitable<std::tuple<boost::system::error_code, std::size_t>>
     write(const ConstBufferSequence& buffers) {
         if (tls_)
-            return asio::async_write(*tls_, buffers, asio::as_tuple(asio::use_awaitable));
-        return asio::async_write(sock_, buffers, asio::as_tuple(asio::use_awaitable));
+            return boost::asio::async_write(*tls_, buffers,
+                                            boost::asio::as_tuple(boost::asio::use_awaitable));
+        return boost::asio::async_write(sock_, buffers,
+                                        boost::asio::as_tuple(boost::asio::use_awaitable));
     }
     /// Closes the socket (no TLS close_notify: the peer sees a plain close).
     void close() noexcept {
         boost::system::error_code ec;
-        socket().shutdown(tcp::socket::shutdown_both, ec);
+        socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
         socket().close(ec);
         ready_ = false;
     }
@@ -158,8 +158,8 @@ public:
     std::size_t requests = 0;
 
 private:
-    tcp::socket sock_;
-    std::optional<asio::ssl::stream<tcp::socket>> tls_;
+    boost::asio::ip::tcp::socket sock_;
+    std::optional<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>> tls_;
     bool ready_ = false;
 };
 

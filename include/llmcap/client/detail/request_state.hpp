@@ -1,5 +1,6 @@
 #pragma once
 
+#include <llmcap/client/options.hpp>
 #include <llmcap/client/stop_signal.hpp>
 #include <llmcap/core/clock.hpp>
 #include <llmcap/core/error.hpp>
@@ -7,12 +8,44 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <memory>   // enable_shared_from_this
-#include <optional> // optional
+#include <chrono>      // duration_cast, milliseconds
+#include <memory>      // enable_shared_from_this
+#include <optional>    // optional
+#include <string>      // string, to_string
+#include <string_view> // string_view
 
 namespace llmcap::client::detail {
 
-namespace asio = boost::asio;
+/// `t + d`, saturating at time_point::max() (the limits may be "forever").
+[[nodiscard]] inline time_point after(time_point t, duration d) noexcept {
+    return d >= time_point::max() - t ? time_point::max() : t + d;
+}
+
+/// Why a request was aborted, in words: the limit of `to` that passed (for a connection to
+/// `where`, the server's host and port) or the cancellation.
+[[nodiscard]] inline std::string abort_message(error kind, const timeouts& to,
+                                               std::string_view where) {
+    const auto ms = [](duration d) {
+        return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) +
+               " ms";
+    };
+    switch (kind) {
+    case error::connect_timeout:
+        return "no connection to " + std::string(where) + " within " + ms(to.connect);
+    case error::headers_timeout:
+        return "no response headers within " + ms(to.headers) + " of send";
+    case error::first_token_timeout:
+        return "no token event within " + ms(to.first_token) + " of send";
+    case error::idle_timeout:
+        return "no data for " + ms(to.idle);
+    case error::total_timeout:
+        return "request exceeded its total limit of " + ms(to.total);
+    case error::cancelled:
+        return "cancelled";
+    default:
+        return std::string(error_name(kind));
+    }
+}
 
 /**
  * The watchdog and abort point of one request in flight.
@@ -29,7 +62,7 @@ namespace asio = boost::asio;
  */
 class request_state final : public abortable, public std::enable_shared_from_this<request_state> {
 public:
-    explicit request_state(const asio::any_io_executor& ex) : timer_(ex) {}
+    explicit request_state(const boost::asio::any_io_executor& ex) : timer_(ex) {}
 
     /// The request's overall limit (error::total_timeout).
     void set_total(time_point at) noexcept {
@@ -84,9 +117,9 @@ public:
     }
 
     /// What an abort must cancel now (each null when not in use).
-    asio::ip::tcp::socket* socket = nullptr;
-    asio::ip::tcp::resolver* resolver = nullptr;
-    asio::steady_timer* wait_timer = nullptr;
+    boost::asio::ip::tcp::socket* socket = nullptr;
+    boost::asio::ip::tcp::resolver* resolver = nullptr;
+    boost::asio::steady_timer* wait_timer = nullptr;
 
 private:
     void arm() {
@@ -108,7 +141,7 @@ private:
             arm();
     }
 
-    asio::steady_timer timer_;
+    boost::asio::steady_timer timer_;
     time_point total_ = time_point::max();
     time_point deadline_ = time_point::max();
     time_point armed_for_ = time_point::max();
