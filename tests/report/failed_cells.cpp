@@ -40,12 +40,13 @@ TEST_CASE("cell_result: failure_reason says why a cell measured nothing") {
           "3 of 3 requests failed: http_status ×3 (HTTP 500 (InternalServerError): boom)");
 
     ls::cell_result calibration;
-    calibration.stop_reason = "error: prompt calibration failed: HTTP 404";
+    calibration.stop_reason = llmcap::workload::stop_reason::error;
+    calibration.stop_error = "prompt calibration failed: HTTP 404";
     CHECK(calibration.measured_nothing());
     CHECK(calibration.failure_reason() == "prompt calibration failed: HTTP 404");
 
     ls::cell_result none;
-    none.stop_reason = "duration";
+    none.stop_reason = llmcap::workload::stop_reason::duration;
     CHECK(none.failure_reason() == "no measured request ran (stop reason: duration)");
 }
 
@@ -59,7 +60,8 @@ TEST_CASE("build_report: cells that measured nothing are named on the first scre
     failed.requests_started = 0;
     failed.requests_succeeded = 0;
     failed.failures.clear();
-    failed.stop_reason = "error: prompt calibration failed: probe request failed: HTTP 404";
+    failed.stop_reason = llmcap::workload::stop_reason::error;
+    failed.stop_error = "prompt calibration failed: probe request failed: HTTP 404";
     const std::string md = markdown(r);
     const std::size_t warning =
         md.find("**1 of " + std::to_string(r.cells.size()) + " cells measured nothing**");
@@ -74,7 +76,8 @@ TEST_CASE("build_report: cells that measured nothing are named on the first scre
         c.requests_started = 0;
         c.requests_succeeded = 0;
         c.failures.clear();
-        c.stop_reason = "error: prompt calibration failed: HTTP 500";
+        c.stop_reason = llmcap::workload::stop_reason::error;
+        c.stop_error = "prompt calibration failed: HTTP 500";
     }
     const std::string none = markdown(r);
     CHECK(none.find("no request was measured") != std::string::npos);

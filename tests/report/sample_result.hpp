@@ -68,9 +68,14 @@ inline ls::cell_result cell(std::uint32_t context, std::uint32_t concurrency, st
                 0.0,
                 false};
     c.client_lag = {0.0001, ttft, false};
-    c.energy = ls::energy_record{
-        1000.0 * n, 300.0 + 50.0 * n, 320.0 + 60.0 * n,   1000.0 * n / (4.0 * n * output),
-        10.0,       "emulator",       "integrated_power", 1};
+    c.energy = ls::energy_record{1000.0 * n,
+                                 300.0 + 50.0 * n,
+                                 320.0 + 60.0 * n,
+                                 1000.0 * n / (4.0 * n * output),
+                                 10.0,
+                                 llmcap::telemetry::energy_source::emulator,
+                                 llmcap::telemetry::energy_method::integrated_power,
+                                 1};
     c.simulated = true;
     return c;
 }

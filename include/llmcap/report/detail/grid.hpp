@@ -3,6 +3,7 @@
 #include <llmcap/analysis/known_hardware.hpp>
 #include <llmcap/analysis/metric.hpp>
 #include <llmcap/analysis/roofline.hpp>
+#include <llmcap/prometheus/server_cell_metrics.hpp>
 #include <llmcap/report/format.hpp>
 #include <llmcap/report/svg_chart.hpp>
 #include <llmcap/sweep/result.hpp>
@@ -92,8 +93,8 @@ struct grid {
     if (c == nullptr || !c->server)
         return std::nullopt;
     const auto it = c->server->values.find(name);
-    if (it == c->server->values.end() || it->second.state != "measured" || !it->second.value ||
-        !std::isfinite(*it->second.value))
+    if (it == c->server->values.end() || it->second.state != prometheus::value_state::measured ||
+        !it->second.value || !std::isfinite(*it->second.value))
         return std::nullopt;
     return it->second.value;
 }
