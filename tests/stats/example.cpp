@@ -30,7 +30,7 @@ TEST_CASE("docs/stats.md example") {
     stats::sample_statistics<> total;
     auto cell = stats::from_json<stats::sample_statistics<>>(boost::json::parse(text), total);
     if (!cell) {
-        // e.g. "stats json: negative count at $.sketch.buckets[3][1]"
+        // e.g. "stats json: $.sketch.buckets[3][1]: negative count"
         FAIL(cell.error().message());
     }
     total.merge(*cell);

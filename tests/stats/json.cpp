@@ -199,7 +199,7 @@ TEST_CASE("json: error messages and value() throwing") {
     v.as_object()["buckets"] = json::array{json::array{1000, 1, -1}};
     const auto r = stats::from_json<stats::log_linear_histogram>(v);
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().message() == "stats json: negative count at $.buckets[0][2]");
+    CHECK(r.error().message() == "stats json: $.buckets[0][2]: negative count");
     CHECK(r.error().code.category().name() == std::string("llmcap.stats"));
     CHECK_THROWS_AS((void)r.value(), std::system_error);
 }

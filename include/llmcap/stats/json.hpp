@@ -1,5 +1,9 @@
 #pragma once
 
+#include <llmcap/core/json_error.hpp>
+#include <llmcap/core/json_number.hpp>
+#include <llmcap/core/json_reader.hpp>
+#include <llmcap/stats/detail/json_fields.hpp>
 #include <llmcap/stats/error.hpp>
 #include <llmcap/stats/exact_quantiles.hpp>
 #include <llmcap/stats/log_bucket_sketch.hpp>
@@ -9,33 +13,28 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
-#include <boost/system/result.hpp>
 
-#include <array>        // array
-#include <bit>          // bit_cast
-#include <charconv>     // to_chars, from_chars
-#include <cmath>        // isfinite
-#include <cstddef>      // size_t
-#include <cstdint>      // uint64_t, int64_t
-#include <limits>       // numeric_limits
-#include <stdexcept>    // invalid_argument
-#include <string>       // string, to_string
-#include <string_view>  // string_view
-#include <system_error> // error_code, system_error
-#include <type_traits>  // is_same_v, remove_cvref_t
-#include <utility>      // move, declval
-#include <vector>       // vector
+#include <array>       // array
+#include <cmath>       // isnan
+#include <cstddef>     // size_t
+#include <cstdint>     // uint64_t, int64_t
+#include <limits>      // numeric_limits
+#include <stdexcept>   // invalid_argument
+#include <string>      // string, to_string
+#include <type_traits> // is_same_v, remove_cvref_t
+#include <utility>     // move, declval
+#include <vector>      // vector
 
 /**
  * JSON serialization of the statistics types (Boost.JSON), so that cells recorded in different
  * processes can be merged and re-analysed later. The core sketches do not include this header.
  *
  * Every object carries "kind" (the type name) and "version" (1). Doubles are written as JSON
- * strings holding the shortest decimal that reads back to the same double (std::to_chars),
- * because Boost.JSON 1.81 does not parse every number to the nearest double; on input a plain
- * JSON number is accepted as well. Counts are JSON integers. Buckets are sparse: an array of
+ * strings holding the shortest decimal that reads back to the same double
+ * (json_decimal_or_null, core/json_number.hpp, the library's one policy for doubles); on input a
+ * plain JSON number is accepted as well, exact when the document was parsed with parse_json.
+ * Counts are JSON integers. Buckets are sparse: an array of
  * runs [first_index, count, count, ...] of consecutive buckets, in increasing index order.
  *
  *   log_linear_histogram: lowest, highest, relative_error (the requested configuration),
@@ -49,324 +48,13 @@
  *   running_moments: count, invalid, mean, m2, min, max.
  *   sample_statistics: invalid, sketch, moments.
  *
- * Reading never throws on bad input: it returns a json_error naming the problem and the
- * JSONPath of the field ("$.buckets[3][0]").
+ * Reading never throws on bad input: it returns a json_error (core/json_error.hpp) whose code is
+ * a stats::error and whose path is the JSONPath of the field:
+ * "stats json: $.buckets[3][0]: bucket index out of range".
  */
 namespace llmcap::stats {
 
-/// Why and where deserialization failed.
-struct json_error {
-    std::error_code code; ///< an llmcap::stats::error
-    std::string path;     ///< JSONPath of the offending field, "$" for the document itself
-
-    /// e.g. "stats json: negative count at $.buckets[0][2]".
-    [[nodiscard]] std::string message() const {
-        return "stats json: " + code.message() + " at " + path;
-    }
-};
-
-/// Lets boost::system::result<T, json_error>::value() throw std::system_error.
-[[noreturn]] inline void throw_exception_from_error(const json_error& e,
-                                                    const boost::source_location&) {
-    throw std::system_error(e.code, e.message());
-}
-
-/// A deserialized value or the reason it could not be read.
-template <class T>
-using json_result = boost::system::result<T, json_error>;
-
 namespace detail {
-
-/// The first error met while reading, with its path.
-struct json_context {
-    json_error error;
-    bool failed = false;
-
-    bool fail(stats::error e, std::string path) {
-        if (!failed) {
-            error = {make_error_code(e), std::move(path)};
-            failed = true;
-        }
-        return false;
-    }
-};
-
-inline boost::json::value double_to_json(double x) {
-    if (std::isnan(x)) {
-        return nullptr;
-    }
-    char buffer[32];
-    const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, x);
-    return boost::json::string(buffer, static_cast<std::size_t>(end - buffer));
-}
-
-inline const boost::json::object* json_object(const boost::json::value& v, json_context& ctx,
-                                              const std::string& path) {
-    if (const auto* o = v.if_object()) {
-        return o;
-    }
-    ctx.fail(error::wrong_type, path);
-    return nullptr;
-}
-
-inline const boost::json::array* json_array(const boost::json::value& v, json_context& ctx,
-                                            const std::string& path) {
-    if (const auto* a = v.if_array()) {
-        return a;
-    }
-    ctx.fail(error::wrong_type, path);
-    return nullptr;
-}
-
-inline const boost::json::value* json_member(const boost::json::object& o, std::string_view key,
-                                             json_context& ctx, const std::string& path) {
-    if (const auto* v = o.if_contains(key)) {
-        return v;
-    }
-    ctx.fail(error::missing_field, path + "." + std::string(key));
-    return nullptr;
-}
-
-inline bool read_u64(const boost::json::value& v, std::uint64_t& out, json_context& ctx,
-                     const std::string& path, error negative = error::negative_count) {
-    if (v.is_uint64()) {
-        out = v.get_uint64();
-        return true;
-    }
-    if (v.is_int64()) {
-        if (v.get_int64() < 0) {
-            return ctx.fail(negative, path);
-        }
-        out = static_cast<std::uint64_t>(v.get_int64());
-        return true;
-    }
-    return ctx.fail(error::wrong_type, path);
-}
-
-inline bool read_i64(const boost::json::value& v, std::int64_t& out, json_context& ctx,
-                     const std::string& path) {
-    if (v.is_int64()) {
-        out = v.get_int64();
-        return true;
-    }
-    if (v.is_uint64()) {
-        return ctx.fail(error::index_out_of_range, path); // above INT64_MAX
-    }
-    return ctx.fail(error::wrong_type, path);
-}
-
-/// A finite double from a string (exact) or a number; null gives NaN when allow_null.
-inline bool read_double(const boost::json::value& v, double& out, json_context& ctx,
-                        const std::string& path, bool allow_null = false) {
-    if (v.is_null() && allow_null) {
-        out = std::numeric_limits<double>::quiet_NaN();
-        return true;
-    }
-    if (const auto* s = v.if_string()) {
-        const char* first = s->data();
-        const char* last = first + s->size();
-        const auto [end, ec] = std::from_chars(first, last, out);
-        if (ec != std::errc{} || end != last || !std::isfinite(out)) {
-            return ctx.fail(error::invalid_value, path);
-        }
-        return true;
-    }
-    if (v.is_double() || v.is_int64() || v.is_uint64()) {
-        out = v.to_number<double>();
-        return std::isfinite(out) ? true : ctx.fail(error::invalid_value, path);
-    }
-    return ctx.fail(error::wrong_type, path);
-}
-
-inline bool read_bool(const boost::json::value& v, bool& out, json_context& ctx,
-                      const std::string& path) {
-    if (!v.is_bool()) {
-        return ctx.fail(error::wrong_type, path);
-    }
-    out = v.get_bool();
-    return true;
-}
-
-inline bool checked_add(std::uint64_t& total, std::uint64_t x) noexcept {
-    if (x > std::numeric_limits<std::uint64_t>::max() - total) {
-        return false;
-    }
-    total += x;
-    return true;
-}
-
-/// Checks "kind" and "version"; returns the object or nullptr.
-inline const boost::json::object* json_header(const boost::json::value& v, std::string_view kind,
-                                              json_context& ctx, const std::string& path) {
-    const auto* o = json_object(v, ctx, path);
-    if (o == nullptr) {
-        return nullptr;
-    }
-    const auto* k = json_member(*o, "kind", ctx, path);
-    if (k == nullptr) {
-        return nullptr;
-    }
-    if (!k->is_string()) {
-        ctx.fail(error::wrong_type, path + ".kind");
-        return nullptr;
-    }
-    if (k->get_string() != kind) {
-        ctx.fail(error::wrong_kind, path + ".kind");
-        return nullptr;
-    }
-    const auto* ver = json_member(*o, "version", ctx, path);
-    std::uint64_t version = 0;
-    if (ver == nullptr ||
-        !read_u64(*ver, version, ctx, path + ".version", error::unsupported_version)) {
-        return nullptr;
-    }
-    if (version != 1) {
-        ctx.fail(error::unsupported_version, path + ".version");
-        return nullptr;
-    }
-    return o;
-}
-
-/// Reads a field of o into out with reader; false on error.
-template <class T, class Reader>
-bool read_field(const boost::json::object& o, std::string_view key, T& out, json_context& ctx,
-                const std::string& path, Reader reader) {
-    const auto* v = json_member(o, key, ctx, path);
-    return v != nullptr && reader(*v, out, ctx, path + "." + std::string(key));
-}
-
-/// Appends runs of consecutive non-zero counts; count_at(i) for i in [first, last].
-template <class Index, class CountAt>
-boost::json::array bucket_runs(Index first, Index last, CountAt count_at) {
-    boost::json::array runs;
-    Index i = first;
-    while (i <= last) {
-        if (count_at(i) == 0) {
-            ++i;
-            continue;
-        }
-        boost::json::array run;
-        run.emplace_back(i);
-        while (i <= last && count_at(i) != 0) {
-            run.emplace_back(count_at(i));
-            ++i;
-        }
-        runs.emplace_back(std::move(run));
-    }
-    return runs;
-}
-
-/**
- * Reads runs [first_index, count, ...] and calls store(index, count) for each count; indices
- * must increase across runs and lie in [lowest, highest]. Adds the counts to total.
- */
-template <class Store>
-bool read_bucket_runs(const boost::json::value& v, std::int64_t lowest, std::int64_t highest,
-                      std::uint64_t& total, json_context& ctx, const std::string& path,
-                      Store store) {
-    const auto* runs = json_array(v, ctx, path);
-    if (runs == nullptr) {
-        return false;
-    }
-    bool first_run = true;
-    std::int64_t next_free = 0; // smallest index a later run may start at
-    for (std::size_t r = 0; r < runs->size(); ++r) {
-        const std::string run_path = path + "[" + std::to_string(r) + "]";
-        const auto* run = json_array((*runs)[r], ctx, run_path);
-        if (run == nullptr) {
-            return false;
-        }
-        if (run->size() < 2) {
-            return ctx.fail(error::wrong_type, run_path);
-        }
-        std::int64_t start = 0;
-        if (!read_i64((*run)[0], start, ctx, run_path + "[0]")) {
-            return false;
-        }
-        if (start < lowest || start > highest) {
-            return ctx.fail(error::index_out_of_range, run_path + "[0]");
-        }
-        if (!first_run && start < next_free) {
-            return ctx.fail(error::unordered_buckets, run_path + "[0]");
-        }
-        const auto length = static_cast<std::int64_t>(run->size() - 1);
-        if (length - 1 > highest - start) {
-            return ctx.fail(error::index_out_of_range, run_path);
-        }
-        for (std::size_t j = 1; j < run->size(); ++j) {
-            std::uint64_t c = 0;
-            const std::string count_path = run_path + "[" + std::to_string(j) + "]";
-            if (!read_u64((*run)[j], c, ctx, count_path)) {
-                return false;
-            }
-            if (!checked_add(total, c)) {
-                return ctx.fail(error::count_mismatch, count_path);
-            }
-            store(start + static_cast<std::int64_t>(j - 1), c);
-        }
-        next_free = start + length;
-        first_run = false;
-    }
-    return true;
-}
-
-/// The tallies every sketch serializes.
-struct sketch_tallies {
-    std::uint64_t count = 0;
-    std::uint64_t underflow = 0;
-    std::uint64_t overflow = 0;
-    std::uint64_t invalid = 0;
-    double min = 0.0;
-    double max = 0.0;
-};
-
-inline bool read_tallies(const boost::json::object& o, sketch_tallies& t, json_context& ctx,
-                         const std::string& path) {
-    const auto u64 = [](const boost::json::value& v, std::uint64_t& out, json_context& c,
-                        const std::string& p) { return read_u64(v, out, c, p); };
-    const auto dbl = [](const boost::json::value& v, double& out, json_context& c,
-                        const std::string& p) { return read_double(v, out, c, p, true); };
-    if (!read_field(o, "count", t.count, ctx, path, u64) ||
-        !read_field(o, "underflow", t.underflow, ctx, path, u64) ||
-        !read_field(o, "overflow", t.overflow, ctx, path, u64) ||
-        !read_field(o, "invalid", t.invalid, ctx, path, u64) ||
-        !read_field(o, "min", t.min, ctx, path, dbl) ||
-        !read_field(o, "max", t.max, ctx, path, dbl)) {
-        return false;
-    }
-    if (t.count == 0) {
-        if (!std::isnan(t.min)) {
-            return ctx.fail(error::inconsistent_state, path + ".min");
-        }
-        if (!std::isnan(t.max)) {
-            return ctx.fail(error::inconsistent_state, path + ".max");
-        }
-        t.min = std::numeric_limits<double>::infinity();
-        t.max = -std::numeric_limits<double>::infinity();
-        return true;
-    }
-    if (std::isnan(t.min) || t.min < 0.0) {
-        return ctx.fail(error::invalid_value, path + ".min");
-    }
-    if (std::isnan(t.max) || t.max < t.min) {
-        return ctx.fail(error::invalid_value, path + ".max");
-    }
-    std::uint64_t outside = t.underflow;
-    if (!checked_add(outside, t.overflow) || outside > t.count) {
-        return ctx.fail(error::count_mismatch, path + ".count");
-    }
-    return true;
-}
-
-inline void write_tallies(boost::json::object& o, std::uint64_t count, std::uint64_t underflow,
-                          std::uint64_t overflow, std::uint64_t invalid, double min, double max) {
-    o["count"] = count;
-    o["underflow"] = underflow;
-    o["overflow"] = overflow;
-    o["invalid"] = invalid;
-    o["min"] = double_to_json(min);
-    o["max"] = double_to_json(max);
-}
 
 /// Reaches the private state of the statistics types for (de)serialization.
 struct json_access {
@@ -374,9 +62,9 @@ struct json_access {
         boost::json::object o;
         o["kind"] = "log_linear_histogram";
         o["version"] = 1;
-        o["lowest"] = double_to_json(h.config_.lowest);
-        o["highest"] = double_to_json(h.config_.highest);
-        o["relative_error"] = double_to_json(h.config_.relative_error);
+        o["lowest"] = json_decimal_or_null(h.config_.lowest);
+        o["highest"] = json_decimal_or_null(h.config_.highest);
+        o["relative_error"] = json_decimal_or_null(h.config_.relative_error);
         o["sub_bucket_bits"] = h.sub_bucket_bits_;
         o["bucket_count"] = h.bucket_count_;
         write_tallies(o, h.count(), h.underflow_, h.overflow_, h.invalid_, h.min(), h.max());
@@ -390,83 +78,83 @@ struct json_access {
 
     static json_result<log_linear_histogram> read_histogram(const boost::json::value& v,
                                                             const std::string& path) {
-        json_context ctx;
-        const auto* o = json_header(v, "log_linear_histogram", ctx, path);
+        json_reader in("stats json");
+        const auto* o = json_header(v, "log_linear_histogram", in, path);
         if (o == nullptr) {
-            return ctx.error;
+            return in.error();
         }
-        const auto dbl = [](const boost::json::value& x, double& out, json_context& c,
+        const auto dbl = [](const boost::json::value& x, double& out, json_reader& c,
                             const std::string& p) { return read_double(x, out, c, p); };
-        const auto u64 = [](const boost::json::value& x, std::uint64_t& out, json_context& c,
+        const auto u64 = [](const boost::json::value& x, std::uint64_t& out, json_reader& c,
                             const std::string& p) {
             return read_u64(x, out, c, p, error::invalid_value);
         };
         log_linear_histogram_config config;
         std::uint64_t sub_bucket_bits = 0;
         std::uint64_t bucket_count = 0;
-        if (!read_field(*o, "lowest", config.lowest, ctx, path, dbl) ||
-            !read_field(*o, "highest", config.highest, ctx, path, dbl) ||
-            !read_field(*o, "relative_error", config.relative_error, ctx, path, dbl) ||
-            !read_field(*o, "sub_bucket_bits", sub_bucket_bits, ctx, path, u64) ||
-            !read_field(*o, "bucket_count", bucket_count, ctx, path, u64)) {
-            return ctx.error;
+        if (!read_field(*o, "lowest", config.lowest, in, path, dbl) ||
+            !read_field(*o, "highest", config.highest, in, path, dbl) ||
+            !read_field(*o, "relative_error", config.relative_error, in, path, dbl) ||
+            !read_field(*o, "sub_bucket_bits", sub_bucket_bits, in, path, u64) ||
+            !read_field(*o, "bucket_count", bucket_count, in, path, u64)) {
+            return in.error();
         }
         log_linear_histogram h = [&] {
             try {
                 return log_linear_histogram(config);
             } catch (const std::invalid_argument&) {
-                ctx.fail(error::invalid_config, path);
+                in.fail(path, error::invalid_config);
                 return log_linear_histogram();
             }
         }();
-        if (ctx.failed) {
-            return ctx.error;
+        if (!in.ok()) {
+            return in.error();
         }
         if (sub_bucket_bits != h.sub_bucket_bits_) {
-            return json_error{make_error_code(error::config_mismatch), path + ".sub_bucket_bits"};
+            return failure(in, path + ".sub_bucket_bits", error::config_mismatch);
         }
         if (bucket_count != h.bucket_count_) {
-            return json_error{make_error_code(error::config_mismatch), path + ".bucket_count"};
+            return failure(in, path + ".bucket_count", error::config_mismatch);
         }
         sketch_tallies t;
-        if (!read_tallies(*o, t, ctx, path)) {
-            return ctx.error;
+        if (!read_tallies(*o, t, in, path)) {
+            return in.error();
         }
         std::array<std::uint64_t, 2> sum{};
-        const auto* sum_v = json_member(*o, "sum", ctx, path);
+        const auto* sum_v = json_member(*o, "sum", in, path);
         if (sum_v == nullptr) {
-            return ctx.error;
+            return in.error();
         }
-        const auto* sum_a = json_array(*sum_v, ctx, path + ".sum");
+        const auto* sum_a = json_array(*sum_v, in, path + ".sum");
         if (sum_a == nullptr) {
-            return ctx.error;
+            return in.error();
         }
         if (sum_a->size() != 2) {
-            return json_error{make_error_code(error::wrong_type), path + ".sum"};
+            return failure(in, path + ".sum", error::wrong_type);
         }
         for (std::size_t i = 0; i < 2; ++i) {
-            if (!read_u64((*sum_a)[i], sum[i], ctx, path + ".sum[" + std::to_string(i) + "]",
+            if (!read_u64((*sum_a)[i], sum[i], in, path + ".sum[" + std::to_string(i) + "]",
                           error::invalid_value)) {
-                return ctx.error;
+                return in.error();
             }
         }
         bool saturated = false;
-        if (!read_field(*o, "sum_saturated", saturated, ctx, path, read_bool)) {
-            return ctx.error;
+        if (!read_field(*o, "sum_saturated", saturated, in, path, read_bool)) {
+            return in.error();
         }
         std::uint64_t bucketed = 0;
-        const auto* runs = json_member(*o, "buckets", ctx, path);
+        const auto* runs = json_member(*o, "buckets", in, path);
         if (runs == nullptr ||
             !read_bucket_runs(*runs, 0, static_cast<std::int64_t>(h.bucket_count_) - 1, bucketed,
-                              ctx, path + ".buckets", [&](std::int64_t i, std::uint64_t c) {
+                              in, path + ".buckets", [&](std::int64_t i, std::uint64_t c) {
                                   h.counts_[static_cast<std::size_t>(i)] = c;
                               })) {
-            return ctx.error;
+            return in.error();
         }
         std::uint64_t total = bucketed;
         if (!checked_add(total, t.underflow) || !checked_add(total, t.overflow) ||
             total != t.count) {
-            return json_error{make_error_code(error::count_mismatch), path + ".count"};
+            return failure(in, path + ".count", error::count_mismatch);
         }
         // min and max must lie where the tallies and buckets say (quantile() relies on it).
         const double bottom = h.bucket_lower(0);
@@ -492,10 +180,10 @@ struct json_access {
                 : bucketed != 0 ? t.max >= h.bucket_lower(last) && t.max < h.bucket_lower(last + 1)
                                 : t.max < bottom;
             if (!min_ok) {
-                return json_error{make_error_code(error::inconsistent_state), path + ".min"};
+                return failure(in, path + ".min", error::inconsistent_state);
             }
             if (!max_ok) {
-                return json_error{make_error_code(error::inconsistent_state), path + ".max"};
+                return failure(in, path + ".max", error::inconsistent_state);
             }
         }
         h.underflow_ = t.underflow;
@@ -513,7 +201,7 @@ struct json_access {
         boost::json::object o;
         o["kind"] = "log_bucket_sketch";
         o["version"] = 1;
-        o["relative_error"] = double_to_json(s.config_.relative_error);
+        o["relative_error"] = json_decimal_or_null(s.config_.relative_error);
         o["max_buckets"] = s.config_.max_buckets;
         write_tallies(o, s.count_, s.underflow_, s.overflow_, s.invalid_, s.min(), s.max());
         o["collapsed"] = s.collapsed_;
@@ -527,47 +215,47 @@ struct json_access {
 
     static json_result<log_bucket_sketch> read_bucket_sketch(const boost::json::value& v,
                                                              const std::string& path) {
-        json_context ctx;
-        const auto* o = json_header(v, "log_bucket_sketch", ctx, path);
+        json_reader in("stats json");
+        const auto* o = json_header(v, "log_bucket_sketch", in, path);
         if (o == nullptr) {
-            return ctx.error;
+            return in.error();
         }
         log_bucket_sketch_config config;
         std::uint64_t max_buckets = 0;
-        if (!read_field(*o, "relative_error", config.relative_error, ctx, path,
-                        [](const boost::json::value& x, double& out, json_context& c,
+        if (!read_field(*o, "relative_error", config.relative_error, in, path,
+                        [](const boost::json::value& x, double& out, json_reader& c,
                            const std::string& p) { return read_double(x, out, c, p); }) ||
-            !read_field(*o, "max_buckets", max_buckets, ctx, path,
-                        [](const boost::json::value& x, std::uint64_t& out, json_context& c,
+            !read_field(*o, "max_buckets", max_buckets, in, path,
+                        [](const boost::json::value& x, std::uint64_t& out, json_reader& c,
                            const std::string& p) {
                             return read_u64(x, out, c, p, error::invalid_config);
                         })) {
-            return ctx.error;
+            return in.error();
         }
         if (max_buckets > (std::uint64_t{1} << 20)) {
-            return json_error{make_error_code(error::invalid_config), path + ".max_buckets"};
+            return failure(in, path + ".max_buckets", error::invalid_config);
         }
         config.max_buckets = static_cast<std::size_t>(max_buckets);
         log_bucket_sketch s = [&] {
             try {
                 return log_bucket_sketch(config);
             } catch (const std::invalid_argument&) {
-                ctx.fail(error::invalid_config, path);
+                in.fail(path, error::invalid_config);
                 return log_bucket_sketch();
             }
         }();
-        if (ctx.failed) {
-            return ctx.error;
+        if (!in.ok()) {
+            return in.error();
         }
         sketch_tallies t;
         bool collapsed = false;
-        if (!read_tallies(*o, t, ctx, path) ||
-            !read_field(*o, "collapsed", collapsed, ctx, path, read_bool)) {
-            return ctx.error;
+        if (!read_tallies(*o, t, in, path) ||
+            !read_field(*o, "collapsed", collapsed, in, path, read_bool)) {
+            return in.error();
         }
-        const auto* sum_v = json_member(*o, "sum", ctx, path);
-        if (sum_v == nullptr || !read_exact_sum(*sum_v, s.sum_, ctx, path + ".sum")) {
-            return ctx.error;
+        const auto* sum_v = json_member(*o, "sum", in, path);
+        if (sum_v == nullptr || !read_exact_sum(*sum_v, s.sum_, in, path + ".sum")) {
+            return in.error();
         }
         // Indices of indexable doubles stay within ±(1100 / ln γ); allow the window around them.
         const auto limit = static_cast<std::int64_t>(1100.0 / s.log_gamma_) + s.window_;
@@ -580,9 +268,9 @@ struct json_access {
         };
         std::vector<entry> entries;
         std::uint64_t bucketed = 0;
-        const auto* runs = json_member(*o, "buckets", ctx, path);
+        const auto* runs = json_member(*o, "buckets", in, path);
         if (runs == nullptr ||
-            !read_bucket_runs(*runs, -limit, limit, bucketed, ctx, path + ".buckets",
+            !read_bucket_runs(*runs, -limit, limit, bucketed, in, path + ".buckets",
                               [&](std::int64_t i, std::uint64_t c) {
                                   if (c != 0) {
                                       lo = any ? lo : i;
@@ -591,18 +279,18 @@ struct json_access {
                                       entries.push_back({i, c});
                                   }
                               })) {
-            return ctx.error;
+            return in.error();
         }
         if (any && hi - lo >= s.window_) {
-            return json_error{make_error_code(error::index_out_of_range), path + ".buckets"};
+            return failure(in, path + ".buckets", error::index_out_of_range);
         }
         std::uint64_t total = bucketed;
         if (!checked_add(total, t.underflow) || !checked_add(total, t.overflow) ||
             total != t.count) {
-            return json_error{make_error_code(error::count_mismatch), path + ".count"};
+            return failure(in, path + ".count", error::count_mismatch);
         }
         if (collapsed && !any) {
-            return json_error{make_error_code(error::inconsistent_state), path + ".collapsed"};
+            return failure(in, path + ".collapsed", error::inconsistent_state);
         }
         if (any) {
             s.lo_ = lo;
@@ -631,7 +319,7 @@ struct json_access {
         boost::json::array samples;
         samples.reserve(e.samples_.size());
         for (double x : e.sorted_samples()) {
-            samples.push_back(double_to_json(x));
+            samples.push_back(json_decimal_or_null(x));
         }
         o["samples"] = std::move(samples);
         return o;
@@ -639,33 +327,33 @@ struct json_access {
 
     static json_result<exact_quantiles> read_exact(const boost::json::value& v,
                                                    const std::string& path) {
-        json_context ctx;
-        const auto* o = json_header(v, "exact_quantiles", ctx, path);
+        json_reader in("stats json");
+        const auto* o = json_header(v, "exact_quantiles", in, path);
         if (o == nullptr) {
-            return ctx.error;
+            return in.error();
         }
         exact_quantiles e;
         std::uint64_t invalid = 0;
-        if (!read_field(*o, "invalid", invalid, ctx, path,
-                        [](const boost::json::value& x, std::uint64_t& out, json_context& c,
+        if (!read_field(*o, "invalid", invalid, in, path,
+                        [](const boost::json::value& x, std::uint64_t& out, json_reader& c,
                            const std::string& p) { return read_u64(x, out, c, p); })) {
-            return ctx.error;
+            return in.error();
         }
-        const auto* samples_v = json_member(*o, "samples", ctx, path);
+        const auto* samples_v = json_member(*o, "samples", in, path);
         const auto* samples =
-            samples_v == nullptr ? nullptr : json_array(*samples_v, ctx, path + ".samples");
+            samples_v == nullptr ? nullptr : json_array(*samples_v, in, path + ".samples");
         if (samples == nullptr) {
-            return ctx.error;
+            return in.error();
         }
         e.reserve(samples->size());
         for (std::size_t i = 0; i < samples->size(); ++i) {
             double x = 0.0;
             const std::string p = path + ".samples[" + std::to_string(i) + "]";
-            if (!read_double((*samples)[i], x, ctx, p)) {
-                return ctx.error;
+            if (!read_double((*samples)[i], x, in, p)) {
+                return in.error();
             }
             if (!is_valid_sample(x)) {
-                return json_error{make_error_code(error::invalid_value), p};
+                return failure(in, p, error::invalid_value);
             }
             e.add(x);
         }
@@ -679,56 +367,56 @@ struct json_access {
         o["version"] = 1;
         o["count"] = m.count_;
         o["invalid"] = m.invalid_;
-        o["mean"] = double_to_json(m.mean_);
-        o["m2"] = double_to_json(m.m2_);
-        o["min"] = double_to_json(m.min());
-        o["max"] = double_to_json(m.max());
+        o["mean"] = json_decimal_or_null(m.mean_);
+        o["m2"] = json_decimal_or_null(m.m2_);
+        o["min"] = json_decimal_or_null(m.min());
+        o["max"] = json_decimal_or_null(m.max());
         return o;
     }
 
     static json_result<running_moments> read_moments(const boost::json::value& v,
                                                      const std::string& path) {
-        json_context ctx;
-        const auto* o = json_header(v, "running_moments", ctx, path);
+        json_reader in("stats json");
+        const auto* o = json_header(v, "running_moments", in, path);
         if (o == nullptr) {
-            return ctx.error;
+            return in.error();
         }
-        const auto u64 = [](const boost::json::value& x, std::uint64_t& out, json_context& c,
+        const auto u64 = [](const boost::json::value& x, std::uint64_t& out, json_reader& c,
                             const std::string& p) { return read_u64(x, out, c, p); };
-        const auto dbl = [](const boost::json::value& x, double& out, json_context& c,
+        const auto dbl = [](const boost::json::value& x, double& out, json_reader& c,
                             const std::string& p) { return read_double(x, out, c, p, true); };
         running_moments m;
         double mean = 0.0;
         double m2 = 0.0;
         double min = 0.0;
         double max = 0.0;
-        if (!read_field(*o, "count", m.count_, ctx, path, u64) ||
-            !read_field(*o, "invalid", m.invalid_, ctx, path, u64) ||
-            !read_field(*o, "mean", mean, ctx, path, dbl) ||
-            !read_field(*o, "m2", m2, ctx, path, dbl) ||
-            !read_field(*o, "min", min, ctx, path, dbl) ||
-            !read_field(*o, "max", max, ctx, path, dbl)) {
-            return ctx.error;
+        if (!read_field(*o, "count", m.count_, in, path, u64) ||
+            !read_field(*o, "invalid", m.invalid_, in, path, u64) ||
+            !read_field(*o, "mean", mean, in, path, dbl) ||
+            !read_field(*o, "m2", m2, in, path, dbl) ||
+            !read_field(*o, "min", min, in, path, dbl) ||
+            !read_field(*o, "max", max, in, path, dbl)) {
+            return in.error();
         }
         if (std::isnan(mean)) {
-            return json_error{make_error_code(error::invalid_value), path + ".mean"};
+            return failure(in, path + ".mean", error::invalid_value);
         }
         if (!(m2 >= 0.0)) {
-            return json_error{make_error_code(error::invalid_value), path + ".m2"};
+            return failure(in, path + ".m2", error::invalid_value);
         }
         if (m.count_ == 0) {
             if (!std::isnan(min) || !std::isnan(max) || mean != 0.0 || m2 != 0.0) {
-                return json_error{make_error_code(error::inconsistent_state), path + ".count"};
+                return failure(in, path + ".count", error::inconsistent_state);
             }
             running_moments empty;
             empty.invalid_ = m.invalid_;
             return empty;
         }
         if (std::isnan(min)) {
-            return json_error{make_error_code(error::invalid_value), path + ".min"};
+            return failure(in, path + ".min", error::invalid_value);
         }
         if (std::isnan(max) || max < min) {
-            return json_error{make_error_code(error::invalid_value), path + ".max"};
+            return failure(in, path + ".max", error::invalid_value);
         }
         m.mean_ = mean;
         m.m2_ = m2;
@@ -748,9 +436,9 @@ struct json_access {
         return a;
     }
 
-    static bool read_exact_sum(const boost::json::value& v, exact_sum& out, json_context& ctx,
+    static bool read_exact_sum(const boost::json::value& v, exact_sum& out, json_reader& in,
                                const std::string& path) {
-        const auto* a = json_array(v, ctx, path);
+        const auto* a = json_array(v, in, path);
         if (a == nullptr) {
             return false;
         }
@@ -758,32 +446,32 @@ struct json_access {
         std::uint64_t next = 0;
         for (std::size_t i = 0; i < a->size(); ++i) {
             const std::string p = path + "[" + std::to_string(i) + "]";
-            const auto* pair = json_array((*a)[i], ctx, p);
+            const auto* pair = json_array((*a)[i], in, p);
             if (pair == nullptr) {
                 return false;
             }
             if (pair->size() != 2) {
-                return ctx.fail(error::wrong_type, p);
+                return in.fail(p, error::wrong_type);
             }
             std::uint64_t index = 0;
             std::uint64_t digit = 0;
-            if (!read_u64((*pair)[0], index, ctx, p + "[0]", error::index_out_of_range) ||
-                !read_u64((*pair)[1], digit, ctx, p + "[1]", error::invalid_value)) {
+            if (!read_u64((*pair)[0], index, in, p + "[0]", error::index_out_of_range) ||
+                !read_u64((*pair)[1], digit, in, p + "[1]", error::invalid_value)) {
                 return false;
             }
             if (index >= exact_sum::digit_count) {
-                return ctx.fail(error::index_out_of_range, p + "[0]");
+                return in.fail(p + "[0]", error::index_out_of_range);
             }
             if (index < next) {
-                return ctx.fail(error::unordered_buckets, p + "[0]");
+                return in.fail(p + "[0]", error::unordered_buckets);
             }
             if (digit > 0xffff'ffffU) {
-                return ctx.fail(error::invalid_value, p + "[1]");
+                return in.fail(p + "[1]", error::invalid_value);
             }
             digits[static_cast<std::size_t>(index)] = digit;
             next = index + 1;
         }
-        return out.assign_digits(digits) ? true : ctx.fail(error::invalid_value, path);
+        return out.assign_digits(digits) ? true : in.fail(path, error::invalid_value);
     }
 };
 
@@ -867,7 +555,8 @@ template <class T>
         }
     }
     if (!same) {
-        return json_error{make_error_code(error::config_mismatch), "$"};
+        json_reader in("stats json");
+        return detail::failure(in, "$", error::config_mismatch);
     }
     return r;
 }
@@ -885,36 +574,36 @@ json_result<T> read_json(const boost::json::value& v, const std::string& path) {
     } else if constexpr (std::is_same_v<T, running_moments>) {
         return json_access::read_moments(v, path);
     } else if constexpr (is_sample_statistics<T>::value) {
-        json_context ctx;
-        const auto* o = json_header(v, "sample_statistics", ctx, path);
+        json_reader in("stats json");
+        const auto* o = json_header(v, "sample_statistics", in, path);
         if (o == nullptr) {
-            return ctx.error;
+            return in.error();
         }
         std::uint64_t invalid = 0;
-        if (!read_field(*o, "invalid", invalid, ctx, path,
-                        [](const boost::json::value& x, std::uint64_t& out, json_context& c,
+        if (!read_field(*o, "invalid", invalid, in, path,
+                        [](const boost::json::value& x, std::uint64_t& out, json_reader& c,
                            const std::string& p) { return read_u64(x, out, c, p); })) {
-            return ctx.error;
+            return in.error();
         }
-        const auto* sketch_v = json_member(*o, "sketch", ctx, path);
+        const auto* sketch_v = json_member(*o, "sketch", in, path);
         if (sketch_v == nullptr) {
-            return ctx.error;
+            return in.error();
         }
         using sketch_type = std::remove_cvref_t<decltype(std::declval<const T&>().sketch())>;
         auto sketch = read_json<sketch_type>(*sketch_v, path + ".sketch");
         if (!sketch) {
             return sketch.error();
         }
-        const auto* moments_v = json_member(*o, "moments", ctx, path);
+        const auto* moments_v = json_member(*o, "moments", in, path);
         if (moments_v == nullptr) {
-            return ctx.error;
+            return in.error();
         }
         auto moments = read_json<running_moments>(*moments_v, path + ".moments");
         if (!moments) {
             return moments.error();
         }
         if (moments->count() != sketch->count()) {
-            return json_error{make_error_code(error::count_mismatch), path + ".moments.count"};
+            return failure(in, path + ".moments.count", error::count_mismatch);
         }
         return T::from_parts(std::move(*sketch), *moments, invalid);
     } else {
