@@ -28,10 +28,11 @@ emu::step_cost prefill(const emu::cost_model& m, std::uint64_t cached, std::uint
 
 TEST_CASE("profile: GLM-4.7-Flash architecture numbers match the published 30B-A3B") {
     const emu::profile p = emu::builtin_profile();
-    CHECK(emu::total_params(p.model) == doctest::Approx(29.94e9).epsilon(0.01));
-    CHECK(emu::active_params_per_token(p.model) == doctest::Approx(3.58e9).epsilon(0.01));
-    CHECK(emu::kv_bytes_per_token(p.model) == doctest::Approx(47.0 * 576 * 2));
-    CHECK(emu::weight_bytes(p.model) == doctest::Approx(59.9e9).epsilon(0.01));
+    CHECK(llmcap::analysis::total_params(p.model) == doctest::Approx(29.94e9).epsilon(0.01));
+    CHECK(llmcap::analysis::active_params_per_token(p.model) ==
+          doctest::Approx(3.58e9).epsilon(0.01));
+    CHECK(llmcap::analysis::kv_bytes_per_token(p.model) == doctest::Approx(47.0 * 576 * 2));
+    CHECK(llmcap::analysis::weight_bytes(p.model) == doctest::Approx(59.9e9).epsilon(0.01));
     CHECK(emu::kv_cache_tokens(p) % p.engine.block_size == 0);
     CHECK(emu::kv_cache_tokens(p) > 1'200'000);
 }

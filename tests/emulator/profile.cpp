@@ -1,9 +1,13 @@
 #include <llmcap/emulator/profile.hpp>
 
+#include <llmcap/analysis/catalogue.hpp>
+#include <llmcap/analysis/catalogue_json.hpp>
+#include <llmcap/analysis/roofline.hpp>
 #include <llmcap/emulator/builtin_profiles.hpp>
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -11,16 +15,45 @@
 #include <string>
 
 namespace emu = llmcap::emulator;
+namespace la = llmcap::analysis;
 
 namespace {
 
-// The default profile's JSON with the first occurrence of `from` replaced by `to`.
-std::string edited(const std::string& from, const std::string& to) {
-    std::string json(emu::builtin_profile_json(emu::default_profile_name));
+// `json` with the first occurrence of `from` replaced by `to`.
+std::string replaced(std::string json, const std::string& from, const std::string& to) {
     const std::size_t at = json.find(from);
     REQUIRE(at != std::string::npos);
     json.replace(at, from.size(), to);
     return json;
+}
+
+// The default profile's JSON with its model and GPU written inline, as a user's profile of an
+// unlisted model and GPU would be.
+std::string inline_profile() {
+    std::string json(emu::builtin_profile_json(emu::default_profile_name));
+    const std::size_t model = json.find("\"model\": {");
+    const std::size_t engine = json.find("\"engine\": {");
+    REQUIRE(model != std::string::npos);
+    REQUIRE(engine != std::string::npos);
+    json.replace(model, engine - model, R"("model": {
+    "name": "GLM-4.7-Flash",
+    "layers": 47, "dense_layers": 1, "hidden_size": 2048, "vocab_size": 154880,
+    "tied_embeddings": false, "dense_intermediate_size": 10240,
+    "experts": 64, "experts_per_token": 4, "shared_experts": 1, "expert_intermediate_size": 1536,
+    "expert_popularity_skew": 1.5102,
+    "attention": { "kind": "mla", "heads": 20, "q_lora_rank": 768, "kv_lora_rank": 512,
+                   "qk_nope_head_dim": 192, "qk_rope_head_dim": 64, "v_head_dim": 256 },
+    "weight_bytes_per_param": 2, "kv_bytes_per_element": 2, "max_context_tokens": 202752
+  },
+  "gpu": { "name": "H200 SXM", "memory_bytes": 141e9, "reported_memory_bytes": 150.75e9,
+           "memory_bandwidth_bytes_per_s": 4.8e12, "peak_flops_per_s": { "bf16": 989.5e12 } },
+  )");
+    return json;
+}
+
+// The inline profile with the first occurrence of `from` replaced by `to`.
+std::string edited(const std::string& from, const std::string& to) {
+    return replaced(inline_profile(), from, to);
 }
 
 std::string error_of(const std::string& json) {
@@ -45,7 +78,7 @@ TEST_CASE("profile: every shipped profile parses and names itself") {
     }
     const emu::profile def = emu::builtin_profile();
     CHECK(def.name == emu::default_profile_name);
-    CHECK(def.model.attention.kind == emu::attention_kind::mla);
+    CHECK(def.model.attention.kind == la::attention_kind::mla);
     CHECK(def.gpu.memory_bandwidth_bytes_per_s == 4.8e12);
     CHECK(def.engine.max_num_batched_tokens == 8192);
     CHECK(def.fitted_to.size() > 5);
@@ -70,14 +103,15 @@ TEST_CASE("profile: malformed input is refused with a message naming the field")
     CHECK(error_of(edited("\"kind\": \"mla\"", "\"kind\": \"sliding\"")) ==
           "profile: field \"model.attention.kind\" must be \"gqa\" or \"mla\" (got \"sliding\")");
     CHECK(error_of(edited("\"gpu\": {", "\"gpu\": 7, \"unused\": {")) ==
-          "profile: field \"gpu\" must be an object");
+          "profile: field \"gpu\" must be a catalogue name or an object");
     CHECK(error_of(edited("\"experts_per_token\": 4", "\"experts_per_token\": 65")) ==
           "profile: field \"model.experts_per_token\" must be in [1, model.experts]");
     CHECK(error_of(edited("\"notes\": [", "\"notes\": [3, ")) ==
           "profile: field \"notes\" must be an array of strings");
-    CHECK(error_of(edited("\"memory_bytes\": 150.75e9", "\"memory_bytes\": 1e9")) ==
-          "profile: field \"engine.kv_cache_tokens\" leaves no room: weights and the activation "
-          "reserve exceed usable memory");
+    CHECK(
+        error_of(edited("\"reported_memory_bytes\": 150.75e9", "\"reported_memory_bytes\": 1e9")) ==
+        "profile: field \"engine.kv_cache_tokens\" leaves no room: weights and the activation "
+        "reserve exceed usable memory");
 }
 
 TEST_CASE("profile: load_profile throws profile_error; load_profile_file names the file") {
@@ -89,14 +123,15 @@ TEST_CASE("profile: load_profile throws profile_error; load_profile_file names t
     const std::filesystem::path bad = dir / "emulator_profile_bad.json";
     {
         std::ofstream(good) << emu::builtin_profile_json("glm-4.7-flash-h100-fp8");
-        std::ofstream(bad) << edited("\"peak_flops_per_s\": 989e12", "\"peak_flops_per_s\": 0");
+        std::ofstream(bad) << edited("{ \"bf16\": 989.5e12 }", "{ \"bf16\": 0 }");
     }
     const emu::profile p = emu::load_profile_file(good);
     CHECK(p.name == "glm-4.7-flash-h100-fp8");
-    CHECK(p.gpu.attention_peak() == 989e12);
+    CHECK(emu::linear_peak_flops_per_s(p) == 1979e12);     // FP8 linear layers
+    CHECK(emu::attention_peak_flops_per_s(p) == 989.5e12); // BF16 attention
     CHECK_THROWS_WITH_AS((void)emu::load_profile_file(bad),
-                         (bad.string() + ": profile: field \"gpu.peak_flops_per_s\" must be "
-                                         "positive (got 0)")
+                         (bad.string() + ": profile: field \"gpu.peak_flops_per_s.bf16\" must "
+                                         "be positive (got 0)")
                              .c_str(),
                          emu::profile_error);
     CHECK_THROWS_AS((void)emu::load_profile_file(dir / "no-such-profile.json"), emu::profile_error);
@@ -107,14 +142,105 @@ TEST_CASE("profile: load_profile throws profile_error; load_profile_file names t
 TEST_CASE("profile: a GQA model derives its KV size and FLOPs from heads") {
     emu::profile p = emu::builtin_profile();
     p.model.attention = {};
-    p.model.attention.kind = emu::attention_kind::gqa;
+    p.model.attention.kind = la::attention_kind::gqa;
     p.model.attention.heads = 32;
     p.model.attention.kv_heads = 8;
     p.model.attention.head_dim = 128;
     p.model.layers = 32;
     p.model.kv_bytes_per_element = 2;
-    CHECK(emu::kv_bytes_per_token(p.model) == doctest::Approx(32.0 * 2 * 8 * 128 * 2));
-    CHECK(emu::prefill_attention_flops_per_pair(p.model) == doctest::Approx(2.0 * 32 * 256 * 32));
-    CHECK(emu::attention_params_per_layer(p.model) ==
+    CHECK(la::kv_bytes_per_token(p.model) == doctest::Approx(32.0 * 2 * 8 * 128 * 2));
+    CHECK(la::prefill_attention_flops_per_pair(p.model) == doctest::Approx(2.0 * 32 * 256 * 32));
+    CHECK(la::attention_params_per_layer(p.model) ==
           doctest::Approx(2048.0 * 32 * 128 * 2 + 2.0 * 2048 * 8 * 128));
+}
+
+TEST_CASE("profile: the model and GPU are the catalogue's, described once") {
+    const la::catalogue c = la::builtin_catalogue();
+    const emu::profile h200 = emu::builtin_profile("glm-4.7-flash-h200-bf16");
+    // The H200's figures come from the one catalogue entry the roofline reads too.
+    const la::gpu_spec& g = *c.find_gpu("H200 SXM");
+    CHECK(h200.gpu.name == g.name);
+    CHECK(h200.gpu.memory_bandwidth_bytes_per_s == g.memory_bandwidth_bytes_per_s);
+    CHECK(h200.gpu.device_memory_bytes() == g.device_memory_bytes());
+    CHECK(emu::linear_peak_flops_per_s(h200) == g.peak(la::precision::bf16));
+    CHECK(emu::attention_peak_flops_per_s(h200) == g.peak(la::precision::bf16));
+    // The model is the catalogue's, with the fitted routing skew and its source.
+    CHECK(h200.model.name == "GLM-4.7-Flash");
+    CHECK(la::total_params(h200.model) == la::total_params(*c.find_model("GLM-4.7-Flash")));
+    CHECK(h200.model.expert_popularity_skew == 1.5102);
+    CHECK(h200.model.source_of("expert_popularity_skew").find("fit_profile") != std::string::npos);
+    CHECK(h200.model.source_of("layers") == c.find_model("GLM-4.7-Flash")->source);
+    // The fit's rates against 989 TFLOP/s, restated against the catalogue's 989.5, to the bit.
+    CHECK(emu::linear_peak_flops_per_s(h200) * h200.efficiency.linear_compute == 989e12 * 0.4527);
+    CHECK(emu::attention_peak_flops_per_s(h200) * h200.efficiency.attention_compute ==
+          989e12 * 0.5264);
+    // 1.33M tokens of KV cache, as before the catalogue.
+    CHECK(emu::kv_cache_tokens(h200) == 1'325'872);
+
+    const emu::profile h100 = emu::builtin_profile("glm-4.7-flash-h100-fp8");
+    CHECK(h100.gpu.name == "H100 SXM");
+    CHECK(h100.model.name == "GLM-4.7-Flash-FP8");
+    CHECK(h100.model.weight_bytes_per_param == 1.0);
+    CHECK(h100.model.linear_precision == la::precision::fp8);
+    CHECK(h100.model.source_of("weight_bytes_per_param").find("FP8") != std::string::npos);
+    CHECK(emu::kv_cache_tokens(h100) == 794'624);
+}
+
+TEST_CASE("profile: a GPU added from a catalogue file serves a profile and the roofline") {
+    const la::catalogue c = la::load_catalogue_file(
+        std::filesystem::path(LLMCAP_TEST_FIXTURES_DIR) / "catalogue" / "example.json");
+    const std::string json =
+        replaced(std::string(emu::builtin_profile_json(emu::default_profile_name)),
+                 "\"gpu\": \"H200 SXM\"", "\"gpu\": \"MI300X\"");
+    std::string message;
+    CHECK_FALSE(emu::parse_profile(json, message).has_value()); // not in the built-in catalogue
+    CHECK(message == "profile: field \"gpu\" names no GPU of the catalogue (got \"MI300X\"; "
+                     "known: H100 SXM, H200 SXM, B200)");
+    const std::optional<emu::profile> p = emu::parse_profile(json, message, c);
+    INFO(message);
+    REQUIRE(p.has_value());
+    CHECK(p->gpu.memory_bandwidth_bytes_per_s == 5.3e12);
+    CHECK(emu::linear_peak_flops_per_s(*p) == 1307.4e12);
+    // 90% of 192 GB less the weights and 4 GB of reserve, in 16-token blocks.
+    const double free_bytes = 192e9 * 0.9 - 59'886'781'952.0 - 4e9;
+    CHECK(emu::kv_cache_tokens(*p) == static_cast<std::uint64_t>(free_bytes / 54'144.0 / 16) * 16);
+    // The roofline reads the same entry.
+    CHECK(la::decode_bound(p->model, p->gpu, 1024.0).tokens_per_s ==
+          doctest::Approx(5.3e12 / 7'214'581'248.0));
+    CHECK(la::decode_bound(p->model, p->gpu, 1024.0).tokens_per_s ==
+          la::decode_bound(*c.find_model("GLM-4.7-Flash"), *c.find_gpu("MI300X"), 1024.0)
+              .tokens_per_s);
+}
+
+TEST_CASE("profile: catalogue references and inline entries are checked") {
+    const std::string def(emu::builtin_profile_json(emu::default_profile_name));
+    CHECK(error_of(replaced(def, "\"base\": \"GLM-4.7-Flash\"", "\"base\": \"GLM-5\"")) ==
+          "profile: field \"model.base\" names no model of the catalogue (got \"GLM-5\"; known: "
+          "GLM-4.7-Flash)");
+    CHECK(error_of(replaced(def, "\"expert_popularity_skew\": 1.5102",
+                            "\"expert_popularity_skew\": -1")) ==
+          "profile: field \"model.expert_popularity_skew\" must not be negative (got -1)");
+    CHECK(error_of(replaced(def, "\"gpu\": \"H200 SXM\"",
+                            "\"gpu\": {\"base\": \"H200 SXM\", "
+                            "\"peak_flops_per_s\": 989e12}")) ==
+          "profile: field \"gpu.peak_flops_per_s\" must be an object of dense peak FLOP/s by "
+          "precision, e.g. {\"bf16\": 989.5e12}");
+    CHECK(error_of(replaced(def, "\"gpu\": \"H200 SXM\"",
+                            "\"gpu\": {\"base\": \"H200 SXM\", "
+                            "\"attention_peak_flops_per_s\": 989e12}")) ==
+          "profile: field \"gpu.attention_peak_flops_per_s\" is not a known field");
+    // A GPU without a peak at the model's precision cannot price it.
+    const std::string fp8(emu::builtin_profile_json("glm-4.7-flash-h100-fp8"));
+    CHECK(error_of(replaced(fp8, "\"gpu\": \"H100 SXM\"",
+                            "\"gpu\": {\"name\": \"Old\", \"memory_bytes\": 80e9, "
+                            "\"memory_bandwidth_bytes_per_s\": 2e12, "
+                            "\"peak_flops_per_s\": {\"bf16\": 312e12}}")) ==
+          "profile: field \"gpu.peak_flops_per_s\" has no \"fp8\" entry, which "
+          "model.linear_precision needs");
+    // The inline form reads back the same profile as the catalogue names.
+    const emu::profile a = emu::load_profile(inline_profile());
+    const emu::profile b = emu::builtin_profile();
+    CHECK(la::total_params(a.model) == la::total_params(b.model));
+    CHECK(emu::kv_cache_tokens(a) == emu::kv_cache_tokens(b));
+    CHECK(a.gpu.source_of("memory_bytes") == "profile glm-4.7-flash-h200-bf16");
 }

@@ -1,12 +1,13 @@
 #pragma once
 
 #include <llmcap/analysis/cell_summary.hpp>
+#include <llmcap/analysis/gpu_spec.hpp>
 #include <llmcap/analysis/metric.hpp>
+#include <llmcap/analysis/model_spec.hpp>
 
 #include <algorithm> // max
 #include <cstdint>   // uint32_t
 #include <optional>  // optional
-#include <string>    // string
 
 /**
  * Physical upper bounds ("roofline") on what a model can do on a GPU, and how close a measured
@@ -14,6 +15,11 @@
  * full memory bandwidth and every floating-point operation runs at its peak rate, with no
  * overlap lost, no kernel launch, no scheduler. Real engines reach a fraction of it; a claim
  * above it is impossible on that hardware.
+ *
+ * The model's figures (active parameters, bytes per parameter, layers, KV-cache bytes per token,
+ * attention width) are derived from its architecture by analysis/model_spec.hpp; the GPU's are
+ * its published ones (analysis/gpu_spec.hpp, analysis/catalogue.hpp). The peak counted is the
+ * GPU's at the precision of the model's linear layers.
  *
  * Decode step for c users at context L (one new token each):
  *   bytes ≥ active_parameters · bytes_per_parameter + c · L · kv_cache_bytes_per_token
@@ -30,36 +36,11 @@
  */
 namespace llmcap::analysis {
 
-/// What a model costs to run, per token. Parameter counts are plain numbers of parameters.
-struct model_description {
-    /// Display name.
-    std::string name;
-    /// Every parameter held in GPU memory.
-    double total_parameters = 0.0;
-    /// Parameters used for one token (all of a dense model; shared + routed experts of an MoE).
-    double active_parameters = 0.0;
-    /// Bytes per stored parameter (2 for BF16, 1 for FP8).
-    double bytes_per_parameter = 2.0;
-    /// Transformer layers.
-    std::uint32_t layers = 0;
-    /// KV-cache bytes one token occupies, all layers together.
-    double kv_cache_bytes_per_token = 0.0;
-    /// Per layer, Σ over attention heads of (query-key head dim + value head dim): attention
-    /// costs 2 × this FLOPs per layer per query-key pair.
-    double attention_width = 0.0;
-};
-
-/// What a GPU offers.
-struct gpu_description {
-    /// Display name.
-    std::string name;
-    /// Peak memory bandwidth, bytes per second.
-    double memory_bandwidth_bytes_per_s = 0.0;
-    /// Peak dense (non-sparse) FLOP/s at the model's precision.
-    double peak_flops_per_s = 0.0;
-    /// Memory size, bytes.
-    double memory_bytes = 0.0;
-};
+/// The peak FLOP/s a bound counts `m`'s arithmetic against: `g`'s dense peak at the precision
+/// of `m`'s linear layers; 0 when `g` does not list one (the bounds then ignore compute).
+[[nodiscard]] inline double peak_flops(const gpu_spec& g, const model_spec& m) noexcept {
+    return g.peak(m.linear_precision);
+}
 
 /// A roofline bound and what limits it.
 struct roofline_bound {
@@ -76,49 +57,47 @@ struct roofline_bound {
     }
 };
 
-/// Bytes of the model's weights.
-[[nodiscard]] inline double weight_bytes(const model_description& m) noexcept {
-    return m.total_parameters * m.bytes_per_parameter;
-}
-
 /// Tokens of KV cache that fit beside the weights (0 when the weights alone do not fit):
 /// an upper bound on the sum of context lengths the GPU can hold at once.
-[[nodiscard]] inline double kv_cache_capacity_tokens(const model_description& m,
-                                                     const gpu_description& g) noexcept {
+[[nodiscard]] inline double kv_cache_capacity_tokens(const model_spec& m,
+                                                     const gpu_spec& g) noexcept {
+    const double kv_bytes = kv_bytes_per_token(m);
     const double free_bytes = g.memory_bytes - weight_bytes(m);
-    if (free_bytes <= 0.0 || m.kv_cache_bytes_per_token <= 0.0)
+    if (free_bytes <= 0.0 || kv_bytes <= 0.0)
         return 0.0;
-    return free_bytes / m.kv_cache_bytes_per_token;
+    return free_bytes / kv_bytes;
 }
 
 /// Upper bound on the per-user decode speed with `concurrency` users each at `context_tokens`.
-[[nodiscard]] inline roofline_bound decode_bound(const model_description& m,
-                                                 const gpu_description& g, double context_tokens,
+[[nodiscard]] inline roofline_bound decode_bound(const model_spec& m, const gpu_spec& g,
+                                                 double context_tokens,
                                                  std::uint32_t concurrency = 1) noexcept {
     const double c = static_cast<double>(concurrency < 1 ? 1 : concurrency);
-    const double bytes = m.active_parameters * m.bytes_per_parameter +
-                         c * context_tokens * m.kv_cache_bytes_per_token;
-    const double flops = c * (2.0 * m.active_parameters + 2.0 * static_cast<double>(m.layers) *
-                                                              m.attention_width * context_tokens);
+    const double active = active_params_per_token(m);
+    const double bytes =
+        active * m.weight_bytes_per_param + c * context_tokens * kv_bytes_per_token(m);
+    const double flops = c * (2.0 * active + 2.0 * static_cast<double>(m.layers) *
+                                                 attention_width(m) * context_tokens);
+    const double peak = peak_flops(g, m);
     roofline_bound b;
     b.memory_time_s = bytes / g.memory_bandwidth_bytes_per_s;
-    b.compute_time_s = flops / g.peak_flops_per_s;
+    b.compute_time_s = peak > 0.0 ? flops / peak : 0.0;
     b.tokens_per_s = 1.0 / std::max(b.memory_time_s, b.compute_time_s);
     return b;
 }
 
 /// Upper bound on the prefill speed of one request of `context_tokens` prompt tokens (> 0).
-[[nodiscard]] inline roofline_bound prefill_bound(const model_description& m,
-                                                  const gpu_description& g,
+[[nodiscard]] inline roofline_bound prefill_bound(const model_spec& m, const gpu_spec& g,
                                                   double context_tokens) noexcept {
     const double l = context_tokens;
-    const double flops = 2.0 * m.active_parameters * l +
-                         static_cast<double>(m.layers) * m.attention_width * l * (l + 1.0);
-    const double bytes =
-        m.active_parameters * m.bytes_per_parameter + l * m.kv_cache_bytes_per_token;
+    const double active = active_params_per_token(m);
+    const double flops =
+        2.0 * active * l + static_cast<double>(m.layers) * attention_width(m) * l * (l + 1.0);
+    const double bytes = active * m.weight_bytes_per_param + l * kv_bytes_per_token(m);
+    const double peak = peak_flops(g, m);
     roofline_bound b;
     b.memory_time_s = bytes / g.memory_bandwidth_bytes_per_s;
-    b.compute_time_s = flops / g.peak_flops_per_s;
+    b.compute_time_s = peak > 0.0 ? flops / peak : 0.0;
     b.tokens_per_s = l / std::max(b.memory_time_s, b.compute_time_s);
     return b;
 }
@@ -139,8 +118,8 @@ struct cell_roofline {
 };
 
 /// The roofline fractions a cell achieved.
-[[nodiscard]] inline cell_roofline roofline_of(const cell_summary& cell, const model_description& m,
-                                               const gpu_description& g) {
+[[nodiscard]] inline cell_roofline roofline_of(const cell_summary& cell, const model_spec& m,
+                                               const gpu_spec& g) {
     cell_roofline r;
     const double context = static_cast<double>(cell.context_tokens);
     r.decode = decode_bound(m, g, context, cell.concurrency);
@@ -165,7 +144,7 @@ struct claim_check {
 };
 
 /// Checks a claimed single-user decode speed at `context_tokens` against the bound.
-[[nodiscard]] inline claim_check check_claim(const model_description& m, const gpu_description& g,
+[[nodiscard]] inline claim_check check_claim(const model_spec& m, const gpu_spec& g,
                                              double claimed_tokens_per_s,
                                              double context_tokens = 0.0) noexcept {
     const roofline_bound b = decode_bound(m, g, context_tokens, 1);

@@ -71,6 +71,9 @@ struct step_cost {
     double overhead_s = 0.0;
     /// The step's duration, seconds: overhead_s + linear_s + attention_s.
     double duration_s = 0.0;
+    /// Peak FLOP/s of the linear layers' precision on the profile's GPU, which the step was
+    /// priced against (the power model measures compute utilisation against it).
+    double linear_peak_flops_per_s = 0.0;
 };
 
 /**
@@ -95,7 +98,7 @@ public:
           head_flops_(2.0 * double(p.model.vocab_size) * p.model.hidden_size) {
         const model_spec& m = p.model;
         // Linear FLOPs per token, without the output head (only sampled tokens pay it).
-        token_flops_ = 2.0 * (active_params_per_token(m) - double(m.vocab_size) * m.hidden_size);
+        token_flops_ = 2.0 * (linear_params_per_token(m) - double(m.vocab_size) * m.hidden_size);
         // Per-token probability of picking each expert: k·p_i under a Zipf popularity law.
         if (m.experts > 0) {
             std::vector<double> weights(m.experts);
@@ -138,13 +141,14 @@ public:
         const efficiency_factors& e = profile_.efficiency;
         const gpu_spec& g = profile_.gpu;
 
+        c.linear_peak_flops_per_s = linear_peak_flops_per_s(profile_);
         c.experts_touched = experts_touched(tokens);
         c.weight_bytes = always_bytes_ + c.experts_touched * expert_bytes_;
         c.linear_flops = token_flops_ * static_cast<double>(tokens) +
                          head_flops_ * static_cast<double>(w.sampled_sequences);
         c.linear_s =
             std::max(c.weight_bytes / (g.memory_bandwidth_bytes_per_s * e.weight_bandwidth),
-                     c.linear_flops / (g.peak_flops_per_s * e.linear_compute));
+                     c.linear_flops / (c.linear_peak_flops_per_s * e.linear_compute));
 
         const double decode_kv = static_cast<double>(w.decode_context_tokens) * kv_token_bytes_;
         const double prefill_kv = static_cast<double>(w.prefill_context_tokens) * kv_token_bytes_;
@@ -154,7 +158,7 @@ public:
         c.kv_bytes = decode_kv + prefill_kv;
         c.attention_flops = decode_flops + prefill_flops;
         const double bandwidth = g.memory_bandwidth_bytes_per_s * e.kv_bandwidth;
-        const double compute = g.attention_peak() * e.attention_compute;
+        const double compute = attention_peak_flops_per_s(profile_) * e.attention_compute;
         // Decode and prefill attention run as separate kernels, each bound by its own limit.
         c.attention_s = std::max(decode_kv / bandwidth, decode_flops / compute) +
                         std::max(prefill_kv / bandwidth, prefill_flops / compute);

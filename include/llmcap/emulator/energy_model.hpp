@@ -16,7 +16,8 @@ namespace llmcap::emulator {
  *     P = idle_w + (max_w − idle_w) · u,   E = P · t
  *
  * with flops = linear + attention FLOPs, bytes = weight + KV-cache bytes, t the step's
- * duration, and the peak rates of the profile's GPU. Between steps the device draws idle_w.
+ * duration, and the peak rates of the profile's GPU (FLOP/s at the precision of the model's
+ * linear layers, as the cost model priced the step). Between steps the device draws idle_w.
  * The defaults are those of an H200 SXM: 700 W board limit, about 90 W idle with the model
  * loaded.
  */
@@ -30,8 +31,9 @@ struct power_model {
     [[nodiscard]] static double utilisation(const step_cost& c, const gpu_spec& gpu) noexcept {
         if (!(c.duration_s > 0.0))
             return 0.0;
-        const double compute =
-            (c.linear_flops + c.attention_flops) / (gpu.peak_flops_per_s * c.duration_s);
+        const double peak =
+            c.linear_peak_flops_per_s > 0.0 ? c.linear_peak_flops_per_s : gpu.peak(precision::bf16);
+        const double compute = (c.linear_flops + c.attention_flops) / (peak * c.duration_s);
         const double memory =
             (c.weight_bytes + c.kv_bytes) / (gpu.memory_bandwidth_bytes_per_s * c.duration_s);
         return std::clamp(std::max(compute, memory), 0.0, 1.0);

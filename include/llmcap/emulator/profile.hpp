@@ -1,9 +1,13 @@
 #pragma once
 
+#include <llmcap/analysis/catalogue.hpp>
+#include <llmcap/analysis/catalogue_json.hpp>
+#include <llmcap/analysis/gpu_spec.hpp>
+#include <llmcap/analysis/model_spec.hpp>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
-#include <cmath>       // isfinite
 #include <cstdint>     // uint32_t, uint64_t
 #include <filesystem>  // path
 #include <fstream>     // ifstream
@@ -12,102 +16,19 @@
 #include <stdexcept>   // runtime_error
 #include <string>      // string
 #include <string_view> // string_view
+#include <type_traits> // is_same_v
+#include <utility>     // move, pair
 #include <vector>      // vector
 
 namespace llmcap::emulator {
 
-/// Attention layout of a model: how big its KV cache is per token and how many FLOPs one
-/// (query, key) pair costs.
-enum class attention_kind : std::uint8_t {
-    /// Grouped-query (or multi-head) attention: K and V of `kv_heads` heads are cached.
-    gqa,
-    /// Multi-head latent attention (DeepSeek-V2/V3 style): a compressed latent of
-    /// `kv_lora_rank + qk_rope_head_dim` values per token per layer is cached.
-    mla,
-};
-
-/// Attention dimensions of a model. Fields that the chosen kind does not use stay 0.
-struct attention_spec {
-    /// Which layout the numbers below describe.
-    attention_kind kind = attention_kind::gqa;
-    /// Query heads.
-    std::uint32_t heads = 0;
-    /// GQA: key/value heads.
-    std::uint32_t kv_heads = 0;
-    /// GQA: dimension of one head.
-    std::uint32_t head_dim = 0;
-    /// MLA: rank of the query down-projection (0: queries are projected directly).
-    std::uint32_t q_lora_rank = 0;
-    /// MLA: rank of the cached key/value latent.
-    std::uint32_t kv_lora_rank = 0;
-    /// MLA: per-head query/key dimension without rotary embedding.
-    std::uint32_t qk_nope_head_dim = 0;
-    /// MLA: per-head query/key dimension with rotary embedding (cached alongside the latent).
-    std::uint32_t qk_rope_head_dim = 0;
-    /// MLA: per-head value dimension.
-    std::uint32_t v_head_dim = 0;
-};
-
-/// Architecture numbers of a (possibly mixture-of-experts) decoder-only transformer.
-struct model_spec {
-    /// Human-readable model name.
-    std::string name;
-    /// Transformer layers.
-    std::uint32_t layers = 0;
-    /// Layers whose MLP is dense rather than mixture-of-experts (the first ones).
-    std::uint32_t dense_layers = 0;
-    /// Model (residual stream) width.
-    std::uint32_t hidden_size = 0;
-    /// Vocabulary size (embedding and output head rows).
-    std::uint32_t vocab_size = 0;
-    /// True when the output head shares the embedding matrix.
-    bool tied_embeddings = false;
-    /// Intermediate width of a dense (gated) MLP.
-    std::uint32_t dense_intermediate_size = 0;
-    /// Routed experts per mixture-of-experts layer (0 for a dense model).
-    std::uint32_t experts = 0;
-    /// Routed experts each token uses per layer.
-    std::uint32_t experts_per_token = 0;
-    /// Shared (always active) experts per mixture-of-experts layer.
-    std::uint32_t shared_experts = 0;
-    /// Intermediate width of one (gated) expert MLP.
-    std::uint32_t expert_intermediate_size = 0;
-    /**
-     * Concentration of routing: experts' popularity follows a Zipf law with this exponent
-     * (0: uniform routing). Real routers are not uniform, so a batch touches fewer distinct
-     * experts than uniform routing predicts.
-     */
-    double expert_popularity_skew = 0.0;
-    /// Attention layout.
-    attention_spec attention;
-    /// Bytes per weight (2 for BF16, 1 for FP8).
-    double weight_bytes_per_param = 2.0;
-    /// Bytes per cached KV element (2 for a BF16 cache, 1 for FP8).
-    double kv_bytes_per_element = 2.0;
-    /// Longest sequence (prompt + output) the model accepts, tokens.
-    std::uint32_t max_context_tokens = 0;
-};
-
-/// The accelerator the model runs on.
-struct gpu_spec {
-    /// Human-readable name.
-    std::string name;
-    /// Device memory, bytes.
-    double memory_bytes = 0.0;
-    /// Peak memory bandwidth, bytes per second.
-    double memory_bandwidth_bytes_per_s = 0.0;
-    /// Peak dense matrix throughput in the weights' data type, FLOP per second (the linear
-    /// layers run at this peak).
-    double peak_flops_per_s = 0.0;
-    /// Peak dense matrix throughput of attention, which runs in the KV cache's data type,
-    /// FLOP per second; 0 means the same as peak_flops_per_s.
-    double attention_peak_flops_per_s = 0.0;
-
-    /// The attention peak in effect.
-    [[nodiscard]] double attention_peak() const noexcept {
-        return attention_peak_flops_per_s > 0.0 ? attention_peak_flops_per_s : peak_flops_per_s;
-    }
-};
+// The model and GPU of a profile are the catalogue's (analysis/catalogue.hpp): one description
+// of each, shared with the roofline bounds. Their names are visible here too.
+using analysis::attention_kind;
+using analysis::attention_spec;
+using analysis::gpu_spec;
+using analysis::model_spec;
+using analysis::precision;
 
 /// Scheduler and memory settings of the serving engine (vLLM's names where they exist).
 struct engine_settings {
@@ -179,106 +100,26 @@ struct profile {
     frontend_settings frontend;
 };
 
-// --- numbers derived from the architecture ---
+// --- what the emulator reads from the catalogue's figures ---
 
-/// Parameters of one layer's attention block (projections only).
-[[nodiscard]] inline double attention_params_per_layer(const model_spec& m) noexcept {
-    const attention_spec& a = m.attention;
-    const double h = m.hidden_size;
-    if (a.kind == attention_kind::mla) {
-        const double qk = double(a.qk_nope_head_dim) + double(a.qk_rope_head_dim);
-        const double q = a.q_lora_rank > 0
-                             ? h * a.q_lora_rank + double(a.q_lora_rank) * a.heads * qk
-                             : h * a.heads * qk;
-        const double kv_a = h * (double(a.kv_lora_rank) + a.qk_rope_head_dim);
-        const double kv_b =
-            double(a.kv_lora_rank) * a.heads * (double(a.qk_nope_head_dim) + a.v_head_dim);
-        const double o = double(a.heads) * a.v_head_dim * h;
-        return q + kv_a + kv_b + o;
-    }
-    const double q = h * a.heads * a.head_dim;
-    const double kv = 2.0 * h * a.kv_heads * a.head_dim;
-    const double o = double(a.heads) * a.head_dim * h;
-    return q + kv + o;
+/// Peak FLOP/s of the profile's linear layers: the GPU's dense peak at the model's
+/// linear_precision.
+[[nodiscard]] inline double linear_peak_flops_per_s(const profile& p) noexcept {
+    return p.gpu.peak(p.model.linear_precision);
 }
 
-/// Parameters of one routed expert (a gated MLP: gate, up and down projections).
-[[nodiscard]] inline double expert_params(const model_spec& m) noexcept {
-    return 3.0 * m.hidden_size * double(m.expert_intermediate_size);
+/// Peak FLOP/s of the profile's attention: the GPU's dense peak at the model's
+/// attention_precision.
+[[nodiscard]] inline double attention_peak_flops_per_s(const profile& p) noexcept {
+    return p.gpu.peak(p.model.attention_precision);
 }
 
-/// Mixture-of-experts layers.
-[[nodiscard]] inline std::uint32_t moe_layers(const model_spec& m) noexcept {
-    return m.experts == 0 ? 0u : m.layers - m.dense_layers;
-}
-
-/// Parameters read for every token whatever the routing: attention, dense MLPs, shared
-/// experts, routers, the output head (the embedding lookup reads one row and is left out).
-[[nodiscard]] inline double always_active_params(const model_spec& m) noexcept {
-    const double h = m.hidden_size;
-    const std::uint32_t dense = m.experts == 0 ? m.layers : m.dense_layers;
-    double p = m.layers * attention_params_per_layer(m);
-    p += dense * 3.0 * h * m.dense_intermediate_size;
-    p += moe_layers(m) * (double(m.shared_experts) * expert_params(m) + h * m.experts);
-    p += double(m.vocab_size) * h; // output head
-    return p;
-}
-
-/// Parameters of every routed expert of every layer.
-[[nodiscard]] inline double routed_expert_params(const model_spec& m) noexcept {
-    return moe_layers(m) * double(m.experts) * expert_params(m);
-}
-
-/// Total parameters, embeddings included.
-[[nodiscard]] inline double total_params(const model_spec& m) noexcept {
-    const double embedding = m.tied_embeddings ? 0.0 : double(m.vocab_size) * m.hidden_size;
-    return always_active_params(m) + routed_expert_params(m) + embedding;
-}
-
-/// Parameters one token uses (routed experts counted `experts_per_token` times per layer).
-[[nodiscard]] inline double active_params_per_token(const model_spec& m) noexcept {
-    return always_active_params(m) + moe_layers(m) * double(m.experts_per_token) * expert_params(m);
-}
-
-/// Bytes of all weights as stored on the device.
-[[nodiscard]] inline double weight_bytes(const model_spec& m) noexcept {
-    return total_params(m) * m.weight_bytes_per_param;
-}
-
-/// KV-cache bytes one token occupies over all layers.
-[[nodiscard]] inline double kv_bytes_per_token(const model_spec& m) noexcept {
-    const attention_spec& a = m.attention;
-    const double per_layer = a.kind == attention_kind::mla
-                                 ? double(a.kv_lora_rank) + a.qk_rope_head_dim
-                                 : 2.0 * a.kv_heads * a.head_dim;
-    return per_layer * m.layers * m.kv_bytes_per_element;
-}
-
-/// FLOPs of one (query, key) pair over all layers in prefill attention (scores and values).
-[[nodiscard]] inline double prefill_attention_flops_per_pair(const model_spec& m) noexcept {
-    const attention_spec& a = m.attention;
-    const double per_head = a.kind == attention_kind::mla
-                                ? double(a.qk_nope_head_dim) + a.qk_rope_head_dim + a.v_head_dim
-                                : 2.0 * a.head_dim;
-    return 2.0 * a.heads * per_head * m.layers;
-}
-
-/// FLOPs of one (query, key) pair over all layers in decode attention (MLA decodes in the
-/// absorbed form, against the latent itself).
-[[nodiscard]] inline double decode_attention_flops_per_pair(const model_spec& m) noexcept {
-    const attention_spec& a = m.attention;
-    const double per_head = a.kind == attention_kind::mla
-                                ? 2.0 * a.kv_lora_rank + a.qk_rope_head_dim
-                                : 2.0 * a.head_dim;
-    return 2.0 * a.heads * per_head * m.layers;
-}
-
-/// KV-cache capacity in tokens: the setting when given, else what memory leaves after
-/// weights and the activation reserve, rounded down to whole blocks.
+/// KV-cache capacity in tokens: the setting when given, else what the memory the driver reports
+/// leaves after weights and the activation reserve, rounded down to whole blocks.
 [[nodiscard]] inline std::uint64_t kv_cache_tokens(const profile& p) noexcept {
     if (p.engine.kv_cache_tokens > 0)
         return p.engine.kv_cache_tokens;
-    const double free_bytes = p.gpu.memory_bytes * p.engine.gpu_memory_utilization -
+    const double free_bytes = p.gpu.device_memory_bytes() * p.engine.gpu_memory_utilization -
                               weight_bytes(p.model) - p.engine.activation_reserve_bytes;
     if (!(free_bytes > 0.0))
         return 0;
@@ -295,207 +136,76 @@ public:
 
 namespace detail {
 
-class profile_reader {
-public:
-    std::string error;
+/// Reads the profile's fields; messages start with `profile: `.
+using profile_reader = analysis::detail::spec_reader;
 
-    [[nodiscard]] bool failed() const noexcept {
-        return !error.empty();
-    }
-
-    const boost::json::object* object(const boost::json::object& parent, std::string_view key,
-                                      const std::string& path) {
-        const boost::json::value* v = find(parent, key, path);
-        if (v == nullptr)
-            return nullptr;
-        if (!v->is_object()) {
-            fail(join(path, key), "must be an object");
-            return nullptr;
-        }
-        return &v->get_object();
-    }
-
-    void text(const boost::json::object& parent, std::string_view key, const std::string& path,
-              std::string& out, bool required = true) {
-        const boost::json::value* v = find(parent, key, path, required);
-        if (v == nullptr)
-            return;
-        if (!v->is_string())
-            return fail(join(path, key), "must be a string");
-        out = std::string(v->get_string());
-    }
-
-    void texts(const boost::json::object& parent, std::string_view key, const std::string& path,
-               std::vector<std::string>& out) {
-        const boost::json::value* v = find(parent, key, path, false);
-        if (v == nullptr)
-            return;
-        if (!v->is_array())
-            return fail(join(path, key), "must be an array of strings");
-        out.clear();
-        for (const boost::json::value& e : v->get_array()) {
-            if (!e.is_string())
-                return fail(join(path, key), "must be an array of strings");
-            out.emplace_back(e.get_string());
-        }
-    }
-
-    void flag(const boost::json::object& parent, std::string_view key, const std::string& path,
-              bool& out, bool required) {
-        const boost::json::value* v = find(parent, key, path, required);
-        if (v == nullptr)
-            return;
-        if (!v->is_bool())
-            return fail(join(path, key), "must be true or false");
-        out = v->get_bool();
-    }
-
-    enum class bound { positive, non_negative, fraction };
-
-    void number(const boost::json::object& parent, std::string_view key, const std::string& path,
-                double& out, bound b, bool required = true) {
-        const boost::json::value* v = find(parent, key, path, required);
-        if (v == nullptr)
-            return;
-        double x = 0.0;
-        if (v->is_double())
-            x = v->get_double();
-        else if (v->is_int64())
-            x = static_cast<double>(v->get_int64());
-        else if (v->is_uint64())
-            x = static_cast<double>(v->get_uint64());
+/**
+ * Reads the `key` ("model" or "gpu") of a profile: a catalogue name, or an object in the
+ * catalogue's entry format (with `"base"`: that catalogue entry with the fields given changed).
+ */
+template <class Spec>
+void read_catalogue_entry(profile_reader& r, const boost::json::object& root, std::string_view key,
+                          const analysis::catalogue& c, const std::string& origin, Spec& out) {
+    constexpr bool is_gpu = std::is_same_v<Spec, gpu_spec>;
+    const std::string at(key);
+    const auto find = [&c](std::string_view name) -> const Spec* {
+        if constexpr (is_gpu)
+            return c.find_gpu(name);
         else
-            return fail(join(path, key), "must be a number");
-        if (!std::isfinite(x))
-            return fail(join(path, key), "must be finite");
-        if (b == bound::positive && !(x > 0.0))
-            return fail(join(path, key), "must be positive (got " + show(x) + ")");
-        if (b == bound::non_negative && x < 0.0)
-            return fail(join(path, key), "must not be negative (got " + show(x) + ")");
-        if (b == bound::fraction && !(x > 0.0 && x <= 1.0))
-            return fail(join(path, key), "must be in (0, 1] (got " + show(x) + ")");
-        out = x;
+            return c.find_model(name);
+    };
+    const auto unknown = [&](const std::string& field, const std::string& name) {
+        r.fail(field, std::string("names no ") + (is_gpu ? "GPU" : "model") +
+                          " of the catalogue (got \"" + name + "\"; known: " +
+                          analysis::detail::names_of(analysis::detail::entries_of<Spec>(c)) + ")");
+    };
+    if (r.failed())
+        return;
+    const boost::json::value* v = root.if_contains(key);
+    if (v == nullptr)
+        return r.fail(at, "is missing");
+    if (v->is_string()) {
+        const std::string name(v->get_string());
+        if (const Spec* s = find(name))
+            out = *s;
+        else
+            unknown(at, name);
+        return;
     }
+    if (!v->is_object())
+        return r.fail(at, "must be a catalogue name or an object");
+    const boost::json::object& o = v->get_object();
+    std::string base;
+    r.text(o, "base", at, base, false);
+    const Spec* from = base.empty() ? nullptr : find(base);
+    if (!r.failed() && !base.empty() && from == nullptr)
+        return unknown(at + ".base", base);
+    if (from != nullptr)
+        out = *from;
+    if constexpr (is_gpu)
+        analysis::detail::read_gpu(r, o, at, out, from != nullptr, origin);
+    else
+        analysis::detail::read_model(r, o, at, out, from != nullptr, origin);
+}
 
-    template <class Int>
-    void integer(const boost::json::object& parent, std::string_view key, const std::string& path,
-                 Int& out, bool positive, bool required = true) {
-        const boost::json::value* v = find(parent, key, path, required);
-        if (v == nullptr)
-            return;
-        std::uint64_t x = 0;
-        if (v->is_uint64()) {
-            x = v->get_uint64();
-        } else if (v->is_int64()) {
-            if (v->get_int64() < 0)
-                return fail(join(path, key),
-                            "must not be negative (got " + std::to_string(v->get_int64()) + ")");
-            x = static_cast<std::uint64_t>(v->get_int64());
-        } else {
-            return fail(join(path, key), "must be a whole number");
-        }
-        if (x > static_cast<std::uint64_t>(static_cast<Int>(-1)))
-            return fail(join(path, key), "is too large");
-        if (positive && x == 0)
-            return fail(join(path, key), "must be positive (got 0)");
-        out = static_cast<Int>(x);
-    }
-
-    void fail(const std::string& field, const std::string& what) {
-        if (error.empty())
-            error = "profile: field \"" + field + "\" " + what;
-    }
-
-    static std::string join(const std::string& path, std::string_view key) {
-        return path.empty() ? std::string(key) : path + "." + std::string(key);
-    }
-
-private:
-    const boost::json::value* find(const boost::json::object& parent, std::string_view key,
-                                   const std::string& path, bool required = true) {
-        if (failed())
-            return nullptr;
-        const boost::json::value* v = parent.if_contains(key);
-        if (v == nullptr && required)
-            fail(join(path, key), "is missing");
-        return v;
-    }
-
-    static std::string show(double x) {
-        std::ostringstream s;
-        s << x;
-        return s.str();
-    }
-};
-
-inline void read_profile(profile_reader& r, const boost::json::object& root, profile& p) {
+inline void read_profile(profile_reader& r, const boost::json::object& root, profile& p,
+                         const analysis::catalogue& c) {
     using bound = profile_reader::bound;
     r.text(root, "name", "", p.name);
     r.text(root, "description", "", p.description, false);
     r.texts(root, "notes", "", p.notes);
     r.texts(root, "fitted_to", "", p.fitted_to);
 
-    if (const auto* m = r.object(root, "model", "")) {
-        const std::string at = "model";
-        model_spec& s = p.model;
-        r.text(*m, "name", at, s.name);
-        r.integer(*m, "layers", at, s.layers, true);
-        r.integer(*m, "dense_layers", at, s.dense_layers, false, false);
-        r.integer(*m, "hidden_size", at, s.hidden_size, true);
-        r.integer(*m, "vocab_size", at, s.vocab_size, true);
-        r.flag(*m, "tied_embeddings", at, s.tied_embeddings, false);
-        r.integer(*m, "dense_intermediate_size", at, s.dense_intermediate_size, false, false);
-        r.integer(*m, "experts", at, s.experts, false, false);
-        r.integer(*m, "experts_per_token", at, s.experts_per_token, false, false);
-        r.integer(*m, "shared_experts", at, s.shared_experts, false, false);
-        r.integer(*m, "expert_intermediate_size", at, s.expert_intermediate_size, false, false);
-        r.number(*m, "expert_popularity_skew", at, s.expert_popularity_skew, bound::non_negative,
-                 false);
-        r.number(*m, "weight_bytes_per_param", at, s.weight_bytes_per_param, bound::positive);
-        r.number(*m, "kv_bytes_per_element", at, s.kv_bytes_per_element, bound::positive);
-        r.integer(*m, "max_context_tokens", at, s.max_context_tokens, true);
-        if (const auto* a = r.object(*m, "attention", at)) {
-            const std::string aat = "model.attention";
-            attention_spec& t = s.attention;
-            std::string kind;
-            r.text(*a, "kind", aat, kind);
-            if (!r.failed() && kind != "gqa" && kind != "mla")
-                r.fail(aat + ".kind", "must be \"gqa\" or \"mla\" (got \"" + kind + "\")");
-            t.kind = kind == "mla" ? attention_kind::mla : attention_kind::gqa;
-            r.integer(*a, "heads", aat, t.heads, true);
-            if (t.kind == attention_kind::gqa) {
-                r.integer(*a, "kv_heads", aat, t.kv_heads, true);
-                r.integer(*a, "head_dim", aat, t.head_dim, true);
-            } else {
-                r.integer(*a, "q_lora_rank", aat, t.q_lora_rank, false, false);
-                r.integer(*a, "kv_lora_rank", aat, t.kv_lora_rank, true);
-                r.integer(*a, "qk_nope_head_dim", aat, t.qk_nope_head_dim, true);
-                r.integer(*a, "qk_rope_head_dim", aat, t.qk_rope_head_dim, true);
-                r.integer(*a, "v_head_dim", aat, t.v_head_dim, true);
-            }
-        }
-        if (!r.failed() && s.dense_layers > s.layers)
-            r.fail("model.dense_layers", "must not exceed model.layers");
-        if (!r.failed() && s.experts > 0) {
-            if (s.experts_per_token == 0 || s.experts_per_token > s.experts)
-                r.fail("model.experts_per_token", "must be in [1, model.experts]");
-            else if (s.expert_intermediate_size == 0)
-                r.fail("model.expert_intermediate_size", "must be positive when experts > 0");
-        }
-        if (!r.failed() && (s.experts == 0 || s.dense_layers > 0) && s.dense_intermediate_size == 0)
-            r.fail("model.dense_intermediate_size", "must be positive when dense layers exist");
-    }
-
-    if (const auto* g = r.object(root, "gpu", "")) {
-        const std::string at = "gpu";
-        r.text(*g, "name", at, p.gpu.name);
-        r.number(*g, "memory_bytes", at, p.gpu.memory_bytes, bound::positive);
-        r.number(*g, "memory_bandwidth_bytes_per_s", at, p.gpu.memory_bandwidth_bytes_per_s,
-                 bound::positive);
-        r.number(*g, "peak_flops_per_s", at, p.gpu.peak_flops_per_s, bound::positive);
-        r.number(*g, "attention_peak_flops_per_s", at, p.gpu.attention_peak_flops_per_s,
-                 bound::positive, false);
-    }
+    const std::string origin = "profile " + p.name;
+    read_catalogue_entry(r, root, "model", c, origin, p.model);
+    read_catalogue_entry(r, root, "gpu", c, origin, p.gpu);
+    for (const auto& [use, precision_used] :
+         {std::pair{"model.linear_precision", p.model.linear_precision},
+          std::pair{"model.attention_precision", p.model.attention_precision}})
+        if (!r.failed() && !(p.gpu.peak(precision_used) > 0.0))
+            r.fail("gpu.peak_flops_per_s", "has no \"" +
+                                               std::string(analysis::to_string(precision_used)) +
+                                               "\" entry, which " + use + " needs");
 
     if (const auto* e = r.object(root, "engine", "")) {
         const std::string at = "engine";
@@ -538,13 +248,15 @@ inline void read_profile(profile_reader& r, const boost::json::object& root, pro
 } // namespace detail
 
 /**
- * Reads a profile from JSON text (the format of docs/emulator.md). Returns nothing and sets
- * `error_message` when the text is not JSON, a required field is missing, a field has the
- * wrong type, or a value is out of range; the message names the field, e.g.
+ * Reads a profile from JSON text (the format of docs/emulator.md); its `model` and `gpu` name
+ * entries of `c` or describe them inline. Returns nothing and sets `error_message` when the
+ * text is not JSON, a required field is missing, a field has the wrong type, a value is out of
+ * range, or a name is not in `c`; the message names the field, e.g.
  * `profile: field "gpu.memory_bandwidth_bytes_per_s" must be positive (got -1)`.
  */
-[[nodiscard]] inline std::optional<profile> parse_profile(std::string_view json,
-                                                          std::string& error_message) {
+[[nodiscard]] inline std::optional<profile>
+parse_profile(std::string_view json, std::string& error_message,
+              const analysis::catalogue& c = analysis::builtin_catalogue()) {
     boost::system::error_code ec;
     const boost::json::value root = boost::json::parse(json, ec);
     if (ec) {
@@ -556,8 +268,9 @@ inline void read_profile(profile_reader& r, const boost::json::object& root, pro
         return std::nullopt;
     }
     detail::profile_reader reader;
+    reader.prefix = "profile: ";
     profile p;
-    detail::read_profile(reader, root.get_object(), p);
+    detail::read_profile(reader, root.get_object(), p, c);
     if (reader.failed()) {
         error_message = std::move(reader.error);
         return std::nullopt;
@@ -566,25 +279,29 @@ inline void read_profile(profile_reader& r, const boost::json::object& root, pro
     return p;
 }
 
-/// Reads a profile from JSON text; throws profile_error with parse_profile's message.
-[[nodiscard]] inline profile load_profile(std::string_view json) {
+/// Reads a profile from JSON text, names resolved in `c`; throws profile_error with
+/// parse_profile's message.
+[[nodiscard]] inline profile
+load_profile(std::string_view json, const analysis::catalogue& c = analysis::builtin_catalogue()) {
     std::string message;
-    std::optional<profile> p = parse_profile(json, message);
+    std::optional<profile> p = parse_profile(json, message, c);
     if (!p)
         throw profile_error(message);
     return std::move(*p);
 }
 
-/// Reads a profile from a JSON file; throws profile_error naming the file when it cannot be
-/// read or its content is not a valid profile.
-[[nodiscard]] inline profile load_profile_file(const std::filesystem::path& file) {
+/// Reads a profile from a JSON file, names resolved in `c`; throws profile_error naming the file
+/// when it cannot be read or its content is not a valid profile.
+[[nodiscard]] inline profile
+load_profile_file(const std::filesystem::path& file,
+                  const analysis::catalogue& c = analysis::builtin_catalogue()) {
     std::ifstream in(file, std::ios::binary);
     if (!in)
         throw profile_error("profile: cannot open " + file.string());
     std::ostringstream content;
     content << in.rdbuf();
     std::string message;
-    std::optional<profile> p = parse_profile(content.str(), message);
+    std::optional<profile> p = parse_profile(content.str(), message, c);
     if (!p)
         throw profile_error(file.string() + ": " + message);
     return std::move(*p);
