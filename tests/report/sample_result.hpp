@@ -13,6 +13,8 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace llmcap::test {
@@ -122,6 +124,37 @@ inline ls::sweep_result sample_result() {
         u.converged = true;
         r.use_cases.push_back(u);
     }
+    return r;
+}
+
+// A result shaped like `--preset quick`: five named cells with fixed prompts (no context
+// length), all at concurrency 1, that differ only in name and output length.
+inline ls::sweep_result quick_result() {
+    ls::sweep_result r = sample_result();
+    r.run.preset = "quick";
+    r.cells.clear();
+    r.use_cases.clear();
+    r.scaling.clear();
+    for (const auto& [name, output] :
+         {std::pair{"chat", 256u}, std::pair{"code", 512u}, std::pair{"summary", 256u},
+          std::pair{"reasoning", 512u}, std::pair{"writing", 1024u}})
+        r.cells.push_back(cell(0, 1, output, name));
+    return r;
+}
+
+// A result shaped like `--preset sglang-standard`: chat 1K/1K, reasoning 1K/8K and
+// summarization 8K/1K, each at concurrency 1, 16 and 100.
+inline ls::sweep_result sglang_result() {
+    ls::sweep_result r = sample_result();
+    r.run.preset = "sglang-standard";
+    r.cells.clear();
+    r.use_cases.clear();
+    r.scaling.clear();
+    for (const auto& [name, context, output] :
+         {std::tuple{"chat", 1024u, 1024u}, std::tuple{"reasoning", 1024u, 8192u},
+          std::tuple{"summarization", 8192u, 1024u}})
+        for (std::uint32_t n : {1u, 16u, 100u})
+            r.cells.push_back(cell(context, n, output, name));
     return r;
 }
 

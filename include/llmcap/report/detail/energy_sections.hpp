@@ -53,24 +53,22 @@ struct energy_sections : report_context {
         metric_look power{"Mean GPU power (W)", "mean GPU power", value_style::watts};
         line_chart c;
         c.id = "chart-power";
-        c.title = "Mean GPU power by context length";
-        c.x = context_axis();
+        c.title = "Mean GPU power" + by_text();
+        c.x = lines_axis();
         c.y = make_axis(power.label, axis_scale::linear, value_style::watts);
         line_chart e = c;
         e.id = "chart-energy-per-token";
-        e.title = "Energy per output token by context length";
+        e.title = "Energy per output token" + by_text();
         e.y = make_axis("Energy per output token (J)", axis_scale::linear, value_style::number);
         std::vector<double> eys;
-        for (std::uint32_t n : g.concurrencies) {
-            const std::string name = n == 1 ? "1 request" : format_count(n) + " concurrent";
-            chart_series s{name, {}};
-            chart_series es{name, {}};
-            for (std::uint32_t context : g.contexts)
-                if (const sweep::cell_result* cell = g.at(context, n); cell && cell->energy) {
-                    s.points.push_back({static_cast<double>(context), cell->energy->mean_power_w});
+        for (const chart_line& line : chart_lines()) {
+            chart_series s{line.name, {}};
+            chart_series es{line.name, {}};
+            for (const auto& [x, cell] : line.cells)
+                if (cell->energy) {
+                    s.points.push_back({x, cell->energy->mean_power_w});
                     if (cell->energy->joules_per_output_token) {
-                        es.points.push_back(
-                            {static_cast<double>(context), *cell->energy->joules_per_output_token});
+                        es.points.push_back({x, *cell->energy->joules_per_output_token});
                         eys.push_back(*cell->energy->joules_per_output_token);
                     }
                 }
@@ -81,8 +79,7 @@ struct energy_sections : report_context {
         }
         if (needs_log_scale(eys, 50.0))
             e.y.scale = axis_scale::log;
-        fig(std::move(c), "Mean GPU power against context length, one line per concurrency "
-                          "level.");
+        fig(std::move(c), "Mean GPU power " + lines_text() + ".");
         const sweep::cell_result* peak = nullptr;
         double peak_w = 0.0;
         for (const sweep::cell_result* cell : g.cells)
@@ -100,19 +97,19 @@ struct energy_sections : report_context {
               format_usd(opt.usd_per_kwh) +
               "/kWh. Budget power and cooling for the peak, not the mean.");
         if (!e.series.empty()) {
-            fig(std::move(e), "GPU energy per output token against context length, one line per "
-                              "concurrency level: batching spreads the GPU's draw over more "
-                              "tokens.");
-            table t{{"Context", "Concurrency", "Mean power", "Energy per output token",
+            fig(std::move(e), "GPU energy per output token " + lines_text() +
+                                  ": batching spreads the GPU's draw over more tokens.");
+            table t{{cell_headers()[0], cell_headers()[1], "Mean power", "Energy per output token",
                      "Cost per million output tokens"},
                     {},
                     {align::right, align::right, align::right, align::right, align::right},
                     {}};
-            for (const sweep::cell_result* cell : g.cells)
+            if (!g.by_context)
+                t.alignment[0] = align::left;
+            for (const sweep::cell_result* cell : g.by_context ? g.cells : g.ordered())
                 if (cell->energy && cell->energy->joules_per_output_token) {
                     const double j = *cell->energy->joules_per_output_token;
-                    t.rows.push_back({ctx(cell->key.context_tokens),
-                                      format_count(cell->key.concurrency),
+                    t.rows.push_back({cell_columns(cell)[0], cell_columns(cell)[1],
                                       format_watts(cell->energy->mean_power_w), format_joules(j),
                                       format_usd(j * 1e6 / 3.6e6 * opt.usd_per_kwh)});
                 }

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <llmcap/analysis/known_hardware.hpp>
+#include <llmcap/analysis/catalogue.hpp>
 #include <llmcap/analysis/metric.hpp>
 #include <llmcap/analysis/roofline.hpp>
 #include <llmcap/prometheus/server_cell_metrics.hpp>
@@ -8,9 +8,11 @@
 #include <llmcap/report/svg_chart.hpp>
 #include <llmcap/sweep/result.hpp>
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
-#include <algorithm>        // any_of, sort, unique
+#include <algorithm>        // any_of, find, none_of, sort, stable_sort, unique
 #include <cctype>           // tolower, toupper
 #include <cmath>            // isfinite
 #include <cstdint>          // uint32_t, uint64_t
@@ -35,19 +37,73 @@ namespace llmcap::report::detail {
     return lower(haystack).find(lower(needle)) != std::string::npos;
 }
 
-/// The cells a sweep measured on its grid, indexed by (context, concurrency).
+/// The open-loop arrival rate in a cell's key, when the key has one; empty for a closed loop
+/// (and for a key type without rates).
+template <class Key>
+[[nodiscard]] std::optional<double> rate_of(const Key& key) {
+    if constexpr (requires { key.rate_per_s; })
+        return key.rate_per_s;
+    else
+        return std::nullopt;
+}
+
+/**
+ * What one row or line of the report stands for: a scenario, the cells that share a name,
+ * a prompt length and an output length, at every load measured. Two cells that differ in any
+ * of these are different scenarios, never one row.
+ */
+struct scenario {
+    /// The cell's name ("chat", "reasoning"); empty for a grid cell.
+    std::string name;
+    /// Prompt length asked for, tokens (0 for a fixed prompt).
+    std::uint32_t context_tokens = 0;
+    /// Output length asked for, tokens.
+    std::uint32_t output_tokens = 0;
+
+    /// True when `c` belongs to this scenario.
+    [[nodiscard]] bool holds(const sweep::cell_result& c) const {
+        return c.key.use_case == name && c.key.context_tokens == context_tokens &&
+               c.key.output_tokens == output_tokens;
+    }
+
+    /// The scenario as tables and legends name it: "reasoning 1K/8K" (prompt/output tokens),
+    /// "chat 256 out" for a fixed prompt, "32K/1K" for an unnamed grid cell.
+    [[nodiscard]] std::string label() const {
+        const std::string lengths =
+            context_tokens == 0
+                ? format_tokens_short(output_tokens) + " out"
+                : format_tokens_short(context_tokens) + "/" + format_tokens_short(output_tokens);
+        return name.empty() ? lengths : name + " " + lengths;
+    }
+};
+
+/**
+ * The cells a sweep measured outside its capacity searches, one per cell key (scenario and
+ * load): the grid and the named cells of the plan.
+ *
+ * When every one of them is an unnamed grid cell of one output length at a fixed concurrency,
+ * a scenario is a context length and the report lays the cells out as context length against
+ * concurrency (by_context). Otherwise it gives each scenario its own row or line, with the load
+ * along the other axis.
+ */
 struct grid {
-    /// Grid cells (key.use_case empty); when a sweep has none, every cell, first one per
-    /// (context, concurrency) kept.
+    /// The cells, in the order measured; when a sweep has no cell outside its searches, every
+    /// cell.
     std::vector<const sweep::cell_result*> cells;
     /// Context lengths measured, increasing.
     std::vector<std::uint32_t> contexts;
     /// Concurrency levels measured, increasing.
     std::vector<std::uint32_t> concurrencies;
-    /// Output length asked for by most grid cells.
+    /// Output length asked for by most cells.
     std::uint32_t output_tokens = 0;
+    /// The scenarios, in the order first measured.
+    std::vector<scenario> scenarios;
+    /// True when the cells differ only in context length and concurrency (see above).
+    bool by_context = true;
+    /// True when some cell ran an open loop (its load is an arrival rate).
+    bool any_rate = false;
 
-    /// The cell at (context, concurrency), or nullptr.
+    /// The cell at (context, concurrency), or nullptr (by_context).
     [[nodiscard]] const sweep::cell_result* at(std::uint32_t context,
                                                std::uint32_t concurrency) const {
         for (const sweep::cell_result* c : cells)
@@ -55,25 +111,89 @@ struct grid {
                 return c;
         return nullptr;
     }
+
+    /// The closed-loop cell of scenario `s` at `concurrency`, or nullptr.
+    [[nodiscard]] const sweep::cell_result* at(const scenario& s, std::uint32_t concurrency) const {
+        for (const sweep::cell_result* c : cells)
+            if (s.holds(*c) && c->key.concurrency == concurrency && !rate_of(c->key))
+                return c;
+        return nullptr;
+    }
+
+    /// The cells of scenario `s`, by increasing load (concurrency, then arrival rate).
+    [[nodiscard]] std::vector<const sweep::cell_result*> of(const scenario& s) const {
+        std::vector<const sweep::cell_result*> out;
+        for (const sweep::cell_result* c : cells)
+            if (s.holds(*c))
+                out.push_back(c);
+        std::stable_sort(out.begin(), out.end(), [](const auto* a, const auto* b) {
+            return std::pair{a->key.concurrency, rate_of(a->key)} <
+                   std::pair{b->key.concurrency, rate_of(b->key)};
+        });
+        return out;
+    }
+
+    /// Every cell, scenario by scenario, each by increasing load.
+    [[nodiscard]] std::vector<const sweep::cell_result*> ordered() const {
+        std::vector<const sweep::cell_result*> out;
+        for (const scenario& s : scenarios)
+            for (const sweep::cell_result* c : of(s))
+                out.push_back(c);
+        return out;
+    }
+
+    /// The scenario of `c`, one of `scenarios`.
+    [[nodiscard]] scenario scenario_of(const sweep::cell_result& c) const {
+        return {c.key.use_case, c.key.context_tokens, c.key.output_tokens};
+    }
 };
+
+/// The names of the use cases whose capacity a sweep searched: those it analysed and those
+/// its plan (run.options.searches) lists.
+[[nodiscard]] inline std::vector<std::string> searched_use_cases(const sweep::sweep_result& r) {
+    std::vector<std::string> names;
+    for (const sweep::use_case_result& u : r.use_cases)
+        names.push_back(u.use_case.name);
+    if (const boost::json::value* v = r.run.options.if_contains("searches"); v && v->is_array())
+        for (const boost::json::value& s : v->get_array())
+            if (const boost::json::value* uc =
+                    s.is_object() ? s.as_object().if_contains("use_case") : nullptr;
+                uc && uc->is_object())
+                if (const boost::json::value* n = uc->as_object().if_contains("name");
+                    n && n->is_string())
+                    names.emplace_back(n->get_string());
+    return names;
+}
 
 /// The grid of a sweep.
 [[nodiscard]] inline grid grid_of(const sweep::sweep_result& r) {
     grid g;
-    bool any_grid = false;
-    for (const sweep::cell_result& c : r.cells)
-        any_grid = any_grid || c.key.use_case.empty();
+    const std::vector<std::string> searched = searched_use_cases(r);
+    const auto from_search = [&](const sweep::cell_result& c) {
+        return !c.key.use_case.empty() &&
+               std::find(searched.begin(), searched.end(), c.key.use_case) != searched.end();
+    };
+    const bool any_grid = std::any_of(r.cells.begin(), r.cells.end(),
+                                      [&](const sweep::cell_result& c) { return !from_search(c); });
     std::map<std::uint32_t, std::uint64_t> outputs;
     for (const sweep::cell_result& c : r.cells) {
-        if (any_grid && !c.key.use_case.empty())
+        if (any_grid && from_search(c))
             continue;
-        if (g.at(c.key.context_tokens, c.key.concurrency) != nullptr)
-            continue;
+        if (std::any_of(g.cells.begin(), g.cells.end(),
+                        [&](const sweep::cell_result* o) { return o->key == c.key; }))
+            continue; // the same cell measured again: the first one stands
         g.cells.push_back(&c);
         g.contexts.push_back(c.key.context_tokens);
         g.concurrencies.push_back(c.key.concurrency);
         ++outputs[c.key.output_tokens];
+        g.any_rate = g.any_rate || rate_of(c.key).has_value();
+        g.by_context = g.by_context && c.key.use_case.empty();
+        const scenario s = g.scenario_of(c);
+        if (std::none_of(g.scenarios.begin(), g.scenarios.end(),
+                         [&](const scenario& o) { return o.holds(c); }))
+            g.scenarios.push_back(s);
     }
+    g.by_context = g.by_context && outputs.size() <= 1 && !g.any_rate;
     for (auto* v : {&g.contexts, &g.concurrencies}) {
         std::sort(v->begin(), v->end());
         v->erase(std::unique(v->begin(), v->end()), v->end());
@@ -331,15 +451,14 @@ struct metric_look {
 }
 
 /// The model description for the physical bound, when the run names a known model.
-[[nodiscard]] inline std::optional<analysis::model_description>
-known_model(const sweep::run_info& run) {
+[[nodiscard]] inline std::optional<analysis::model_spec> known_model(const sweep::run_info& run) {
     const std::string words = run_words(run);
     if (words.find("glm-4.7-flash") != std::string::npos ||
         words.find("glm 4.7 flash") != std::string::npos) {
-        analysis::model_description m = analysis::glm_4_7_flash_bf16();
+        analysis::model_spec m = analysis::glm_4_7_flash_bf16();
         if (precision_of(run) == "FP8") {
-            m.name = "GLM-4.7-Flash (FP8)";
-            m.bytes_per_parameter = 1.0;
+            m.display_name = "GLM-4.7-Flash (FP8)";
+            m.weight_bytes_per_param = 1.0;
         }
         return m;
     }
@@ -347,8 +466,7 @@ known_model(const sweep::run_info& run) {
 }
 
 /// The GPU description for the physical bound, when the run names a known single GPU.
-[[nodiscard]] inline std::optional<analysis::gpu_description>
-known_gpu(const sweep::run_info& run) {
+[[nodiscard]] inline std::optional<analysis::gpu_spec> known_gpu(const sweep::run_info& run) {
     const std::string words = run_words(run);
     for (const char* many : {"2x", "4x", "8x", "2 x", "4 x", "8 x"})
         if (lower(run.gpu).find(many) != std::string::npos)

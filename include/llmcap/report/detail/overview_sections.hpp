@@ -46,16 +46,16 @@ struct overview_sections : report_context {
         if (organisation.empty())
             organisation = organisation_of(model);
         std::string parameters = option_string(run, {"parameters"});
-        const std::optional<analysis::model_description> md =
-            opt.model ? opt.model : known_model(run);
+        const std::optional<analysis::model_spec> md = opt.model ? opt.model : known_model(run);
         if (parameters.empty() && md)
-            parameters = format_significant(md->total_parameters / 1e9, 3) + "B total, " +
-                         format_significant(md->active_parameters / 1e9, 2) + "B active per token";
+            parameters = format_significant(analysis::total_params(*md) / 1e9, 3) + "B total, " +
+                         format_significant(analysis::active_params_per_token(*md) / 1e9, 2) +
+                         "B active per token";
         std::string precision = option_string(run, {"precision"});
         if (precision.empty())
             precision = precision_of(run);
         std::string vram = option_string(run, {"vram"});
-        const std::optional<analysis::gpu_description> gd = opt.gpu ? opt.gpu : known_gpu(run);
+        const std::optional<analysis::gpu_spec> gd = opt.gpu ? opt.gpu : known_gpu(run);
         if (vram.empty() && gd)
             vram = format_fixed(gd->memory_bytes / 1e9, 0) + " GB";
         std::string engine = run.engine_version;
@@ -135,6 +135,17 @@ struct overview_sections : report_context {
         doc.add(std::move(h));
     }
 
+    /// A metric's mean with one request in flight, scenario by scenario: "chat 1K/1K 0.05 s;
+    /// reasoning 1K/8K 0.05 s".
+    [[nodiscard]] std::string per_scenario(metric m) const {
+        std::string out;
+        for (const scenario& s : g.scenarios)
+            if (const auto v = value_of(g.at(s, 1), m))
+                out += (out.empty() ? "" : "; ") + s.label() + " " +
+                       format_value(*v, look_of(m).style);
+        return out.empty() ? std::string("not measured") : out;
+    }
+
     void summary_section() {
         h2("Summary", "summary");
         const std::string model = !r.run.model.empty() ? r.run.model : r.run.server.model_id;
@@ -146,10 +157,13 @@ struct overview_sections : report_context {
         std::uint64_t warmup = 0;
         for (const sweep::cell_result& c : r.cells)
             warmup += c.warmup_requests;
-        p("Measured grid: context lengths " + context_range() + " tokens, concurrency " +
-          concurrency_range() + ", " + format_count(g.output_tokens) +
-          " output tokens asked per request, " + format_count(r.cells.size()) + " cells, " +
-          format_count(total_started()) + " measured requests after " + format_count(warmup) +
+        p((g.by_context ? "Measured grid: context lengths " + context_range() +
+                              " tokens, concurrency " + concurrency_range() + ", " +
+                              format_count(g.output_tokens) + " output tokens asked per request, "
+                        : "Measured scenarios (prompt/output tokens): " + scenarios_text() +
+                              ", at concurrency " + concurrency_range() + "; ") +
+          format_count(r.cells.size()) + " cells, " + format_count(total_started()) +
+          " measured requests after " + format_count(warmup) +
           " warm-up requests. Every prompt is new to the server (no shared prefix), so no "
           "prefix cache can shorten prefill: the TTFT figures are the uncached worst case.");
 
@@ -159,6 +173,8 @@ struct overview_sections : report_context {
             t.rows.push_back({"Peak system throughput",
                               format_rate(peak->second) + " at " + where(peak->first)});
         const auto single = [&](metric m) -> std::string {
+            if (!g.by_context)
+                return per_scenario(m);
             if (g.contexts.empty())
                 return "not measured";
             const auto lo = value_of(g.at(g.contexts.front(), 1), m);
@@ -179,7 +195,13 @@ struct overview_sections : report_context {
             t.rows.push_back({u->use_case.title + " capacity",
                               capacity_text(u->capacity) + " concurrent requests at " +
                                   ctx(u->use_case.context_tokens) + " context"});
-        if (const auto peak = extreme(metric::throughput, true)) {
+        if (const auto peak = extreme(metric::throughput, true); peak && !g.by_context) {
+            if (const auto s = scaling_of(g.scenario_of(*peak->first)); s && s->points.size() > 1)
+                t.rows.push_back(
+                    {"Throughput scaling", format_ratio(s->throughput_scaling()) + " from 1 to " +
+                                               conc(s->points.back().concurrency) + " in " +
+                                               g.scenario_of(*peak->first).label()});
+        } else if (peak) {
             for (const analysis::context_scaling& s : r.scaling)
                 if (s.context_tokens == peak->first->key.context_tokens && !s.points.empty())
                     t.rows.push_back({"Throughput scaling",

@@ -37,27 +37,25 @@ struct reliability_sections : report_context {
             const metric_look l = look_of(m);
             std::string title = l.label;
             h3(title, "percentiles-" + std::string(analysis::metric_name(m)));
-            table t{{"Context", "Concurrency", "n", "Mean", "95% CI", "P50", "P90", "P95", "P99",
-                     "P99.9", "Max"},
+            table t{{cell_headers()[0], cell_headers()[1], "n", "Mean", "95% CI", "P50", "P90",
+                     "P95", "P99", "P99.9", "Max"},
                     {},
                     std::vector<align>(11, align::right),
                     {}};
-            for (std::uint32_t context : g.contexts)
-                for (std::uint32_t n : g.concurrencies) {
-                    const sweep::cell_result* c = g.at(context, n);
-                    if (c == nullptr)
-                        continue;
-                    const auto it = c->summary.metrics.find(m);
-                    if (it == c->summary.metrics.end())
-                        continue;
-                    const analysis::metric_statistics& s = it->second;
-                    const auto f = [&](double v) { return format_value(v, l.style); };
-                    t.rows.push_back(
-                        {ctx(context), format_count(n), format_count(s.count), f(s.mean),
-                         s.mean_ci95 ? f(s.mean_ci95->low) + " – " + f(s.mean_ci95->high)
-                                     : std::string(not_available),
-                         f(s.p50), f(s.p90), f(s.p95), f(s.p99), f(s.p99_9), f(s.max)});
-                }
+            if (!g.by_context)
+                t.alignment[0] = align::left;
+            for (const sweep::cell_result* c : table_cells()) {
+                const auto it = c->summary.metrics.find(m);
+                if (it == c->summary.metrics.end())
+                    continue;
+                const analysis::metric_statistics& s = it->second;
+                const auto f = [&](double v) { return format_value(v, l.style); };
+                t.rows.push_back({cell_columns(c)[0], cell_columns(c)[1], format_count(s.count),
+                                  f(s.mean),
+                                  s.mean_ci95 ? f(s.mean_ci95->low) + " – " + f(s.mean_ci95->high)
+                                              : std::string(not_available),
+                                  f(s.p50), f(s.p90), f(s.p95), f(s.p99), f(s.p99_9), f(s.max)});
+            }
             doc.add(std::move(t));
         }
     }

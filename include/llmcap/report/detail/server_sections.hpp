@@ -59,9 +59,8 @@ struct server_sections : report_context {
             return;
         }
         server_source_note(metric::queue_wait, "queue-time");
-        fig(context_chart("chart-queue-wait", metric::queue_wait),
-            "Mean server-side queue wait against context length, one line per concurrency "
-            "level.");
+        fig(metric_chart("chart-queue-wait", metric::queue_wait),
+            "Mean server-side queue wait " + lines_text() + ".");
         if (const auto top = extreme(metric::queue_wait, true))
             p("The longest mean queue wait is **" + format_duration_s(top->second) + "** at " +
               where(top->first) +
@@ -91,10 +90,29 @@ struct server_sections : report_context {
             return;
         if (m == metric::prefill_speed)
             server_source_note(m, "prefill-time");
-        fig(context_chart("chart-prefill", m),
+        fig(metric_chart("chart-prefill", m),
             std::string(m == metric::prefill_speed ? "Mean per-user prefill speed"
                                                    : "Lower bound on per-user prefill speed") +
-                " against context length, one line per concurrency level.");
+                " " + lines_text() + ".");
+        if (!g.by_context) {
+            table t{{"Scenario", "Peaks at", "Peak speed"},
+                    {},
+                    {align::left, align::left, align::right},
+                    {}};
+            for (const scenario& s : g.scenarios) {
+                const sweep::cell_result* best = nullptr;
+                double best_v = 0.0;
+                for (const sweep::cell_result* c : g.of(s))
+                    if (const auto v = value_of(c, m); v && (best == nullptr || *v > best_v)) {
+                        best = c;
+                        best_v = *v;
+                    }
+                if (best != nullptr)
+                    t.rows.push_back({s.label(), load_text(best), format_rate(best_v)});
+            }
+            doc.add(std::move(t));
+            return;
+        }
         table t{{"Concurrent requests", "Peaks at", "Peak speed"},
                 {},
                 {align::right, align::left, align::right},
@@ -118,9 +136,14 @@ struct server_sections : report_context {
 
     void scaling_section() {
         h2("Scaling efficiency", "scaling");
-        p("Throughput at concurrency c divided by c times the single-request throughput at the "
-          "same context length: 100% would mean c requests run as fast as one each. Sharing "
+        p("Throughput at concurrency c divided by c times the single-request throughput " +
+          std::string(g.by_context ? "at the same context length" : "in the same scenario") +
+          ": 100% would mean c requests run as fast as one each. Sharing "
           "the GPU keeps real efficiency below that.");
+        if (!g.by_context) {
+            scenario_scaling();
+            return;
+        }
         std::vector<analysis::context_scaling> scaling = r.scaling;
         if (scaling.empty()) {
             std::vector<analysis::cell_summary> summaries;
@@ -169,11 +192,55 @@ struct server_sections : report_context {
           "means more concurrent requests buy little extra throughput.");
     }
 
+    /// Scaling efficiency with one line and one row per scenario (not by_context).
+    void scenario_scaling() {
+        line_chart c;
+        c.id = "chart-scaling";
+        c.title = "Scaling efficiency by concurrency";
+        c.x = make_axis("Concurrent requests", axis_scale::linear, value_style::requests);
+        c.x.include_zero = false;
+        for (std::uint32_t n : g.concurrencies)
+            c.x.ticks.push_back(static_cast<double>(n));
+        if (needs_log_scale(c.x.ticks, 16.0))
+            c.x.scale = axis_scale::log;
+        c.y = make_axis("Scaling efficiency (%)", axis_scale::linear, value_style::percent);
+        table t{{"Scenario", "Single-request throughput", "Highest level", "Throughput there",
+                 "Efficiency", "Scaling"},
+                {},
+                {align::left, align::right, align::right, align::right, align::right, align::right},
+                {}};
+        for (const scenario& sc : g.scenarios) {
+            const std::optional<analysis::context_scaling> cs = scaling_of(sc);
+            if (!cs || cs->points.size() < 2)
+                continue;
+            chart_series s{sc.label(), {}};
+            for (const analysis::scaling_point& pt : cs->points)
+                if (std::isfinite(pt.efficiency))
+                    s.points.push_back(
+                        {static_cast<double>(pt.concurrency), pt.efficiency * 100.0});
+            if (!s.points.empty())
+                c.series.push_back(std::move(s));
+            const analysis::scaling_point& top = cs->points.back();
+            t.rows.push_back(
+                {sc.label(), format_rate(cs->single_throughput_tokens_per_s),
+                 format_count(top.concurrency), format_rate(top.throughput_tokens_per_s),
+                 format_percent(top.efficiency), format_ratio(cs->throughput_scaling())});
+        }
+        if (t.rows.empty()) {
+            p("No scenario was measured with one request and at a higher concurrency, so there "
+              "is no scaling to show.");
+            return;
+        }
+        fig(std::move(c), "Scaling efficiency against concurrency, one line per scenario.");
+        doc.add(std::move(t));
+        p("High efficiency at the concurrency you plan for leaves room to grow; a sharp drop "
+          "means more concurrent requests buy little extra throughput.");
+    }
+
     void roofline_section() {
         h2("Physical bound", "roofline");
-        const std::optional<analysis::model_description> md =
-            opt.model ? opt.model : known_model(r.run);
-        const std::optional<analysis::gpu_description> gd = opt.gpu ? opt.gpu : known_gpu(r.run);
+        const std::optional<analysis::model_spec> md = opt.model ? opt.model : known_model(r.run);
+        const std::optional<analysis::gpu_spec> gd = opt.gpu ? opt.gpu : known_gpu(r.run);
         if (!md || !gd) {
             p("No description of this model and GPU is known to llmcap, so the physical "
               "bound is not computed (pass one through the report options).");
@@ -182,41 +249,39 @@ struct server_sections : report_context {
         p("The fastest any engine could possibly go on this hardware: every byte that must be "
           "read (active weights and KV cache) moves at the GPU's full memory bandwidth and every "
           "operation runs at peak FLOP/s. Model: " +
-          md->name + ", GPU: " + gd->name + " (" +
+          md->label() + ", GPU: " + gd->label() + " (" +
           format_fixed(gd->memory_bandwidth_bytes_per_s / 1e12, 2) + " TB/s, " +
-          format_fixed(gd->peak_flops_per_s / 1e12, 0) +
+          format_fixed(analysis::peak_flops(*gd, *md) / 1e12, 0) +
           " dense TFLOP/s). The fraction achieved is the measured mean ÷ the bound.");
-        table t{{"Context", "Concurrency", "Decode bound per user", "Measured speed", "Fraction",
-                 "Limited by", "Prefill bound", "Measured prefill", "Fraction"},
+        table t{{cell_headers()[0], cell_headers()[1], "Decode bound per user", "Measured speed",
+                 "Fraction", "Limited by", "Prefill bound", "Measured prefill", "Fraction"},
                 {},
                 std::vector<align>(9, align::right),
                 {}};
-        for (std::uint32_t context : g.contexts)
-            for (std::uint32_t n : g.concurrencies) {
-                const sweep::cell_result* c = g.at(context, n);
-                if (c == nullptr)
-                    continue;
-                const analysis::cell_roofline rl = analysis::roofline_of(c->summary, *md, *gd);
-                const auto speed = value_of(c, metric::generation_speed);
-                auto prefill = value_of(c, metric::prefill_speed);
-                std::optional<double> prefill_fraction = rl.prefill_fraction;
-                std::string prefill_note;
-                if (!prefill) {
-                    prefill = value_of(c, metric::prefill_speed_lower_bound);
-                    prefill_fraction = rl.prefill_lower_bound_fraction;
-                    prefill_note = " (lower bound)";
-                }
-                t.rows.push_back(
-                    {ctx(context), format_count(n), format_rate(rl.decode.tokens_per_s),
-                     speed ? format_rate(*speed) : std::string(not_available),
-                     rl.decode_fraction ? format_percent(*rl.decode_fraction)
-                                        : std::string(not_available),
-                     rl.decode.memory_bound() ? "memory" : "compute",
-                     format_rate(rl.prefill.tokens_per_s),
-                     prefill ? format_rate(*prefill) + prefill_note : std::string(not_available),
-                     prefill_fraction ? format_percent(*prefill_fraction)
-                                      : std::string(not_available)});
+        if (!g.by_context)
+            t.alignment[0] = align::left;
+        for (const sweep::cell_result* c : table_cells()) {
+            const analysis::cell_roofline rl = analysis::roofline_of(c->summary, *md, *gd);
+            const auto speed = value_of(c, metric::generation_speed);
+            auto prefill = value_of(c, metric::prefill_speed);
+            std::optional<double> prefill_fraction = rl.prefill_fraction;
+            std::string prefill_note;
+            if (!prefill) {
+                prefill = value_of(c, metric::prefill_speed_lower_bound);
+                prefill_fraction = rl.prefill_lower_bound_fraction;
+                prefill_note = " (lower bound)";
             }
+            t.rows.push_back(
+                {cell_columns(c)[0], cell_columns(c)[1], format_rate(rl.decode.tokens_per_s),
+                 speed ? format_rate(*speed) : std::string(not_available),
+                 rl.decode_fraction ? format_percent(*rl.decode_fraction)
+                                    : std::string(not_available),
+                 rl.decode.memory_bound() ? "memory" : "compute",
+                 format_rate(rl.prefill.tokens_per_s),
+                 prefill ? format_rate(*prefill) + prefill_note : std::string(not_available),
+                 prefill_fraction ? format_percent(*prefill_fraction)
+                                  : std::string(not_available)});
+        }
         doc.add(std::move(t));
         p("A fraction near 100% leaves little to gain from software; a low one points at "
           "overheads (scheduling, kernel launches, communication) rather than the hardware. "

@@ -25,14 +25,20 @@ struct speed_sections : report_context {
         p("Output tokens produced per second by all requests of a cell together (prompt tokens "
           "are not counted): the sum of output tokens over the span from the first request's "
           "intended start to the last request's end.");
-        fig(context_chart("chart-throughput", metric::throughput),
-            "Mean system throughput against context length, one line per concurrency level.");
+        fig(metric_chart("chart-throughput", metric::throughput),
+            "Mean system throughput " + lines_text() + ".");
         const auto peak = extreme(metric::throughput, true);
         if (!peak)
             return;
         table t{{"Condition", "Throughput"}, {}, {align::left, align::right}, {}};
         t.rows.push_back({"Peak (" + where(peak->first) + ")", format_rate(peak->second)});
-        if (!g.concurrencies.empty() && g.contexts.size() > 1) {
+        if (!g.by_context) {
+            for (const scenario& s : g.scenarios) {
+                const std::vector<const sweep::cell_result*> cells = g.of(s);
+                if (const auto v = value_of(cells.back(), metric::throughput))
+                    t.rows.push_back({s.label() + ", " + load_text(cells.back()), format_rate(*v)});
+            }
+        } else if (!g.concurrencies.empty() && g.contexts.size() > 1) {
             const std::uint32_t top = g.concurrencies.back();
             std::vector<std::uint32_t> shown{g.contexts[g.contexts.size() / 2], g.contexts.back()};
             if (shown.front() == shown.back())
@@ -53,9 +59,8 @@ struct speed_sections : report_context {
         p("How fast text streams into each user's response once it has started (also called "
           "decode speed): one over the time per output token. Requests share the GPU, so it "
           "falls as concurrency rises.");
-        fig(context_chart("chart-speed", metric::generation_speed),
-            "Mean per-user generation speed against context length, one line per concurrency "
-            "level.");
+        fig(metric_chart("chart-speed", metric::generation_speed),
+            "Mean per-user generation speed " + lines_text() + ".");
         table t{{"Speed", "Experience", "Cells"}, {}, {align::left, align::left, align::right}, {}};
         const std::vector<std::pair<std::string, std::string>> bands = {
             {"below 15 tok/s", "slow: may trail a reader"},
@@ -77,8 +82,8 @@ struct speed_sections : report_context {
               where(low->first) +
               (low->second >= 15.0 ? ", still at reading speed or faster."
                                    : ", below reading speed.") +
-              (high1 ? " A single user reaches **" + format_rate(high1->second) + "** at " +
-                           ctx(high1->first->key.context_tokens) + " context."
+              (high1 ? " A single user reaches **" + format_rate(high1->second) + "** " +
+                           in_scenario(high1->first) + "."
                      : std::string()));
     }
 
@@ -92,8 +97,7 @@ struct speed_sections : report_context {
                              "length."}});
         p("With few requests in flight prefill dominates; under load the queue takes over (see "
           "Queue wait below).");
-        fig(context_chart("chart-ttft", metric::ttft),
-            "Mean TTFT against context length, one line per concurrency level.");
+        fig(metric_chart("chart-ttft", metric::ttft), "Mean TTFT " + lines_text() + ".");
         table t{{"TTFT", "Experience", "Cells"}, {}, {align::left, align::left, align::right}, {}};
         const std::vector<std::pair<std::string, std::string>> bands = {
             {"under 0.5 s", "instant"},
@@ -127,9 +131,8 @@ struct speed_sections : report_context {
             p("This model streams reasoning before its answer. The time to first answer token "
               "counts until the first token of the answer itself: what a user waits for when "
               "the reasoning is hidden.");
-            fig(context_chart("chart-ttfa", metric::ttfa),
-                "Mean time to first answer token against context length, one line per "
-                "concurrency level.");
+            fig(metric_chart("chart-ttfa", metric::ttfa),
+                "Mean time to first answer token " + lines_text() + ".");
         }
     }
 
@@ -138,15 +141,14 @@ struct speed_sections : report_context {
         p("The gap between consecutive tokens of one response (pooled over every request of a "
           "cell). Lower gaps stream more smoothly; this is the token-level view behind "
           "generation speed.");
-        fig(context_chart("chart-itl", metric::itl),
-            "Mean inter-token latency against context length, one line per concurrency level.");
+        fig(metric_chart("chart-itl", metric::itl),
+            "Mean inter-token latency " + lines_text() + ".");
         const auto lo = extreme(metric::itl, false, 1u);
         const auto hi = extreme(metric::itl, true);
         if (lo && hi)
-            p("With one request at " + ctx(lo->first->key.context_tokens) +
-              " context the gap is **" + format_duration_s(lo->second) +
-              "**; the largest mean gap is **" + format_duration_s(hi->second) + "** at " +
-              where(hi->first) + ".");
+            p("With one request " + in_scenario(lo->first) + " the gap is **" +
+              format_duration_s(lo->second) + "**; the largest mean gap is **" +
+              format_duration_s(hi->second) + "** at " + where(hi->first) + ".");
     }
 };
 
