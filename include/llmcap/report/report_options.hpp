@@ -15,11 +15,11 @@ struct report_options {
     /// the first use case is used when the results have no use case of this name.
     std::string highlight_use_case = "general_chatbot";
     /// The model for the physical-bound section; looked up from the run's model name when
-    /// empty (analysis/known_hardware.hpp).
-    std::optional<analysis::model_description> model;
+    /// empty (analysis/catalogue.hpp).
+    std::optional<analysis::model_spec> model;
     /// The GPU for the physical-bound section; looked up from the run's GPU description when
     /// empty.
-    std::optional<analysis::gpu_description> gpu;
+    std::optional<analysis::gpu_spec> gpu;
 };
 
 } // namespace llmcap::report
