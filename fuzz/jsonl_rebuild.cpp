@@ -1,10 +1,10 @@
-// Fuzzes the readers that rebuild a sweep from its JSON Lines files: sweep::detail::
-// precise_parse (include/llmcap/sweep/detail/precise_json.hpp) of one line, then
+// Fuzzes the readers that rebuild a sweep from its JSON Lines files: llmcap::parse_json
+// (include/llmcap/core/json_parse.hpp) of one line, then
 // trace_record_from_json (sweep/trace_json.hpp, a requests.jsonl line) and cell_result_from_json
-// (sweep/result.hpp, a cells.jsonl line) on the value. Checks: no crash, no leak; a failure
+// (sweep/result_json.hpp, a cells.jsonl line) on the value. Checks: no crash, no leak; a failure
 // names a JSONPath; a record read successfully is written (to_json) and read again to the
 // same JSON text.
-#include <llmcap/sweep/detail/precise_json.hpp>
+#include <llmcap/core/json_parse.hpp>
 #include <llmcap/sweep/result_json.hpp>
 #include <llmcap/sweep/trace_json.hpp>
 
@@ -22,7 +22,7 @@ namespace {
 
 boost::json::value reparse(const boost::json::value& v) {
     boost::system::error_code ec;
-    boost::json::value back = llmcap::sweep::detail::precise_parse(boost::json::serialize(v), ec);
+    boost::json::value back = llmcap::parse_json(boost::json::serialize(v), ec);
     FUZZ_CHECK(!ec, "written JSON does not parse");
     return back;
 }
@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     namespace sweep = llmcap::sweep;
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     boost::system::error_code ec;
-    const boost::json::value v = sweep::detail::precise_parse(text, ec);
+    const boost::json::value v = llmcap::parse_json(text, ec);
     if (ec)
         return 0;
 

@@ -55,30 +55,30 @@ TEST_CASE("cells JSON: errors name the field") {
     const auto error = [](const char* json) { return la::parse_cell_summaries(json).error; };
     CHECK(error("[") == "cells JSON: syntax error at byte 1: incomplete JSON");
     CHECK(error(R"({"cell": []})") ==
-          "cells JSON: expected {\"cells\": [...]} or an array of cells");
+          "cells JSON: $: expected {\"cells\": [...]} or an array of cells");
     CHECK(error(R"([{"concurrency": 1, "metrics": {}}])") ==
-          "cells JSON: [0].context_tokens: missing");
+          "cells JSON: $[0].context_tokens: missing");
     CHECK(error(R"([{"context_tokens": 1024, "concurrency": 0, "metrics": {}}])") ==
-          "cells JSON: [0].concurrency: expected an integer >= 1");
+          "cells JSON: $[0].concurrency: expected an integer >= 1");
     CHECK(error(R"([{"context_tokens": 1024, "concurrency": 2}])") ==
-          "cells JSON: [0].metrics: missing");
+          "cells JSON: $[0].metrics: missing");
     CHECK(error(R"({"cells": [{"context_tokens": 1024, "concurrency": 2,
                                "metrics": {"ttft": {"mean": 1}}}]})") ==
-          "cells JSON: cells[0].metrics.ttft: unknown metric");
+          "cells JSON: $.cells[0].metrics.ttft: unknown metric");
     CHECK(error(R"([{"context_tokens": 1024, "concurrency": 2,
                      "metrics": {"ttft_s": {"average": 1}}}]})") ==
           "cells JSON: syntax error at byte 104: extra data");
     CHECK(error(R"([{"context_tokens": 1024, "concurrency": 2,
                      "metrics": {"ttft_s": {"average": 1}}}])") ==
-          "cells JSON: [0].metrics.ttft_s.average: unknown statistic (expected count, mean, "
+          "cells JSON: $[0].metrics.ttft_s.average: unknown statistic (expected count, mean, "
           "stddev, min, max, p50, p90, p95, p99, p99_9, mean_ci95)");
     CHECK(error(R"([{"context_tokens": 1024, "concurrency": 2,
                      "metrics": {"ttft_s": {"mean": "1.5"}}}])") ==
-          "cells JSON: [0].metrics.ttft_s.mean: expected a number");
+          "cells JSON: $[0].metrics.ttft_s.mean: expected a number");
     CHECK(error(R"([{"context_tokens": 1024, "concurrency": 2,
                      "metrics": {"ttft_s": {"mean_ci95": [1]}}}])") ==
-          "cells JSON: [0].metrics.ttft_s.mean_ci95: expected [low, high]");
+          "cells JSON: $[0].metrics.ttft_s.mean_ci95: expected [low, high]");
     CHECK(error(R"([{"context_tokens": 1024, "concurrency": 2, "ctx": 3, "metrics": {}}])") ==
-          "cells JSON: [0].ctx: unknown field (expected context_tokens, output_tokens, "
+          "cells JSON: $[0].ctx: unknown field (expected context_tokens, output_tokens, "
           "concurrency, metrics)");
 }

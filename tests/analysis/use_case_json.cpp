@@ -57,53 +57,53 @@ TEST_CASE("use case JSON: errors name the field") {
           "use cases JSON: syntax error at byte 15: incomplete JSON");
     CHECK(error(R"({"use_cases": [}]})").rfind("use cases JSON: syntax error at byte 15: ", 0) ==
           0);
-    CHECK(error("42") == "use cases JSON: expected an object or an array, got a number");
-    CHECK(error(R"({"cases": []})") == "use cases JSON: cases: unknown field (expected use_cases)");
+    CHECK(error("42") == "use cases JSON: $: expected an object or an array, got a number");
+    CHECK(error(R"({"cases": []})") == "use cases JSON: $.cases: unknown field (expected use_cases)");
     CHECK(error(R"({"use_cases": {}})") ==
-          "use cases JSON: use_cases: expected an array, got an object");
+          "use cases JSON: $.use_cases: expected an array, got an object");
     CHECK(error(R"({"use_cases": [3]})") ==
-          "use cases JSON: use_cases[0]: expected an object, got a number");
+          "use cases JSON: $.use_cases[0]: expected an object, got a number");
     CHECK(error(R"({"use_cases": [{"context_tokens": 1}]})") ==
-          "use cases JSON: use_cases[0].name: missing");
+          "use cases JSON: $.use_cases[0].name: missing");
     CHECK(error(R"({"use_cases": [{"name": ""}]})") ==
-          "use cases JSON: use_cases[0].name: must not be empty");
+          "use cases JSON: $.use_cases[0].name: must not be empty");
     CHECK(error(R"({"use_cases": [{"name": "a", "context_tokens": "8K"}]})") ==
-          "use cases JSON: use_cases[0].context_tokens: expected a positive integer, got a string");
+          "use cases JSON: $.use_cases[0].context_tokens: expected a positive integer, got a string");
     CHECK(error(R"({"use_cases": [{"name": "a", "context_tokens": 1.5}]})") ==
-          "use cases JSON: use_cases[0].context_tokens: expected a positive integer, got 1.5E0");
+          "use cases JSON: $.use_cases[0].context_tokens: expected a positive integer, got 1.5E0");
     CHECK(error(R"({"use_cases": [{"name": "a", "context_tokens": 0}]})") ==
-          "use cases JSON: use_cases[0].context_tokens: expected a positive integer, got 0");
+          "use cases JSON: $.use_cases[0].context_tokens: expected a positive integer, got 0");
     CHECK(error(R"({"use_cases": [{"name": "a", "context_tokens": 8, "output_tokens": 8}]})") ==
-          "use cases JSON: use_cases[0].thresholds: missing");
+          "use cases JSON: $.use_cases[0].thresholds: missing");
     CHECK(error(R"({"use_cases": [{"name": "a", "context_tokens": 8, "output_tokens": 8,
                     "thresholds": []}]})") ==
-          "use cases JSON: use_cases[0].thresholds: must hold at least one threshold");
+          "use cases JSON: $.use_cases[0].thresholds: must hold at least one threshold");
     CHECK(error(R"({"use_cases": [{"name": "a", "context_tokens": 8, "output_tokens": 8,
                     "treshold": []}]})") ==
-          "use cases JSON: use_cases[0].treshold: unknown field (expected name, title, "
+          "use cases JSON: $.use_cases[0].treshold: unknown field (expected name, title, "
           "context_tokens, output_tokens, thresholds)");
     CHECK(error(R"([{"name": "a", "context_tokens": 8, "output_tokens": 8,
                      "thresholds": [{"metric": "ttft_s", "bound": 1}, {"metric": "ttft"}]}])")
-              .rfind("use cases JSON: [0].thresholds[1].metric: unknown metric \"ttft\" (known: "
+              .rfind("use cases JSON: $[0].thresholds[1].metric: unknown metric \"ttft\" (known: "
                      "ttft_s, ttfa_s, e2e_s,",
                      0) == 0);
     CHECK(error(R"([{"name": "a", "context_tokens": 8, "output_tokens": 8,
                      "thresholds": [{"metric": "ttft_s"}]}])") ==
-          "use cases JSON: [0].thresholds[0].bound: missing");
+          "use cases JSON: $[0].thresholds[0].bound: missing");
     CHECK(error(R"([{"name": "a", "context_tokens": 8, "output_tokens": 8,
                      "thresholds": [{"metric": "ttft_s", "bound": "2s"}]}])") ==
-          "use cases JSON: [0].thresholds[0].bound: expected a number, got a string");
+          "use cases JSON: $[0].thresholds[0].bound: expected a number, got a string");
     CHECK(error(R"([{"name": "a", "context_tokens": 8, "output_tokens": 8,
                      "thresholds": [{"metric": "ttft_s", "statistic": "p42", "bound": 1}]}])") ==
-          "use cases JSON: [0].thresholds[0].statistic: unknown statistic \"p42\" (known: mean, "
+          "use cases JSON: $[0].thresholds[0].statistic: unknown statistic \"p42\" (known: mean, "
           "p50, p90, p95, p99, p99_9, min, max)");
     CHECK(error(R"([{"name": "a", "context_tokens": 8, "output_tokens": 8,
                      "thresholds": [{"metric": "ttft_s", "comparison": "<=", "bound": 1}]}])") ==
-          "use cases JSON: [0].thresholds[0].comparison: unknown comparison \"<=\" (known: less, "
+          "use cases JSON: $[0].thresholds[0].comparison: unknown comparison \"<=\" (known: less, "
           "greater, <, >)");
     CHECK(error(R"([{"name": "a", "context_tokens": 8, "output_tokens": 8,
                      "thresholds": [{"metric": "ttft_s", "bound": 1, "unit": "s"}]}])") ==
-          "use cases JSON: [0].thresholds[0].unit: unknown field (expected metric, statistic, "
+          "use cases JSON: $[0].thresholds[0].unit: unknown field (expected metric, statistic, "
           "comparison, bound)");
     CHECK(la::parse_use_cases(R"({"use_cases": [{"name": 7}]})").use_cases.empty());
 }

@@ -3,7 +3,6 @@
 #include <llmcap/sweep/run_sweep.hpp>
 
 #include <llmcap/emulator/builtin_profiles.hpp>
-#include <llmcap/sweep/detail/precise_json.hpp>
 #include <llmcap/sweep/output_dir.hpp>
 #include <llmcap/sweep/simulator_runner.hpp>
 
@@ -117,40 +116,6 @@ std::string rebuild_error(const fs::path& dir) {
 }
 
 } // namespace
-
-TEST_CASE("precise_parse: every double reads back exactly as written") {
-    std::mt19937_64 rng(42);
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
-    std::uniform_int_distribution<int> exponent(-12, 12);
-    for (int i = 0; i < 20000; ++i) {
-        const double x = unit(rng) * std::pow(10.0, exponent(rng));
-        const std::string text = boost::json::serialize(boost::json::array{x, -x});
-        boost::system::error_code ec;
-        const boost::json::value v = sweep::detail::precise_parse(text, ec);
-        REQUIRE_FALSE(ec);
-        REQUIRE(v.as_array()[0].as_double() == x);
-        REQUIRE(v.as_array()[1].as_double() == -x);
-    }
-    // Nesting, strings split by escapes, integers and literals as boost::json::parse gives them.
-    const std::string doc = R"( {"a":[1,-2,18446744073709551615,2.5e-3,true,null,"x\"y"],)"
-                            R"("b":{"c":{}, "d":[]}} )";
-    boost::system::error_code ec;
-    const boost::json::value v = sweep::detail::precise_parse(doc, ec);
-    REQUIRE_FALSE(ec);
-    CHECK(v == boost::json::parse(doc));
-    CHECK(v.at("a").as_array()[2].is_uint64());
-    CHECK(v.at("a").as_array()[1].is_int64());
-}
-
-TEST_CASE("precise_parse: malformed text, trailing data and an empty text are errors") {
-    for (const char* bad : {"{\"a\":", "{\"a\":1} x", "[1,]", "", "  ", "nul"}) {
-        CAPTURE(bad);
-        boost::system::error_code ec;
-        const boost::json::value v = sweep::detail::precise_parse(bad, ec);
-        CHECK(ec);
-        CHECK(v.is_null());
-    }
-}
 
 TEST_CASE("rebuild_results: results.json again byte for byte, and nothing else changed") {
     const fs::path dir = fresh_dir("rebuild-exact");

@@ -133,18 +133,23 @@ TEST_CASE("parse_corpus: malformed input names the line or element") {
         CHECK(r.value.texts.empty());
         return r.error;
     };
-    CHECK(error("{\"prompt\":\"a\"}\n{\"prompt\":\n").starts_with("corpus: line 2: invalid JSON"));
-    CHECK(error("{\"prompt\":\"a\"}\n[1]\n") == "corpus: line 2: expected a string or an object");
-    CHECK(error("{\"prompt\":3}\n") == "corpus: line 1: expected a \"prompt\", \"text\" or "
+    CHECK(error("{\"prompt\":\"a\"}\n{\"prompt\":\n") ==
+          "corpus: line 2: syntax error at byte 10: incomplete JSON");
+    CHECK(error("{\"prompt\":\"a\"}\n[1]\n") ==
+          "corpus: line 2: $: expected a string or an object");
+    CHECK(error("{\"prompt\":3}\n") == "corpus: line 1: $: expected a \"prompt\", \"text\" or "
                                        "\"content\" string or a \"messages\" array");
     CHECK(error("{\"messages\":[{\"role\":\"user\"}]}\n") ==
-          "corpus: line 1: messages[0].content: expected a string");
+          "corpus: line 1: $.messages[0].content: missing");
+    CHECK(error("{\"messages\":{}}\n") ==
+          "corpus: line 1: $.messages: expected an array, got an object");
     CHECK(error("[{\"conversations\":[{\"from\":\"human\",\"value\":1}]}]") ==
-          "corpus: [0].conversations[0].value: expected a string");
-    CHECK(error("[{\"turns\":[]}]") == "corpus: [0]: expected an object with \"conversations\"");
-    CHECK(error("[1,", workload::corpus_format::sharegpt).starts_with("corpus: invalid JSON"));
+          "corpus: $[0].conversations[0].value: expected a string, got the number 1");
+    CHECK(error("[{\"turns\":[]}]") == "corpus: $[0]: expected an object with \"conversations\"");
+    CHECK(error("[1,", workload::corpus_format::sharegpt)
+              .starts_with("corpus: syntax error at byte 3: "));
     CHECK(error("{}", workload::corpus_format::sharegpt) ==
-          "corpus: expected an array of conversations");
+          "corpus: $: expected an array of conversations");
     CHECK(error("\n\n  \n") == "corpus: no text found");
     CHECK(workload::load_corpus("/nonexistent/corpus.txt").error ==
           "corpus: cannot read /nonexistent/corpus.txt");

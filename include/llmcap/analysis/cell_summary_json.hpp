@@ -2,10 +2,17 @@
 
 #include <llmcap/analysis/cell_summary.hpp>
 #include <llmcap/analysis/metric.hpp>
+#include <llmcap/core/json_error.hpp>
+#include <llmcap/core/json_parse.hpp>
+#include <llmcap/core/json_reader.hpp>
 
-#include <boost/json.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 
 #include <cmath>       // isfinite, isnan, floor
+#include <cstddef>     // size_t
 #include <cstdint>     // uint32_t, uint64_t
 #include <optional>    // optional
 #include <span>        // span
@@ -31,7 +38,8 @@
  * integer ≥ 0. Metric names are the stable names (`ttft_s`, `generation_speed_tokens_per_s`…);
  * each metric holds any of `count`, `mean`, `stddev`, `min`, `max`, `p50`, `p90`, `p95`,
  * `p99`, `p99_9` (alias `p99.9`) and `mean_ci95` ([low, high]); statistics left out are not
- * measured. Unknown fields are errors.
+ * measured. Unknown fields are errors; errors are json_errors about "cells JSON" naming the
+ * field by its JSONPath (core/json_error.hpp).
  */
 namespace llmcap::analysis {
 
@@ -39,7 +47,8 @@ namespace llmcap::analysis {
 struct cell_summary_parse_result {
     /// The cells read, in document order (empty on error).
     std::vector<cell_summary> cells;
-    /// Empty on success; else "cells JSON: <path>: <what was wrong>".
+    /// Empty on success; else json_error::message(): "cells JSON: <JSONPath>: <what was
+    /// wrong>", e.g. `cells JSON: $.cells[0].concurrency: missing`.
     std::string error;
 
     /// True when the document was read without error.
@@ -50,12 +59,10 @@ struct cell_summary_parse_result {
 
 namespace detail {
 
-inline std::string cells_error(const std::string& path, std::string_view what) {
-    return "cells JSON: " + path + ": " + std::string(what);
-}
-
-inline bool read_cell_count(const boost::json::value& v, const std::string& path,
-                            std::uint32_t minimum, std::uint32_t& out, std::string& error) {
+inline bool read_cell_count(json_reader& in, const boost::json::value& v, const std::string& path,
+                            std::uint32_t minimum, std::uint32_t& out) {
+    if (!in.ok())
+        return false;
     double d = -1.0;
     if (v.is_int64())
         d = static_cast<double>(v.get_int64());
@@ -63,125 +70,94 @@ inline bool read_cell_count(const boost::json::value& v, const std::string& path
         d = static_cast<double>(v.get_uint64());
     else if (v.is_double())
         d = v.get_double();
-    if (!(d >= static_cast<double>(minimum)) || d > 4294967295.0 || std::floor(d) != d) {
-        error = cells_error(path,
-                            minimum == 0 ? "expected an integer >= 0" : "expected an integer >= 1");
-        return false;
-    }
+    if (!(d >= static_cast<double>(minimum)) || d > 4294967295.0 || std::floor(d) != d)
+        return in.fail(path,
+                       minimum == 0 ? "expected an integer >= 0" : "expected an integer >= 1");
     out = static_cast<std::uint32_t>(d);
     return true;
 }
 
-inline bool read_cell_number(const boost::json::value& v, const std::string& path, double& out,
-                             std::string& error) {
-    if (!v.is_number()) {
-        error = cells_error(path, "expected a number");
+inline bool read_cell_number(json_reader& in, const boost::json::value& v, const std::string& path,
+                             double& out) {
+    if (!in.ok())
         return false;
-    }
+    if (!v.is_number())
+        return in.fail(path, "expected a number");
     out = v.to_number<double>();
-    if (!std::isfinite(out)) {
-        error = cells_error(path, "expected a finite number");
-        return false;
-    }
+    if (!std::isfinite(out))
+        return in.fail(path, "expected a finite number");
     return true;
 }
 
-inline bool read_metric_statistics(const boost::json::value& v, const std::string& path,
-                                   metric_statistics& out, std::string& error) {
-    if (!v.is_object()) {
-        error = cells_error(path, "expected an object");
+inline bool read_metric_statistics(json_reader& in, const boost::json::value& v,
+                                   const std::string& path, metric_statistics& out) {
+    const boost::json::object* o = in.object(v, path);
+    if (o == nullptr)
         return false;
-    }
-    for (const auto& kv : v.get_object()) {
+    for (const auto& kv : *o) {
         const std::string_view key(kv.key().data(), kv.key().size());
         const std::string field = path + "." + std::string(key);
         if (key == "count") {
             std::uint32_t n = 0;
-            if (!read_cell_count(kv.value(), field, 0, n, error))
+            if (!read_cell_count(in, kv.value(), field, 0, n))
                 return false;
             out.count = n;
         } else if (key == "stddev") {
-            if (!read_cell_number(kv.value(), field, out.stddev, error))
+            if (!read_cell_number(in, kv.value(), field, out.stddev))
                 return false;
         } else if (key == "mean_ci95") {
-            const boost::json::value& ci = kv.value();
+            const boost::json::array* ci = kv.value().if_array();
+            if (ci == nullptr || ci->size() != 2)
+                return in.fail(field, "expected [low, high]");
             double low = 0.0;
             double high = 0.0;
-            if (!ci.is_array() || ci.get_array().size() != 2 ||
-                !read_cell_number(ci.get_array()[0], field + "[0]", low, error) ||
-                !read_cell_number(ci.get_array()[1], field + "[1]", high, error)) {
-                if (error.empty())
-                    error = cells_error(field, "expected [low, high]");
+            if (!read_cell_number(in, (*ci)[0], field + "[0]", low) ||
+                !read_cell_number(in, (*ci)[1], field + "[1]", high))
                 return false;
-            }
             out.mean_ci95 = confidence_interval{low, high};
         } else if (const std::optional<statistic> s = statistic_from_name(key)) {
             double x = 0.0;
-            if (!read_cell_number(kv.value(), field, x, error))
+            if (!read_cell_number(in, kv.value(), field, x))
                 return false;
             out.set(*s, x);
         } else {
-            error = cells_error(field, "unknown statistic (expected count, mean, stddev, min, "
-                                       "max, p50, p90, p95, p99, p99_9, mean_ci95)");
-            return false;
+            return in.fail(field, "unknown statistic (expected count, mean, stddev, min, max, "
+                                  "p50, p90, p95, p99, p99_9, mean_ci95)");
         }
     }
     return true;
 }
 
-inline bool read_cell(const boost::json::value& v, const std::string& path, cell_summary& out,
-                      std::string& error) {
-    if (!v.is_object()) {
-        error = cells_error(path, "expected an object");
+inline bool read_cell(json_reader& in, const boost::json::value& v, const std::string& path,
+                      cell_summary& out) {
+    const boost::json::object* o = in.object(v, path);
+    if (o == nullptr || !in.only(*o, {"context_tokens", "output_tokens", "concurrency", "metrics"},
+                                 path, "context_tokens, output_tokens, concurrency, metrics"))
         return false;
-    }
-    const boost::json::object& o = v.get_object();
-    for (const auto& kv : o) {
-        const std::string_view key(kv.key().data(), kv.key().size());
-        if (key != "context_tokens" && key != "output_tokens" && key != "concurrency" &&
-            key != "metrics") {
-            error = cells_error(path + "." + std::string(key),
-                                "unknown field (expected context_tokens, output_tokens, "
-                                "concurrency, metrics)");
+    const boost::json::value* context = in.member(*o, "context_tokens", path);
+    if (context == nullptr ||
+        !read_cell_count(in, *context, path + ".context_tokens", 1, out.context_tokens))
+        return false;
+    if (const boost::json::value* output = o->if_contains("output_tokens"))
+        if (!read_cell_count(in, *output, path + ".output_tokens", 0, out.output_tokens))
             return false;
-        }
-    }
-    const boost::json::value* context = o.if_contains("context_tokens");
-    if (context == nullptr) {
-        error = cells_error(path + ".context_tokens", "missing");
+    const boost::json::value* concurrency = in.member(*o, "concurrency", path);
+    if (concurrency == nullptr ||
+        !read_cell_count(in, *concurrency, path + ".concurrency", 1, out.concurrency))
         return false;
-    }
-    if (!read_cell_count(*context, path + ".context_tokens", 1, out.context_tokens, error))
+    const boost::json::value* mv = in.member(*o, "metrics", path);
+    const boost::json::object* metrics =
+        mv == nullptr ? nullptr : in.object(*mv, path + ".metrics");
+    if (metrics == nullptr)
         return false;
-    if (const boost::json::value* output = o.if_contains("output_tokens"))
-        if (!read_cell_count(*output, path + ".output_tokens", 0, out.output_tokens, error))
-            return false;
-    const boost::json::value* concurrency = o.if_contains("concurrency");
-    if (concurrency == nullptr) {
-        error = cells_error(path + ".concurrency", "missing");
-        return false;
-    }
-    if (!read_cell_count(*concurrency, path + ".concurrency", 1, out.concurrency, error))
-        return false;
-    const boost::json::value* metrics = o.if_contains("metrics");
-    if (metrics == nullptr) {
-        error = cells_error(path + ".metrics", "missing");
-        return false;
-    }
-    if (!metrics->is_object()) {
-        error = cells_error(path + ".metrics", "expected an object");
-        return false;
-    }
-    for (const auto& kv : metrics->get_object()) {
+    for (const auto& kv : *metrics) {
         const std::string_view key(kv.key().data(), kv.key().size());
         const std::string field = path + ".metrics." + std::string(key);
         const std::optional<metric> m = metric_from_name(key);
-        if (!m) {
-            error = cells_error(field, "unknown metric");
-            return false;
-        }
+        if (!m)
+            return in.fail(field, "unknown metric");
         metric_statistics s;
-        if (!read_metric_statistics(kv.value(), field, s, error))
+        if (!read_metric_statistics(in, kv.value(), field, s))
             return false;
         out.metrics[*m] = s;
     }
@@ -190,43 +166,45 @@ inline bool read_cell(const boost::json::value& v, const std::string& path, cell
 
 } // namespace detail
 
-/// Reads cells from JSON text (format above). Never throws on bad input.
+/// Reads cells from a parsed document (format above): `{"cells": [...]}` or the array.
+[[nodiscard]] inline json_result<std::vector<cell_summary>>
+cell_summaries_from_json(const boost::json::value& document) {
+    json_reader in("cells JSON");
+    const boost::json::array* list = document.if_array();
+    std::string prefix = "$";
+    if (const boost::json::object* o = document.if_object();
+        o != nullptr && o->size() == 1 && o->contains("cells") && o->at("cells").is_array()) {
+        list = &o->at("cells").get_array();
+        prefix = "$.cells";
+    }
+    if (list == nullptr) {
+        in.fail(prefix, "expected {\"cells\": [...]} or an array of cells");
+        return in.error();
+    }
+    std::vector<cell_summary> out;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        cell_summary cell;
+        if (!detail::read_cell(in, (*list)[i], prefix + "[" + std::to_string(i) + "]", cell))
+            return in.error();
+        out.push_back(std::move(cell));
+    }
+    return out;
+}
+
+/// Reads cells from JSON text (format above), numbers exact (parse_json). Never throws on bad
+/// input.
 [[nodiscard]] inline cell_summary_parse_result parse_cell_summaries(std::string_view json) {
     cell_summary_parse_result result;
-    boost::json::stream_parser parser;
-    boost::system::error_code ec;
-    const std::size_t consumed = parser.write(json.data(), json.size(), ec);
-    if (!ec)
-        parser.finish(ec);
-    if (ec) {
-        result.error =
-            "cells JSON: syntax error at byte " + std::to_string(consumed) + ": " + ec.message();
+    const json_result<boost::json::value> document = parse_json(json, "cells JSON");
+    if (!document) {
+        result.error = document.error().message();
         return result;
     }
-    const boost::json::value document = parser.release();
-    const boost::json::array* list = nullptr;
-    std::string prefix;
-    if (document.is_array()) {
-        list = &document.get_array();
-    } else if (document.is_object() && document.get_object().size() == 1 &&
-               document.get_object().contains("cells") &&
-               document.get_object().at("cells").is_array()) {
-        list = &document.get_object().at("cells").get_array();
-        prefix = "cells";
-    } else {
-        result.error = "cells JSON: expected {\"cells\": [...]} or an array of cells";
-        return result;
-    }
-    std::size_t i = 0;
-    for (const boost::json::value& v : *list) {
-        cell_summary cell;
-        if (!detail::read_cell(v, prefix + "[" + std::to_string(i) + "]", cell, result.error)) {
-            result.cells.clear();
-            return result;
-        }
-        result.cells.push_back(std::move(cell));
-        ++i;
-    }
+    json_result<std::vector<cell_summary>> read = cell_summaries_from_json(*document);
+    if (read)
+        result.cells = std::move(*read);
+    else
+        result.error = read.error().message();
     return result;
 }
 

@@ -2,15 +2,23 @@
 
 #include <llmcap/analysis/metric.hpp>
 #include <llmcap/analysis/use_case.hpp>
+#include <llmcap/core/json_error.hpp>
+#include <llmcap/core/json_parse.hpp>
+#include <llmcap/core/json_reader.hpp>
 
-#include <boost/json.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 
 #include <cmath>       // isfinite, floor
-#include <cstdint>     // uint32_t, int64_t, uint64_t
+#include <cstddef>     // size_t
+#include <cstdint>     // uint32_t
 #include <optional>    // optional
 #include <span>        // span
-#include <string>      // string
+#include <string>      // string, to_string
 #include <string_view> // string_view
+#include <utility>     // move
 #include <vector>      // vector
 
 /**
@@ -30,7 +38,8 @@
  *
  * `statistic` defaults to "mean"; `comparison` ("less"/"<" or "greater"/">") defaults to
  * "greater" for metrics where higher is better and "less" otherwise. Unknown fields are errors,
- * so a misspelt field is never silently ignored.
+ * so a misspelt field is never silently ignored. Errors are json_errors about "use cases JSON"
+ * naming the field by its JSONPath (core/json_error.hpp).
  */
 namespace llmcap::analysis {
 
@@ -38,8 +47,8 @@ namespace llmcap::analysis {
 struct use_case_parse_result {
     /// The use cases read, in document order (empty on error).
     std::vector<use_case> use_cases;
-    /// Empty on success; else "use cases JSON: <path>: <what was wrong>", where path is like
-    /// `use_cases[1].thresholds[0].bound`.
+    /// Empty on success; else json_error::message(): "use cases JSON: <JSONPath>: <what was
+    /// wrong>", e.g. `use cases JSON: $.use_cases[1].thresholds[0].bound: missing`.
     std::string error;
 
     /// True when the document was read without error.
@@ -50,39 +59,11 @@ struct use_case_parse_result {
 
 namespace detail {
 
-inline std::string use_case_error(const std::string& path, std::string_view what) {
-    std::string s = "use cases JSON: ";
-    s += path;
-    s += ": ";
-    s += what;
-    return s;
-}
-
-/// The JSON kind of a value with its article ("an object", "a number", "null"), for messages;
-/// the sweep layer's JSON readers use it too.
-[[nodiscard]] inline std::string json_kind(const boost::json::value& v) {
-    switch (v.kind()) {
-    case boost::json::kind::null:
-        return "null";
-    case boost::json::kind::bool_:
-        return "a boolean";
-    case boost::json::kind::int64:
-    case boost::json::kind::uint64:
-    case boost::json::kind::double_:
-        return "a number";
-    case boost::json::kind::string:
-        return "a string";
-    case boost::json::kind::array:
-        return "an array";
-    case boost::json::kind::object:
-        return "an object";
-    }
-    return "a value";
-}
-
-// Reads a positive integer that fits in 32 bits; sets `error` otherwise.
-inline std::uint32_t read_count(const boost::json::value& v, const std::string& path,
-                                std::string& error) {
+// Reads a positive integer that fits in 32 bits.
+inline bool read_count(json_reader& in, const boost::json::value& v, const std::string& path,
+                       std::uint32_t& out) {
+    if (!in.ok())
+        return false;
     double d = 0.0;
     if (v.is_int64())
         d = static_cast<double>(v.get_int64());
@@ -90,26 +71,22 @@ inline std::uint32_t read_count(const boost::json::value& v, const std::string& 
         d = static_cast<double>(v.get_uint64());
     else if (v.is_double())
         d = v.get_double();
-    else {
-        error = use_case_error(path, "expected a positive integer, got " + json_kind(v));
-        return 0;
-    }
-    if (!(d >= 1.0) || d > 4294967295.0 || std::floor(d) != d) {
-        error =
-            use_case_error(path, "expected a positive integer, got " + boost::json::serialize(v));
-        return 0;
-    }
-    return static_cast<std::uint32_t>(d);
+    else
+        return in.fail(path, "expected a positive integer, got " + json_kind(v));
+    if (!(d >= 1.0) || d > 4294967295.0 || std::floor(d) != d)
+        return in.fail(path, "expected a positive integer, got " + boost::json::serialize(v));
+    out = static_cast<std::uint32_t>(d);
+    return true;
 }
 
-inline std::optional<std::string_view> read_string(const boost::json::value& v,
-                                                   const std::string& path, std::string& error) {
-    if (!v.is_string()) {
-        error = use_case_error(path, "expected a string, got " + json_kind(v));
-        return std::nullopt;
-    }
-    const boost::json::string& s = v.get_string();
-    return std::string_view(s.data(), s.size());
+inline bool read_text(json_reader& in, const boost::json::value& v, const std::string& path,
+                      std::string& out) {
+    if (!in.ok())
+        return false;
+    if (!v.is_string())
+        return in.fail(path, "expected a string, got " + json_kind(v));
+    out.assign(v.get_string().data(), v.get_string().size());
+    return true;
 }
 
 inline std::string known_names(std::span<const std::string_view> names) {
@@ -122,222 +99,154 @@ inline std::string known_names(std::span<const std::string_view> names) {
     return s;
 }
 
-inline bool read_threshold(const boost::json::value& v, const std::string& path, threshold& out,
-                           std::string& error) {
-    if (!v.is_object()) {
-        error = use_case_error(path, "expected an object, got " + json_kind(v));
+inline bool read_threshold(json_reader& in, const boost::json::value& v, const std::string& path,
+                           threshold& out) {
+    const boost::json::object* o = in.object(v, path);
+    if (o == nullptr || !in.only(*o, {"metric", "statistic", "comparison", "bound"}, path,
+                                 "metric, statistic, comparison, bound"))
         return false;
-    }
-    const boost::json::object& o = v.as_object();
-    for (const auto& kv : o) {
-        const std::string_view key(kv.key().data(), kv.key().size());
-        if (key != "metric" && key != "statistic" && key != "comparison" && key != "bound") {
-            error = use_case_error(path + "." + std::string(key),
-                                   "unknown field (expected metric, statistic, comparison, bound)");
-            return false;
-        }
-    }
-    const boost::json::value* m = o.if_contains("metric");
-    if (m == nullptr) {
-        error = use_case_error(path + ".metric", "missing");
+    std::string text;
+    const boost::json::value* m = in.member(*o, "metric", path);
+    if (m == nullptr || !read_text(in, *m, path + ".metric", text))
         return false;
-    }
-    const std::optional<std::string_view> metric_text = read_string(*m, path + ".metric", error);
-    if (!metric_text)
-        return false;
-    const std::optional<metric> which = metric_from_name(*metric_text);
+    const std::optional<metric> which = metric_from_name(text);
     if (!which) {
         std::vector<std::string_view> names;
         for (metric x : all_metrics)
             names.push_back(metric_name(x));
-        error = use_case_error(path + ".metric", "unknown metric \"" + std::string(*metric_text) +
-                                                     "\" (known: " + known_names(names) + ")");
-        return false;
+        return in.fail(path + ".metric",
+                       "unknown metric \"" + text + "\" (known: " + known_names(names) + ")");
     }
     out.what = *which;
     out.stat = statistic::mean;
-    if (const boost::json::value* s = o.if_contains("statistic")) {
-        const std::optional<std::string_view> text = read_string(*s, path + ".statistic", error);
-        if (!text)
+    if (const boost::json::value* s = o->if_contains("statistic")) {
+        if (!read_text(in, *s, path + ".statistic", text))
             return false;
-        const std::optional<statistic> st = statistic_from_name(*text);
+        const std::optional<statistic> st = statistic_from_name(text);
         if (!st) {
             std::vector<std::string_view> names;
             for (statistic x : all_statistics)
                 names.push_back(statistic_name(x));
-            error =
-                use_case_error(path + ".statistic", "unknown statistic \"" + std::string(*text) +
-                                                        "\" (known: " + known_names(names) + ")");
-            return false;
+            return in.fail(path + ".statistic", "unknown statistic \"" + text +
+                                                    "\" (known: " + known_names(names) + ")");
         }
         out.stat = *st;
     }
     out.cmp = higher_is_better(out.what) ? comparison::greater : comparison::less;
-    if (const boost::json::value* c = o.if_contains("comparison")) {
-        const std::optional<std::string_view> text = read_string(*c, path + ".comparison", error);
-        if (!text)
+    if (const boost::json::value* c = o->if_contains("comparison")) {
+        if (!read_text(in, *c, path + ".comparison", text))
             return false;
-        const std::optional<comparison> cmp = comparison_from_name(*text);
-        if (!cmp) {
-            error =
-                use_case_error(path + ".comparison", "unknown comparison \"" + std::string(*text) +
-                                                         "\" (known: less, greater, <, >)");
-            return false;
-        }
+        const std::optional<comparison> cmp = comparison_from_name(text);
+        if (!cmp)
+            return in.fail(path + ".comparison",
+                           "unknown comparison \"" + text + "\" (known: less, greater, <, >)");
         out.cmp = *cmp;
     }
-    const boost::json::value* b = o.if_contains("bound");
-    if (b == nullptr) {
-        error = use_case_error(path + ".bound", "missing");
+    const boost::json::value* b = in.member(*o, "bound", path);
+    if (b == nullptr)
         return false;
-    }
-    if (!b->is_number()) {
-        error = use_case_error(path + ".bound", "expected a number, got " + json_kind(*b));
-        return false;
-    }
+    if (!b->is_number())
+        return in.fail(path + ".bound", "expected a number, got " + json_kind(*b));
     out.bound = b->to_number<double>();
-    if (!std::isfinite(out.bound)) {
-        error = use_case_error(path + ".bound", "expected a finite number");
-        return false;
-    }
-    return true;
-}
-
-inline bool read_use_case(const boost::json::value& v, const std::string& path, use_case& out,
-                          std::string& error) {
-    if (!v.is_object()) {
-        error = use_case_error(path, "expected an object, got " + json_kind(v));
-        return false;
-    }
-    const boost::json::object& o = v.as_object();
-    for (const auto& kv : o) {
-        const std::string_view key(kv.key().data(), kv.key().size());
-        if (key != "name" && key != "title" && key != "context_tokens" && key != "output_tokens" &&
-            key != "thresholds") {
-            error = use_case_error(path + "." + std::string(key),
-                                   "unknown field (expected name, title, context_tokens, "
-                                   "output_tokens, thresholds)");
-            return false;
-        }
-    }
-    const auto required = [&](const char* field) -> const boost::json::value* {
-        const boost::json::value* f = o.if_contains(field);
-        if (f == nullptr)
-            error = use_case_error(path + "." + field, "missing");
-        return f;
-    };
-    const boost::json::value* name = required("name");
-    if (name == nullptr)
-        return false;
-    const std::optional<std::string_view> name_text = read_string(*name, path + ".name", error);
-    if (!name_text)
-        return false;
-    if (name_text->empty()) {
-        error = use_case_error(path + ".name", "must not be empty");
-        return false;
-    }
-    out.name = std::string(*name_text);
-    out.title = out.name;
-    if (const boost::json::value* title = o.if_contains("title")) {
-        const std::optional<std::string_view> t = read_string(*title, path + ".title", error);
-        if (!t)
-            return false;
-        out.title = std::string(*t);
-    }
-    const boost::json::value* context = required("context_tokens");
-    if (context == nullptr)
-        return false;
-    out.context_tokens = read_count(*context, path + ".context_tokens", error);
-    if (!error.empty())
-        return false;
-    const boost::json::value* output = required("output_tokens");
-    if (output == nullptr)
-        return false;
-    out.output_tokens = read_count(*output, path + ".output_tokens", error);
-    if (!error.empty())
-        return false;
-    const boost::json::value* thresholds = required("thresholds");
-    if (thresholds == nullptr)
-        return false;
-    if (!thresholds->is_array()) {
-        error = use_case_error(path + ".thresholds",
-                               "expected an array, got " + json_kind(*thresholds));
-        return false;
-    }
-    if (thresholds->get_array().empty()) {
-        error = use_case_error(path + ".thresholds", "must hold at least one threshold");
-        return false;
-    }
-    out.thresholds.clear();
-    std::size_t i = 0;
-    for (const boost::json::value& t : thresholds->get_array()) {
-        threshold limit;
-        if (!read_threshold(t, path + ".thresholds[" + std::to_string(i) + "]", limit, error))
-            return false;
-        out.thresholds.push_back(limit);
-        ++i;
-    }
+    if (!std::isfinite(out.bound))
+        return in.fail(path + ".bound", "expected a finite number");
     return true;
 }
 
 } // namespace detail
 
-/// Reads use cases from JSON text (format above). Never throws on bad input: the error names
-/// the byte offset of a syntax error, or the path of the offending field.
-[[nodiscard]] inline use_case_parse_result parse_use_cases(std::string_view json) {
-    use_case_parse_result result;
-    boost::json::stream_parser parser;
-    boost::system::error_code ec;
-    const std::size_t consumed = parser.write(json.data(), json.size(), ec);
-    if (!ec)
-        parser.finish(ec);
-    if (ec) {
-        result.error = "use cases JSON: syntax error at byte " + std::to_string(consumed) + ": " +
-                       ec.message();
-        return result;
+/**
+ * Reads one use case (format above) at `path` through `in`; false after recording the first
+ * error. Documents that embed use cases (results.json, sweep plans) read them with it, so an
+ * error names the field within the whole document.
+ */
+inline bool read_use_case(json_reader& in, const boost::json::value& v, const std::string& path,
+                          use_case& out) {
+    const boost::json::object* o = in.object(v, path);
+    if (o == nullptr ||
+        !in.only(*o, {"name", "title", "context_tokens", "output_tokens", "thresholds"}, path,
+                 "name, title, context_tokens, output_tokens, thresholds"))
+        return false;
+    const boost::json::value* name = in.member(*o, "name", path);
+    if (name == nullptr || !detail::read_text(in, *name, path + ".name", out.name))
+        return false;
+    if (out.name.empty())
+        return in.fail(path + ".name", "must not be empty");
+    out.title = out.name;
+    if (const boost::json::value* title = o->if_contains("title"))
+        if (!detail::read_text(in, *title, path + ".title", out.title))
+            return false;
+    const boost::json::value* context = in.member(*o, "context_tokens", path);
+    if (context == nullptr ||
+        !detail::read_count(in, *context, path + ".context_tokens", out.context_tokens))
+        return false;
+    const boost::json::value* output = in.member(*o, "output_tokens", path);
+    if (output == nullptr ||
+        !detail::read_count(in, *output, path + ".output_tokens", out.output_tokens))
+        return false;
+    const boost::json::value* tv = in.member(*o, "thresholds", path);
+    const boost::json::array* thresholds =
+        tv == nullptr ? nullptr : in.array(*tv, path + ".thresholds");
+    if (thresholds == nullptr)
+        return false;
+    if (thresholds->empty())
+        return in.fail(path + ".thresholds", "must hold at least one threshold");
+    out.thresholds.clear();
+    for (std::size_t i = 0; i < thresholds->size(); ++i) {
+        threshold limit;
+        if (!detail::read_threshold(in, (*thresholds)[i],
+                                    path + ".thresholds[" + std::to_string(i) + "]", limit))
+            return false;
+        out.thresholds.push_back(limit);
     }
-    const boost::json::value document = parser.release();
+    return true;
+}
+
+/// Reads use cases from a parsed document (format above): `{"use_cases": [...]}` or the array.
+[[nodiscard]] inline json_result<std::vector<use_case>>
+use_cases_from_json(const boost::json::value& document) {
+    json_reader in("use cases JSON");
     const boost::json::array* list = nullptr;
-    std::string prefix;
+    std::string prefix = "$";
     if (document.is_array()) {
         list = &document.get_array();
-    } else if (document.is_object()) {
-        const boost::json::object& o = document.get_object();
-        for (const auto& kv : o) {
-            const std::string_view key(kv.key().data(), kv.key().size());
-            if (key != "use_cases") {
-                result.error =
-                    detail::use_case_error(std::string(key), "unknown field (expected use_cases)");
-                return result;
-            }
-        }
-        const boost::json::value* u = o.if_contains("use_cases");
-        if (u == nullptr) {
-            result.error = detail::use_case_error("use_cases", "missing");
-            return result;
-        }
-        if (!u->is_array()) {
-            result.error = detail::use_case_error("use_cases", "expected an array, got " +
-                                                                   detail::json_kind(*u));
-            return result;
-        }
-        list = &u->get_array();
-        prefix = "use_cases";
+    } else if (const boost::json::object* o = document.if_object()) {
+        if (!in.only(*o, {"use_cases"}, prefix, "use_cases"))
+            return in.error();
+        const boost::json::value* u = in.member(*o, "use_cases", prefix);
+        prefix = "$.use_cases";
+        list = u == nullptr ? nullptr : in.array(*u, prefix);
+        if (list == nullptr)
+            return in.error();
     } else {
-        result.error =
-            "use cases JSON: expected an object or an array, got " + detail::json_kind(document);
+        in.fail(prefix, "expected an object or an array, got " + json_kind(document));
+        return in.error();
+    }
+    std::vector<use_case> out;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        use_case uc;
+        if (!read_use_case(in, (*list)[i], prefix + "[" + std::to_string(i) + "]", uc))
+            return in.error();
+        out.push_back(std::move(uc));
+    }
+    return out;
+}
+
+/// Reads use cases from JSON text (format above), numbers exact (parse_json). Never throws on
+/// bad input: the error names the byte offset of a syntax error, or the JSONPath of the
+/// offending field.
+[[nodiscard]] inline use_case_parse_result parse_use_cases(std::string_view json) {
+    use_case_parse_result result;
+    const json_result<boost::json::value> document = parse_json(json, "use cases JSON");
+    if (!document) {
+        result.error = document.error().message();
         return result;
     }
-    std::size_t i = 0;
-    for (const boost::json::value& v : *list) {
-        use_case uc;
-        if (!detail::read_use_case(v, prefix + "[" + std::to_string(i) + "]", uc, result.error)) {
-            result.use_cases.clear();
-            return result;
-        }
-        result.use_cases.push_back(std::move(uc));
-        ++i;
-    }
+    json_result<std::vector<use_case>> read = use_cases_from_json(*document);
+    if (read)
+        result.use_cases = std::move(*read);
+    else
+        result.error = read.error().message();
     return result;
 }
 

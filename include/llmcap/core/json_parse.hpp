@@ -24,6 +24,23 @@
 namespace llmcap {
 
 /**
+ * Parses the JSON document at the start of `text` (leading whitespace allowed) into `out`, with
+ * exactly rounded numbers, and returns the bytes it used; what follows is left to the caller
+ * (JSON Lines, concatenated documents). On malformed or incomplete input sets `ec` and returns
+ * the byte where parsing stopped.
+ */
+inline std::size_t parse_json_prefix(std::string_view text, boost::json::value& out,
+                                     boost::system::error_code& ec) {
+    boost::json::basic_parser<detail::precise_handler> p(boost::json::parse_options{});
+    const std::size_t n = p.write_some(false, text.data(), text.size(), ec);
+    if (!ec && !p.handler().result)
+        ec = boost::json::error::incomplete;
+    if (!ec)
+        out = std::move(*p.handler().result);
+    return n;
+}
+
+/**
  * Parses one JSON document (surrounding whitespace allowed) with exactly rounded numbers. On
  * malformed input, or anything after the document, sets `ec`, sets `error_offset` (when given)
  * to the byte where parsing stopped, and returns null.
@@ -31,18 +48,16 @@ namespace llmcap {
 [[nodiscard]] inline boost::json::value parse_json(std::string_view text,
                                                    boost::system::error_code& ec,
                                                    std::size_t* error_offset = nullptr) {
-    boost::json::basic_parser<detail::precise_handler> p(boost::json::parse_options{});
-    const std::size_t n = p.write_some(false, text.data(), text.size(), ec);
+    boost::json::value v;
+    const std::size_t n = parse_json_prefix(text, v, ec);
     if (!ec && n < text.size())
         ec = boost::json::error::extra_data;
-    if (!ec && !p.handler().result)
-        ec = boost::json::error::incomplete;
     if (ec) {
         if (error_offset != nullptr)
             *error_offset = n;
         return nullptr;
     }
-    return std::move(*p.handler().result);
+    return v;
 }
 
 /**

@@ -6,11 +6,10 @@
 #include <llmcap/analysis/use_case.hpp>
 
 #include <llmcap/core/file_io.hpp>
+#include <llmcap/core/json_parse.hpp>
 #include <llmcap/report/detail/csv_records.hpp>
 #include <llmcap/report/detail/input_text.hpp>
-#include <llmcap/sweep/detail/precise_json.hpp>
 
-#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/error.hpp>
 #include <boost/json/value.hpp>
 
@@ -368,21 +367,9 @@ template <class Path>
     }
     detail::skip_bom(text);
 
-    // Parses the first JSON value of `t` into `v`, numbers exactly rounded (as llmcap's own
-    // readers do); returns the bytes used, or where parsing failed.
-    const auto parse = [](std::string_view t, boost::json::value& v,
-                          boost::system::error_code& ec) -> std::size_t {
-        boost::json::basic_parser<sweep::detail::precise_handler> p(boost::json::parse_options{});
-        const std::size_t used = p.write_some(false, t.data(), t.size(), ec);
-        if (!ec && !p.handler().result)
-            ec = boost::json::error::incomplete;
-        if (!ec)
-            v = std::move(*p.handler().result);
-        return used;
-    };
     boost::json::value doc;
     boost::system::error_code ec;
-    const std::size_t used = parse(text, doc, ec);
+    const std::size_t used = parse_json_prefix(text, doc, ec); // numbers exactly rounded
     if (ec) {
         const auto [line, column] = detail::line_column(text, used);
         out.error = file + ": line " + std::to_string(line) + ", column " + std::to_string(column) +
@@ -456,7 +443,7 @@ template <class Path>
             continue;
         const auto where = [&] { return file + ": line " + std::to_string(line) + ": "; };
         boost::json::value v;
-        const std::size_t n = parse(row, v, ec);
+        const std::size_t n = parse_json_prefix(row, v, ec);
         if (ec || row.substr(n).find_first_not_of(" \t\r") != std::string_view::npos) {
             out.error = where() + "not valid JSON" +
                         (ec ? ", column " + std::to_string(n + 1) + ": " + ec.message()

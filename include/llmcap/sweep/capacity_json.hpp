@@ -4,7 +4,8 @@
 #include <llmcap/analysis/fit.hpp>
 #include <llmcap/analysis/interpolation.hpp>
 #include <llmcap/analysis/metric.hpp>
-#include <llmcap/sweep/detail/json_io.hpp>
+#include <llmcap/core/json_number.hpp>
+#include <llmcap/core/json_reader.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -27,6 +28,16 @@ namespace llmcap::sweep {
 
 namespace detail {
 
+/// A vector as a JSON array, each element through `f`.
+template <class T, class F>
+[[nodiscard]] boost::json::array to_array(const std::vector<T>& xs, F f) {
+    boost::json::array a;
+    a.reserve(xs.size());
+    for (const T& x : xs)
+        a.push_back(f(x));
+    return a;
+}
+
 [[nodiscard]] constexpr std::string_view outcome_name(analysis::threshold_outcome o) noexcept {
     switch (o) {
     case analysis::threshold_outcome::holds_throughout:
@@ -41,22 +52,21 @@ namespace detail {
 
 [[nodiscard]] inline boost::json::object fit_to_json(const analysis::fit_result& f) {
     return {{"model", analysis::fit_model_name(f.model)},
-            {"a", number_or_null(f.a)},
-            {"b", number_or_null(f.b)},
-            {"r_squared", number_or_null(f.r_squared)},
-            {"rmse", number_or_null(f.rmse)},
+            {"a", json_number_or_null(f.a)},
+            {"b", json_number_or_null(f.b)},
+            {"r_squared", json_number_or_null(f.r_squared)},
+            {"rmse", json_number_or_null(f.rmse)},
             {"points", f.points}};
 }
 
 [[nodiscard]] inline boost::json::array doubles_to_json(const std::vector<double>& xs) {
-    return to_array(xs, [](double x) { return number_or_null(x); });
+    return to_array(xs, [](double x) { return json_number_or_null(x); });
 }
 
 } // namespace detail
 
 /// A capacity analysis as JSON.
 [[nodiscard]] inline boost::json::object to_json(const analysis::capacity_result& r) {
-    using detail::number_or_null;
     boost::json::array thresholds;
     for (const analysis::threshold_analysis& t : r.thresholds) {
         boost::json::object o{
@@ -64,25 +74,25 @@ namespace detail {
              boost::json::object{{"metric", analysis::metric_name(t.limit.what)},
                                  {"statistic", analysis::statistic_name(t.limit.stat)},
                                  {"comparison", analysis::comparison_name(t.limit.cmp)},
-                                 {"bound", number_or_null(t.limit.bound)}}},
+                                 {"bound", json_number_or_null(t.limit.bound)}}},
             {"description", t.limit.describe()},
             {"concurrency", detail::doubles_to_json(t.concurrency)},
             {"measured", detail::doubles_to_json(t.measured)},
             {"fitted", detail::doubles_to_json(t.fitted)},
             {"isotonic_adjusted", t.isotonic_adjusted},
             {"outcome", detail::outcome_name(t.outcome)},
-            {"crossing", number_or_null(t.crossing)}};
+            {"crossing", json_number_or_null(t.crossing)}};
         if (t.extrapolation)
             o["extrapolation"] =
                 boost::json::object{{"fit", detail::fit_to_json(t.extrapolation->fit)},
-                                    {"crossing", number_or_null(t.extrapolation->crossing)}};
+                                    {"crossing", json_number_or_null(t.extrapolation->crossing)}};
         else
             o["extrapolation"] = nullptr;
         thresholds.push_back(std::move(o));
     }
     boost::json::object o{{"kind", analysis::capacity_kind_name(r.kind)},
                           {"capacity", r.capacity},
-                          {"crossing", number_or_null(r.crossing)},
+                          {"crossing", json_number_or_null(r.crossing)},
                           {"lowest_concurrency", r.lowest_concurrency},
                           {"highest_concurrency", r.highest_concurrency},
                           {"method", analysis::interpolation_name(r.method)},
@@ -93,7 +103,7 @@ namespace detail {
     else
         o["binding"] = nullptr;
     if (r.estimate)
-        o["estimate"] = boost::json::object{{"crossing", number_or_null(r.estimate->crossing)},
+        o["estimate"] = boost::json::object{{"crossing", json_number_or_null(r.estimate->crossing)},
                                             {"capacity", r.estimate->capacity},
                                             {"binding", r.estimate->binding},
                                             {"fit", detail::fit_to_json(r.estimate->fit)}};

@@ -2,7 +2,7 @@
 
 #include <llmcap/core/clock.hpp>
 #include <llmcap/core/file_io.hpp>
-#include <llmcap/sweep/detail/precise_json.hpp>
+#include <llmcap/core/json_parse.hpp>
 #include <llmcap/sweep/plan.hpp>
 #include <llmcap/sweep/result.hpp>
 #include <llmcap/sweep/result_json.hpp>
@@ -290,7 +290,7 @@ public:
         const std::string text((std::istreambuf_iterator<char>(in)),
                                std::istreambuf_iterator<char>());
         boost::system::error_code ec;
-        boost::json::value v = detail::precise_parse(text, ec);
+        boost::json::value v = parse_json(text, ec);
         if (ec)
             throw std::runtime_error(p.string() + ": invalid JSON (" + ec.message() + ")");
         return v;
@@ -298,8 +298,8 @@ public:
 
     /**
      * Calls `f(value, line_number)` for each line of a JSONL file (a missing file has none),
-     * numbers exactly as written (detail::precise_parse). Returns true when the last line was
-     * cut short (no final newline and not valid JSON): it is skipped. Any other invalid line
+     * numbers exactly as written (parse_json, core/json_parse.hpp). Returns true when the last line
+     * was cut short (no final newline and not valid JSON): it is skipped. Any other invalid line
      * throws std::runtime_error naming the file and line.
      */
     template <class F>
@@ -322,7 +322,7 @@ public:
             if (s.find_first_not_of(" \t\r") == std::string_view::npos)
                 continue;
             boost::system::error_code ec;
-            const boost::json::value v = detail::precise_parse(s, ec);
+            const boost::json::value v = parse_json(s, ec);
             if (ec) {
                 if (last_unterminated)
                     return true;

@@ -2,15 +2,15 @@
 
 #include <llmcap/analysis/use_case.hpp>
 #include <llmcap/analysis/use_case_json.hpp>
-#include <llmcap/sweep/detail/json_io.hpp>
-#include <llmcap/sweep/json_error.hpp>
+#include <llmcap/core/json_error.hpp>
+#include <llmcap/core/json_number.hpp>
+#include <llmcap/core/json_reader.hpp>
 #include <llmcap/sweep/result.hpp>
 #include <llmcap/workload/load_driver.hpp>
 #include <llmcap/workload/text_source.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <algorithm> // max
@@ -130,7 +130,6 @@ inline void add_grid(sweep_plan& plan, const std::vector<std::uint32_t>& context
 
 /// The plan as JSON (stored in `run.json`; read back on resume).
 [[nodiscard]] inline boost::json::object to_json(const sweep_plan& p) {
-    using detail::number_or_null;
     boost::json::array cells;
     for (const planned_cell& c : p.cells)
         cells.push_back(boost::json::object{{"context_tokens", c.key.context_tokens},
@@ -154,13 +153,13 @@ inline void add_grid(sweep_plan& plan, const std::vector<std::uint32_t>& context
         {"cache_busting", p.cache_busting},
         {"seed", p.seed},
         {"corpus_path", p.corpus_path},
-        {"requests",
-         boost::json::object{{"warmup_requests", r.warmup_requests},
-                             {"requests_per_concurrency", r.requests_per_concurrency},
-                             {"min_requests", r.min_requests},
-                             {"max_duration_s", number_or_null(r.max_duration_s)},
-                             {"ci_relative_half_width", number_or_null(r.ci_relative_half_width)},
-                             {"max_requests", r.max_requests}}},
+        {"requests", boost::json::object{{"warmup_requests", r.warmup_requests},
+                                         {"requests_per_concurrency", r.requests_per_concurrency},
+                                         {"min_requests", r.min_requests},
+                                         {"max_duration_s", json_number_or_null(r.max_duration_s)},
+                                         {"ci_relative_half_width",
+                                          json_number_or_null(r.ci_relative_half_width)},
+                                         {"max_requests", r.max_requests}}},
         {"load", boost::json::object{{"open", p.load.open},
                                      {"rate_per_s", p.load.rate_per_s},
                                      {"burstiness", p.load.burstiness}}},
@@ -191,7 +190,7 @@ inline bool read_style(json_reader& in, const boost::json::object& o, const std:
 /// cell and no search, a concurrency of 0, an output of 0, an unknown API or a non-positive
 /// rate is rejected.
 [[nodiscard]] inline json_result<sweep_plan> plan_from_json(const boost::json::value& v) {
-    detail::json_reader in;
+    json_reader in("results json");
     sweep_plan p;
     const std::string path = "$";
     const boost::json::object* o = in.object(v, path);
@@ -269,13 +268,7 @@ inline bool read_style(json_reader& in, const boost::json::object& o, const std:
                         break;
                     use_case_search s;
                     if (const boost::json::value* uv = in.member(*so, "use_case", sp)) {
-                        const analysis::use_case_parse_result parsed =
-                            analysis::parse_use_cases(boost::json::serialize(
-                                boost::json::object{{"use_cases", boost::json::array{*uv}}}));
-                        if (!parsed.ok())
-                            in.fail(sp + ".use_case", parsed.error);
-                        else
-                            s.use_case = parsed.use_cases.front();
+                        analysis::read_use_case(in, *uv, sp + ".use_case", s.use_case);
                     }
                     in.field(*so, "max_concurrency", sp, s.max_concurrency);
                     in.optional_field(*so, "max_cells", sp, s.max_cells);
@@ -290,9 +283,7 @@ inline bool read_style(json_reader& in, const boost::json::object& o, const std:
         if (in.ok() && p.cells.empty() && p.searches.empty())
             in.fail(path, "the plan has no cell and no search");
     }
-    if (!in.ok())
-        return json_error{in.error_path, in.error_what};
-    return p;
+    return in.result(std::move(p));
 }
 
 } // namespace llmcap::sweep

@@ -7,14 +7,14 @@
 #include <llmcap/analysis/use_case.hpp>
 #include <llmcap/analysis/use_case_json.hpp>
 #include <llmcap/core/error.hpp>
+#include <llmcap/core/json_error.hpp>
+#include <llmcap/core/json_number.hpp>
+#include <llmcap/core/json_reader.hpp>
 #include <llmcap/sweep/capacity_json.hpp>
-#include <llmcap/sweep/detail/json_io.hpp>
-#include <llmcap/sweep/json_error.hpp>
 #include <llmcap/sweep/result.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstdint>     // uint32_t, uint64_t
@@ -32,9 +32,10 @@
  * `to_json` writes each type as an object; `*_from_json` reads it back and, on malformed
  * input, returns a json_error naming the field by its JSONPath ("$.cells[2].key.concurrency:
  * expected a non-negative integer, got a string"). Non-finite numbers are written as null and
- * read back as NaN (statistics) or empty (optional values). Numbers round-trip to within one
- * unit in the last place (Boost.JSON's parser); statistics that must be exact are recomputed
- * from `requests.jsonl`, whose times are integers.
+ * read back as NaN (statistics) or empty (optional values). Doubles follow the library's one
+ * policy (core/json_number.hpp): written as the shortest text that reads back to them, and read
+ * back exactly from a document parsed with parse_json, so a file read and written again is the
+ * same byte for byte.
  */
 namespace llmcap::sweep {
 
@@ -43,20 +44,19 @@ namespace llmcap::sweep {
 
 /// A metric's statistics as JSON.
 [[nodiscard]] inline boost::json::object to_json(const analysis::metric_statistics& s) {
-    using detail::number_or_null;
     boost::json::object o{{"count", s.count},
-                          {"mean", number_or_null(s.mean)},
-                          {"stddev", number_or_null(s.stddev)},
-                          {"min", number_or_null(s.min)},
-                          {"max", number_or_null(s.max)},
-                          {"p50", number_or_null(s.p50)},
-                          {"p90", number_or_null(s.p90)},
-                          {"p95", number_or_null(s.p95)},
-                          {"p99", number_or_null(s.p99)},
-                          {"p99_9", number_or_null(s.p99_9)}};
+                          {"mean", json_number_or_null(s.mean)},
+                          {"stddev", json_number_or_null(s.stddev)},
+                          {"min", json_number_or_null(s.min)},
+                          {"max", json_number_or_null(s.max)},
+                          {"p50", json_number_or_null(s.p50)},
+                          {"p90", json_number_or_null(s.p90)},
+                          {"p95", json_number_or_null(s.p95)},
+                          {"p99", json_number_or_null(s.p99)},
+                          {"p99_9", json_number_or_null(s.p99_9)}};
     if (s.mean_ci95)
-        o["mean_ci95"] =
-            boost::json::array{number_or_null(s.mean_ci95->low), number_or_null(s.mean_ci95->high)};
+        o["mean_ci95"] = boost::json::array{json_number_or_null(s.mean_ci95->low),
+                                            json_number_or_null(s.mean_ci95->high)};
     else
         o["mean_ci95"] = nullptr;
     return o;
@@ -84,7 +84,6 @@ namespace llmcap::sweep {
 
 /// A cell result as JSON (one line of `cells.jsonl`).
 [[nodiscard]] inline boost::json::object to_json(const cell_result& c) {
-    using detail::number_or_null;
     boost::json::array failures;
     for (const failure_count& f : c.failures)
         failures.push_back(
@@ -103,18 +102,18 @@ namespace llmcap::sweep {
         {"failures", std::move(failures)},
         {"short_outputs", c.short_outputs},
         {"burst_streams", c.burst_streams},
-        {"prompt",
-         boost::json::object{{"target_tokens", c.prompt.target_tokens},
-                             {"reported", c.prompt.reported},
-                             {"exact", c.prompt.exact},
-                             {"mean_tokens", number_or_null(c.prompt.mean_tokens)},
-                             {"min_tokens", c.prompt.min_tokens},
-                             {"max_tokens", c.prompt.max_tokens},
-                             {"max_relative_error", number_or_null(c.prompt.max_relative_error)},
-                             {"flagged", c.prompt.flagged}}},
+        {"prompt", boost::json::object{{"target_tokens", c.prompt.target_tokens},
+                                       {"reported", c.prompt.reported},
+                                       {"exact", c.prompt.exact},
+                                       {"mean_tokens", json_number_or_null(c.prompt.mean_tokens)},
+                                       {"min_tokens", c.prompt.min_tokens},
+                                       {"max_tokens", c.prompt.max_tokens},
+                                       {"max_relative_error",
+                                        json_number_or_null(c.prompt.max_relative_error)},
+                                       {"flagged", c.prompt.flagged}}},
         {"client_lag",
-         boost::json::object{{"p99_s", number_or_null(c.client_lag.p99_s)},
-                             {"mean_ttft_s", number_or_null(c.client_lag.mean_ttft_s)},
+         boost::json::object{{"p99_s", json_number_or_null(c.client_lag.p99_s)},
+                             {"mean_ttft_s", json_number_or_null(c.client_lag.mean_ttft_s)},
                              {"flagged", c.client_lag.flagged}}},
         {"energy_error", c.energy_error},
         {"stop_reason", c.stop_reason},
@@ -129,7 +128,7 @@ namespace llmcap::sweep {
     if (c.server) {
         boost::json::object values;
         for (const auto& [name, q] : c.server->values)
-            values[name] = boost::json::object{{"value", number_or_null(q.value)},
+            values[name] = boost::json::object{{"value", json_number_or_null(q.value)},
                                                {"state", q.state},
                                                {"source", q.source},
                                                {"observations", q.observations},
@@ -143,11 +142,11 @@ namespace llmcap::sweep {
     if (c.energy) {
         const energy_record& e = *c.energy;
         o["energy"] = boost::json::object{
-            {"energy_j", number_or_null(e.energy_j)},
-            {"mean_power_w", number_or_null(e.mean_power_w)},
-            {"peak_power_w", number_or_null(e.peak_power_w)},
-            {"joules_per_output_token", number_or_null(e.joules_per_output_token)},
-            {"elapsed_s", number_or_null(e.elapsed_s)},
+            {"energy_j", json_number_or_null(e.energy_j)},
+            {"mean_power_w", json_number_or_null(e.mean_power_w)},
+            {"peak_power_w", json_number_or_null(e.peak_power_w)},
+            {"joules_per_output_token", json_number_or_null(e.joules_per_output_token)},
+            {"elapsed_s", json_number_or_null(e.elapsed_s)},
             {"source", e.source},
             {"method", e.method},
             {"gpu_count", e.gpu_count}};
@@ -203,12 +202,12 @@ namespace llmcap::sweep {
     for (const analysis::scaling_point& p : s.points)
         points.push_back(boost::json::object{
             {"concurrency", p.concurrency},
-            {"throughput_tokens_per_s", detail::number_or_null(p.throughput_tokens_per_s)},
-            {"efficiency", detail::number_or_null(p.efficiency)}});
-    return {{"context_tokens", s.context_tokens},
-            {"single_throughput_tokens_per_s",
-             detail::number_or_null(s.single_throughput_tokens_per_s)},
-            {"points", std::move(points)}};
+            {"throughput_tokens_per_s", json_number_or_null(p.throughput_tokens_per_s)},
+            {"efficiency", json_number_or_null(p.efficiency)}});
+    return {
+        {"context_tokens", s.context_tokens},
+        {"single_throughput_tokens_per_s", json_number_or_null(s.single_throughput_tokens_per_s)},
+        {"points", std::move(points)}};
 }
 
 /// The whole sweep as JSON (`results.json`).
@@ -423,12 +422,7 @@ inline bool read_use_case_result(json_reader& in, const boost::json::value& v,
     if (o == nullptr)
         return false;
     if (const boost::json::value* uv = in.member(*o, "use_case", path)) {
-        // The use case's own reader gives field-level messages; re-anchor its path here.
-        const analysis::use_case_parse_result parsed = analysis::parse_use_cases(
-            boost::json::serialize(boost::json::object{{"use_cases", boost::json::array{*uv}}}));
-        if (!parsed.ok())
-            return in.fail(path + ".use_case", parsed.error);
-        u.use_case = parsed.use_cases.front();
+        analysis::read_use_case(in, *uv, path + ".use_case", u.use_case);
     }
     in.field(*o, "measured_concurrency", path, u.measured_concurrency);
     in.field(*o, "converged", path, u.converged);
@@ -507,12 +501,10 @@ inline bool read_scaling(json_reader& in, const boost::json::value& v, const std
 
 template <class T, class Read>
 json_result<T> read_document(const boost::json::value& v, Read read) {
-    json_reader in;
+    json_reader in("results json");
     T out{};
     read(in, v, "$", out);
-    if (!in.ok())
-        return json_error{in.error_path, in.error_what};
-    return out;
+    return in.result(std::move(out));
 }
 
 } // namespace detail
@@ -536,8 +528,7 @@ use_case_result_from_json(const boost::json::value& v) {
 /// Reads a whole sweep written by to_json(const sweep_result&). Rejects a schema_version newer
 /// than this library's, and 0.
 [[nodiscard]] inline json_result<sweep_result> sweep_result_from_json(const boost::json::value& v) {
-    return detail::read_document<sweep_result>(v, [](detail::json_reader& in,
-                                                     const boost::json::value& doc,
+    return detail::read_document<sweep_result>(v, [](json_reader& in, const boost::json::value& doc,
                                                      const std::string& path, sweep_result& r) {
         const boost::json::object* o = in.object(doc, path);
         if (o == nullptr)

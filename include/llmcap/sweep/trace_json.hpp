@@ -2,9 +2,10 @@
 
 #include <llmcap/core/clock.hpp>
 #include <llmcap/core/error.hpp>
+#include <llmcap/core/json_error.hpp>
+#include <llmcap/core/json_number.hpp>
+#include <llmcap/core/json_reader.hpp>
 #include <llmcap/core/request_trace.hpp>
-#include <llmcap/sweep/detail/json_io.hpp>
-#include <llmcap/sweep/json_error.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -126,12 +127,12 @@ namespace detail {
         o["timings"] =
             boost::json::object{{"prompt_tokens_evaluated", u64(s.prompt_tokens_evaluated)},
                                 {"prompt_tokens_cached", u64(s.prompt_tokens_cached)},
-                                {"prompt_ms", detail::number_or_null(s.prompt_ms)},
+                                {"prompt_ms", json_number_or_null(s.prompt_ms)},
                                 {"predicted_tokens", u64(s.predicted_tokens)},
-                                {"predicted_ms", detail::number_or_null(s.predicted_ms)},
-                                {"queue_s", detail::number_or_null(s.queue_s)},
-                                {"prefill_s", detail::number_or_null(s.prefill_s)},
-                                {"decode_s", detail::number_or_null(s.decode_s)}};
+                                {"predicted_ms", json_number_or_null(s.predicted_ms)},
+                                {"queue_s", json_number_or_null(s.queue_s)},
+                                {"prefill_s", json_number_or_null(s.prefill_s)},
+                                {"decode_s", json_number_or_null(s.decode_s)}};
     } else {
         o["timings"] = nullptr;
     }
@@ -142,7 +143,7 @@ namespace detail {
 /// placed relative to `origin`. Errors name the field ("$.event_gaps_ns[3]: ...").
 [[nodiscard]] inline json_result<trace_record> trace_record_from_json(const boost::json::value& v,
                                                                       time_point origin) {
-    detail::json_reader in;
+    json_reader in("results json");
     trace_record r;
     request_trace& t = r.trace;
     const std::string path = "$";
@@ -255,9 +256,7 @@ namespace detail {
             }
         }
     }
-    if (!in.ok())
-        return json_error{in.error_path, in.error_what};
-    return r;
+    return in.result(std::move(r));
 }
 
 } // namespace llmcap::sweep

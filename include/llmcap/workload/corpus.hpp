@@ -1,15 +1,21 @@
 #pragma once
 
-#include <boost/json/parse.hpp>
+#include <llmcap/core/json_error.hpp>
+#include <llmcap/core/json_parse.hpp>
+#include <llmcap/core/json_reader.hpp>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
-#include <cstddef>     // size_t
-#include <fstream>     // ifstream
-#include <iterator>    // istreambuf_iterator
-#include <string>      // string, to_string
-#include <string_view> // string_view
-#include <utility>     // move
-#include <vector>      // vector
+#include <cstddef>          // size_t
+#include <fstream>          // ifstream
+#include <initializer_list> // initializer_list
+#include <iterator>         // istreambuf_iterator
+#include <string>           // string, to_string
+#include <string_view>      // string_view
+#include <utility>          // move
+#include <vector>           // vector
 
 namespace llmcap::workload {
 
@@ -37,7 +43,8 @@ struct corpus {
 struct corpus_parse_result {
     /// The corpus (empty on error).
     corpus value;
-    /// Empty on success; else "corpus: line 3: expected a string or an object" and the like.
+    /// Empty on success; else json_error::message(), e.g. "corpus: line 3: $: expected a string
+    /// or an object" or "corpus: $[0].conversations[1].value: expected a string, got null".
     std::string error;
 
     /// True when the input was read without error.
@@ -48,43 +55,92 @@ struct corpus_parse_result {
 
 namespace detail {
 
-inline bool take_string(const boost::json::object& o, std::string_view key, std::string& out) {
-    const boost::json::value* v = o.if_contains(key);
-    if (v == nullptr || !v->is_string())
+/// Appends the user texts of a list of turns ({role, content} or {from, value}) at `path`.
+inline bool take_turns(json_reader& in, const boost::json::value& v, const std::string& path,
+                       std::vector<std::string>& out, std::string_view role_key,
+                       std::string_view text_key) {
+    const boost::json::array* a = in.array(v, path);
+    if (a == nullptr)
         return false;
-    out.assign(v->get_string().data(), v->get_string().size());
-    return true;
-}
-
-/// Appends the user texts of a `messages` array; returns an error or "".
-inline std::string take_messages(const boost::json::value& v, const std::string& where,
-                                 std::vector<std::string>& out, std::string_view role_key,
-                                 std::string_view text_key) {
-    if (!v.is_array())
-        return where + ": expected an array";
-    const auto& a = v.as_array();
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const std::string at = where + "[" + std::to_string(i) + "]";
-        if (!a[i].is_object())
-            return at + ": expected an object";
-        const auto& m = a[i].as_object();
+    for (std::size_t i = 0; i < a->size(); ++i) {
+        const std::string at = path + "[" + std::to_string(i) + "]";
+        const boost::json::object* m = in.object((*a)[i], at);
         std::string role;
         std::string text;
-        if (!take_string(m, role_key, role))
-            return at + "." + std::string(role_key) + ": expected a string";
-        if (!take_string(m, text_key, text))
-            return at + "." + std::string(text_key) + ": expected a string";
+        if (m == nullptr || !in.field(*m, role_key, at, role) || !in.field(*m, text_key, at, text))
+            return false;
         if ((role == "user" || role == "human") && !text.empty())
             out.push_back(std::move(text));
     }
-    return {};
+    return true;
+}
+
+/// The first of `keys` in `o` that holds a string.
+inline bool take_string(const boost::json::object& o, std::initializer_list<std::string_view> keys,
+                        std::string& out) {
+    for (std::string_view key : keys)
+        if (const boost::json::value* v = o.if_contains(key); v != nullptr && v->is_string()) {
+            out.assign(v->get_string().data(), v->get_string().size());
+            return true;
+        }
+    return false;
+}
+
+/// Reads one JSON Lines line (numbered `line_no`) into `texts`.
+inline json_result<bool> read_jsonl_line(std::string_view line, std::size_t line_no,
+                                         std::vector<std::string>& texts) {
+    const std::string subject = "corpus: line " + std::to_string(line_no);
+    const json_result<boost::json::value> v = parse_json(line, subject);
+    if (!v)
+        return v.error();
+    json_reader in(subject);
+    std::string text;
+    if (v->is_string()) {
+        text.assign(v->get_string().data(), v->get_string().size());
+    } else if (const boost::json::object* o = v->if_object()) {
+        if (!take_string(*o, {"prompt", "text", "content"}, text)) {
+            if (const boost::json::value* m = o->if_contains("messages")) {
+                take_turns(in, *m, "$.messages", texts, "role", "content");
+                return in.result(true);
+            }
+            in.fail("$", "expected a \"prompt\", \"text\" or \"content\" string or a "
+                         "\"messages\" array");
+        }
+    } else {
+        in.fail("$", "expected a string or an object");
+    }
+    if (in.ok() && !text.empty())
+        texts.push_back(std::move(text));
+    return in.result(true);
+}
+
+/// Reads a ShareGPT document into `texts`.
+inline json_result<bool> read_sharegpt(std::string_view content, std::vector<std::string>& texts) {
+    const json_result<boost::json::value> v = parse_json(content, "corpus");
+    if (!v)
+        return v.error();
+    json_reader in("corpus");
+    const boost::json::array* a = v->if_array();
+    if (a == nullptr)
+        in.fail("$", "expected an array of conversations");
+    for (std::size_t i = 0; a != nullptr && i < a->size() && in.ok(); ++i) {
+        const std::string at = "$[" + std::to_string(i) + "]";
+        const boost::json::object* o = (*a)[i].if_object();
+        const boost::json::value* conv = o ? o->if_contains("conversations") : nullptr;
+        if (conv == nullptr)
+            in.fail(at, "expected an object with \"conversations\"");
+        else
+            take_turns(in, *conv, at + ".conversations", texts, "from", "value");
+    }
+    return in.result(true);
 }
 
 } // namespace detail
 
 /**
  * Reads a corpus from `content` in `format`. Never throws on bad input: the error names the line
- * (JSONL) or the element (ShareGPT) and what was wrong. An input without any text is an error.
+ * (JSONL) and the JSONPath of the element, and what was wrong. An input without any text is an
+ * error.
  */
 [[nodiscard]] inline corpus_parse_result
 parse_corpus(std::string_view content, corpus_format format = corpus_format::detect) {
@@ -126,7 +182,7 @@ parse_corpus(std::string_view content, corpus_format format = corpus_format::det
     } else if (format == corpus_format::jsonl) {
         std::size_t pos = 0;
         std::size_t line_no = 0;
-        while (pos < content.size()) {
+        while (pos < content.size() && r.ok()) {
             std::size_t end = content.find('\n', pos);
             if (end == std::string_view::npos)
                 end = content.size();
@@ -135,66 +191,11 @@ parse_corpus(std::string_view content, corpus_format format = corpus_format::det
             ++line_no;
             if (line.find_first_not_of(" \t\r") == std::string_view::npos)
                 continue;
-            const std::string where = "corpus: line " + std::to_string(line_no);
-            boost::system::error_code ec;
-            const boost::json::value v = boost::json::parse(line, ec);
-            if (ec) {
-                r.error = where + ": invalid JSON (" + ec.message() + ")";
-                break;
-            }
-            std::string text;
-            if (v.is_string()) {
-                text.assign(v.get_string().data(), v.get_string().size());
-            } else if (v.is_object()) {
-                const auto& o = v.as_object();
-                if (!detail::take_string(o, "prompt", text) &&
-                    !detail::take_string(o, "text", text) &&
-                    !detail::take_string(o, "content", text)) {
-                    if (const boost::json::value* m = o.if_contains("messages")) {
-                        std::string e = detail::take_messages(*m, where + ": messages", texts,
-                                                              "role", "content");
-                        if (!e.empty()) {
-                            r.error = std::move(e);
-                            break;
-                        }
-                        continue;
-                    }
-                    r.error = where + ": expected a \"prompt\", \"text\" or \"content\" string "
-                                      "or a \"messages\" array";
-                    break;
-                }
-            } else {
-                r.error = where + ": expected a string or an object";
-                break;
-            }
-            if (!text.empty())
-                texts.push_back(std::move(text));
+            if (const json_result<bool> read = detail::read_jsonl_line(line, line_no, texts); !read)
+                r.error = read.error().message();
         }
-    } else {
-        boost::system::error_code ec;
-        const boost::json::value v = boost::json::parse(content, ec);
-        if (ec) {
-            r.error = "corpus: invalid JSON (" + ec.message() + ")";
-        } else if (!v.is_array()) {
-            r.error = "corpus: expected an array of conversations";
-        } else {
-            const auto& a = v.as_array();
-            for (std::size_t i = 0; i < a.size(); ++i) {
-                const std::string where = "corpus: [" + std::to_string(i) + "]";
-                const boost::json::object* o = a[i].if_object();
-                const boost::json::value* conv = o ? o->if_contains("conversations") : nullptr;
-                if (conv == nullptr) {
-                    r.error = where + ": expected an object with \"conversations\"";
-                    break;
-                }
-                std::string e =
-                    detail::take_messages(*conv, where + ".conversations", texts, "from", "value");
-                if (!e.empty()) {
-                    r.error = std::move(e);
-                    break;
-                }
-            }
-        }
+    } else if (const json_result<bool> read = detail::read_sharegpt(content, texts); !read) {
+        r.error = read.error().message();
     }
     if (r.ok() && texts.empty())
         r.error = "corpus: no text found";
