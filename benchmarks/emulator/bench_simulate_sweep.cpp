@@ -1,16 +1,16 @@
-// The virtual-time simulator on the full default GLM-4.7-Flash sweep: contexts 1K..200K at
+// The emulator's virtual-time endpoint, driven by workload::drive and recorded by the cell
+// recorder (run_virtual_cell), on the full default GLM-4.7-Flash sweep: contexts 1K..200K at
 // concurrency 1..4 with 1,024 output tokens, plus the use-case concurrency ranges, three waves
-// of closed-loop requests per cell (as the calibration runs them). The goal is under 10 s for
+// of closed-loop requests per cell (as the calibration runs them). The goal is under 2 s for
 // the whole sweep. Baseline in the same run: planning and executing one engine step of 64
 // decoding sequences, and one cell (1K context, concurrency 1).
 #include <llmcap/emulator/builtin_profiles.hpp>
 #include <llmcap/emulator/engine.hpp>
-#include <llmcap/emulator/simulator.hpp>
+#include <llmcap/emulator/virtual_cell.hpp>
 
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
-#include <random>
 #include <vector>
 
 namespace emu = llmcap::emulator;
@@ -38,12 +38,12 @@ std::vector<cell> default_glm_sweep() {
     return cells;
 }
 
-emu::simulation_result run_cell(const emu::profile& p, const cell& k, std::mt19937_64& rng) {
-    return emu::simulate(p, {k.prompt_tokens, k.output_tokens, 0},
-                         emu::closed_loop{.concurrency = k.concurrency,
-                                          .measured_requests = 3 * k.concurrency,
-                                          .hold_concurrency = false},
-                         rng);
+emu::virtual_cell_result run_cell(const emu::profile& p, const cell& k) {
+    emu::virtual_cell c{.prompt_tokens = k.prompt_tokens,
+                        .output_tokens = k.output_tokens,
+                        .concurrency = k.concurrency};
+    c.stop.requests = 3 * k.concurrency;
+    return emu::run_virtual_cell(p, c);
 }
 
 void bm_full_glm_sweep(benchmark::State& state) {
@@ -52,15 +52,14 @@ void bm_full_glm_sweep(benchmark::State& state) {
     std::uint64_t steps = 0, requests = 0;
     double virtual_s = 0.0;
     for (auto _ : state) {
-        std::mt19937_64 rng(1);
         steps = requests = 0;
         virtual_s = 0.0;
         for (const cell& k : cells) {
-            const emu::simulation_result r = run_cell(p, k, rng);
+            const emu::virtual_cell_result r = run_cell(p, k);
             steps += r.steps;
-            requests += r.requests.size();
-            virtual_s += llmcap::to_seconds(r.elapsed);
-            benchmark::DoNotOptimize(r.requests.data());
+            requests += r.traces.size();
+            virtual_s += llmcap::to_seconds(*r.recorder.window());
+            benchmark::DoNotOptimize(r.traces.data());
         }
     }
     state.counters["cells"] = double(cells.size());
@@ -76,10 +75,9 @@ void bm_one_cell_1k_c1(benchmark::State& state) {
     const emu::profile p = emu::builtin_profile();
     std::uint64_t steps = 0;
     for (auto _ : state) {
-        std::mt19937_64 rng(1);
-        const emu::simulation_result r = run_cell(p, {1024, 1024, 1}, rng);
+        const emu::virtual_cell_result r = run_cell(p, {1024, 1024, 1});
         steps = r.steps;
-        benchmark::DoNotOptimize(r.requests.data());
+        benchmark::DoNotOptimize(r.traces.data());
     }
     state.counters["steps_per_s"] =
         benchmark::Counter(double(steps), benchmark::Counter::kIsIterationInvariantRate);
@@ -89,7 +87,7 @@ BENCHMARK(bm_one_cell_1k_c1)->Unit(benchmark::kMillisecond);
 void bm_engine_step_64_decodes(benchmark::State& state) {
     const emu::profile p = emu::builtin_profile();
     emu::engine e(p);
-    llmcap::time_point t = emu::virtual_epoch();
+    llmcap::time_point t = llmcap::virtual_epoch();
     for (auto _ : state) {
         if (!e.has_work())
             for (int i = 0; i < 64; ++i)

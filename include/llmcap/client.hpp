@@ -9,3 +9,5 @@
 #include <llmcap/client/request_context.hpp>
 #include <llmcap/client/stop_signal.hpp>
 #include <llmcap/client/streaming_endpoint.hpp>
+#include <llmcap/client/timeline.hpp>
+#include <llmcap/client/virtual_timeline.hpp>

@@ -1,7 +1,7 @@
 #pragma once
 
 // The emulator: an engine model of a continuous-batching inference server, its cost model and
-// profiles, calibration, and the virtual-time simulator.
+// profiles, calibration, and the in-process endpoint on virtual time.
 #include <llmcap/emulator/builtin_profiles.hpp>
 #include <llmcap/emulator/calibration.hpp>
 #include <llmcap/emulator/cost_model.hpp>
@@ -9,11 +9,12 @@
 #include <llmcap/emulator/engine.hpp>
 #include <llmcap/emulator/fault.hpp>
 #include <llmcap/emulator/ground_truth.hpp>
-#include <llmcap/emulator/load_shape.hpp>
 #include <llmcap/emulator/metrics_exporter.hpp>
 #include <llmcap/emulator/profile.hpp>
 #include <llmcap/emulator/server.hpp>
+#include <llmcap/emulator/server_energy_meter.hpp>
 #include <llmcap/emulator/server_options.hpp>
 #include <llmcap/emulator/server_records.hpp>
-#include <llmcap/emulator/simulator.hpp>
 #include <llmcap/emulator/tokenizer.hpp>
+#include <llmcap/emulator/virtual_cell.hpp>
+#include <llmcap/emulator/virtual_endpoint.hpp>

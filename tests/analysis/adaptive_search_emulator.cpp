@@ -5,12 +5,11 @@
 #include <llmcap/analysis/capacity.hpp>
 #include <llmcap/analysis/cell_recorder.hpp>
 #include <llmcap/emulator/builtin_profiles.hpp>
-#include <llmcap/emulator/simulator.hpp>
+#include <llmcap/emulator/virtual_cell.hpp>
 
 #include <doctest/doctest.h>
 
 #include <cstdint>
-#include <random>
 #include <vector>
 
 namespace la = llmcap::analysis;
@@ -20,17 +19,11 @@ namespace {
 
 // One closed-loop cell in virtual time: c warm-up requests, then 2·c measured ones.
 la::cell_summary simulate_cell(const em::profile& p, const la::use_case& uc, std::uint32_t c) {
-    em::closed_loop shape;
-    shape.concurrency = c;
-    shape.warmup_requests = c;
-    shape.measured_requests = 2 * c;
-    std::mt19937_64 rng(1);
-    const em::simulation_result sim =
-        em::simulate(p, em::workload{uc.context_tokens, uc.output_tokens, 0}, shape, rng);
-    la::cell_recorder<> recorder({uc.context_tokens, uc.output_tokens, c});
-    for (const em::simulated_request& r : sim.requests)
-        recorder.record(r.trace);
-    return recorder.summary();
+    em::virtual_cell cell{
+        .prompt_tokens = uc.context_tokens, .output_tokens = uc.output_tokens, .concurrency = c};
+    cell.warmup_requests = c;
+    cell.stop.requests = 2 * c;
+    return em::run_virtual_cell(p, cell).recorder.summary();
 }
 
 void check_against_exhaustive(const la::use_case& uc, std::uint32_t max_c) {

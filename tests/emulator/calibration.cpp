@@ -6,7 +6,6 @@
 
 #include <cmath>
 #include <cstddef>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -48,14 +47,11 @@ TEST_CASE("calibration: the FP8 H100 profile follows from the same model") {
     CHECK(emu::kv_cache_tokens(h100) < 4 * 201024);
     CHECK(emu::kv_cache_tokens(h200) > 4 * 201024);
     const auto preemptions = [](const emu::profile& p) {
-        std::mt19937_64 rng(1);
-        const emu::simulation_result r = emu::simulate(
-            p, {200000, 1024, 0},
-            emu::closed_loop{.concurrency = 4, .measured_requests = 4, .hold_concurrency = false},
-            rng);
+        emu::virtual_cell c{.prompt_tokens = 200000, .output_tokens = 1024, .concurrency = 4};
+        c.stop.requests = 4;
         std::size_t n = 0;
-        for (const emu::simulated_request& q : r.requests)
-            n += q.truth.preemptions.size();
+        for (const emu::request_truth& t : emu::run_virtual_cell(p, c).truths)
+            n += t.preemptions.size();
         return n;
     };
     CHECK(preemptions(h200) == 0);

@@ -1,7 +1,6 @@
 #include <llmcap/emulator/engine.hpp>
 
 #include <llmcap/emulator/builtin_profiles.hpp>
-#include <llmcap/emulator/simulator.hpp> // virtual_epoch
 
 #include <doctest/doctest.h>
 
@@ -69,7 +68,7 @@ void check_truth_invariants(const emu::request_truth& t) {
 
 TEST_CASE("engine: the token budget bounds every step and prefills are chunked") {
     emu::engine e(small_engine(64, 16, 100000));
-    const llmcap::time_point t0 = emu::virtual_epoch();
+    const llmcap::time_point t0 = llmcap::virtual_epoch();
     for (int i = 0; i < 3; ++i)
         (void)e.add_request({150, 4}, t0);
     const run_log log = run_to_idle(e, t0);
@@ -97,7 +96,7 @@ TEST_CASE("engine: the token budget bounds every step and prefills are chunked")
 
 TEST_CASE("engine: no more than max_num_seqs run at once") {
     emu::engine e(small_engine(8192, 2, 100000));
-    const llmcap::time_point t0 = emu::virtual_epoch();
+    const llmcap::time_point t0 = llmcap::virtual_epoch();
     for (int i = 0; i < 5; ++i)
         (void)e.add_request({10, 5}, t0);
     const run_log log = run_to_idle(e, t0);
@@ -119,7 +118,7 @@ TEST_CASE("engine: a full KV cache makes requests wait") {
     // 256 tokens of cache; each request needs 13 blocks (208 tokens) at its end.
     emu::engine e(small_engine(8192, 16, 256));
     CHECK(e.kv_capacity_tokens() == 256);
-    const llmcap::time_point t0 = emu::virtual_epoch();
+    const llmcap::time_point t0 = llmcap::virtual_epoch();
     (void)e.add_request({200, 8}, t0);
     (void)e.add_request({200, 8}, t0);
     const run_log log = run_to_idle(e, t0);
@@ -135,7 +134,7 @@ TEST_CASE("engine: a full KV cache makes requests wait") {
 TEST_CASE("engine: running out of KV blocks preempts the newest request, which recomputes") {
     // Both prompts fit (2 × 7 blocks of 16), but their growth does not: 16 blocks in all.
     emu::engine e(small_engine(8192, 16, 256));
-    const llmcap::time_point t0 = emu::virtual_epoch();
+    const llmcap::time_point t0 = llmcap::virtual_epoch();
     (void)e.add_request({100, 60}, t0);
     (void)e.add_request({100, 60}, t0);
     const run_log log = run_to_idle(e, t0);
@@ -164,7 +163,7 @@ TEST_CASE("engine: fits() and add_request reject what could never be served") {
     CHECK(e.fits({200, 56}));
     CHECK_FALSE(e.fits({200, 57}));
     CHECK_FALSE(e.fits({10, 0}));
-    CHECK_THROWS_AS((void)e.add_request({300, 1}, emu::virtual_epoch()), std::invalid_argument);
+    CHECK_THROWS_AS((void)e.add_request({300, 1}, llmcap::virtual_epoch()), std::invalid_argument);
     CHECK_FALSE(e.has_work());
 
     emu::engine big(emu::builtin_profile());
@@ -174,7 +173,7 @@ TEST_CASE("engine: fits() and add_request reject what could never be served") {
 
 TEST_CASE("engine: planning is idempotent and a request added after planning waits a step") {
     emu::engine e(small_engine(8192, 16, 100000));
-    const llmcap::time_point t0 = emu::virtual_epoch();
+    const llmcap::time_point t0 = llmcap::virtual_epoch();
     CHECK(e.next_step_duration() == llmcap::duration::zero());
     (void)e.add_request({100, 3}, t0);
     const llmcap::duration d = e.next_step_duration();
@@ -192,7 +191,7 @@ TEST_CASE("engine: planning is idempotent and a request added after planning wai
 
 TEST_CASE("engine: every request gets exactly its output tokens under mixed load") {
     emu::engine e(emu::builtin_profile());
-    llmcap::time_point t = emu::virtual_epoch();
+    llmcap::time_point t = llmcap::virtual_epoch();
     const std::uint32_t prompts[] = {1, 17, 900, 5000, 9000, 20000, 64};
     const std::uint32_t outputs[] = {1, 2, 33, 100, 7, 50, 128};
     std::size_t added = 0;
@@ -228,7 +227,7 @@ TEST_CASE("engine: every request gets exactly its output tokens under mixed load
 TEST_CASE("engine: abort frees a running request's capacity for a waiting one") {
     // One sequence at a time: the second request waits until the first leaves the batch.
     emu::engine e(small_engine(256, 1, 100000));
-    const llmcap::time_point t0 = emu::virtual_epoch();
+    const llmcap::time_point t0 = llmcap::virtual_epoch();
     const emu::request_id a = e.add_request({100, 50}, t0);
     const emu::request_id b = e.add_request({100, 5}, t0);
     llmcap::time_point t = t0;
@@ -269,7 +268,7 @@ TEST_CASE("engine: abort frees a running request's capacity for a waiting one") 
 
 TEST_CASE("engine: abort of a waiting request, and of one in a step already planned") {
     emu::engine e(small_engine(256, 1, 100000));
-    const llmcap::time_point t0 = emu::virtual_epoch();
+    const llmcap::time_point t0 = llmcap::virtual_epoch();
     const emu::request_id a = e.add_request({100, 3}, t0);
     const emu::request_id b = e.add_request({100, 3}, t0);
     const emu::request_id c = e.add_request({100, 3}, t0);

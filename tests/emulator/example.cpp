@@ -3,32 +3,31 @@
 
 #include <doctest/doctest.h>
 
-#include <random>
-
 namespace emu = llmcap::emulator;
 
 TEST_CASE("example: a closed-loop cell in virtual time") {
     // [closed-loop cell]
     const emu::profile p = emu::builtin_profile(); // glm-4.7-flash-h200-bf16
-    std::mt19937_64 rng(2024);                     // only Poisson arrivals draw from it
-    const emu::simulation_result r =
-        emu::simulate(p, emu::workload{.prompt_tokens = 32768, .output_tokens = 1024},
-                      emu::closed_loop{.concurrency = 5, .measured_requests = 15}, rng);
-    for (const emu::simulated_request& q : r.requests) {
-        const llmcap::request_trace& trace = q.trace; // what a streaming client records
-        const emu::request_truth& truth = q.truth;    // what the engine did
+    emu::virtual_cell cell{.prompt_tokens = 32768, .output_tokens = 1024, .concurrency = 5};
+    cell.stop.requests = 15; // workload::drive's stop rule
+    const emu::virtual_cell_result r = emu::run_virtual_cell(p, cell);
+    for (std::size_t i = 0; i < r.traces.size(); ++i) {
+        const llmcap::request_trace& trace = r.traces[i]; // what the streaming client recorded
+        const emu::request_truth& truth = r.truths[i];    // what the engine did
         const llmcap::duration ttft = *trace.first_token_time() - trace.intended_start;
         const llmcap::duration queued = *truth.queue_wait(); // arrival -> first scheduled
         CHECK(ttft > queued);
     }
+    const llmcap::analysis::cell_summary summary = r.recorder.summary(); // as `run` reports it
     // [closed-loop cell]
-    CHECK(r.requests.size() == 15);
+    CHECK(r.traces.size() == 15);
+    CHECK(summary.value(llmcap::analysis::metric::ttft, llmcap::analysis::statistic::p99));
 }
 
 TEST_CASE("example: driving the engine step by step") {
     // [driving the engine]
     emu::engine engine(emu::builtin_profile());
-    llmcap::time_point now = emu::virtual_epoch(); // a server would read steady_clock
+    llmcap::time_point now = llmcap::virtual_epoch(); // a server would read steady_clock
     const emu::request_id id = engine.add_request({.prompt_tokens = 1000, .output_tokens = 3}, now);
     while (engine.has_work()) {
         const llmcap::duration d = engine.next_step_duration(); // plans the step

@@ -71,7 +71,7 @@ TEST_CASE("closed_loop: exactly N in flight, a new request as soon as one ends")
         CHECK(r.warmup_started == n);
         CHECK(r.measured_started == 5 * n);
         CHECK(r.measured_succeeded == 5 * n);
-        CHECK(r.stop_reason == "request_count");
+        CHECK(r.stop_reason == workload::stop_reason::request_count);
         CHECK(r.next_index == 100 + 6 * n);
         CHECK(e.max_in_flight == n);
         // Until the last request has started, n are in flight at (nearly) every token event:
@@ -202,7 +202,7 @@ TEST_CASE("drive: the confidence rule stops between its floor and its cap") {
     o.stop.max_requests = 400;
     collected out;
     const auto r = run(e, shape, o, out, 32);
-    CHECK(r.stop_reason == "confidence");
+    CHECK(r.stop_reason == workload::stop_reason::confidence);
     CHECK(r.measured_started >= 12);
     CHECK(r.measured_started < 400);
     CHECK(r.measured_started == out.traces.size()); // drained, none abandoned
@@ -213,7 +213,7 @@ TEST_CASE("drive: the confidence rule stops between its floor and its cap") {
     o.stop.max_requests = 30;
     collected out2;
     const auto r2 = run(e2, shape2, o, out2, 8);
-    CHECK(r2.stop_reason == "max_requests");
+    CHECK(r2.stop_reason == workload::stop_reason::max_requests);
     CHECK(r2.measured_started == 30);
     CHECK(out2.traces.size() == 30);
 }
@@ -225,7 +225,7 @@ TEST_CASE("drive: a duration rule stops starting once the time is up") {
     o.stop.max_duration = duration::zero();
     collected out;
     const auto r = run(e, shape, o, out);
-    CHECK(r.stop_reason == "duration");
+    CHECK(r.stop_reason == workload::stop_reason::duration);
     // The first request started the clock; the time was up at once, and it was drained.
     CHECK(r.measured_started == 1);
     CHECK(out.traces.size() == 1);
@@ -264,7 +264,7 @@ TEST_CASE("drive: the stop signal cancels the requests in flight and reports the
                           });
     io.run();
     REQUIRE(result.has_value());
-    CHECK(result->stop_reason == "cancelled");
+    CHECK(result->stop_reason == workload::stop_reason::cancelled);
     CHECK(result->measured_started == out.traces.size());
     std::size_t cancelled = 0;
     for (const auto& t : out.traces)

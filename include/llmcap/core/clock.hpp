@@ -1,6 +1,6 @@
 #pragma once
 
-#include <chrono>  // steady_clock, duration_cast
+#include <chrono>  // steady_clock, duration_cast, hours
 #include <cstdint> // int64_t
 
 namespace llmcap {
@@ -16,6 +16,12 @@ using duration = trace_clock::duration;
 /// every event decoded from that read the same stamp.
 [[nodiscard]] inline time_point stamp() noexcept {
     return trace_clock::now();
+}
+
+/// Where virtual time starts (the emulator's virtual clock): one hour after the clock's epoch,
+/// so no virtual time is mistaken for a default-constructed time_point.
+[[nodiscard]] constexpr time_point virtual_epoch() noexcept {
+    return time_point{} + std::chrono::hours(1);
 }
 
 /// A duration in seconds as a double, for reporting.

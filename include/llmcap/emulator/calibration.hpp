@@ -1,9 +1,9 @@
 #pragma once
 
-#include <llmcap/emulator/detail/cell_metrics.hpp>
-#include <llmcap/emulator/load_shape.hpp>
+#include <llmcap/analysis/cell_summary.hpp>
+#include <llmcap/analysis/metric.hpp>
 #include <llmcap/emulator/profile.hpp>
-#include <llmcap/emulator/simulator.hpp>
+#include <llmcap/emulator/virtual_cell.hpp>
 
 #include <algorithm>   // sort, max
 #include <array>       // array
@@ -12,7 +12,6 @@
 #include <limits>      // numeric_limits
 #include <map>         // map
 #include <optional>    // optional
-#include <random>      // mt19937_64
 #include <span>        // span
 #include <string_view> // string_view
 #include <tuple>       // tuple
@@ -116,18 +115,15 @@ inline constexpr calibration_target glm_4_7_flash_h200_targets[] = {
 /**
  * How calibration cells are run. The defaults are how the shipped profiles were fitted: each
  * cell starts cold with `concurrency` requests at once and runs three waves' worth of requests
- * in closed loop, the last ones finishing with fewer in flight.
+ * in closed loop (workload::drive), the last ones finishing with fewer in flight.
  */
 struct calibration_options {
     /// Requests run and discarded before measuring, as a multiple of the concurrency.
     std::uint32_t warmup_waves = 0;
     /// Requests measured, as a multiple of the concurrency.
     std::uint32_t measured_waves = 3;
-    /// Whether measured requests run with exactly `concurrency` in flight to the end
-    /// (closed_loop::hold_concurrency).
-    bool hold_concurrency = false;
-    /// When set, requests start only during this long after a cell's first ones
-    /// (closed_loop::start_window); measured_waves then caps the count.
+    /// When set, measured requests start only during this long after the first one
+    /// (workload::stop_rule::max_duration); measured_waves then caps the count.
     std::optional<duration> start_window;
 };
 
@@ -144,51 +140,55 @@ struct calibration_row {
     }
 };
 
-/// The value of metric `m` in a cell's metrics.
-[[nodiscard]] inline double metric_value(const detail::cell_metrics& c,
-                                         calibration_metric m) noexcept {
+/// The analysis metric and statistic that a calibration metric reads from a cell summary.
+[[nodiscard]] constexpr analysis::metric analysis_metric(calibration_metric m) noexcept {
     switch (m) {
     case calibration_metric::ttft_s:
-        return c.ttft_s;
+        return analysis::metric::ttft;
     case calibration_metric::per_user_tokens_per_s:
-        return c.per_user_tokens_per_s;
+        return analysis::metric::generation_speed;
     case calibration_metric::e2e_s:
-        return c.e2e_s;
+        return analysis::metric::e2e;
     case calibration_metric::throughput_tokens_per_s:
-        return c.throughput_tokens_per_s;
+        return analysis::metric::throughput;
     case calibration_metric::queue_wait_s:
-        return c.queue_wait_s;
+        return analysis::metric::queue_wait;
     case calibration_metric::prefill_tokens_per_s:
-        return c.prefill_tokens_per_s;
+        return analysis::metric::prefill_speed;
     }
-    return 0.0;
+    return analysis::metric::ttft;
+}
+
+/// The value of metric `m` in a cell's summary: the mean over its requests (a cell total's one
+/// value); 0 when the cell has none.
+[[nodiscard]] inline double metric_value(const analysis::cell_summary& c, calibration_metric m) {
+    return c.value(analysis_metric(m), analysis::statistic::mean).value_or(0.0);
 }
 
 /**
- * Simulates every cell the targets name (each once, closed loop at the target's
- * concurrency) and returns each target beside its emulated value, in the targets' order.
+ * Measures every cell the targets name (each once, closed loop at the target's concurrency, on
+ * a cold virtual_endpoint with workload::drive and the cell recorder: run_virtual_cell) and
+ * returns each target beside its emulated value, in the targets' order.
  */
 [[nodiscard]] inline std::vector<calibration_row>
 evaluate_calibration(const profile& p, std::span<const calibration_target> targets,
                      const calibration_options& o = {}) {
-    using cell_key = std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>;
-    std::map<cell_key, detail::cell_metrics> cells;
-    std::mt19937_64 rng(1); // closed loops draw nothing; the engine is deterministic
+    using cell_id = std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>;
+    std::map<cell_id, analysis::cell_summary> cells;
     std::vector<calibration_row> rows;
     rows.reserve(targets.size());
     for (const calibration_target& t : targets) {
-        const cell_key key{t.prompt_tokens, t.output_tokens, t.concurrency};
-        auto it = cells.find(key);
+        const cell_id id{t.prompt_tokens, t.output_tokens, t.concurrency};
+        auto it = cells.find(id);
         if (it == cells.end()) {
-            closed_loop shape;
-            shape.concurrency = t.concurrency;
-            shape.warmup_requests = o.warmup_waves * t.concurrency;
-            shape.measured_requests = std::max(1u, o.measured_waves) * t.concurrency;
-            shape.hold_concurrency = o.hold_concurrency;
-            shape.start_window = o.start_window;
-            const simulation_result r =
-                simulate(p, {t.prompt_tokens, t.output_tokens, 0}, shape, rng);
-            it = cells.emplace(key, detail::measure_cell(r.traces())).first;
+            virtual_cell c;
+            c.prompt_tokens = t.prompt_tokens;
+            c.output_tokens = t.output_tokens;
+            c.concurrency = t.concurrency;
+            c.warmup_requests = std::uint64_t{o.warmup_waves} * t.concurrency;
+            c.stop.requests = std::uint64_t{std::max(1u, o.measured_waves)} * t.concurrency;
+            c.stop.max_duration = o.start_window;
+            it = cells.emplace(id, run_virtual_cell(p, c).recorder.summary()).first;
         }
         rows.push_back({t, metric_value(it->second, t.metric)});
     }

@@ -2,6 +2,7 @@
 
 #include <llmcap/client/http_endpoint.hpp>
 #include <llmcap/client/http_response.hpp>
+#include <llmcap/client/timeline.hpp>
 #include <llmcap/core/clock.hpp>
 #include <llmcap/core/request_trace.hpp>
 #include <llmcap/openai/dialect.hpp>
@@ -95,7 +96,8 @@ public:
     /// A runner on `endpoint`; `meter` may be null (no energy). Throws std::invalid_argument
     /// for an unusable `options.metrics_url`.
     http_runner(Endpoint& endpoint, http_runner_options options, Meter* meter = nullptr)
-        : endpoint_(&endpoint), options_(std::move(options)), meter_(meter), origin_(stamp()) {
+        : endpoint_(&endpoint), options_(std::move(options)), meter_(meter),
+          origin_(client::timeline_of(endpoint).now()) {
         if (options_.dialect)
             adopt(*options_.dialect);
         if (!options_.metrics_url.empty()) {
@@ -111,7 +113,7 @@ public:
         return metrics_target_ ? metrics_target_->url() : std::string("/metrics");
     }
 
-    /// The run's start (construction time).
+    /// The run's start (construction time, on the endpoint's timeline).
     [[nodiscard]] time_point origin() const noexcept {
         return origin_;
     }
@@ -174,14 +176,12 @@ public:
                 co_return out;
             }
         }
-        const std::uint32_t target = spec.prompt.empty() ? spec.key.context_tokens : 0;
         auto make = [&](std::uint64_t index) {
-            workload::prepared_request p;
-            std::string text = spec.prompt.empty() ? factory.prompt(*calibration, index)
-                                                   : factory.nonce(index) + spec.prompt;
-            p.request = workload::make_request(ro, std::move(text), index);
-            p.prompt_tokens_target = target;
-            return p;
+            if (calibration) // a generated prompt of the cell's length
+                return workload::request_from(factory, *calibration, ro, index);
+            // The cell's fixed prompt, made unique by a nonce; its length is the server's count.
+            return workload::prepared_request{
+                workload::make_request(ro, factory.nonce(index) + spec.prompt, index), 0};
         };
         std::vector<request_trace> measured;
         bool out_of_resources = false; // the client ran out of sockets: free the idle ones
@@ -204,7 +204,7 @@ public:
                 *endpoint_, warm, make, [&](const request_trace& t, bool) { on_trace(t, true); },
                 w);
             first_index = wr.next_index;
-            if (wr.stop_reason == "cancelled") {
+            if (wr.stop_reason == workload::stop_reason::cancelled) {
                 out.stop_reason = wr.stop_reason;
                 out.next_index = first_index;
                 co_return out;
@@ -225,7 +225,8 @@ public:
         if (spec.load.open) {
             std::mt19937_64 rng(spec.seed ^ spec.first_index);
             workload::open_loop shape(spec.load.rate_per_s, spec.load.burstiness,
-                                      spec.key.concurrency, rng, stamp());
+                                      spec.key.concurrency, rng,
+                                      client::timeline_of(*endpoint_).now());
             r = co_await workload::drive(*endpoint_, shape, make, record, d);
         } else {
             workload::closed_loop shape(spec.key.concurrency);
@@ -239,8 +240,8 @@ public:
                 rec.mean_power_w = e.reading->mean_power_w;
                 rec.peak_power_w = e.reading->peak_power_w;
                 rec.elapsed_s = to_seconds(e.reading->elapsed);
-                rec.source = std::string(telemetry::energy_source_name(e.reading->source));
-                rec.method = std::string(telemetry::energy_method_name(e.reading->method));
+                rec.source = e.reading->source;
+                rec.method = e.reading->method;
                 rec.gpu_count = e.reading->gpu_count;
                 out.energy = rec;
             } else {

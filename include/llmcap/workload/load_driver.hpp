@@ -1,20 +1,24 @@
 #pragma once
 
 #include <llmcap/analysis/request_metrics.hpp>
+#include <llmcap/analysis/trace_sink.hpp>
 #include <llmcap/client/request_context.hpp>
 #include <llmcap/client/stop_signal.hpp>
 #include <llmcap/client/streaming_endpoint.hpp>
+#include <llmcap/client/timeline.hpp>
 #include <llmcap/core/clock.hpp>
 #include <llmcap/core/request_trace.hpp>
 #include <llmcap/openai/request.hpp>
 #include <llmcap/stats/confidence_interval.hpp>
 #include <llmcap/stats/running_moments.hpp>
 #include <llmcap/workload/load_shape.hpp>
+#include <llmcap/workload/prompt_factory.hpp>
+#include <llmcap/workload/request_options.hpp>
+#include <llmcap/workload/stop_reason.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -38,12 +42,42 @@ struct prepared_request {
     std::uint32_t prompt_tokens_target = 0;
 };
 
+/// Request `index` with its prompt from `source` for the calibrated target `c`: the request a
+/// request_maker over a prompt_source returns.
+template <prompt_source Source>
+[[nodiscard]] prepared_request request_from(Source& source, const calibrated_prompt& c,
+                                            const request_options& options, std::uint64_t index) {
+    return {make_request(options, std::string(source.prompt(c, index)), index), c.target_tokens};
+}
+
 /// \concept request_maker
 /// Makes request `index` of a run: `m(index)` returns a prepared_request (a prompt_source
-/// turned into requests).
+/// turned into requests, see requests_from()).
 template <class M>
 concept request_maker = std::invocable<M&, std::uint64_t> &&
     std::convertible_to<std::invoke_result_t<M&, std::uint64_t>, prepared_request>;
+
+/// \concept trace_observer
+/// Receives each finished request of a cell: `f(t, warmup)`, once per request, successful or
+/// not, in completion order; `warmup` is true for the requests drive() started as warm-up.
+/// `f` does not keep a reference to `t` past the call.
+template <class F>
+concept trace_observer = std::invocable<F&, const request_trace&, bool>;
+
+/**
+ * A trace_observer that records each measured (not warm-up) request in `sink` (an
+ * analysis::trace_sink: a cell_recorder, a writer), which must outlive it.
+ *
+ *     analysis::cell_recorder<> cell;
+ *     co_await workload::drive(endpoint, shape, make, workload::measured_into(cell), options);
+ */
+template <analysis::trace_sink Sink>
+[[nodiscard]] auto measured_into(Sink& sink) noexcept {
+    return [&sink](const request_trace& t, bool warmup) {
+        if (!warmup)
+            sink.record(t);
+    };
+}
 
 /// When a cell stops starting measured requests (the ones in flight are then drained).
 struct stop_rule {
@@ -83,8 +117,8 @@ struct driver_result {
     std::uint64_t measured_started = 0;
     /// Measured requests that succeeded.
     std::uint64_t measured_succeeded = 0;
-    /// "request_count", "duration", "confidence", "max_requests" or "cancelled".
-    std::string stop_reason;
+    /// Why the cell stopped: request_count, duration, confidence, max_requests or cancelled.
+    workload::stop_reason stop_reason = workload::stop_reason::request_count;
     /// The index the next request of the run should take.
     std::uint64_t next_index = 0;
 };
@@ -105,8 +139,11 @@ namespace detail {
 
 /**
  * Runs one cell's requests on `endpoint` as `shape` decides (DESIGN.md §1, LoadDriver), on the
- * calling coroutine's executor: no threads. Each request runs in its own coroutine; `on_trace(t,
- * warmup)` receives every finished trace, successful or not, in completion order.
+ * calling coroutine's executor: no threads. Time is read and waited for on the endpoint's
+ * timeline (client::timeline_of): the wall clock for a server, virtual time for the emulator's
+ * in-process endpoint, so one driver serves `run`, `demo` and `simulate`. Each request runs in its
+ * own coroutine; `on_trace(t, warmup)` receives every finished trace, successful or not, in
+ * completion order.
  *
  * The first `warmup_requests` started are warm-up. Measured requests start until the stop rule
  * says so; then no more start and those in flight are drained to their end, never abandoned.
@@ -114,12 +151,14 @@ namespace detail {
  * request_stop() ends the cell: requests in flight end with error::cancelled and are reported.
  * Exceptions thrown by `make` or `on_trace` end the cell after draining and are rethrown.
  */
-template <client::streaming_endpoint Endpoint, load_shape Shape, request_maker Make, class OnTrace>
+template <client::streaming_endpoint Endpoint, load_shape Shape, request_maker Make,
+          trace_observer OnTrace>
 boost::asio::awaitable<driver_result> drive(Endpoint& endpoint, Shape& shape, Make make,
                                             OnTrace on_trace, driver_options options) {
     namespace asio = boost::asio;
     const auto ex = co_await asio::this_coro::executor;
-    asio::steady_timer wake(ex, time_point::max());
+    auto&& clock = client::timeline_of(endpoint);
+    auto wake = clock.make_timer(ex);
     driver_result result;
     std::size_t in_flight = 0;
     std::uint64_t started = 0;
@@ -158,33 +197,33 @@ boost::asio::awaitable<driver_result> drive(Endpoint& endpoint, Shape& shape, Ma
         if (failure)
             break;
         if (options.stop_signal != nullptr && options.stop_signal->stop_requested()) {
-            result.stop_reason = "cancelled";
+            result.stop_reason = stop_reason::cancelled;
             break;
         }
         if (rule.requests > 0 && result.measured_started >= rule.requests) {
-            result.stop_reason = "request_count";
+            result.stop_reason = stop_reason::request_count;
             break;
         }
         if (rule.max_requests > 0 && result.measured_started >= rule.max_requests) {
-            result.stop_reason = "max_requests";
+            result.stop_reason = stop_reason::max_requests;
             break;
         }
         if (ci_met) {
-            result.stop_reason = "confidence";
+            result.stop_reason = stop_reason::confidence;
             break;
         }
-        const time_point now = stamp();
+        const time_point now = clock.now();
         std::optional<time_point> deadline;
         if (rule.max_duration && first_measured) {
             deadline = *first_measured + *rule.max_duration;
             if (now >= *deadline) {
-                result.stop_reason = "duration";
+                result.stop_reason = stop_reason::duration;
                 break;
             }
         }
         if (rule.requests == 0 && rule.max_requests == 0 && !rule.max_duration &&
             !rule.ci_relative_half_width) {
-            result.stop_reason = "request_count"; // no rule at all: nothing to measure
+            result.stop_reason = stop_reason::request_count; // no rule at all: nothing to measure
             break;
         }
         const std::optional<time_point> next = shape.next_start(now, in_flight);

@@ -8,6 +8,7 @@
 
 #include <algorithm>   // min, max
 #include <array>       // array
+#include <concepts>    // convertible_to
 #include <cstddef>     // size_t
 #include <cstdint>     // uint32_t, uint64_t
 #include <map>         // map
@@ -51,6 +52,15 @@ struct calibrated_prompt {
     bool nonce_stable = true;
     /// Server calls the calibration made.
     std::uint32_t calls = 0;
+};
+
+/// \concept prompt_source
+/// Gives the prompt of request `index` for a calibrated target (DESIGN.md §3): `p.prompt(c,
+/// index)` is a prompt of `c.target_tokens` server tokens (when `c.exact`) that shares no prefix
+/// with the prompt of any other index. Model: prompt_factory.
+template <class P>
+concept prompt_source = requires(P& p, const calibrated_prompt& c, std::uint64_t index) {
+    { p.prompt(c, index) } -> std::convertible_to<std::string>;
 };
 
 /**
@@ -277,5 +287,7 @@ private:
     std::map<std::uint32_t, calibrated_prompt> cache_;
     double bytes_per_token_ = 4.0;
 };
+
+static_assert(prompt_source<prompt_factory>);
 
 } // namespace llmcap::workload
