@@ -8,8 +8,8 @@
 #include <llmcap/client/http_endpoint.hpp>
 #include <llmcap/emulator/builtin_profiles.hpp>
 #include <llmcap/emulator/fault.hpp>
-#include <llmcap/emulator/simulator.hpp>
 #include <llmcap/emulator/tokenizer.hpp>
+#include <llmcap/emulator/virtual_cell.hpp>
 #include <llmcap/openai/request.hpp>
 #include <llmcap/prometheus/parser.hpp>
 
@@ -560,17 +560,15 @@ TEST_CASE("emulator server: agrees with the simulator on TTFT and per-user speed
     for (std::uint32_t concurrency : {1u, 4u}) {
         CAPTURE(concurrency);
         const std::size_t per_worker = 3;
-        std::mt19937_64 rng(1);
-        emu::closed_loop shape;
-        shape.concurrency = concurrency;
-        shape.measured_requests = concurrency * static_cast<std::uint32_t>(per_worker);
-        const emu::simulation_result sim = emu::simulate(p, emu::workload{1024, 64, 0}, shape, rng);
+        emu::virtual_cell cell{
+            .prompt_tokens = 1024, .output_tokens = 64, .concurrency = concurrency};
+        cell.stop.requests = concurrency * per_worker;
+        const emu::virtual_cell_result sim = emu::run_virtual_cell(p, cell);
         std::vector<double> sim_ttft, sim_speed;
-        for (const emu::simulated_request& r : sim.requests) {
-            sim_ttft.push_back(
-                llmcap::to_seconds(*r.trace.first_token_time() - r.trace.intended_start));
-            sim_speed.push_back(63.0 / llmcap::to_seconds(*r.trace.last_token_time() -
-                                                          *r.trace.first_token_time()));
+        for (const request_trace& r : sim.traces) {
+            sim_ttft.push_back(llmcap::to_seconds(*r.first_token_time() - r.intended_start));
+            sim_speed.push_back(63.0 /
+                                llmcap::to_seconds(*r.last_token_time() - *r.first_token_time()));
         }
 
         emu::server_options o;

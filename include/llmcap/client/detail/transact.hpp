@@ -37,7 +37,7 @@ enum class outcome {
     /// The connection must be closed (the result, success or failure, is recorded).
     close,
     /// A reused connection was found closed before any response byte: retry on a new one
-    /// (nothing is recorded).
+    /// (no result is recorded; the retry sends again).
     retry,
 };
 

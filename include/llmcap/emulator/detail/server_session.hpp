@@ -36,11 +36,8 @@
 
 namespace llmcap::emulator::detail {
 
-namespace asio = boost::asio;
-namespace http = boost::beast::http;
-
 /// A parsed request.
-using http_request = http::request<http::string_body>;
+using http_request = boost::beast::http::request<boost::beast::http::string_body>;
 
 /**
  * One client connection of the emulator: reads requests one at a time (HTTP/1.1 keep-alive,
@@ -59,11 +56,11 @@ public:
     /// Called once when the session ends.
     using close_handler = std::function<void(server_session*)>;
 
-    server_session(asio::ip::tcp::socket socket, std::size_t body_limit)
+    server_session(boost::asio::ip::tcp::socket socket, std::size_t body_limit)
         : sock_(std::move(socket)), signal_(sock_.get_executor()),
           fault_timer_(sock_.get_executor()), body_limit_(body_limit) {
         boost::system::error_code ec;
-        sock_.set_option(asio::ip::tcp::no_delay(true), ec);
+        sock_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
         sock_.non_blocking(true, ec);
 #if defined(__linux__)
         // The kernel stamps each received segment; arrival_time() reads the stamp.
@@ -74,26 +71,27 @@ public:
     }
 
     /// Reads and serves requests until the connection ends or kill() is called.
-    asio::awaitable<void> run(request_handler on_request, close_handler on_close) {
+    boost::asio::awaitable<void> run(request_handler on_request, close_handler on_close) {
         const auto self = shared_from_this();
         while (!dead_) {
-            http::request_parser<http::string_body> parser;
+            boost::beast::http::request_parser<boost::beast::http::string_body> parser;
             parser.header_limit(64 * 1024);
             parser.body_limit(body_limit_);
             // The receipt time is when the request's first bytes arrived, not when it is
             // parsed: a burst of requests is parsed one after another, and the later ones
             // would otherwise carry that queueing as if the client had sent them late.
             if (buf_.size() == 0) {
-                auto [wec] = co_await sock_.async_wait(asio::socket_base::wait_read,
-                                                       asio::as_tuple(asio::use_awaitable));
+                auto [wec] =
+                    co_await sock_.async_wait(boost::asio::socket_base::wait_read,
+                                              boost::asio::as_tuple(boost::asio::use_awaitable));
                 if (wec || dead_)
                     break;
             }
             request_start_ = arrival_time();
-            auto [ec, n] =
-                co_await http::async_read(sock_, buf_, parser, asio::as_tuple(asio::use_awaitable));
+            auto [ec, n] = co_await boost::beast::http::async_read(
+                sock_, buf_, parser, boost::asio::as_tuple(boost::asio::use_awaitable));
             (void)n;
-            if (ec == http::error::body_limit) {
+            if (ec == boost::beast::http::error::body_limit) {
                 respond(413, "application/json",
                         "{\"error\":{\"message\":\"request body too large\",\"type\":"
                         "\"BadRequestError\",\"param\":null,\"code\":413}}",
@@ -115,7 +113,7 @@ public:
         }
         if (!dead_) {
             boost::system::error_code ignored;
-            sock_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+            sock_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
             sock_.close(ignored);
             dead_ = true;
         }
@@ -159,8 +157,8 @@ public:
         if (dead_ || held_ || writing_ || out_.empty())
             return;
         boost::system::error_code ec;
-        const std::size_t n = sock_.write_some(asio::buffer(out_), ec);
-        if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+        const std::size_t n = sock_.write_some(boost::asio::buffer(out_), ec);
+        if (ec && ec != boost::asio::error::would_block && ec != boost::asio::error::try_again) {
             kill(false);
             return;
         }
@@ -173,17 +171,18 @@ public:
         writing_ = true;
         in_flight_.swap(out_);
         out_.clear();
-        asio::async_write(sock_, asio::buffer(in_flight_),
-                          [self = shared_from_this()](boost::system::error_code wec, std::size_t) {
-                              self->writing_ = false;
-                              self->in_flight_.clear();
-                              if (wec) {
-                                  self->kill(false);
-                                  return;
-                              }
-                              self->flush();
-                              self->notify();
-                          });
+        boost::asio::async_write(
+            sock_, boost::asio::buffer(in_flight_),
+            [self = shared_from_this()](boost::system::error_code wec, std::size_t) {
+                self->writing_ = false;
+                self->in_flight_.clear();
+                if (wec) {
+                    self->kill(false);
+                    return;
+                }
+                self->flush();
+                self->notify();
+            });
     }
 
     /// Writes a complete response with a body of `content_type`; `close` adds
@@ -209,9 +208,9 @@ public:
         dead_ = true;
         boost::system::error_code ignored;
         if (reset)
-            sock_.set_option(asio::socket_base::linger(true, 0), ignored);
+            sock_.set_option(boost::asio::socket_base::linger(true, 0), ignored);
         else
-            sock_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+            sock_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
         sock_.close(ignored);
         fault_timer_.cancel();
         notify();
@@ -222,7 +221,7 @@ public:
         held_ = true;
         if (d == duration{}) {
             sock_.async_wait(
-                asio::socket_base::wait_read,
+                boost::asio::socket_base::wait_read,
                 [self = shared_from_this()](boost::system::error_code) { self->kill(false); });
             return;
         }
@@ -240,25 +239,27 @@ public:
     /// the output.
     void trickle(std::string headers, duration total) {
         held_ = true;
-        asio::co_spawn(sock_.get_executor(), trickle_bytes(std::move(headers), total),
-                       asio::detached);
+        boost::asio::co_spawn(sock_.get_executor(), trickle_bytes(std::move(headers), total),
+                              boost::asio::detached);
     }
 
 private:
-    asio::awaitable<void> trickle_bytes(std::string headers, duration total) {
+    boost::asio::awaitable<void> trickle_bytes(std::string headers, duration total) {
         const auto self = shared_from_this();
         const duration gap =
             headers.empty() ? duration{} : total / static_cast<duration::rep>(headers.size());
         for (std::size_t i = 0; i < headers.size() && !dead_; ++i) {
-            auto [ec, n] = co_await asio::async_write(sock_, asio::buffer(&headers[i], 1),
-                                                      asio::as_tuple(asio::use_awaitable));
+            auto [ec, n] = co_await boost::asio::async_write(
+                sock_, boost::asio::buffer(&headers[i], 1),
+                boost::asio::as_tuple(boost::asio::use_awaitable));
             (void)n;
             if (ec) {
                 kill(false);
                 co_return;
             }
             fault_timer_.expires_after(gap);
-            auto [tec] = co_await fault_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+            auto [tec] =
+                co_await fault_timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
             if (tec)
                 co_return;
         }
@@ -274,16 +275,17 @@ private:
     // (a pipelined request) end the watch: the client is still there.
     void watch_disconnect() {
         watching_ = true;
-        sock_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](
-                                                           boost::system::error_code ec) {
+        sock_.async_wait(boost::asio::socket_base::wait_read, [self = shared_from_this()](
+                                                                  boost::system::error_code ec) {
             if (ec || self->dead_ || !self->response_open_) {
                 self->watching_ = false;
                 return;
             }
             char byte = 0;
             boost::system::error_code rec;
-            (void)self->sock_.receive(asio::buffer(&byte, 1), asio::socket_base::message_peek, rec);
-            if (rec == asio::error::would_block || rec == asio::error::try_again)
+            (void)self->sock_.receive(boost::asio::buffer(&byte, 1),
+                                      boost::asio::socket_base::message_peek, rec);
+            if (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again)
                 return self->watch_disconnect();
             self->watching_ = false;
             if (rec) // end of stream or an error: the client is gone
@@ -329,10 +331,11 @@ private:
     }
 
     // Waits until the response is complete and written (or the connection died).
-    asio::awaitable<void> drained() {
+    boost::asio::awaitable<void> drained() {
         while (!dead_ && (response_open_ || writing_ || held_ || !out_.empty())) {
             signal_.expires_at(time_point::max());
-            auto [ec] = co_await signal_.async_wait(asio::as_tuple(asio::use_awaitable));
+            auto [ec] =
+                co_await signal_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
             (void)ec;
         }
     }
@@ -341,9 +344,9 @@ private:
         signal_.cancel();
     }
 
-    asio::ip::tcp::socket sock_;
-    asio::steady_timer signal_;
-    asio::steady_timer fault_timer_;
+    boost::asio::ip::tcp::socket sock_;
+    boost::asio::steady_timer signal_;
+    boost::asio::steady_timer fault_timer_;
     boost::beast::flat_buffer buf_;
     std::string out_;
     std::string in_flight_;
