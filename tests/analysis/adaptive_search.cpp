@@ -142,3 +142,50 @@ TEST_CASE("find_capacity: invalid input is refused") {
     CHECK(la::default_search_budget(256) == 18);
     CHECK(la::default_search_budget(100) == 16); // ⌈13.29⌉ + 2
 }
+
+TEST_CASE("capacity_search: the caller measures, the search names each level and stops") {
+    la::search_options o;
+    o.max_concurrency = 256;
+    la::capacity_search s(chatbot(8.0, 15.0), o);
+    std::vector<std::uint32_t> asked;
+    while (const auto c = s.next_level()) {
+        asked.push_back(*c);
+        la::cell_summary cell = synthetic(*c);
+        cell.concurrency = 999; // the search sets the level it asked for
+        s.add(cell);
+    }
+    CHECK(asked == std::vector<std::uint32_t>{1, 2, 4, 8, 16, 32, 24, 28, 30, 31});
+    CHECK(s.cells().back().concurrency == 31);
+    const la::search_result r = s.result();
+    CHECK(r.capacity == 30);
+    CHECK(r.converged);
+    CHECK(r.cells.size() == 10);
+    // Once over, more cells are a programming error, not a silent extra level.
+    CHECK_THROWS_AS(s.add(synthetic(32)), std::logic_error);
+}
+
+TEST_CASE("capacity_search: a partial result gives the bracket so far; a cell without the "
+          "threshold's statistic leaves the search where it was") {
+    la::search_options o;
+    o.max_concurrency = 8;
+    la::capacity_search s(chatbot(8.0, 15.0), o);
+    s.add(synthetic(1));
+    s.add(synthetic(2));
+    CHECK(s.next_level() == 4u);
+    la::search_result partial = s.result();
+    CHECK(partial.capacity == 2);
+    CHECK_FALSE(partial.converged);
+    CHECK_FALSE(partial.budget_exhausted);
+    la::cell_summary empty;
+    CHECK_THROWS_AS(s.add(empty), std::invalid_argument);
+    CHECK(s.cells().size() == 2);
+    CHECK(s.next_level() == 4u);
+    s.add(synthetic(4));
+    CHECK(s.next_level() == 8u); // the probe is capped at max_concurrency
+    s.add(synthetic(8));
+    CHECK_FALSE(s.next_level().has_value());
+    const la::search_result r = s.result();
+    CHECK(r.capacity == 8);
+    CHECK_FALSE(r.lowest_failing.has_value());
+    CHECK(r.converged);
+}

@@ -94,9 +94,9 @@ TEST_CASE("run_sweep: a reduced sweep against the real-time emulator over HTTP")
         CHECK(c.server->error.empty());
         const auto& q = c.server->values.at("queue_wait_mean_s");
         const auto& p = c.server->values.at("prefill_time_mean_s");
-        REQUIRE(q.state == "measured");
-        REQUIRE(p.state == "measured");
-        CHECK(q.source == "scrape_delta");
+        REQUIRE(q.state == prometheus::value_state::measured);
+        REQUIRE(p.state == prometheus::value_state::measured);
+        CHECK(q.source == prometheus::value_source::scrape_delta);
         CHECK(q.observations == c.requests_started);
         double q_truth = 0, p_truth = 0;
         std::size_t n = 0;
@@ -125,8 +125,8 @@ TEST_CASE("run_sweep: a reduced sweep against the real-time emulator over HTTP")
         const sweep::cell_result& c = r.cells[i];
         CAPTURE(c.key.id());
         REQUIRE(c.energy.has_value());
-        CHECK(c.energy->source == "dcgm");
-        CHECK(c.energy->method == "hardware_counter");
+        CHECK(c.energy->source == telemetry::energy_source::dcgm);
+        CHECK(c.energy->method == telemetry::energy_method::hardware_counter);
         REQUIRE(c.energy->joules_per_output_token.has_value());
         const double tokens = static_cast<double>(c.requests_started) * c.key.output_tokens;
         const double truth_per_token = (truth_j[2 * i + 1] - truth_j[2 * i]) / tokens;

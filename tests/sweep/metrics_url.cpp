@@ -199,13 +199,14 @@ TEST_CASE("http_runner: with a metrics URL the cell's scrapes come from that ser
         REQUIRE(c.run.server.has_value());
         CHECK(c.run.server->error.empty());
         const sweep::server_quantity& q = c.run.server->values.at("queue_wait_mean_s");
-        CHECK(q.state == "measured");
-        CHECK(q.source == "scrape_delta");
+        CHECK(q.state == prometheus::value_state::measured);
+        CHECK(q.source == prometheus::value_source::scrape_delta);
         CHECK(q.observations == 7);
         REQUIRE(q.value.has_value());
         CHECK(*q.value == doctest::Approx(0.25));
         // The page server exposes nothing else: the emulator's own counters were not read.
-        CHECK(c.run.server->values.at("generation_tokens").state == "not_exposed");
+        CHECK(c.run.server->values.at("generation_tokens").state ==
+              prometheus::value_state::not_exposed);
     }
     SUBCASE("a base URL is scraped at /metrics") {
         const cell_outcome c = run_one_cell(io, base, &pages);
@@ -219,9 +220,10 @@ TEST_CASE("http_runner: with a metrics URL the cell's scrapes come from that ser
         REQUIRE(c.run.server.has_value());
         CHECK(c.run.server->error.empty());
         const sweep::server_quantity& q = c.run.server->values.at("queue_wait_mean_s");
-        CHECK(q.state == "measured");
+        CHECK(q.state == prometheus::value_state::measured);
         CHECK(q.observations == 3); // the emulator's histogram: the cell's own requests
-        CHECK(c.run.server->values.at("generation_tokens").state == "measured");
+        CHECK(c.run.server->values.at("generation_tokens").state ==
+              prometheus::value_state::measured);
     }
 }
 

@@ -38,13 +38,21 @@ sweep::cell_result sample_cell(std::uint32_t concurrency, double ttft_s, double 
     c.client_lag = {0.0002, 0.4, false};
     sweep::server_metrics_record s;
     s.server_name = "vLLM (V1 engine)";
-    s.values["queue_wait_mean_s"] = {0.125, "measured", "scrape_delta", 20,
+    s.values["queue_wait_mean_s"] = {0.125, prometheus::value_state::measured,
+                                     prometheus::value_source::scrape_delta, 20,
                                      "vllm:request_queue_time_seconds"};
-    s.values["decode_time_mean_s"] = {std::nullopt, "not_exposed", "none", 0, ""};
+    s.values["decode_time_mean_s"] = {std::nullopt, prometheus::value_state::not_exposed,
+                                      prometheus::value_source::none, 0, ""};
     c.server = s;
-    c.energy =
-        sweep::energy_record{1200.5, 600.25, 700.0, 0.058, 2.0, "nvml", "hardware_counter", 1};
-    c.stop_reason = "request_count";
+    c.energy = sweep::energy_record{1200.5,
+                                    600.25,
+                                    700.0,
+                                    0.058,
+                                    2.0,
+                                    telemetry::energy_source::nvml,
+                                    telemetry::energy_method::hardware_counter,
+                                    1};
+    c.stop_reason = workload::stop_reason::request_count;
     c.start_ns = 1000;
     c.end_ns = 2'000'000'000;
     c.wall_start = "2026-11-23T14:00:00Z";
@@ -143,6 +151,55 @@ TEST_CASE("cell_result: JSON round trip keeps every field") {
     CHECK(v.as_object().at("success_rate").as_double() == doctest::Approx(20.0 / 21.0));
 }
 
+TEST_CASE("cell_result: enumerations are written as their names and read back") {
+    sweep::cell_result c = sample_cell(2, 0.6, 30.0);
+    const boost::json::object o = sweep::to_json(c);
+    CHECK(o.at("stop_reason") == "request_count");
+    CHECK(o.at("energy").at("source") == "nvml");
+    CHECK(o.at("energy").at("method") == "hardware_counter");
+    CHECK(o.at("server").at("values").at("queue_wait_mean_s").at("state") == "measured");
+    CHECK(o.at("server").at("values").at("queue_wait_mean_s").at("source") == "scrape_delta");
+    CHECK(o.at("server").at("values").at("decode_time_mean_s").at("state") == "not_exposed");
+    CHECK(o.at("server").at("values").at("decode_time_mean_s").at("source") == "none");
+
+    for (workload::stop_reason r : workload::all_stop_reasons) {
+        if (r == workload::stop_reason::error)
+            continue;
+        c.stop_reason = r;
+        const boost::json::object w = sweep::to_json(c);
+        CHECK(w.at("stop_reason").as_string() == to_string(r));
+        const auto back = sweep::cell_result_from_json(w);
+        REQUIRE(back.has_value());
+        CHECK(back->stop_reason == r);
+        CHECK(back->stop_error.empty());
+    }
+}
+
+TEST_CASE("cell_result: a cell that could not run keeps its message in stop_reason") {
+    sweep::cell_result c = sample_cell(1, 0.5, 30.0);
+    c.requests_started = 0;
+    c.requests_succeeded = 0;
+    c.failures.clear();
+    c.stop_reason = workload::stop_reason::error;
+    c.stop_error = "prompt calibration failed: HTTP 404";
+    const boost::json::object o = sweep::to_json(c);
+    CHECK(o.at("stop_reason") == "error: prompt calibration failed: HTTP 404");
+    const auto back = sweep::cell_result_from_json(o);
+    REQUIRE(back.has_value());
+    CHECK(back->stop_reason == workload::stop_reason::error);
+    CHECK(back->stop_error == "prompt calibration failed: HTTP 404");
+    CHECK(back->failure_reason() == "prompt calibration failed: HTTP 404");
+
+    workload::stop_reason r{};
+    std::string message = "stale";
+    CHECK(sweep::stop_reason_from_text("error", r, message));
+    CHECK(r == workload::stop_reason::error);
+    CHECK(message.empty());
+    CHECK(sweep::stop_reason_text(workload::stop_reason::error, "") == "error");
+    CHECK_FALSE(sweep::stop_reason_from_text("Duration", r, message));
+    CHECK_FALSE(sweep::stop_reason_from_text("", r, message));
+}
+
 TEST_CASE("cell_result: NaN statistics are written as null and read back as NaN") {
     sweep::cell_result c = sample_cell(1, 0.5, 30.0);
     c.summary.metrics[analysis::metric::e2e].count = 0; // every statistic NaN
@@ -229,6 +286,39 @@ TEST_CASE("results JSON: malformed input names the field") {
         o["cells"].as_array()[0].as_object()["failures"].as_array()[0].as_object()["kind"] = "oops";
         CHECK(error_of(o) ==
               "results json: $.cells[0].failures[0].kind: unknown failure kind \"oops\"");
+    }
+    SUBCASE("an unknown stop reason") {
+        boost::json::object o = good;
+        o["cells"].as_array()[1].as_object()["stop_reason"] = "timeout";
+        CHECK(error_of(o) ==
+              "results json: $.cells[1].stop_reason: unknown stop reason \"timeout\"");
+    }
+    SUBCASE("an unknown server value state and source") {
+        boost::json::object o = good;
+        boost::json::object& q = o["cells"]
+                                     .as_array()[0]
+                                     .as_object()["server"]
+                                     .as_object()["values"]
+                                     .as_object()["queue_wait_mean_s"]
+                                     .as_object();
+        q["state"] = "guessed";
+        CHECK(error_of(o) == "results json: $.cells[0].server.values.queue_wait_mean_s.state: "
+                             "unknown server value state \"guessed\"");
+        q["state"] = "measured";
+        q["source"] = "ttft";
+        CHECK(error_of(o) == "results json: $.cells[0].server.values.queue_wait_mean_s.source: "
+                             "unknown server value source \"ttft\"");
+    }
+    SUBCASE("an unknown energy source and method") {
+        boost::json::object o = good;
+        boost::json::object& e = o["cells"].as_array()[2].as_object()["energy"].as_object();
+        e["source"] = "wattmeter";
+        CHECK(error_of(o) ==
+              "results json: $.cells[2].energy.source: unknown energy source \"wattmeter\"");
+        e["source"] = "nvml";
+        e["method"] = "estimate";
+        CHECK(error_of(o) ==
+              "results json: $.cells[2].energy.method: unknown energy method \"estimate\"");
     }
     SUBCASE("more successes than starts") {
         boost::json::object o = good;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <llmcap/analysis/cell_key.hpp>
 #include <llmcap/analysis/cell_summary.hpp>
 #include <llmcap/analysis/metric.hpp>
 #include <llmcap/analysis/request_metrics.hpp>
@@ -29,18 +30,6 @@
 #include <utility>     // move
 
 namespace llmcap::analysis {
-
-/// Which cell of a sweep a recorder belongs to.
-struct cell_key {
-    /// Prompt length, tokens.
-    std::uint32_t context_tokens = 0;
-    /// Output length asked for, tokens.
-    std::uint32_t output_tokens = 0;
-    /// Requests in flight.
-    std::uint32_t concurrency = 0;
-
-    friend bool operator==(const cell_key&, const cell_key&) = default;
-};
 
 /// The range and precision a log_linear_histogram needs for a metric's unit: 1 µs … 1 h for
 /// seconds, 0.001 … 10^7 for tokens per second, 1 … 10^7 for tokens; 0.5% relative error.
@@ -96,7 +85,7 @@ public:
     using samples_type = stats::sample_statistics<Sketch>;
 
     /// An empty recorder for the cell `key`.
-    explicit cell_recorder(cell_key key = {}) : key_(key) {
+    explicit cell_recorder(cell_key key = {}) : key_(std::move(key)) {
         for (metric m : all_metrics)
             samples_[index_of(m)] = samples_type(make_sketch_for<Sketch>(m));
     }
@@ -279,16 +268,16 @@ public:
         for (error e : all_errors)
             if (const std::uint64_t n = failures_[failure_index(e)]; n > 0)
                 failures[error_name(e)] = n;
-        boost::json::object metrics;
-        for (metric m : all_metrics)
-            if (m != metric::throughput)
-                metrics[metric_name(m)] = stats::to_json(samples_[index_of(m)]);
         boost::json::object o;
         o["kind"] = "cell_recorder";
         o["version"] = 1;
         o["context_tokens"] = key_.context_tokens;
         o["output_tokens"] = key_.output_tokens;
         o["concurrency"] = key_.concurrency;
+        if (!key_.use_case.empty())
+            o["use_case"] = key_.use_case;
+        if (key_.rate_per_s)
+            o["rate_per_s"] = *key_.rate_per_s;
         o["started"] = started_;
         o["succeeded"] = succeeded_;
         o["failures"] = std::move(failures);
@@ -301,8 +290,18 @@ public:
             first_start_ ? boost::json::value(to_ns(*first_start_)) : boost::json::value(nullptr);
         o["last_end_ns"] =
             last_end_ ? boost::json::value(to_ns(*last_end_)) : boost::json::value(nullptr);
-        o["metrics"] = std::move(metrics);
+        o["metrics"] = metrics_json();
         return o;
+    }
+
+    /// The per-request metric sketches as JSON, one member per metric name (the `metrics`
+    /// member of to_json(); a sweep's cells keep it as `sketches`).
+    [[nodiscard]] boost::json::object metrics_json() const {
+        boost::json::object metrics;
+        for (metric m : all_metrics)
+            if (m != metric::throughput)
+                metrics[metric_name(m)] = stats::to_json(samples_[index_of(m)]);
+        return metrics;
     }
 
     /// Reads a recorder written by to_json. Never throws on bad input: on failure returns empty
@@ -348,9 +347,20 @@ public:
             return fail("output_tokens", "expected a 32-bit count");
         if (!count("concurrency", concurrency) || concurrency > 0xFFFFFFFFu)
             return fail("concurrency", "expected a 32-bit count");
-        cell_recorder r(cell_key{static_cast<std::uint32_t>(context),
-                                 static_cast<std::uint32_t>(output),
-                                 static_cast<std::uint32_t>(concurrency)});
+        cell_key key{static_cast<std::uint32_t>(context), static_cast<std::uint32_t>(output),
+                     static_cast<std::uint32_t>(concurrency)};
+        if (const boost::json::value* u = o.if_contains("use_case")) {
+            if (!u->is_string() || u->get_string().empty())
+                return fail("use_case", "expected a non-empty string");
+            key.use_case = std::string(u->get_string());
+        }
+        if (const boost::json::value* rate = o.if_contains("rate_per_s")) {
+            if (!rate->is_number() || !(rate->to_number<double>() > 0.0) ||
+                !std::isfinite(rate->to_number<double>()))
+                return fail("rate_per_s", "expected a positive number");
+            key.rate_per_s = rate->to_number<double>();
+        }
+        cell_recorder r(std::move(key));
         const std::pair<const char*, std::uint64_t*> counts[] = {
             {"started", &r.started_},
             {"succeeded", &r.succeeded_},

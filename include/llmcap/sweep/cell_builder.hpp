@@ -6,12 +6,13 @@
 #include <llmcap/core/clock.hpp>
 #include <llmcap/core/error.hpp>
 #include <llmcap/core/request_trace.hpp>
+#include <llmcap/stats/exact_quantiles.hpp>
 #include <llmcap/sweep/result.hpp>
 
-#include <algorithm> // sort, min, max, find
-#include <cmath>     // abs, floor
+#include <algorithm> // min, max, find
+#include <cmath>     // abs
 #include <cstdint>   // uint64_t
-#include <limits>    // numeric_limits
+#include <map>       // map
 #include <optional>  // optional
 #include <string>    // string
 #include <utility>   // move
@@ -22,7 +23,9 @@ namespace llmcap::sweep {
 /// What a cell result needs besides its requests.
 struct cell_context {
     /// Why the cell stopped.
-    std::string stop_reason = "request_count";
+    workload::stop_reason stop_reason = workload::stop_reason::request_count;
+    /// Why the cell could not run, when stop_reason is error.
+    std::string stop_error;
     /// False when the run was stopped during the cell.
     bool complete = true;
     /// True for a simulated cell.
@@ -49,17 +52,14 @@ inline constexpr double client_lag_tolerance = 0.01;
 /**
  * Builds a cell_result from a cell's finished requests (a trace_sink for one cell): statistics
  * through analysis::cell_recorder over the measured requests, failures by kind with example
- * messages, the prompt-length and client-lag checks. Keeps the measured traces (for the
- * server-metrics computation and tests); warm-up requests are only counted. Deterministic: the
- * same traces in the same order give the same result.
+ * messages, the prompt-length and client-lag checks. Each request is folded in as it is
+ * recorded: no trace is kept. Warm-up requests are only counted. Deterministic: the same
+ * traces in the same order give the same result.
  */
 class cell_builder {
 public:
     /// A builder for the cell `key`.
-    explicit cell_builder(cell_key key)
-        : key_(std::move(key)),
-          recorder_(analysis::cell_key{key_.context_tokens, key_.output_tokens, key_.concurrency}) {
-    }
+    explicit cell_builder(cell_key key) : recorder_(std::move(key)) {}
 
     /// Records one finished request.
     void record(const request_trace& t, bool warmup) {
@@ -68,12 +68,18 @@ public:
             return;
         }
         recorder_.record(t);
-        traces_.push_back(t);
-    }
-
-    /// The measured requests recorded so far, in completion order.
-    [[nodiscard]] const std::vector<request_trace>& traces() const noexcept {
-        return traces_;
+        if (t.failure) {
+            std::vector<std::string>& examples = examples_[*t.failure];
+            if (examples.size() < 3 &&
+                std::find(examples.begin(), examples.end(), t.error_message) == examples.end())
+                examples.push_back(t.error_message);
+        }
+        if (t.usage)
+            add_prompt(t.usage->prompt_tokens, t.prompt_tokens_target);
+        if (const auto lag = analysis::client_lag(t))
+            lags_.add(to_seconds(*lag));
+        first_ = first_ ? std::min(*first_, t.intended_start) : t.intended_start;
+        last_ = last_ ? std::max(*last_, t.end) : t.end;
     }
 
     /// Warm-up requests counted.
@@ -84,7 +90,7 @@ public:
     /// The cell's result.
     [[nodiscard]] cell_result finish(const cell_context& ctx) const {
         cell_result c;
-        c.key = key_;
+        c.key = recorder_.key();
         c.summary = recorder_.summary();
         c.warmup_requests = warmup_;
         c.requests_started = recorder_.started();
@@ -95,15 +101,9 @@ public:
             const std::uint64_t n = recorder_.failures(e);
             if (n == 0)
                 continue;
-            failure_count f{e, n, {}};
-            for (const request_trace& t : traces_) {
-                if (f.examples.size() >= 3)
-                    break;
-                if (t.failure == e && std::find(f.examples.begin(), f.examples.end(),
-                                                t.error_message) == f.examples.end())
-                    f.examples.push_back(t.error_message);
-            }
-            c.failures.push_back(std::move(f));
+            const auto it = examples_.find(e);
+            c.failures.push_back(failure_count{
+                e, n, it == examples_.end() ? std::vector<std::string>{} : it->second});
         }
         c.prompt = prompt_check();
         c.client_lag = lag_check(c.summary);
@@ -114,52 +114,41 @@ public:
                 c.energy->energy_j / static_cast<double>(recorder_.output_tokens_total());
         c.energy_error = ctx.energy_error;
         c.stop_reason = ctx.stop_reason;
+        c.stop_error = ctx.stop_error;
         c.complete = ctx.complete;
         c.simulated = ctx.simulated;
         c.wall_start = ctx.wall_start;
         c.wall_end = ctx.wall_end;
-        if (!traces_.empty()) {
-            time_point first = traces_.front().intended_start;
-            time_point last = traces_.front().end;
-            for (const request_trace& t : traces_) {
-                first = std::min(first, t.intended_start);
-                last = std::max(last, t.end);
-            }
-            c.start_ns = to_nanoseconds(first - ctx.origin);
-            c.end_ns = to_nanoseconds(last - ctx.origin);
+        if (first_ && last_) {
+            c.start_ns = to_nanoseconds(*first_ - ctx.origin);
+            c.end_ns = to_nanoseconds(*last_ - ctx.origin);
         }
-        const boost::json::value rec = recorder_.to_json();
-        if (const boost::json::value* m = rec.as_object().if_contains("metrics");
-            m && m->is_object())
-            c.sketches = m->as_object();
+        c.sketches = recorder_.metrics_json();
         return c;
     }
 
 private:
-    [[nodiscard]] prompt_length_check prompt_check() const {
-        prompt_length_check p;
-        p.target_tokens = key_.context_tokens;
-        double sum = 0.0;
-        for (const request_trace& t : traces_) {
-            if (!t.usage)
-                continue;
-            const std::uint64_t n = t.usage->prompt_tokens;
-            p.min_tokens = p.reported == 0 ? n : std::min(p.min_tokens, n);
-            p.max_tokens = p.reported == 0 ? n : std::max(p.max_tokens, n);
-            ++p.reported;
-            sum += static_cast<double>(n);
-            const std::uint64_t target =
-                t.prompt_tokens_target > 0 ? t.prompt_tokens_target : p.target_tokens;
-            if (target > 0) {
-                if (n == target)
-                    ++p.exact;
-                const double err = std::abs(static_cast<double>(n) - static_cast<double>(target)) /
-                                   static_cast<double>(target);
-                p.max_relative_error = std::max(p.max_relative_error, err);
-            }
+    void add_prompt(std::uint64_t n, std::uint64_t request_target) {
+        prompt_.min_tokens = prompt_.reported == 0 ? n : std::min(prompt_.min_tokens, n);
+        prompt_.max_tokens = prompt_.reported == 0 ? n : std::max(prompt_.max_tokens, n);
+        ++prompt_.reported;
+        prompt_sum_ += static_cast<double>(n);
+        const std::uint64_t target =
+            request_target > 0 ? request_target : recorder_.key().context_tokens;
+        if (target > 0) {
+            if (n == target)
+                ++prompt_.exact;
+            const double err = std::abs(static_cast<double>(n) - static_cast<double>(target)) /
+                               static_cast<double>(target);
+            prompt_.max_relative_error = std::max(prompt_.max_relative_error, err);
         }
+    }
+
+    [[nodiscard]] prompt_length_check prompt_check() const {
+        prompt_length_check p = prompt_;
+        p.target_tokens = recorder_.key().context_tokens;
         if (p.reported > 0)
-            p.mean_tokens = sum / static_cast<double>(p.reported);
+            p.mean_tokens = prompt_sum_ / static_cast<double>(p.reported);
         // A cell with a target must show that its prompts met it.
         p.flagged =
             p.target_tokens > 0 && (p.reported == 0 || p.max_relative_error > prompt_tolerance);
@@ -168,18 +157,8 @@ private:
 
     [[nodiscard]] client_lag_check lag_check(const analysis::cell_summary& s) const {
         client_lag_check l;
-        std::vector<double> lags;
-        for (const request_trace& t : traces_)
-            if (const auto lag = analysis::client_lag(t))
-                lags.push_back(to_seconds(*lag));
-        if (!lags.empty()) {
-            std::sort(lags.begin(), lags.end());
-            // numpy's linear quantile.
-            const double h = 0.99 * static_cast<double>(lags.size() - 1);
-            const auto lo = static_cast<std::size_t>(std::floor(h));
-            const std::size_t hi = std::min(lo + 1, lags.size() - 1);
-            l.p99_s = lags[lo] + (h - static_cast<double>(lo)) * (lags[hi] - lags[lo]);
-        }
+        if (lags_.count() > 0)
+            l.p99_s = lags_.quantile(0.99);
         if (const auto m = s.value(analysis::metric::ttft, analysis::statistic::mean))
             l.mean_ttft_s = *m;
         l.flagged = l.p99_s == l.p99_s && l.mean_ttft_s == l.mean_ttft_s &&
@@ -187,9 +166,13 @@ private:
         return l;
     }
 
-    cell_key key_;
     analysis::cell_recorder<> recorder_;
-    std::vector<request_trace> traces_;
+    std::map<error, std::vector<std::string>> examples_;
+    prompt_length_check prompt_;
+    double prompt_sum_ = 0.0;
+    stats::exact_quantiles lags_;
+    std::optional<time_point> first_;
+    std::optional<time_point> last_;
     std::uint64_t warmup_ = 0;
 };
 

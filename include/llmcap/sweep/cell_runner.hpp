@@ -47,9 +47,8 @@ struct cell_spec {
 
 /// What a runner reports about a cell besides its requests.
 struct cell_run {
-    /// Why the cell stopped ("request_count", "duration", "confidence", "max_requests",
-    /// "cancelled").
-    std::string stop_reason = "request_count";
+    /// Why the cell stopped (request_count, duration, confidence, max_requests, cancelled).
+    workload::stop_reason stop_reason = workload::stop_reason::request_count;
     /// What the server reported; empty when not scraped.
     std::optional<server_metrics_record> server;
     /// Energy over the cell; empty when not measured.
@@ -94,21 +93,8 @@ concept cell_runner = requires(R& r, const R& cr, const cell_spec& spec, const t
     const auto put = [&r](const char* name, const prometheus::server_value& v) {
         server_quantity q;
         q.value = v.value;
-        q.state = std::string(prometheus::value_state_name(v.state));
-        switch (v.source) {
-        case prometheus::value_source::none:
-            q.source = "none";
-            break;
-        case prometheus::value_source::scrape_delta:
-            q.source = "scrape_delta";
-            break;
-        case prometheus::value_source::per_request:
-            q.source = "per_request";
-            break;
-        case prometheus::value_source::gauge_samples:
-            q.source = "gauge_samples";
-            break;
-        }
+        q.state = v.state;
+        q.source = v.source;
         q.observations = v.observations;
         q.metric = std::string(v.metric);
         r.values.emplace(name, std::move(q));

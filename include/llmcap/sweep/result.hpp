@@ -1,14 +1,20 @@
 #pragma once
 
 #include <llmcap/analysis/capacity.hpp>
+#include <llmcap/analysis/cell_key.hpp>
 #include <llmcap/analysis/cell_summary.hpp>
 #include <llmcap/analysis/scaling.hpp>
 #include <llmcap/analysis/use_case.hpp>
 #include <llmcap/core/error.hpp>
+#include <llmcap/prometheus/server_cell_metrics.hpp>
+#include <llmcap/telemetry/energy_reading.hpp>
+#include <llmcap/workload/stop_reason.hpp>
 
 #include <boost/json/object.hpp>
 
+#include <array>       // array
 #include <compare>     // strong_ordering
+#include <cstddef>     // size_t
 #include <cstdint>     // int64_t, uint32_t, uint64_t
 #include <limits>      // numeric_limits
 #include <map>         // map
@@ -29,32 +35,91 @@ namespace llmcap::sweep {
 inline constexpr std::uint32_t schema_version = 1;
 
 // ------------------------------------------------------------------------------------------
+// Names of the enumerations a result holds, as results files write them
+
+/// "measured", "not_exposed", "no_observations", "counter_reset" or "malformed".
+[[nodiscard]] constexpr std::string_view to_string(prometheus::value_state s) noexcept {
+    return prometheus::value_state_name(s);
+}
+
+/// "none", "scrape_delta", "per_request" or "gauge_samples".
+[[nodiscard]] constexpr std::string_view to_string(prometheus::value_source s) noexcept {
+    switch (s) {
+    case prometheus::value_source::none:
+        return "none";
+    case prometheus::value_source::scrape_delta:
+        return "scrape_delta";
+    case prometheus::value_source::per_request:
+        return "per_request";
+    case prometheus::value_source::gauge_samples:
+        return "gauge_samples";
+    }
+    return "none";
+}
+
+/// "nvml", "nvidia_smi", "dcgm" or "emulator".
+[[nodiscard]] constexpr std::string_view to_string(telemetry::energy_source s) noexcept {
+    return telemetry::energy_source_name(s);
+}
+
+/// "hardware_counter", "integrated_power" or "power_model".
+[[nodiscard]] constexpr std::string_view to_string(telemetry::energy_method m) noexcept {
+    return telemetry::energy_method_name(m);
+}
+
+namespace detail {
+
+/// The value among `all` whose to_string is `name`, into `out`; false when none is.
+template <class Enum, std::size_t N>
+[[nodiscard]] constexpr bool enum_from_string(std::string_view name, const std::array<Enum, N>& all,
+                                              Enum& out) noexcept {
+    for (Enum e : all)
+        if (to_string(e) == name) {
+            out = e;
+            return true;
+        }
+    return false;
+}
+
+} // namespace detail
+
+/// Reads a name written by to_string into `out`; false (and `out` unchanged) for any other text.
+[[nodiscard]] constexpr bool from_string(std::string_view name,
+                                         prometheus::value_state& out) noexcept {
+    using enum prometheus::value_state;
+    return detail::enum_from_string(
+        name, std::array{not_exposed, no_observations, counter_reset, malformed, measured}, out);
+}
+
+/// Reads a name written by to_string into `out`; false (and `out` unchanged) for any other text.
+[[nodiscard]] constexpr bool from_string(std::string_view name,
+                                         prometheus::value_source& out) noexcept {
+    using enum prometheus::value_source;
+    return detail::enum_from_string(
+        name, std::array{none, scrape_delta, per_request, gauge_samples}, out);
+}
+
+/// Reads a name written by to_string into `out`; false (and `out` unchanged) for any other text.
+[[nodiscard]] constexpr bool from_string(std::string_view name,
+                                         telemetry::energy_source& out) noexcept {
+    using enum telemetry::energy_source;
+    return detail::enum_from_string(name, std::array{nvml, nvidia_smi, dcgm, emulator}, out);
+}
+
+/// Reads a name written by to_string into `out`; false (and `out` unchanged) for any other text.
+[[nodiscard]] constexpr bool from_string(std::string_view name,
+                                         telemetry::energy_method& out) noexcept {
+    using enum telemetry::energy_method;
+    return detail::enum_from_string(
+        name, std::array{hardware_counter, integrated_power, power_model}, out);
+}
+
+// ------------------------------------------------------------------------------------------
 // Cells
 
-/// Identifies one cell of a sweep: what was asked for and in which part of the plan.
-struct cell_key {
-    /// Prompt length asked for, server tokens.
-    std::uint32_t context_tokens = 0;
-    /// Output length asked for (`max_tokens`), tokens.
-    std::uint32_t output_tokens = 0;
-    /// Requests in flight (closed loop) or the concurrency cap (open loop).
-    std::uint32_t concurrency = 0;
-    /// The use case whose capacity search measured the cell; empty for a grid cell.
-    std::string use_case;
-
-    /// A stable text id: "grid/ctx1024/out1024/c4" or "general_chatbot/ctx32768/out1024/c8".
-    [[nodiscard]] std::string id() const {
-        return (use_case.empty() ? std::string("grid") : use_case) + "/ctx" +
-               std::to_string(context_tokens) + "/out" + std::to_string(output_tokens) + "/c" +
-               std::to_string(concurrency);
-    }
-
-    friend bool operator==(const cell_key&, const cell_key&) = default;
-    friend std::strong_ordering operator<=>(const cell_key& a, const cell_key& b) {
-        return std::tie(a.use_case, a.context_tokens, a.output_tokens, a.concurrency) <=>
-               std::tie(b.use_case, b.context_tokens, b.output_tokens, b.concurrency);
-    }
-};
+/// Identifies one cell of a sweep: scenario, prompt and output lengths, load (the one key of
+/// the library, analysis::cell_key).
+using cell_key = analysis::cell_key;
 
 /// The failures of one kind in a cell, with a few example messages.
 struct failure_count {
@@ -105,12 +170,13 @@ struct client_lag_check {
 
 /// One server-reported quantity of a cell (prometheus::server_value, owned).
 struct server_quantity {
-    /// The value in the unit its name gives; empty unless state is "measured".
+    /// The value in the unit its name gives; empty unless state is measured.
     std::optional<double> value;
-    /// "measured", "not_exposed", "no_observations", "counter_reset" or "malformed".
-    std::string state = "not_exposed";
-    /// "scrape_delta", "per_request", "gauge_samples" or "none".
-    std::string source = "none";
+    /// Whether and why there is a value (written "measured", "not_exposed", ...).
+    prometheus::value_state state = prometheus::value_state::not_exposed;
+    /// Where the value came from (written "scrape_delta", "per_request", "gauge_samples",
+    /// "none").
+    prometheus::value_source source = prometheus::value_source::none;
     /// Observations behind the value.
     std::uint64_t observations = 0;
     /// The server metric read; empty for per-request values.
@@ -145,16 +211,41 @@ struct energy_record {
     std::optional<double> joules_per_output_token;
     /// The measured span, seconds.
     double elapsed_s = 0.0;
-    /// "nvml", "nvidia_smi", "dcgm" or "emulator".
-    std::string source;
-    /// "hardware_counter", "integrated_power" or "power_model" (an estimate from the emulator's
-    /// power model).
-    std::string method;
+    /// Where the figures came from (written "nvml", "nvidia_smi", "dcgm" or "emulator").
+    telemetry::energy_source source = telemetry::energy_source::nvml;
+    /// How they were obtained (written "hardware_counter", "integrated_power" or
+    /// "power_model": an estimate from the emulator's power model).
+    telemetry::energy_method method = telemetry::energy_method::hardware_counter;
     /// GPUs measured.
     std::uint32_t gpu_count = 0;
 
     friend bool operator==(const energy_record&, const energy_record&) = default;
 };
+
+/// A stop reason as results files write it: its name, or "error: <message>" for a cell that
+/// could not run ("error" alone without a message).
+[[nodiscard]] inline std::string stop_reason_text(workload::stop_reason reason,
+                                                  const std::string& message) {
+    if (reason == workload::stop_reason::error && !message.empty())
+        return "error: " + message;
+    return std::string(to_string(reason));
+}
+
+/// Reads a text written by stop_reason_text into `reason` and `message` (empty unless the
+/// reason is error); false for any other text.
+[[nodiscard]] inline bool
+stop_reason_from_text(std::string_view text, workload::stop_reason& reason, std::string& message) {
+    constexpr std::string_view error_prefix = "error: ";
+    if (text.starts_with(error_prefix)) {
+        reason = workload::stop_reason::error;
+        message = std::string(text.substr(error_prefix.size()));
+        return true;
+    }
+    if (!from_string(text, reason))
+        return false;
+    message.clear();
+    return true;
+}
 
 /// Everything measured in one cell.
 struct cell_result {
@@ -185,9 +276,11 @@ struct cell_result {
     std::optional<energy_record> energy;
     /// Why energy was not measured, when a meter was configured and failed.
     std::string energy_error;
-    /// Why the cell stopped: "request_count", "duration", "confidence", "max_requests",
-    /// "cancelled".
-    std::string stop_reason;
+    /// Why the cell stopped; workload::stop_reason::error when it could not run.
+    workload::stop_reason stop_reason = workload::stop_reason::request_count;
+    /// Why the cell could not run, when stop_reason is error ("prompt calibration failed:
+    /// ..."); empty otherwise.
+    std::string stop_error;
     /// True when the cell ran to its end (false when the run was stopped during it).
     bool complete = true;
     /// Start of the cell's first measured request's intended start, nanoseconds since the
@@ -217,12 +310,11 @@ struct cell_result {
     [[nodiscard]] std::string failure_reason() const {
         if (!measured_nothing())
             return {};
-        constexpr std::string_view error_prefix = "error: ";
-        if (stop_reason.compare(0, error_prefix.size(), error_prefix) == 0)
-            return stop_reason.substr(error_prefix.size());
+        if (stop_reason == workload::stop_reason::error)
+            return stop_error;
         if (requests_started == 0)
-            return "no measured request ran (stop reason: " +
-                   (stop_reason.empty() ? std::string("none") : stop_reason) + ")";
+            return "no measured request ran (stop reason: " + std::string(to_string(stop_reason)) +
+                   ")";
         std::string why = std::to_string(requests_started) + " of " +
                           std::to_string(requests_started) + " requests failed:";
         for (const failure_count& f : failures) {

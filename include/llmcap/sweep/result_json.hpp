@@ -17,6 +17,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <cmath>       // isfinite
 #include <cstdint>     // uint32_t, uint64_t
 #include <optional>    // optional
 #include <string>      // string
@@ -75,11 +76,14 @@ namespace llmcap::sweep {
 
 /// A cell key as JSON.
 [[nodiscard]] inline boost::json::object to_json(const cell_key& k) {
-    return {{"context_tokens", k.context_tokens},
-            {"output_tokens", k.output_tokens},
-            {"concurrency", k.concurrency},
-            {"use_case", k.use_case},
-            {"id", k.id()}};
+    boost::json::object o{{"context_tokens", k.context_tokens},
+                          {"output_tokens", k.output_tokens},
+                          {"concurrency", k.concurrency},
+                          {"use_case", k.use_case}};
+    if (k.rate_per_s) // open loop only: closed-loop cells are written as before
+        o["rate_per_s"] = *k.rate_per_s;
+    o["id"] = k.id();
+    return o;
 }
 
 /// A cell result as JSON (one line of `cells.jsonl`).
@@ -116,7 +120,7 @@ namespace llmcap::sweep {
                              {"mean_ttft_s", json_number_or_null(c.client_lag.mean_ttft_s)},
                              {"flagged", c.client_lag.flagged}}},
         {"energy_error", c.energy_error},
-        {"stop_reason", c.stop_reason},
+        {"stop_reason", stop_reason_text(c.stop_reason, c.stop_error)},
         {"complete", c.complete},
         {"start_ns", c.start_ns},
         {"end_ns", c.end_ns},
@@ -129,8 +133,8 @@ namespace llmcap::sweep {
         boost::json::object values;
         for (const auto& [name, q] : c.server->values)
             values[name] = boost::json::object{{"value", json_number_or_null(q.value)},
-                                               {"state", q.state},
-                                               {"source", q.source},
+                                               {"state", to_string(q.state)},
+                                               {"source", to_string(q.source)},
                                                {"observations", q.observations},
                                                {"metric", q.metric}};
         o["server"] = boost::json::object{{"server_name", c.server->server_name},
@@ -147,8 +151,8 @@ namespace llmcap::sweep {
             {"peak_power_w", json_number_or_null(e.peak_power_w)},
             {"joules_per_output_token", json_number_or_null(e.joules_per_output_token)},
             {"elapsed_s", json_number_or_null(e.elapsed_s)},
-            {"source", e.source},
-            {"method", e.method},
+            {"source", to_string(e.source)},
+            {"method", to_string(e.method)},
             {"gpu_count", e.gpu_count}};
     } else {
         o["energy"] = nullptr;
@@ -232,6 +236,20 @@ namespace llmcap::sweep {
 
 namespace detail {
 
+/// Reads the string member `key` of `o` as the enumerator whose to_string it is; an unknown
+/// name fails with "unknown <what> \"<name>\"" at `path.key`.
+template <class Enum>
+bool read_name(json_reader& in, const boost::json::object& o, std::string_view key,
+               const std::string& path, std::string_view what, Enum& out) {
+    std::string name;
+    if (!in.field(o, key, path, name))
+        return false;
+    if (!from_string(name, out))
+        return in.fail(path + "." + std::string(key),
+                       "unknown " + std::string(what) + " \"" + name + "\"");
+    return true;
+}
+
 inline bool read_statistics(json_reader& in, const boost::json::value& v, const std::string& path,
                             analysis::metric_statistics& s) {
     const boost::json::object* o = in.object(v, path);
@@ -294,8 +312,11 @@ inline bool read_key(json_reader& in, const boost::json::value& v, const std::st
     in.field(*o, "output_tokens", path, k.output_tokens);
     in.field(*o, "concurrency", path, k.concurrency);
     in.field(*o, "use_case", path, k.use_case);
+    in.optional_field(*o, "rate_per_s", path, k.rate_per_s);
     if (in.ok() && k.concurrency == 0)
         return in.fail(path + ".concurrency", "must be at least 1");
+    if (in.ok() && k.rate_per_s && !(*k.rate_per_s > 0.0 && std::isfinite(*k.rate_per_s)))
+        return in.fail(path + ".rate_per_s", "must be a positive number");
     return in.ok();
 }
 
@@ -370,8 +391,8 @@ inline bool read_cell(json_reader& in, const boost::json::value& v, const std::s
                             break;
                         server_quantity sq;
                         in.field(*qo, "value", q, sq.value);
-                        in.field(*qo, "state", q, sq.state);
-                        in.field(*qo, "source", q, sq.source);
+                        read_name(in, *qo, "state", q, "server value state", sq.state);
+                        read_name(in, *qo, "source", q, "server value source", sq.source);
                         in.field(*qo, "observations", q, sq.observations);
                         in.field(*qo, "metric", q, sq.metric);
                         s.values.emplace(std::string(kv.key()), std::move(sq));
@@ -392,8 +413,8 @@ inline bool read_cell(json_reader& in, const boost::json::value& v, const std::s
             in.field(*eo, "peak_power_w", p, e.peak_power_w);
             in.field(*eo, "joules_per_output_token", p, e.joules_per_output_token);
             in.field(*eo, "elapsed_s", p, e.elapsed_s);
-            in.field(*eo, "source", p, e.source);
-            in.field(*eo, "method", p, e.method);
+            read_name(in, *eo, "source", p, "energy source", e.source);
+            read_name(in, *eo, "method", p, "energy method", e.method);
             in.field(*eo, "gpu_count", p, e.gpu_count);
             c.energy = std::move(e);
         }
@@ -401,7 +422,10 @@ inline bool read_cell(json_reader& in, const boost::json::value& v, const std::s
         c.energy.reset();
     }
     in.field(*o, "energy_error", path, c.energy_error);
-    in.field(*o, "stop_reason", path, c.stop_reason);
+    std::string stop;
+    if (in.field(*o, "stop_reason", path, stop) &&
+        !stop_reason_from_text(stop, c.stop_reason, c.stop_error))
+        return in.fail(path + ".stop_reason", "unknown stop reason \"" + stop + "\"");
     in.field(*o, "complete", path, c.complete);
     in.field(*o, "start_ns", path, c.start_ns);
     in.field(*o, "end_ns", path, c.end_ns);

@@ -84,11 +84,6 @@ struct sweep_outcome {
 
 namespace detail {
 
-/// Thrown inside a capacity search replay when a level has not been measured yet.
-struct need_cell {
-    std::uint32_t concurrency;
-};
-
 [[nodiscard]] inline host_info this_host() {
     host_info h;
     char name[256] = {};
@@ -114,6 +109,7 @@ rebuild(const cell_result& stored, const std::vector<trace_record>& traces, time
         b.record(r.trace, r.warmup);
     cell_context ctx;
     ctx.stop_reason = stored.stop_reason;
+    ctx.stop_error = stored.stop_error;
     ctx.complete = stored.complete;
     ctx.simulated = stored.simulated;
     ctx.origin = origin;
@@ -133,9 +129,9 @@ rebuild(const cell_result& stored, const std::vector<trace_record>& traces, time
  * Runs a sweep cell by cell (DESIGN.md §1): for each planned cell the runner calibrates
  * prompts, warms up, runs and scrapes; every finished request is appended to
  * `requests.jsonl` as it finishes and every finished cell to `cells.jsonl`; then each use
- * case's capacity search (analysis::find_capacity, measuring only the levels it asks for and
+ * case's capacity search (analysis::capacity_search, measuring only the levels it asks for and
  * reusing grid cells of the same context, output and concurrency); finally scaling efficiency
- * and `results.json`.
+ * and `results.json`. An open-loop plan's cells carry its arrival rate in their key.
  *
  * Resume reopens the directory: completed cells are not run again and their statistics are
  * recomputed from their stored requests, so a resumed run's cells equal an uninterrupted
@@ -146,208 +142,269 @@ rebuild(const cell_result& stored, const std::vector<trace_record>& traces, time
  */
 template <cell_runner Runner>
 boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
-                                                sweep_options options) {
-    sweep_outcome outcome;
-    const time_point origin = runner.origin();
-    std::optional<output_dir> dir;
-    std::vector<cell_result> done;
-    std::map<std::string, std::size_t> done_by_id;
-    std::uint64_t next_index = 0;
-    run_info run;
-    const server_identity identity = co_await runner.identify();
-    if (options.resume) {
-        resumed_state state;
-        dir.emplace(output_dir::reopen(options.output_dir, origin, state, !options.read_only));
-        plan = std::move(state.plan);
-        run = std::move(state.run);
-        next_index = state.next_index;
-        outcome.discarded_requests = state.discarded_requests;
-        outcome.warnings = std::move(state.warnings);
-        for (const cell_result& c : state.cells) {
-            done_by_id[c.key.id()] = done.size();
-            done.push_back(detail::rebuild(c, state.traces[c.key.id()], origin));
+                                                sweep_options options);
+
+namespace detail {
+
+/// One run of run_sweep: its directory, the cells done so far and the three steps (measure a
+/// cell, search a use case's capacity, assemble the results).
+template <cell_runner Runner>
+class sweep_session {
+public:
+    sweep_session(sweep_plan plan, Runner& runner, sweep_options options)
+        : plan_(std::move(plan)), runner_(runner), options_(std::move(options)),
+          origin_(runner.origin()) {}
+
+    /// Identifies the server and creates the run's directory, or reopens it on resume (the
+    /// stored plan replaces the given one; stored cells are rebuilt from their requests).
+    boost::asio::awaitable<void> open() {
+        const server_identity identity = co_await runner_.identify();
+        if (options_.resume) {
+            resumed_state state;
+            dir_.emplace(
+                output_dir::reopen(options_.output_dir, origin_, state, !options_.read_only));
+            plan_ = std::move(state.plan);
+            run_ = std::move(state.run);
+            next_index_ = state.next_index;
+            outcome_.discarded_requests = state.discarded_requests;
+            outcome_.warnings = std::move(state.warnings);
+            for (const cell_result& c : state.cells) {
+                done_by_id_[c.key.id()] = done_.size();
+                done_.push_back(rebuild(c, state.traces[c.key.id()], origin_));
+            }
+            co_return;
         }
-    } else {
-        dir.emplace(output_dir::create(options.output_dir));
-        run.tool_version = detail::version_string();
-        run.preset = plan.name;
-        run.model = plan.model.empty() ? identity.model_id : plan.model;
-        run.server_url = runner.url();
-        run.dialect = identity.dialect;
-        run.server = identity;
-        run.engine_version =
-            options.engine_version.empty()
-                ? (identity.version.empty() ? std::string()
-                                            : identity.dialect + " " + identity.version)
-                : options.engine_version;
-        run.gpu = options.gpu;
-        run.hardware = options.hardware;
-        run.host = detail::this_host();
-        run.started_at = detail::utc_now();
-        run.seed = plan.seed;
-        run.options = to_json(plan);
-        if (!options.client.empty())
-            run.options["client"] = options.client;
-        dir->write_run(run, plan);
+        dir_.emplace(output_dir::create(options_.output_dir));
+        run_.tool_version = version_string();
+        run_.preset = plan_.name;
+        run_.model = plan_.model.empty() ? identity.model_id : plan_.model;
+        run_.server_url = runner_.url();
+        run_.dialect = identity.dialect;
+        run_.server = identity;
+        run_.engine_version = !options_.engine_version.empty() ? options_.engine_version
+                              : identity.version.empty()
+                                  ? std::string()
+                                  : identity.dialect + " " + identity.version;
+        run_.gpu = options_.gpu;
+        run_.hardware = options_.hardware;
+        run_.host = this_host();
+        run_.started_at = utc_now();
+        run_.seed = plan_.seed;
+        run_.options = to_json(plan_);
+        if (!options_.client.empty())
+            run_.options["client"] = options_.client;
+        dir_->write_run(run_, plan_);
     }
 
-    const auto stopped = [&] { return options.stop != nullptr && options.stop->stop_requested(); };
-    // Runs (or takes from the resumed state) one cell; false when the run was interrupted.
-    const auto measure = [&](const cell_key& key, workload::text_style style,
-                             const std::string& prompt) -> boost::asio::awaitable<bool> {
+    /// The plan in force (the stored one after a resume).
+    [[nodiscard]] const sweep_plan& plan() const noexcept {
+        return plan_;
+    }
+
+    /// Runs one cell, or takes it from the resumed state; false when the run was interrupted
+    /// (or, read-only, when the cell was never measured).
+    boost::asio::awaitable<bool> measure(cell_key key, workload::text_style style,
+                                         const std::string& prompt) {
+        if (plan_.load.open) // an open-loop cell is named by its arrival rate too
+            key.rate_per_s = plan_.load.rate_per_s;
         const std::string id = key.id();
-        if (done_by_id.contains(id))
+        if (done_by_id_.contains(id))
             co_return true;
-        if (stopped() || options.read_only)
+        if (stopped() || options_.read_only)
             co_return false;
         cell_builder builder(key);
         const trace_callback on_trace = [&](const request_trace& t, bool warmup) {
             builder.record(t, warmup);
-            dir->append_request(trace_record{id, warmup, t}, origin);
-            if (options.on_trace)
-                options.on_trace(t, key, warmup);
+            dir_->append_request(trace_record{id, warmup, t}, origin_);
+            if (options_.on_trace)
+                options_.on_trace(t, key, warmup);
         };
         cell_spec spec;
         spec.key = key;
         spec.style = style;
         spec.prompt = prompt;
-        spec.warmup_requests = plan.requests.warmup_requests;
-        spec.stop = plan.requests.rule_for(key.concurrency);
-        spec.load = plan.load;
-        spec.first_index = next_index;
-        spec.seed = plan.seed;
-        spec.stop_signal = options.stop;
-        for (const cell_result& c : done)
+        spec.warmup_requests = plan_.requests.warmup_requests;
+        spec.stop = plan_.requests.rule_for(key.concurrency);
+        spec.load = plan_.load;
+        spec.first_index = next_index_;
+        spec.seed = plan_.seed;
+        spec.stop_signal = options_.stop;
+        for (const cell_result& c : done_)
             if (c.requests_started > 0) {
-                const time_point end = origin + std::chrono::nanoseconds(c.end_ns);
+                const time_point end = origin_ + std::chrono::nanoseconds(c.end_ns);
                 spec.previous_end = spec.previous_end ? std::max(*spec.previous_end, end) : end;
             }
         cell_context ctx;
-        ctx.origin = origin;
-        ctx.wall_start = detail::utc_now();
-        const cell_run r = co_await runner.run_cell(spec, on_trace);
-        ctx.wall_end = detail::utc_now();
-        next_index = std::max(next_index, r.next_index);
-        if (r.stop_reason == "cancelled" || stopped())
+        ctx.origin = origin_;
+        ctx.wall_start = utc_now();
+        const cell_run r = co_await runner_.run_cell(spec, on_trace);
+        ctx.wall_end = utc_now();
+        next_index_ = std::max(next_index_, r.next_index);
+        if (r.stop_reason == workload::stop_reason::cancelled || stopped())
             co_return false;
-        ctx.stop_reason = r.error.empty() ? r.stop_reason : "error: " + r.error;
+        ctx.stop_reason = r.error.empty() ? r.stop_reason : workload::stop_reason::error;
+        ctx.stop_error = r.error;
         ctx.simulated = r.simulated;
         ctx.server = r.server;
         ctx.energy = r.energy;
         ctx.energy_error = r.energy_error;
         cell_result c = builder.finish(ctx);
         c.warmup_requests = std::max(c.warmup_requests, r.warmup_requests);
-        dir->append_cell(c);
-        if (options.on_cell)
-            options.on_cell(c);
-        done_by_id[id] = done.size();
-        done.push_back(std::move(c));
+        dir_->append_cell(c);
+        if (options_.on_cell)
+            options_.on_cell(c);
+        done_by_id_[id] = done_.size();
+        done_.push_back(std::move(c));
         co_return true;
-    };
+    }
 
+    /// Runs the capacity search of one use case (analysis::capacity_search), measuring each
+    /// level it asks for that no earlier cell of the same context and output measured (a use
+    /// case's own cell first, then a grid cell). Appends the outcome to `use_cases`, or the
+    /// reason to the outcome's search_errors; false when the run was interrupted.
+    boost::asio::awaitable<bool> search(const use_case_search& s,
+                                        std::vector<use_case_result>& use_cases) {
+        const analysis::use_case& uc = s.use_case;
+        analysis::search_options so;
+        so.max_concurrency = s.max_concurrency;
+        so.max_cells = s.max_cells;
+        std::optional<analysis::capacity_search> search;
+        try {
+            search.emplace(uc, so);
+        } catch (const std::invalid_argument& e) {
+            outcome_.search_errors.push_back(uc.name + ": " + e.what());
+            co_return true;
+        }
+        while (const std::optional<std::uint32_t> level = search->next_level()) {
+            const cell_result* cell = stored(uc, *level);
+            if (cell == nullptr) {
+                if (!co_await measure(
+                        cell_key{uc.context_tokens, uc.output_tokens, *level, uc.name}, s.style,
+                        {})) {
+                    if (options_.read_only)
+                        outcome_.search_errors.push_back(uc.name + ": concurrency " +
+                                                         std::to_string(*level) +
+                                                         " was never measured");
+                    co_return false;
+                }
+                cell = stored(uc, *level);
+            }
+            try {
+                search->add(cell->summary);
+            } catch (const std::invalid_argument& e) {
+                outcome_.search_errors.push_back(uc.name + ": " + e.what());
+                co_return true;
+            }
+        }
+        analysis::search_result found = search->result();
+        use_case_result u;
+        u.use_case = uc;
+        for (const analysis::cell_summary& c : found.cells)
+            u.measured_concurrency.push_back(c.concurrency);
+        u.converged = found.converged;
+        u.budget_exhausted = found.budget_exhausted;
+        u.capacity = std::move(found.analysis);
+        use_cases.push_back(std::move(u));
+        co_return true;
+    }
+
+    /// The results from every completed cell (in measurement order: the same for a resumed run
+    /// as for an uninterrupted one, since files keep that order), written to `results.json`
+    /// (and run.json's finish time when the run ended).
+    [[nodiscard]] sweep_outcome assemble(std::vector<use_case_result> use_cases, bool interrupted) {
+        const std::vector<cell_result>& cells = done_;
+        if (options_.read_only && cells.empty())
+            throw std::runtime_error("cannot rebuild the results of " +
+                                     options_.output_dir.string() +
+                                     ": cells.jsonl holds no completed cell (nothing was "
+                                     "measured; nothing was changed)");
+        sweep_result& result = outcome_.result;
+        result.run = run_;
+        result.cells = cells;
+        result.use_cases = std::move(use_cases);
+        std::vector<analysis::cell_summary> grid;
+        for (const cell_result& c : cells)
+            if (c.key.use_case.empty())
+                grid.push_back(c.summary);
+        result.scaling = analysis::scaling_efficiency(grid);
+        result.simulated = !cells.empty();
+        for (const cell_result& c : cells)
+            result.simulated = result.simulated && c.simulated;
+        result.complete = !interrupted;
+        if (!interrupted && !options_.read_only) {
+            result.run.finished_at = utc_now();
+            dir_->write_run(result.run, plan_);
+        }
+        dir_->write_results(result);
+        outcome_.interrupted = interrupted;
+        const std::string where = options_.output_dir.string();
+        if (options_.read_only)
+            outcome_.message =
+                "rebuilt " + std::to_string(cells.size()) + " cells from " + where +
+                (interrupted ? " (the run is incomplete: it stopped before its end)" : "") +
+                ", results in " + where + "/results.json";
+        else
+            outcome_.message =
+                interrupted ? "interrupted after " + std::to_string(cells.size()) +
+                                  " complete cells; the requests of the unfinished cell will be "
+                                  "discarded. Resume with --resume " +
+                                  where
+                            : "sweep complete: " + std::to_string(cells.size()) +
+                                  " cells, results in " + where + "/results.json";
+        return std::move(outcome_);
+    }
+
+private:
+    [[nodiscard]] bool stopped() const {
+        return options_.stop != nullptr && options_.stop->stop_requested();
+    }
+
+    /// The completed cell of `uc` at `level`: its own, else a grid cell of the same context
+    /// and output; nullptr when neither was measured.
+    [[nodiscard]] const cell_result* stored(const analysis::use_case& uc,
+                                            std::uint32_t level) const {
+        for (const std::string& name : {uc.name, std::string()}) {
+            cell_key key{uc.context_tokens, uc.output_tokens, level, name};
+            if (plan_.load.open)
+                key.rate_per_s = plan_.load.rate_per_s;
+            if (const auto it = done_by_id_.find(key.id()); it != done_by_id_.end())
+                return &done_[it->second];
+        }
+        return nullptr;
+    }
+
+    sweep_plan plan_;
+    Runner& runner_;
+    sweep_options options_;
+    time_point origin_;
+    std::optional<output_dir> dir_;
+    run_info run_;
+    std::vector<cell_result> done_;
+    std::map<std::string, std::size_t> done_by_id_;
+    std::uint64_t next_index_ = 0;
+    sweep_outcome outcome_;
+};
+
+} // namespace detail
+
+template <cell_runner Runner>
+boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
+                                                sweep_options options) {
+    detail::sweep_session<Runner> session(std::move(plan), runner, std::move(options));
+    co_await session.open();
     bool interrupted = false;
-    for (const planned_cell& p : plan.cells) {
-        if (!co_await measure(p.key, p.style, p.prompt)) {
+    for (const planned_cell& p : session.plan().cells)
+        if (!co_await session.measure(p.key, p.style, p.prompt)) {
             interrupted = true;
             break;
         }
-    }
     std::vector<use_case_result> use_cases;
-    for (std::size_t s = 0; s < plan.searches.size() && !interrupted; ++s) {
-        const use_case_search& search = plan.searches[s];
-        const analysis::use_case& uc = search.use_case;
-        analysis::search_options so;
-        so.max_concurrency = search.max_concurrency;
-        so.max_cells = search.max_cells;
-        const auto lookup = [&](std::uint32_t c) -> const cell_result* {
-            for (const std::string& id :
-                 {cell_key{uc.context_tokens, uc.output_tokens, c, uc.name}.id(),
-                  cell_key{uc.context_tokens, uc.output_tokens, c, ""}.id()})
-                if (const auto it = done_by_id.find(id); it != done_by_id.end())
-                    return &done[it->second];
-            return nullptr;
-        };
-        for (;;) {
-            std::optional<std::uint32_t> missing;
-            try {
-                analysis::search_result found = analysis::find_capacity(
-                    uc,
-                    [&](std::uint32_t c) {
-                        const cell_result* cell = lookup(c);
-                        if (cell == nullptr)
-                            throw detail::need_cell{c};
-                        return cell->summary;
-                    },
-                    so);
-                use_case_result u;
-                u.use_case = uc;
-                for (const analysis::cell_summary& c : found.cells)
-                    u.measured_concurrency.push_back(c.concurrency);
-                u.converged = found.converged;
-                u.budget_exhausted = found.budget_exhausted;
-                u.capacity = std::move(found.analysis);
-                use_cases.push_back(std::move(u));
-                break;
-            } catch (const detail::need_cell& n) {
-                missing = n.concurrency;
-            } catch (const std::invalid_argument& e) {
-                outcome.search_errors.push_back(uc.name + ": " + e.what());
-                break;
-            }
-            const cell_key key{uc.context_tokens, uc.output_tokens, *missing, uc.name};
-            if (!co_await measure(key, search.style, {})) {
-                if (options.read_only)
-                    outcome.search_errors.push_back(uc.name + ": concurrency " +
-                                                    std::to_string(*missing) +
-                                                    " was never measured");
-                interrupted = true;
-                break;
-            }
+    for (const use_case_search& s : session.plan().searches)
+        if (interrupted || !co_await session.search(s, use_cases)) {
+            interrupted = true;
+            break;
         }
-    }
-
-    // Every completed cell in measurement order: the same for a resumed run as for an
-    // uninterrupted one, since files keep that order.
-    const std::vector<cell_result>& cells = done;
-    if (options.read_only && cells.empty())
-        throw std::runtime_error("cannot rebuild the results of " + options.output_dir.string() +
-                                 ": cells.jsonl holds no completed cell (nothing was measured; "
-                                 "nothing was changed)");
-    sweep_result& result = outcome.result;
-    result.run = run;
-    result.cells = cells;
-    result.use_cases = std::move(use_cases);
-    std::vector<analysis::cell_summary> grid;
-    for (const cell_result& c : cells)
-        if (c.key.use_case.empty())
-            grid.push_back(c.summary);
-    result.scaling = analysis::scaling_efficiency(grid);
-    result.simulated = !cells.empty();
-    for (const cell_result& c : cells)
-        result.simulated = result.simulated && c.simulated;
-    result.complete = !interrupted;
-    if (!interrupted && !options.read_only) {
-        result.run.finished_at = detail::utc_now();
-        dir->write_run(result.run, plan);
-    }
-    dir->write_results(result);
-    outcome.interrupted = interrupted;
-    const std::string where = options.output_dir.string();
-    if (options.read_only)
-        outcome.message =
-            "rebuilt " + std::to_string(cells.size()) + " cells from " + where +
-            (interrupted ? " (the run is incomplete: it stopped before its end)" : "") +
-            ", results in " + where + "/results.json";
-    else
-        outcome.message =
-            interrupted
-                ? "interrupted after " + std::to_string(cells.size()) +
-                      " complete cells; the requests of the unfinished cell will be discarded. "
-                      "Resume with --resume " +
-                      where
-                : "sweep complete: " + std::to_string(cells.size()) + " cells, results in " +
-                      where + "/results.json";
-    co_return outcome;
+    co_return session.assemble(std::move(use_cases), interrupted);
 }
 
 /// A cell_runner that measures nothing: for rebuilding results from a run's files.
@@ -368,7 +425,7 @@ public:
     /// Runs nothing: every cell not stored stays unmeasured.
     boost::asio::awaitable<cell_run> run_cell(const cell_spec& spec, const trace_callback&) {
         cell_run r;
-        r.stop_reason = "cancelled";
+        r.stop_reason = workload::stop_reason::cancelled;
         r.next_index = spec.first_index;
         co_return r;
     }
