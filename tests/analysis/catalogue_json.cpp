@@ -108,45 +108,57 @@ TEST_CASE("catalogue_json: an entry of a known name replaces it; figures without
     CHECK(fp8.source_of("linear_precision") == "user catalogue");
 }
 
-TEST_CASE("catalogue_json: malformed input is refused with a message naming entry and field") {
-    CHECK(error_of("{not json").rfind("catalogue: not valid JSON", 0) == 0);
-    CHECK(error_of("[]") == "catalogue: the document must be a JSON object");
+TEST_CASE("catalogue_json: malformed input is refused with a message naming entry and JSONPath") {
+    CHECK(error_of("{not json").rfind("catalogue: syntax error at byte ", 0) == 0);
+    CHECK(error_of("[]") == "catalogue: $: expected an object, got an array");
     CHECK(error_of(R"({"gpu": []})") ==
-          "catalogue: field \"gpu\" is not a known field (expected \"gpus\", \"models\", "
-          "\"description\")");
-    CHECK(error_of(R"({"gpus": {}})") == "catalogue: field \"gpus\" must be an array");
-    CHECK(error_of(R"({"gpus": [3]})") == "catalogue: gpus[0]: must be an object");
-    CHECK(error_of(R"({"gpus": [{"memory_bytes": 1}]})") ==
-          "catalogue: gpus[0]: field \"name\" is missing");
-    CHECK(
-        error_of(one_gpu(R"("memory_bytes": 96e9, "memory_bandwidth_bytes_per_s": -1,
+          "catalogue: $.gpu: unknown field (expected gpus, models, description)");
+    CHECK(error_of(R"({"gpus": {}})") == "catalogue: $.gpus: expected an array, got an object");
+    CHECK(error_of(R"({"gpus": [3]})") == "catalogue: $.gpus[0]: expected an object, got a number");
+    CHECK(error_of(R"({"gpus": [{"memory_bytes": 1}]})") == "catalogue: $.gpus[0].name: missing");
+    CHECK(error_of(R"({"gpus": [{"name": 7}]})") ==
+          "catalogue: $.gpus[0].name: expected a string, got the number 7");
+    CHECK(error_of(one_gpu(R"("memory_bytes": 96e9, "memory_bandwidth_bytes_per_s": -1,
                               "peak_flops_per_s": {"bf16": 1e15})")) ==
-        "catalogue: gpu \"X1\": field \"memory_bandwidth_bytes_per_s\" must be positive (got -1)");
+          "catalogue: gpu \"X1\": $.gpus[0].memory_bandwidth_bytes_per_s: must be positive (got "
+          "-1)");
     CHECK(error_of(one_gpu(R"("memory_bytes": 96e9, "peak_flops_per_s": {"bf16": 1e15})")) ==
-          "catalogue: gpu \"X1\": field \"memory_bandwidth_bytes_per_s\" is missing");
+          "catalogue: gpu \"X1\": $.gpus[0].memory_bandwidth_bytes_per_s: missing");
     CHECK(error_of(one_gpu(R"("memory_bytes": "96 GB", "memory_bandwidth_bytes_per_s": 4e12,
                               "peak_flops_per_s": {"bf16": 1e15})")) ==
-          "catalogue: gpu \"X1\": field \"memory_bytes\" must be a number");
+          "catalogue: gpu \"X1\": $.gpus[0].memory_bytes: expected a number, got a string");
+    CHECK(error_of(one_gpu(R"("memory_bytes": null, "memory_bandwidth_bytes_per_s": 4e12,
+                              "peak_flops_per_s": {"bf16": 1e15})")) ==
+          "catalogue: gpu \"X1\": $.gpus[0].memory_bytes: expected a number, got null");
     CHECK(error_of(one_gpu(R"("memory_bytes": 96e9, "memory_bandwidth_bytes_per_s": 4e12)")) ==
-          "catalogue: gpu \"X1\": field \"peak_flops_per_s\" is missing");
+          "catalogue: gpu \"X1\": $.gpus[0].peak_flops_per_s: missing");
     CHECK(error_of(one_gpu(R"("memory_bytes": 96e9, "memory_bandwidth_bytes_per_s": 4e12,
                               "peak_flops_per_s": 1e15)")) ==
-          "catalogue: gpu \"X1\": field \"peak_flops_per_s\" must be an object of dense peak "
+          "catalogue: gpu \"X1\": $.gpus[0].peak_flops_per_s: must be an object of dense peak "
           "FLOP/s by precision, e.g. {\"bf16\": 989.5e12}");
     CHECK(error_of(one_gpu(R"("memory_bytes": 96e9, "memory_bandwidth_bytes_per_s": 4e12,
                               "peak_flops_per_s": {"bf17": 1e15})")) ==
-          "catalogue: gpu \"X1\": field \"peak_flops_per_s.bf17\" is not a precision (one of "
+          "catalogue: gpu \"X1\": $.gpus[0].peak_flops_per_s.bf17: not a precision (one of "
           "\"fp32\", \"tf32\", \"bf16\", \"fp16\", \"fp8\", \"int8\", \"fp4\")");
     CHECK(error_of(one_gpu(R"("memory_bytes": 96e9, "memory_bandwidth_bytes_per_s": 4e12,
                               "peak_flops_per_s": {"fp8": 0})")) ==
-          "catalogue: gpu \"X1\": field \"peak_flops_per_s.fp8\" must be positive (got 0)");
+          "catalogue: gpu \"X1\": $.gpus[0].peak_flops_per_s.fp8: must be positive (got 0)");
     CHECK(error_of(one_gpu(std::string(good_gpu) + R"(, "memory_bandwith_bytes_per_s": 4e12)")) ==
-          "catalogue: gpu \"X1\": field \"memory_bandwith_bytes_per_s\" is not a known field");
+          "catalogue: gpu \"X1\": $.gpus[0].memory_bandwith_bytes_per_s: unknown field (expected "
+          "name, base, display_name, memory_bytes, reported_memory_bytes, "
+          "memory_bandwidth_bytes_per_s, peak_flops_per_s, source, sources)");
     CHECK(error_of(one_gpu(std::string(good_gpu) + R"(, "sources": {"memory_bytes": 3})")) ==
-          "catalogue: gpu \"X1\": field \"sources.memory_bytes\" must be a string");
+          "catalogue: gpu \"X1\": $.gpus[0].sources.memory_bytes: expected a string, got the "
+          "number 3");
+    CHECK(error_of(one_gpu(std::string(good_gpu) + R"(, "sources": ["x"])")) ==
+          "catalogue: gpu \"X1\": $.gpus[0].sources: expected an object, got an array");
     CHECK(error_of(one_gpu(R"("base": "H300", "memory_bytes": 96e9)")) ==
-          "catalogue: gpu \"X1\": field \"base\" names no known gpu (got \"H300\"; known: H100 "
+          "catalogue: gpu \"X1\": $.gpus[0].base: names no known gpu (got \"H300\"; known: H100 "
           "SXM, H200 SXM, B200)");
+    // The path counts entries: the second GPU's field is $.gpus[1].
+    CHECK(error_of(R"({"gpus": [{"name": "X1", )" + std::string(good_gpu) +
+                   R"(}, {"name": "X2", "base": "X1", "memory_bytes": 0}]})") ==
+          "catalogue: gpu \"X2\": $.gpus[1].memory_bytes: must be positive (got 0)");
 }
 
 TEST_CASE("catalogue_json: malformed models") {
@@ -157,28 +169,39 @@ TEST_CASE("catalogue_json: malformed models") {
     CHECK(la::total_params(*c.find_model("M1")) > 0.0);
 
     CHECK(error_of(R"({"models": [{"name": "M2", "layers": 0}]})") ==
-          "catalogue: model \"M2\": field \"layers\" must be positive (got 0)");
+          "catalogue: model \"M2\": $.models[0].layers: must be positive (got 0)");
     CHECK(error_of(R"({"models": [{"name": "M2", "layers": 4, "hidden_size": 256,
                     "vocab_size": 1000, "max_context_tokens": 4096}]})") ==
-          "catalogue: model \"M2\": field \"attention\" is missing");
+          "catalogue: model \"M2\": $.models[0].attention: missing");
+    CHECK(error_of(R"({"models": [{"name": "M2", "base": "GLM-4.7-Flash", "attention": 4}]})") ==
+          "catalogue: model \"M2\": $.models[0].attention: expected an object, got a number");
     CHECK(error_of(one_model(R"(, "linear_precision": "fp9")")) ==
-          "catalogue: model \"M1\": field \"linear_precision\" must be one of \"fp32\", "
+          "catalogue: model \"M1\": $.models[0].linear_precision: must be one of \"fp32\", "
           "\"tf32\", \"bf16\", \"fp16\", \"fp8\", \"int8\", \"fp4\" (got \"fp9\")");
+    CHECK(error_of(one_model(R"(, "tied_embeddings": 1)")) ==
+          "catalogue: model \"M1\": $.models[0].tied_embeddings: expected a boolean, got the "
+          "number 1");
     CHECK(error_of(one_model(R"(, "experts": 8, "experts_per_token": 9,
                              "expert_intermediate_size": 512)")) ==
-          "catalogue: model \"M1\": field \"experts_per_token\" must be in [1, experts]");
+          "catalogue: model \"M1\": $.models[0].experts_per_token: must be in [1, experts]");
     CHECK(error_of(one_model(R"(, "dense_layers": 5)")) ==
-          "catalogue: model \"M1\": field \"dense_layers\" must not exceed layers");
+          "catalogue: model \"M1\": $.models[0].dense_layers: must not exceed layers");
     CHECK(error_of(R"({"models": [{"name": "M3", "base": "GLM-4.7-Flash",
                     "attention": {"kind": "sliding", "heads": 4}}]})") ==
-          "catalogue: model \"M3\": field \"attention.kind\" must be \"gqa\" or \"mla\" (got "
+          "catalogue: model \"M3\": $.models[0].attention.kind: must be \"gqa\" or \"mla\" (got "
           "\"sliding\")");
     CHECK(error_of(R"({"models": [{"name": "M3", "base": "GLM-4.7-Flash",
                     "attention": {"kind": "gqa", "heads": 4, "kv_heads": 2, "head_dim": 64,
                                   "kv_lora_rank": 512}}]})") ==
-          "catalogue: model \"M3\": field \"attention.kv_lora_rank\" is not a known field");
+          "catalogue: model \"M3\": $.models[0].attention.kv_lora_rank: unknown field (expected "
+          "kind, heads, kv_heads, head_dim)");
     CHECK(error_of(R"({"models": [{"name": "M3", "base": "GLM-4.7-Flash", "hidden_size": -2}]})") ==
-          "catalogue: model \"M3\": field \"hidden_size\" must not be negative (got -2)");
+          "catalogue: model \"M3\": $.models[0].hidden_size: expected a non-negative integer, got "
+          "the number -2");
+    CHECK(error_of(R"({"models": [{"name": "M3", "base": "GLM-4.7-Flash",
+                    "max_context_tokens": 5000000000}]})") ==
+          "catalogue: model \"M3\": $.models[0].max_context_tokens: integer 5000000000 exceeds "
+          "4294967295");
 }
 
 TEST_CASE("catalogue_json: load_catalogue_file names the file") {
@@ -188,14 +211,26 @@ TEST_CASE("catalogue_json: load_catalogue_file names the file") {
                                     "peak_flops_per_s": {"bf16": 1e15})");
     CHECK_THROWS_WITH_AS((void)la::load_catalogue_file(bad),
                          (bad.string() +
-                          ": catalogue: gpu \"X1\": field "
-                          "\"memory_bandwidth_bytes_per_s\" must be positive (got -1)")
+                          ": catalogue: gpu \"X1\": $.gpus[0].memory_bandwidth_bytes_per_s: "
+                          "must be positive (got -1)")
                              .c_str(),
                          la::catalogue_error);
+    // The exception carries the json_error: the file and entry in its subject, the JSONPath.
+    try {
+        (void)la::load_catalogue_file(bad);
+        FAIL("no catalogue_error");
+    } catch (const la::catalogue_error& e) {
+        REQUIRE(e.error() != nullptr);
+        CHECK(e.error()->subject == bad.string() + ": catalogue: gpu \"X1\"");
+        CHECK(e.error()->path == "$.gpus[0].memory_bandwidth_bytes_per_s");
+        CHECK(e.error()->what == "must be positive (got -1)");
+        CHECK(e.error()->message() == e.what());
+    }
     std::filesystem::remove(bad);
     CHECK_THROWS_WITH_AS((void)la::load_catalogue_file(bad),
                          ("catalogue: cannot open " + bad.string()).c_str(), la::catalogue_error);
-    CHECK_THROWS_AS((void)la::load_catalogue("{"), la::catalogue_error);
+    CHECK_THROWS_WITH_AS((void)la::load_catalogue("{"),
+                         "catalogue: syntax error at byte 1: incomplete JSON", la::catalogue_error);
     // A figure of a file's entry without a source names the file.
     const std::filesystem::path good =
         std::filesystem::path(LLMCAP_TEST_BINARY_DIR) / "catalogue_good.json";

@@ -51,6 +51,17 @@ std::string inline_profile() {
     return json;
 }
 
+// `json` with the text from the first `from` through the next `end` replaced by `to`.
+std::string replaced_span(std::string json, const std::string& from, const std::string& end,
+                          const std::string& to) {
+    const std::size_t at = json.find(from);
+    REQUIRE(at != std::string::npos);
+    const std::size_t stop = json.find(end, at + from.size());
+    REQUIRE(stop != std::string::npos);
+    json.replace(at, stop + end.size() - at, to);
+    return json;
+}
+
 // The inline profile with the first occurrence of `from` replaced by `to`.
 std::string edited(const std::string& from, const std::string& to) {
     return replaced(inline_profile(), from, to);
@@ -85,38 +96,93 @@ TEST_CASE("profile: every shipped profile parses and names itself") {
     CHECK_THROWS_AS((void)emu::builtin_profile("no-such-profile"), std::invalid_argument);
 }
 
-TEST_CASE("profile: malformed input is refused with a message naming the field") {
-    CHECK(error_of("{not json").rfind("profile: not valid JSON", 0) == 0);
-    CHECK(error_of("[1, 2]") == "profile: the document must be a JSON object");
+TEST_CASE("profile: malformed input is refused with a message naming the JSONPath") {
+    CHECK(error_of("{not json").rfind("profile: syntax error at byte ", 0) == 0);
+    CHECK(error_of("[1, 2]") == "profile: $: expected an object, got an array");
     CHECK(error_of(edited("\"memory_bandwidth_bytes_per_s\": 4.8e12",
                           "\"memory_bandwidth_bytes_per_s\": -1")) ==
-          "profile: field \"gpu.memory_bandwidth_bytes_per_s\" must be positive (got -1)");
-    CHECK(error_of(edited("\"layers\": 47,", "")) == "profile: field \"model.layers\" is missing");
+          "profile: $.gpu.memory_bandwidth_bytes_per_s: must be positive (got -1)");
+    CHECK(error_of(edited("\"memory_bandwidth_bytes_per_s\": 4.8e12",
+                          "\"memory_bandwidth_bytes_per_s\": null")) ==
+          "profile: $.gpu.memory_bandwidth_bytes_per_s: expected a number, got null");
+    CHECK(error_of(edited("\"layers\": 47,", "")) == "profile: $.model.layers: missing");
     CHECK(error_of(edited("\"hidden_size\": 2048", "\"hidden_size\": \"2048\"")) ==
-          "profile: field \"model.hidden_size\" must be a whole number");
+          "profile: $.model.hidden_size: expected a non-negative integer, got a string");
     CHECK(error_of(edited("\"hidden_size\": 2048", "\"hidden_size\": 20.5")) ==
-          "profile: field \"model.hidden_size\" must be a whole number");
+          "profile: $.model.hidden_size: expected a non-negative integer, got the number "
+          "20.500000");
     CHECK(error_of(edited("\"max_num_seqs\": 256", "\"max_num_seqs\": -3")) ==
-          "profile: field \"engine.max_num_seqs\" must not be negative (got -3)");
+          "profile: $.engine.max_num_seqs: expected a non-negative integer, got the number -3");
+    CHECK(error_of(edited("\"max_num_seqs\": 256", "\"max_num_seqs\": 0")) ==
+          "profile: $.engine.max_num_seqs: must be positive (got 0)");
     CHECK(error_of(edited("\"weight_bandwidth\": 0.6303", "\"weight_bandwidth\": 1.5")) ==
-          "profile: field \"efficiency.weight_bandwidth\" must be in (0, 1] (got 1.5)");
+          "profile: $.efficiency.weight_bandwidth: must be in (0, 1] (got 1.5)");
+    CHECK(error_of(edited("\"header_delay_s\": 0.0005", "\"header_delay_s\": -0.5")) ==
+          "profile: $.frontend.header_delay_s: must not be negative (got -0.5)");
     CHECK(error_of(edited("\"kind\": \"mla\"", "\"kind\": \"sliding\"")) ==
-          "profile: field \"model.attention.kind\" must be \"gqa\" or \"mla\" (got \"sliding\")");
-    CHECK(error_of(edited("\"gpu\": {", "\"gpu\": 7, \"unused\": {")) ==
-          "profile: field \"gpu\" must be a catalogue name or an object");
+          "profile: $.model.attention.kind: must be \"gqa\" or \"mla\" (got \"sliding\")");
     CHECK(error_of(edited("\"experts_per_token\": 4", "\"experts_per_token\": 65")) ==
-          "profile: field \"model.experts_per_token\" must be in [1, model.experts]");
+          "profile: $.model.experts_per_token: must be in [1, experts]");
     CHECK(error_of(edited("\"notes\": [", "\"notes\": [3, ")) ==
-          "profile: field \"notes\" must be an array of strings");
+          "profile: $.notes[0]: expected a string, got the number 3");
+    CHECK(
+        error_of(replaced_span(inline_profile(), "\"fitted_to\": [", "],", "\"fitted_to\": 3,")) ==
+        "profile: $.fitted_to: expected an array, got a number");
     CHECK(
         error_of(edited("\"reported_memory_bytes\": 150.75e9", "\"reported_memory_bytes\": 1e9")) ==
-        "profile: field \"engine.kv_cache_tokens\" leaves no room: weights and the activation "
+        "profile: $.engine.kv_cache_tokens: leaves no room: weights and the activation "
         "reserve exceed usable memory");
+    // Sections are required objects, and a misspelt field is never ignored.
+    CHECK(error_of(edited("\"engine\": {", "\"engine\": 1, \"x\": {")) ==
+          "profile: $.x: unknown field (expected name, description, notes, fitted_to, model, "
+          "gpu, engine, efficiency, frontend)");
+    CHECK(error_of(edited("\"frontend\": {", "\"frontend\": [], \"unused\": {"))
+              .rfind("profile: $.unused: unknown field", 0) == 0);
+    CHECK(error_of(edited("\"max_num_seqs\": 256", "\"max_num_seq\": 256")) ==
+          "profile: $.engine.max_num_seq: unknown field (expected max_num_batched_tokens, "
+          "max_num_seqs, block_size, gpu_memory_utilization, activation_reserve_bytes, "
+          "kv_cache_tokens, cuda_graph_max_tokens)");
+    const std::string def(emu::builtin_profile_json(emu::default_profile_name));
+    CHECK(error_of(replaced(def, "\"efficiency\": {", "\"efficienc\": {"))
+              .rfind("profile: $.efficienc: unknown field", 0) == 0);
+    CHECK(error_of(replaced(def, "\"gpu\": \"H200 SXM\"", "\"gpu\": 7")) ==
+          "profile: $.gpu: expected a catalogue name or an object, got a number");
+}
+
+TEST_CASE("profile: sections must be objects; a missing one is named") {
+    const std::string def(emu::builtin_profile_json(emu::default_profile_name));
+    const std::size_t at = def.find("\"frontend\": {");
+    REQUIRE(at != std::string::npos);
+    // Drop the frontend section: "efficiency": {...}  }
+    std::string without = def.substr(0, at);
+    without.erase(without.find_last_of(','));
+    without += "}";
+    CHECK(error_of(without) == "profile: $.frontend: missing");
+    CHECK(error_of(replaced_span(def, "\"engine\": {", "},", "\"engine\": [],")) ==
+          "profile: $.engine: expected an object, got an array");
+}
+
+TEST_CASE("profile: profile_from_json returns the json_error; profiles read exactly") {
+    const llmcap::json_result<emu::profile> bad = emu::profile_from_json(
+        replaced(std::string(emu::builtin_profile_json(emu::default_profile_name)),
+                 "\"kv_bandwidth\": 0.8961", "\"kv_bandwidth\": 0"));
+    REQUIRE_FALSE(bad.has_value());
+    CHECK(bad.error().subject == "profile");
+    CHECK(bad.error().path == "$.efficiency.kv_bandwidth");
+    CHECK(bad.error().what == "must be in (0, 1] (got 0)");
+    const llmcap::json_result<emu::profile> good =
+        emu::profile_from_json(emu::builtin_profile_json(emu::default_profile_name));
+    REQUIRE(good.has_value());
+    // Seventeen significant digits, read to the bit (parse_json).
+    CHECK(good->efficiency.linear_compute == 0.4524712481051036);
+    CHECK(good->efficiency.attention_compute == 0.5261340070742799);
+    CHECK(good->frontend.tokenize_s_per_token == 2.29e-6);
 }
 
 TEST_CASE("profile: load_profile throws profile_error; load_profile_file names the file") {
-    CHECK_THROWS_WITH_AS((void)emu::load_profile(edited("\"name\": \"glm", "\"nom\": \"glm")),
-                         "profile: field \"name\" is missing", emu::profile_error);
+    CHECK_THROWS_WITH_AS(
+        (void)emu::load_profile(edited("\"name\": \"glm-4.7-flash-h200-bf16\",", "")),
+        "profile: $.name: missing", emu::profile_error);
 
     const std::filesystem::path dir = std::filesystem::path(LLMCAP_TEST_BINARY_DIR);
     const std::filesystem::path good = dir / "emulator_profile_good.json";
@@ -129,12 +195,22 @@ TEST_CASE("profile: load_profile throws profile_error; load_profile_file names t
     CHECK(p.name == "glm-4.7-flash-h100-fp8");
     CHECK(emu::linear_peak_flops_per_s(p) == 1979e12);     // FP8 linear layers
     CHECK(emu::attention_peak_flops_per_s(p) == 989.5e12); // BF16 attention
-    CHECK_THROWS_WITH_AS((void)emu::load_profile_file(bad),
-                         (bad.string() + ": profile: field \"gpu.peak_flops_per_s.bf16\" must "
-                                         "be positive (got 0)")
-                             .c_str(),
-                         emu::profile_error);
-    CHECK_THROWS_AS((void)emu::load_profile_file(dir / "no-such-profile.json"), emu::profile_error);
+    CHECK_THROWS_WITH_AS(
+        (void)emu::load_profile_file(bad),
+        (bad.string() + ": profile: $.gpu.peak_flops_per_s.bf16: must be positive (got 0)").c_str(),
+        emu::profile_error);
+    try {
+        (void)emu::load_profile_file(bad);
+        FAIL("no profile_error");
+    } catch (const emu::profile_error& e) {
+        REQUIRE(e.error() != nullptr);
+        CHECK(e.error()->subject == bad.string() + ": profile");
+        CHECK(e.error()->path == "$.gpu.peak_flops_per_s.bf16");
+    }
+    CHECK_THROWS_WITH_AS(
+        (void)emu::load_profile_file(dir / "no-such-profile.json"),
+        ("profile: cannot open " + (dir / "no-such-profile.json").string()).c_str(),
+        emu::profile_error);
     std::filesystem::remove(good);
     std::filesystem::remove(bad);
 }
@@ -194,7 +270,7 @@ TEST_CASE("profile: a GPU added from a catalogue file serves a profile and the r
                  "\"gpu\": \"H200 SXM\"", "\"gpu\": \"MI300X\"");
     std::string message;
     CHECK_FALSE(emu::parse_profile(json, message).has_value()); // not in the built-in catalogue
-    CHECK(message == "profile: field \"gpu\" names no GPU of the catalogue (got \"MI300X\"; "
+    CHECK(message == "profile: $.gpu: names no GPU of the catalogue (got \"MI300X\"; "
                      "known: H100 SXM, H200 SXM, B200)");
     const std::optional<emu::profile> p = emu::parse_profile(json, message, c);
     INFO(message);
@@ -215,28 +291,30 @@ TEST_CASE("profile: a GPU added from a catalogue file serves a profile and the r
 TEST_CASE("profile: catalogue references and inline entries are checked") {
     const std::string def(emu::builtin_profile_json(emu::default_profile_name));
     CHECK(error_of(replaced(def, "\"base\": \"GLM-4.7-Flash\"", "\"base\": \"GLM-5\"")) ==
-          "profile: field \"model.base\" names no model of the catalogue (got \"GLM-5\"; known: "
+          "profile: $.model.base: names no model of the catalogue (got \"GLM-5\"; known: "
           "GLM-4.7-Flash)");
     CHECK(error_of(replaced(def, "\"expert_popularity_skew\": 1.5102",
                             "\"expert_popularity_skew\": -1")) ==
-          "profile: field \"model.expert_popularity_skew\" must not be negative (got -1)");
+          "profile: $.model.expert_popularity_skew: must not be negative (got -1)");
     CHECK(error_of(replaced(def, "\"gpu\": \"H200 SXM\"",
                             "\"gpu\": {\"base\": \"H200 SXM\", "
                             "\"peak_flops_per_s\": 989e12}")) ==
-          "profile: field \"gpu.peak_flops_per_s\" must be an object of dense peak FLOP/s by "
+          "profile: $.gpu.peak_flops_per_s: must be an object of dense peak FLOP/s by "
           "precision, e.g. {\"bf16\": 989.5e12}");
     CHECK(error_of(replaced(def, "\"gpu\": \"H200 SXM\"",
                             "\"gpu\": {\"base\": \"H200 SXM\", "
                             "\"attention_peak_flops_per_s\": 989e12}")) ==
-          "profile: field \"gpu.attention_peak_flops_per_s\" is not a known field");
+          "profile: $.gpu.attention_peak_flops_per_s: unknown field (expected name, base, "
+          "display_name, memory_bytes, reported_memory_bytes, memory_bandwidth_bytes_per_s, "
+          "peak_flops_per_s, source, sources)");
     // A GPU without a peak at the model's precision cannot price it.
     const std::string fp8(emu::builtin_profile_json("glm-4.7-flash-h100-fp8"));
     CHECK(error_of(replaced(fp8, "\"gpu\": \"H100 SXM\"",
                             "\"gpu\": {\"name\": \"Old\", \"memory_bytes\": 80e9, "
                             "\"memory_bandwidth_bytes_per_s\": 2e12, "
                             "\"peak_flops_per_s\": {\"bf16\": 312e12}}")) ==
-          "profile: field \"gpu.peak_flops_per_s\" has no \"fp8\" entry, which "
-          "model.linear_precision needs");
+          "profile: $.gpu.peak_flops_per_s: has no \"fp8\" entry, which "
+          "$.model.linear_precision needs");
     // The inline form reads back the same profile as the catalogue names.
     const emu::profile a = emu::load_profile(inline_profile());
     const emu::profile b = emu::builtin_profile();

@@ -4,13 +4,17 @@
 #include <llmcap/analysis/catalogue_json.hpp>
 #include <llmcap/analysis/gpu_spec.hpp>
 #include <llmcap/analysis/model_spec.hpp>
+#include <llmcap/core/json_error.hpp>
+#include <llmcap/core/json_parse.hpp>
+#include <llmcap/core/json_reader.hpp>
 
-#include <boost/json/parse.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstdint>     // uint32_t, uint64_t
 #include <filesystem>  // path
 #include <fstream>     // ifstream
+#include <memory>      // make_shared, shared_ptr
 #include <optional>    // optional
 #include <sstream>     // ostringstream
 #include <stdexcept>   // runtime_error
@@ -128,170 +132,207 @@ struct profile {
     return blocks * p.engine.block_size;
 }
 
-/// A profile that could not be read; what() names the field and what was wrong with it.
+/// A profile that could not be read; what() names the file and the field's JSONPath, and
+/// error() holds the json_error when the text was read.
 class profile_error : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
+
+    /// The error of a profile that was read; what() is its message().
+    explicit profile_error(json_error e)
+        : std::runtime_error(e.message()),
+          error_(std::make_shared<const json_error>(std::move(e))) {}
+
+    /// The json_error behind what(); null when the file could not be opened.
+    [[nodiscard]] const json_error* error() const noexcept {
+        return error_.get();
+    }
+
+private:
+    std::shared_ptr<const json_error> error_;
 };
 
 namespace detail {
-
-/// Reads the profile's fields; messages start with `profile: `.
-using profile_reader = analysis::detail::spec_reader;
 
 /**
  * Reads the `key` ("model" or "gpu") of a profile: a catalogue name, or an object in the
  * catalogue's entry format (with `"base"`: that catalogue entry with the fields given changed).
  */
 template <class Spec>
-void read_catalogue_entry(profile_reader& r, const boost::json::object& root, std::string_view key,
+void read_catalogue_entry(json_reader& in, const boost::json::object& root, std::string_view key,
                           const analysis::catalogue& c, const std::string& origin, Spec& out) {
     constexpr bool is_gpu = std::is_same_v<Spec, gpu_spec>;
-    const std::string at(key);
-    const auto find = [&c](std::string_view name) -> const Spec* {
-        if constexpr (is_gpu)
-            return c.find_gpu(name);
-        else
-            return c.find_model(name);
-    };
-    const auto unknown = [&](const std::string& field, const std::string& name) {
-        r.fail(field, std::string("names no ") + (is_gpu ? "GPU" : "model") +
+    const std::string at = "$." + std::string(key);
+    const auto unknown = [&](const std::string& path, const std::string& name) {
+        in.fail(path, std::string("names no ") + (is_gpu ? "GPU" : "model") +
                           " of the catalogue (got \"" + name + "\"; known: " +
                           analysis::detail::names_of(analysis::detail::entries_of<Spec>(c)) + ")");
     };
-    if (r.failed())
-        return;
-    const boost::json::value* v = root.if_contains(key);
+    const boost::json::value* v = in.member(root, key, "$");
     if (v == nullptr)
-        return r.fail(at, "is missing");
+        return;
     if (v->is_string()) {
         const std::string name(v->get_string());
-        if (const Spec* s = find(name))
+        if (const Spec* s = analysis::detail::find_entry<Spec>(c, name))
             out = *s;
         else
             unknown(at, name);
         return;
     }
-    if (!v->is_object())
-        return r.fail(at, "must be a catalogue name or an object");
+    if (!v->is_object()) {
+        in.fail(at, "expected a catalogue name or an object, got " + json_kind(*v));
+        return;
+    }
     const boost::json::object& o = v->get_object();
     std::string base;
-    r.text(o, "base", at, base, false);
-    const Spec* from = base.empty() ? nullptr : find(base);
-    if (!r.failed() && !base.empty() && from == nullptr)
+    in.optional_field(o, "base", at, base);
+    const Spec* from = base.empty() ? nullptr : analysis::detail::find_entry<Spec>(c, base);
+    if (in.ok() && !base.empty() && from == nullptr)
         return unknown(at + ".base", base);
     if (from != nullptr)
         out = *from;
     if constexpr (is_gpu)
-        analysis::detail::read_gpu(r, o, at, out, from != nullptr, origin);
+        analysis::detail::read_gpu(in, o, at, out, from != nullptr, origin);
     else
-        analysis::detail::read_model(r, o, at, out, from != nullptr, origin);
+        analysis::detail::read_model(in, o, at, out, from != nullptr, origin);
 }
 
-inline void read_profile(profile_reader& r, const boost::json::object& root, profile& p,
+/// The object `root[key]` (required), or null after recording an error.
+inline const boost::json::object* section(json_reader& in, const boost::json::object& root,
+                                          std::string_view key) {
+    const boost::json::value* v = in.member(root, key, "$");
+    return v == nullptr ? nullptr : in.object(*v, "$." + std::string(key));
+}
+
+inline void read_profile(json_reader& in, const boost::json::object& root, profile& p,
                          const analysis::catalogue& c) {
-    using bound = profile_reader::bound;
-    r.text(root, "name", "", p.name);
-    r.text(root, "description", "", p.description, false);
-    r.texts(root, "notes", "", p.notes);
-    r.texts(root, "fitted_to", "", p.fitted_to);
+    using analysis::detail::bound;
+    using analysis::detail::integer_field;
+    using analysis::detail::number_field;
+    using analysis::detail::only_fields;
+    only_fields(in, root, "$",
+                {"name", "description", "notes", "fitted_to", "model", "gpu", "engine",
+                 "efficiency", "frontend"});
+    in.field(root, "name", "$", p.name);
+    in.optional_field(root, "description", "$", p.description);
+    in.optional_field(root, "notes", "$", p.notes);
+    in.optional_field(root, "fitted_to", "$", p.fitted_to);
 
     const std::string origin = "profile " + p.name;
-    read_catalogue_entry(r, root, "model", c, origin, p.model);
-    read_catalogue_entry(r, root, "gpu", c, origin, p.gpu);
+    read_catalogue_entry(in, root, "model", c, origin, p.model);
+    read_catalogue_entry(in, root, "gpu", c, origin, p.gpu);
     for (const auto& [use, precision_used] :
-         {std::pair{"model.linear_precision", p.model.linear_precision},
-          std::pair{"model.attention_precision", p.model.attention_precision}})
-        if (!r.failed() && !(p.gpu.peak(precision_used) > 0.0))
-            r.fail("gpu.peak_flops_per_s", "has no \"" +
-                                               std::string(analysis::to_string(precision_used)) +
-                                               "\" entry, which " + use + " needs");
+         {std::pair{"$.model.linear_precision", p.model.linear_precision},
+          std::pair{"$.model.attention_precision", p.model.attention_precision}})
+        if (in.ok() && !(p.gpu.peak(precision_used) > 0.0))
+            in.fail("$.gpu.peak_flops_per_s", "has no \"" +
+                                                  std::string(analysis::to_string(precision_used)) +
+                                                  "\" entry, which " + use + " needs");
 
-    if (const auto* e = r.object(root, "engine", "")) {
-        const std::string at = "engine";
+    if (const auto* e = section(in, root, "engine")) {
+        const std::string at = "$.engine";
+        only_fields(in, *e, at,
+                    {"max_num_batched_tokens", "max_num_seqs", "block_size",
+                     "gpu_memory_utilization", "activation_reserve_bytes", "kv_cache_tokens",
+                     "cuda_graph_max_tokens"});
         engine_settings& s = p.engine;
-        r.integer(*e, "max_num_batched_tokens", at, s.max_num_batched_tokens, true);
-        r.integer(*e, "max_num_seqs", at, s.max_num_seqs, true);
-        r.integer(*e, "block_size", at, s.block_size, true);
-        r.number(*e, "gpu_memory_utilization", at, s.gpu_memory_utilization, bound::fraction);
-        r.number(*e, "activation_reserve_bytes", at, s.activation_reserve_bytes,
-                 bound::non_negative);
-        r.integer(*e, "kv_cache_tokens", at, s.kv_cache_tokens, false, false);
-        r.integer(*e, "cuda_graph_max_tokens", at, s.cuda_graph_max_tokens, false);
+        integer_field(in, *e, "max_num_batched_tokens", at, s.max_num_batched_tokens, true);
+        integer_field(in, *e, "max_num_seqs", at, s.max_num_seqs, true);
+        integer_field(in, *e, "block_size", at, s.block_size, true);
+        number_field(in, *e, "gpu_memory_utilization", at, s.gpu_memory_utilization,
+                     bound::fraction);
+        number_field(in, *e, "activation_reserve_bytes", at, s.activation_reserve_bytes,
+                     bound::non_negative);
+        integer_field(in, *e, "kv_cache_tokens", at, s.kv_cache_tokens, false, false);
+        integer_field(in, *e, "cuda_graph_max_tokens", at, s.cuda_graph_max_tokens, false);
     }
 
-    if (const auto* f = r.object(root, "efficiency", "")) {
-        const std::string at = "efficiency";
+    if (const auto* f = section(in, root, "efficiency")) {
+        const std::string at = "$.efficiency";
+        only_fields(in, *f, at,
+                    {"weight_bandwidth", "kv_bandwidth", "linear_compute", "attention_compute",
+                     "graph_step_overhead_s", "eager_step_overhead_s", "per_sequence_overhead_s"});
         efficiency_factors& s = p.efficiency;
-        r.number(*f, "weight_bandwidth", at, s.weight_bandwidth, bound::fraction);
-        r.number(*f, "kv_bandwidth", at, s.kv_bandwidth, bound::fraction);
-        r.number(*f, "linear_compute", at, s.linear_compute, bound::fraction);
-        r.number(*f, "attention_compute", at, s.attention_compute, bound::fraction);
-        r.number(*f, "graph_step_overhead_s", at, s.graph_step_overhead_s, bound::non_negative);
-        r.number(*f, "eager_step_overhead_s", at, s.eager_step_overhead_s, bound::non_negative);
-        r.number(*f, "per_sequence_overhead_s", at, s.per_sequence_overhead_s, bound::non_negative);
+        number_field(in, *f, "weight_bandwidth", at, s.weight_bandwidth, bound::fraction);
+        number_field(in, *f, "kv_bandwidth", at, s.kv_bandwidth, bound::fraction);
+        number_field(in, *f, "linear_compute", at, s.linear_compute, bound::fraction);
+        number_field(in, *f, "attention_compute", at, s.attention_compute, bound::fraction);
+        number_field(in, *f, "graph_step_overhead_s", at, s.graph_step_overhead_s,
+                     bound::non_negative);
+        number_field(in, *f, "eager_step_overhead_s", at, s.eager_step_overhead_s,
+                     bound::non_negative);
+        number_field(in, *f, "per_sequence_overhead_s", at, s.per_sequence_overhead_s,
+                     bound::non_negative);
     }
 
-    if (const auto* f = r.object(root, "frontend", "")) {
-        const std::string at = "frontend";
+    if (const auto* f = section(in, root, "frontend")) {
+        const std::string at = "$.frontend";
+        only_fields(in, *f, at, {"request_overhead_s", "tokenize_s_per_token", "header_delay_s"});
         frontend_settings& s = p.frontend;
-        r.number(*f, "request_overhead_s", at, s.request_overhead_s, bound::non_negative);
-        r.number(*f, "tokenize_s_per_token", at, s.tokenize_s_per_token, bound::non_negative);
-        r.number(*f, "header_delay_s", at, s.header_delay_s, bound::non_negative);
+        number_field(in, *f, "request_overhead_s", at, s.request_overhead_s, bound::non_negative);
+        number_field(in, *f, "tokenize_s_per_token", at, s.tokenize_s_per_token,
+                     bound::non_negative);
+        number_field(in, *f, "header_delay_s", at, s.header_delay_s, bound::non_negative);
     }
 
-    if (!r.failed() && kv_cache_tokens(p) < p.engine.block_size)
-        r.fail("engine.kv_cache_tokens",
-               "leaves no room: weights and the activation reserve exceed usable memory");
+    if (in.ok() && kv_cache_tokens(p) < p.engine.block_size)
+        in.fail("$.engine.kv_cache_tokens",
+                "leaves no room: weights and the activation reserve exceed usable memory");
 }
 
 } // namespace detail
 
 /**
- * Reads a profile from JSON text (the format of docs/emulator.md); its `model` and `gpu` name
- * entries of `c` or describe them inline. Returns nothing and sets `error_message` when the
- * text is not JSON, a required field is missing, a field has the wrong type, a value is out of
- * range, or a name is not in `c`; the message names the field, e.g.
- * `profile: field "gpu.memory_bandwidth_bytes_per_s" must be positive (got -1)`.
+ * Reads a profile from JSON text (the format of docs/emulator.md) with the JSON toolkit
+ * (numbers exact, core/json.hpp); its `model` and `gpu` name entries of `c` or describe them
+ * inline. Returns the profile, or a json_error naming the field's JSONPath when the text is not
+ * JSON, a required field is missing, a field has the wrong type, a value is out of range, or a
+ * name is not in `c`: `profile: $.gpu.memory_bandwidth_bytes_per_s: must be positive (got -1)`.
+ * Never throws on bad input.
+ */
+[[nodiscard]] inline json_result<profile>
+profile_from_json(std::string_view json,
+                  const analysis::catalogue& c = analysis::builtin_catalogue()) {
+    const json_result<boost::json::value> root = parse_json(json, "profile");
+    if (!root)
+        return root.error();
+    json_reader in("profile");
+    profile p;
+    if (const boost::json::object* o = in.object(*root, "$"))
+        detail::read_profile(in, *o, p, c);
+    return in.result(std::move(p));
+}
+
+/**
+ * Reads a profile from JSON text as profile_from_json does. Returns nothing and sets
+ * `error_message` to the json_error's message on an error, e.g.
+ * `profile: $.gpu.memory_bandwidth_bytes_per_s: must be positive (got -1)`.
  */
 [[nodiscard]] inline std::optional<profile>
 parse_profile(std::string_view json, std::string& error_message,
               const analysis::catalogue& c = analysis::builtin_catalogue()) {
-    boost::system::error_code ec;
-    const boost::json::value root = boost::json::parse(json, ec);
-    if (ec) {
-        error_message = "profile: not valid JSON: " + ec.message();
-        return std::nullopt;
-    }
-    if (!root.is_object()) {
-        error_message = "profile: the document must be a JSON object";
-        return std::nullopt;
-    }
-    detail::profile_reader reader;
-    reader.prefix = "profile: ";
-    profile p;
-    detail::read_profile(reader, root.get_object(), p, c);
-    if (reader.failed()) {
-        error_message = std::move(reader.error);
+    json_result<profile> p = profile_from_json(json, c);
+    if (!p) {
+        error_message = p.error().message();
         return std::nullopt;
     }
     error_message.clear();
-    return p;
+    return std::move(*p);
 }
 
-/// Reads a profile from JSON text, names resolved in `c`; throws profile_error with
-/// parse_profile's message.
+/// Reads a profile from JSON text, names resolved in `c`; throws profile_error carrying
+/// profile_from_json's json_error.
 [[nodiscard]] inline profile
 load_profile(std::string_view json, const analysis::catalogue& c = analysis::builtin_catalogue()) {
-    std::string message;
-    std::optional<profile> p = parse_profile(json, message, c);
+    json_result<profile> p = profile_from_json(json, c);
     if (!p)
-        throw profile_error(message);
+        throw profile_error(p.error());
     return std::move(*p);
 }
 
 /// Reads a profile from a JSON file, names resolved in `c`; throws profile_error naming the file
-/// when it cannot be read or its content is not a valid profile.
+/// when it cannot be read or its content is not a valid profile
+/// (`file: profile: $.engine.max_num_seqs: ...`).
 [[nodiscard]] inline profile
 load_profile_file(const std::filesystem::path& file,
                   const analysis::catalogue& c = analysis::builtin_catalogue()) {
@@ -300,10 +341,12 @@ load_profile_file(const std::filesystem::path& file,
         throw profile_error("profile: cannot open " + file.string());
     std::ostringstream content;
     content << in.rdbuf();
-    std::string message;
-    std::optional<profile> p = parse_profile(content.str(), message, c);
-    if (!p)
-        throw profile_error(file.string() + ": " + message);
+    json_result<profile> p = profile_from_json(content.str(), c);
+    if (!p) {
+        json_error e = p.error();
+        e.subject = file.string() + ": " + e.subject;
+        throw profile_error(std::move(e));
+    }
     return std::move(*p);
 }
 
