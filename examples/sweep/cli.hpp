@@ -3,6 +3,8 @@
 // The sweep tool's exit codes and the parsers of its option values. Every parser throws
 // usage_error with a message that names the option and quotes what was typed.
 
+#include <llmcap/analysis/use_case.hpp>
+#include <llmcap/analysis/use_case_json.hpp>
 #include <llmcap/core/clock.hpp>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +15,10 @@
 #include <chrono>       // duration
 #include <cmath>        // isfinite
 #include <cstdint>      // uint32_t, uint64_t
+#include <filesystem>   // is_regular_file
+#include <fstream>      // ifstream
+#include <iterator>     // istreambuf_iterator
+#include <optional>     // optional
 #include <stdexcept>    // runtime_error
 #include <string>       // string
 #include <string_view>  // string_view
@@ -119,6 +125,43 @@ parse_counts(const std::string& text, const std::string& option, bool allow_k) {
                           " is not a duration (a positive number with ms, s, m or h, e.g. 30s; "
                           "at most 1e7 s)");
     return std::chrono::duration_cast<llmcap::duration>(std::chrono::duration<double>(v * unit_s));
+}
+
+/// The use cases named by --use-cases: "all", built-in names separated by commas, or a JSON
+/// file of use cases.
+[[nodiscard]] inline std::vector<llmcap::analysis::use_case>
+parse_use_cases(const std::string& spec, const std::string& option) {
+    if (spec == "all")
+        return llmcap::analysis::builtin_use_cases();
+    if (std::filesystem::is_regular_file(spec)) {
+        std::ifstream in(spec, std::ios::binary);
+        const std::string text{std::istreambuf_iterator<char>(in),
+                               std::istreambuf_iterator<char>()};
+        llmcap::analysis::use_case_parse_result r = llmcap::analysis::parse_use_cases(text);
+        if (!r.ok())
+            throw usage_error(option + ": " + spec + ": " + r.error);
+        return r.use_cases;
+    }
+    std::vector<llmcap::analysis::use_case> out;
+    std::size_t at = 0;
+    while (at <= spec.size()) {
+        std::size_t end = spec.find(',', at);
+        if (end == std::string::npos)
+            end = spec.size();
+        const std::string name = spec.substr(at, end - at);
+        const std::optional<llmcap::analysis::use_case> u =
+            llmcap::analysis::find_builtin_use_case(name);
+        if (!u) {
+            std::string known;
+            for (const llmcap::analysis::use_case& b : llmcap::analysis::builtin_use_cases())
+                known += (known.empty() ? "" : ", ") + b.name;
+            throw usage_error(option + ": no use case \"" + name + "\" (built in: " + known +
+                              "; or give a JSON file)");
+        }
+        out.push_back(*u);
+        at = end + 1;
+    }
+    return out;
 }
 
 /// A CLI11 check that refuses a negative number for an unsigned option (CLI11 would wrap -1 to

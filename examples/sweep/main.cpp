@@ -10,12 +10,12 @@
 
 #include <llmcap/analysis/capacity.hpp>
 #include <llmcap/analysis/use_case.hpp>
-#include <llmcap/analysis/use_case_json.hpp>
 #include <llmcap/client/http_endpoint.hpp>
 #include <llmcap/client/stop_signal.hpp>
 #include <llmcap/core/file_io.hpp>
 #include <llmcap/emulator/builtin_profiles.hpp>
 #include <llmcap/emulator/server.hpp>
+#include <llmcap/emulator/server_energy_meter.hpp>
 #include <llmcap/openai/dialect.hpp>
 #include <llmcap/report/capacity_report.hpp>
 #include <llmcap/report/cells_input.hpp>
@@ -27,11 +27,12 @@
 #include <llmcap/sweep/metrics_target.hpp>
 #include <llmcap/sweep/output_dir.hpp>
 #include <llmcap/sweep/plan.hpp>
+#include <llmcap/sweep/plan_overrides.hpp>
 #include <llmcap/sweep/presets.hpp>
 #include <llmcap/sweep/run_sweep.hpp>
 #include <llmcap/sweep/simulator_runner.hpp>
+#include <llmcap/telemetry/any_energy_meter.hpp>
 #include <llmcap/telemetry/dcgm_energy_meter.hpp>
-#include <llmcap/telemetry/energy_reading.hpp>
 #include <llmcap/telemetry/nvml_energy_meter.hpp>
 #include <llmcap/version.hpp>
 
@@ -41,7 +42,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/json/parse.hpp>
 
 #include <CLI/CLI.hpp>
@@ -54,7 +54,6 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <iostream>
 #include <iterator>
 #include <map>
@@ -74,41 +73,6 @@ namespace lr = llmcap::report;
 namespace ls = llmcap::sweep;
 
 using namespace llmcap_sweep; // exit codes, usage_error, option parsers
-
-/// The use cases named by --use-cases: "all", built-in names separated by commas, or a JSON
-/// file of use cases.
-std::vector<la::use_case> parse_use_cases(const std::string& spec, const std::string& option) {
-    if (spec == "all")
-        return la::builtin_use_cases();
-    if (fs::is_regular_file(spec)) {
-        std::ifstream in(spec, std::ios::binary);
-        const std::string text{std::istreambuf_iterator<char>(in),
-                               std::istreambuf_iterator<char>()};
-        la::use_case_parse_result r = la::parse_use_cases(text);
-        if (!r.ok())
-            throw usage_error(option + ": " + spec + ": " + r.error);
-        return r.use_cases;
-    }
-    std::vector<la::use_case> out;
-    std::size_t at = 0;
-    while (at <= spec.size()) {
-        std::size_t end = spec.find(',', at);
-        if (end == std::string::npos)
-            end = spec.size();
-        const std::string name = spec.substr(at, end - at);
-        const std::optional<la::use_case> u = la::find_builtin_use_case(name);
-        if (!u) {
-            std::string known;
-            for (const la::use_case& b : la::builtin_use_cases())
-                known += (known.empty() ? "" : ", ") + b.name;
-            throw usage_error(option + ": no use case \"" + name + "\" (built in: " + known +
-                              "; or give a JSON file)");
-        }
-        out.push_back(*u);
-        at = end + 1;
-    }
-    return out;
-}
 
 /// Options shared by `run` and `simulate` that shape the plan.
 struct plan_options {
@@ -151,51 +115,26 @@ void add_plan_options(CLI::App& app, plan_options& o) {
         ->check(not_negative);
 }
 
+/// The preset `o` names with the other plan options applied (sweep/plan_overrides.hpp).
 ls::sweep_plan make_plan(const plan_options& o) {
-    std::optional<ls::sweep_plan> p = ls::preset(o.preset);
-    if (!p)
+    std::optional<ls::sweep_plan> plan = ls::preset(o.preset);
+    if (!plan)
         throw usage_error("--preset: no preset \"" + o.preset + "\"");
-    ls::sweep_plan plan = std::move(*p);
-    plan.seed = o.seed;
-    if (!o.contexts.empty() || !o.concurrency.empty() || o.output_tokens != 0) {
-        std::vector<std::uint32_t> contexts, outputs, levels;
-        for (const ls::planned_cell& c : plan.cells) {
-            for (auto [v, list] :
-                 {std::pair{c.key.context_tokens, &contexts},
-                  std::pair{c.key.output_tokens, &outputs}, std::pair{c.key.concurrency, &levels}})
-                if (std::find(list->begin(), list->end(), v) == list->end())
-                    list->push_back(v);
-        }
-        if (!o.contexts.empty())
-            contexts = parse_counts(o.contexts, "--contexts", true);
-        if (!o.concurrency.empty())
-            levels = parse_counts(o.concurrency, "--concurrency", false);
-        if (o.output_tokens != 0)
-            outputs = {o.output_tokens};
-        if (contexts.empty() || outputs.empty() || levels.empty())
-            throw usage_error("--contexts/--concurrency: preset \"" + o.preset +
-                              "\" has no grid to adjust");
-        plan.cells.clear();
-        ls::add_grid(plan, contexts, outputs, levels);
-    }
-    if (o.use_cases == "none") {
-        plan.searches.clear();
-    } else if (o.use_cases != "all") {
-        std::vector<ls::use_case_search> searches;
-        for (const la::use_case& uc : parse_use_cases(o.use_cases, "--use-cases")) {
-            ls::use_case_search s;
-            for (const ls::use_case_search& existing : plan.searches)
-                if (existing.use_case.name == uc.name)
-                    s = existing;
-            s.use_case = uc;
-            searches.push_back(std::move(s));
-        }
-        plan.searches = std::move(searches);
-    }
-    if (o.max_search_concurrency != 0)
-        for (ls::use_case_search& s : plan.searches)
-            s.max_concurrency = o.max_search_concurrency;
-    return plan;
+    ls::plan_overrides change;
+    change.seed = o.seed;
+    if (!o.contexts.empty())
+        change.contexts = parse_counts(o.contexts, "--contexts", true);
+    if (!o.concurrency.empty())
+        change.concurrency = parse_counts(o.concurrency, "--concurrency", false);
+    change.output_tokens = o.output_tokens;
+    if (o.use_cases == "none")
+        change.use_cases.emplace();
+    else if (o.use_cases != "all")
+        change.use_cases = parse_use_cases(o.use_cases, "--use-cases");
+    change.max_search_concurrency = o.max_search_concurrency;
+    if (std::string why; !ls::apply_overrides(*plan, change, why))
+        throw usage_error("--contexts/--concurrency: " + why);
+    return std::move(*plan);
 }
 
 /// Runs a sweep to its end on `ioc` with Ctrl-C handling; returns the outcome.
@@ -381,18 +320,6 @@ struct run_args {
     bool insecure = false;
 };
 
-/// The energy meter `run` uses: NVML for local GPUs, a DCGM exporter page otherwise.
-struct any_meter {
-    std::function<std::error_code()> start_fn;
-    std::function<llmcap::telemetry::energy_result()> stop_fn;
-    std::error_code start() {
-        return start_fn();
-    }
-    llmcap::telemetry::energy_result stop() {
-        return stop_fn();
-    }
-};
-
 int cmd_run(const run_args& a) {
     if (!a.metrics_url.empty()) {
         std::string why;
@@ -477,29 +404,27 @@ int cmd_run(const run_args& a) {
         return exit_unreachable;
     }
 
-    std::optional<llmcap::telemetry::nvml_energy_meter> nvml;
-    std::optional<llmcap::telemetry::dcgm_energy_meter> dcgm;
-    std::optional<any_meter> meter;
+    // Energy: a DCGM exporter's page (any host), else NVML for GPUs of this host, else none.
+    namespace tel = llmcap::telemetry;
+    tel::any_energy_meter meter;
     if (!a.dcgm_url.empty()) {
-        llmcap::telemetry::dcgm_options d;
+        tel::dcgm_options d;
         for (unsigned g : a.gpu_index)
             d.gpus.push_back(std::to_string(g));
-        const std::string dcgm_url = a.dcgm_url;
-        dcgm.emplace(d, [dcgm_url](std::string& body) -> std::error_code {
-            llmcap::client::endpoint_options none;
-            none.api_key_env.clear();
-            const llmcap::client::http_response r = blocking_get(dcgm_url, "/metrics", none);
-            if (!r.ok())
-                return std::make_error_code(std::errc::connection_refused);
-            body = r.body;
-            return {};
-        });
-        meter = any_meter{[&] { return dcgm->start(); }, [&] { return dcgm->stop(); }};
+        meter = tel::any_energy_meter::make<tel::dcgm_energy_meter>(
+            d, [dcgm_url = a.dcgm_url](std::string& body) -> std::error_code {
+                llmcap::client::endpoint_options none;
+                none.api_key_env.clear();
+                const llmcap::client::http_response r = blocking_get(dcgm_url, "/metrics", none);
+                if (!r.ok())
+                    return std::make_error_code(std::errc::connection_refused);
+                body = r.body;
+                return {};
+            });
     } else if (!a.gpu_index.empty()) {
-        llmcap::telemetry::nvml_options n;
+        tel::nvml_options n;
         n.gpus = a.gpu_index;
-        nvml.emplace(n);
-        meter = any_meter{[&] { return nvml->start(); }, [&] { return nvml->stop(); }};
+        meter = tel::any_energy_meter::make<tel::nvml_energy_meter>(n);
     }
 
     asio::io_context ioc;
@@ -513,8 +438,8 @@ int cmd_run(const run_args& a) {
     ro.cache_busting = plan.cache_busting;
     ro.api = plan.api == "completions" ? llmcap::openai::api::completions
                                        : llmcap::openai::api::chat_completions;
-    ls::http_runner<llmcap::client::http_endpoint, any_meter> runner(endpoint, ro,
-                                                                     meter ? &*meter : nullptr);
+    ls::http_runner<llmcap::client::http_endpoint, tel::any_energy_meter> runner(
+        endpoint, ro, meter ? &meter : nullptr);
     ls::sweep_options so;
     so.output_dir = out;
     so.resume = resuming;
@@ -559,77 +484,6 @@ int cmd_simulate(const simulate_args& a) {
     return finish_run(outcome, a.out, 1.0, "run the same simulate command again");
 }
 
-/**
- * The demo's energy meter: the in-process emulator's modelled energy counter
- * (emulator::server::energy_j), read at start() and stop(), and the highest step power in
- * between. The server runs on its own thread, so every read is posted to its io_context and
- * waited for; the step callback runs there too, so the peak needs no lock.
- */
-class emulator_energy_meter {
-public:
-    /// Must be built before `server` starts serving (it installs the step callback).
-    emulator_energy_meter(asio::io_context& server_ioc, llmcap::emulator::server& server)
-        : ioc_(&server_ioc), server_(&server) {
-        server.on_step([this](const llmcap::emulator::step_record& s) {
-            peak_w_ = std::max(peak_w_, s.power_w);
-            ++steps_;
-        });
-    }
-
-    std::error_code start() {
-        start_ = read(true);
-        return {};
-    }
-
-    llmcap::telemetry::energy_result stop() {
-        const counter end = read(false);
-        llmcap::telemetry::energy_reading r;
-        r.elapsed = end.at - start_.at;
-        r.energy_j = end.energy_j - start_.energy_j;
-        const double seconds = llmcap::to_seconds(r.elapsed);
-        r.mean_power_w = seconds > 0.0 ? r.energy_j / seconds : 0.0;
-        r.peak_power_w = std::max(end.peak_w, r.mean_power_w);
-        r.source = llmcap::telemetry::energy_source::emulator;
-        r.method = llmcap::telemetry::energy_method::power_model;
-        r.power_samples = end.steps;
-        r.gpu_count = 1;
-        llmcap::telemetry::energy_result out;
-        out.reading = r;
-        return out;
-    }
-
-private:
-    struct counter {
-        llmcap::time_point at{};
-        double energy_j = 0.0;
-        double peak_w = 0.0;
-        std::size_t steps = 0;
-    };
-
-    /// The counter now, on the server's thread; `reset` starts a new peak.
-    counter read(bool reset) {
-        return asio::post(*ioc_, asio::use_future([this, reset] {
-                   counter c;
-                   c.at = server_->to_emulated(llmcap::stamp());
-                   c.energy_j = server_->energy_j(c.at);
-                   c.peak_w = peak_w_;
-                   c.steps = steps_;
-                   if (reset) {
-                       peak_w_ = 0.0;
-                       steps_ = 0;
-                   }
-                   return c;
-               }))
-            .get();
-    }
-
-    asio::io_context* ioc_;
-    llmcap::emulator::server* server_;
-    counter start_;
-    double peak_w_ = 0.0;   // touched on the server's thread only
-    std::size_t steps_ = 0; // likewise
-};
-
 struct demo_args {
     std::string out = "out/demo";
     bool quiet = false;
@@ -673,7 +527,7 @@ int cmd_demo(const demo_args& a) {
     sopt.address = "127.0.0.1";
     sopt.port = 0;
     llmcap::emulator::server server(server_ioc, profile, sopt);
-    emulator_energy_meter meter(server_ioc, server);
+    llmcap::emulator::server_energy_meter meter(server_ioc, server); // its modelled energy
     server.start();
     auto guard = asio::make_work_guard(server_ioc);
     std::thread server_thread([&] { server_ioc.run(); });
@@ -692,8 +546,8 @@ int cmd_demo(const demo_args& a) {
         ls::http_runner_options ro;
         ro.url = url;
         ro.seed = plan.seed;
-        ls::http_runner<llmcap::client::http_endpoint, emulator_energy_meter> runner(endpoint, ro,
-                                                                                     &meter);
+        ls::http_runner<llmcap::client::http_endpoint, llmcap::emulator::server_energy_meter>
+            runner(endpoint, ro, &meter);
         ls::sweep_options so;
         so.output_dir = a.out;
         so.gpu = "1x " + profile.gpu.name + " (emulated)";

@@ -1,13 +1,13 @@
 #pragma once
 
-#include <llmcap/sweep/cell_builder.hpp>
 #include <llmcap/sweep/capacity_json.hpp>
+#include <llmcap/sweep/cell_builder.hpp>
 #include <llmcap/sweep/cell_runner.hpp>
 #include <llmcap/sweep/http_runner.hpp>
-#include <llmcap/sweep/json_error.hpp>
 #include <llmcap/sweep/metrics_target.hpp>
 #include <llmcap/sweep/output_dir.hpp>
 #include <llmcap/sweep/plan.hpp>
+#include <llmcap/sweep/plan_overrides.hpp>
 #include <llmcap/sweep/presets.hpp>
 #include <llmcap/sweep/result.hpp>
 #include <llmcap/sweep/result_fwd.hpp>

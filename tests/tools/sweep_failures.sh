@@ -120,8 +120,9 @@ expect "--ca-cert of a file that holds no certificate" 2 "holds no PEM certifica
     "$sweep" run --url "$tls" --ca-cert "$work/a-file-that-is-not-pem" --out "$work/tls-bad"
 
 # --- plans that cannot run ------------------------------------------------------------------------
+# The virtual endpoint refuses it as vLLM does: HTTP 400 naming the model's context length.
 expect "simulate a context the profile cannot hold" 5 \
-    "measured nothing:.*do not fit" -- \
+    "measured nothing:.*HTTP 400: This model's maximum context length is 202752 tokens" -- \
     "$sweep" simulate --contexts 300k --concurrency 1 --use-cases none --quiet --out "$work/sim300"
 
 # --- bad options ------------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ namespace llmcap::telemetry {
  * Any energy meter, chosen at run time (NVML, nvidia-smi, a DCGM exporter, none), behind one
  * type: owns the meter on the heap and forwards start(), sample() and stop(). A meter without
  * sample() gets a sample() that does nothing. An empty any_energy_meter (the default) answers
- * error::no_meter.
+ * error::no_meter; the held meter's own errors and messages come through unchanged. Movable (the
+ * meter stays where it is on the heap), not copyable.
  *
  * ```cpp
  * telemetry::any_energy_meter m = remote

@@ -1,0 +1,206 @@
+#include <llmcap/sweep/plan_overrides.hpp>
+// Test that header file is self-contained.
+#include <llmcap/sweep/plan_overrides.hpp>
+
+#include <llmcap/analysis/use_case.hpp>
+#include <llmcap/sweep/plan.hpp>
+#include <llmcap/sweep/presets.hpp>
+#include <llmcap/workload/text_source.hpp>
+
+#include <boost/json/serialize.hpp>
+#include <doctest/doctest.h>
+
+#include <cstdint> // uint32_t
+#include <string>  // string
+#include <vector>  // vector
+
+using namespace llmcap;
+
+namespace {
+
+sweep::sweep_plan glm() {
+    return *sweep::preset("glm-4.7-flash-h200");
+}
+
+/// The cells' keys as "context/output/concurrency/name" lines, in plan order.
+std::vector<std::string> keys(const sweep::sweep_plan& p) {
+    std::vector<std::string> out;
+    for (const sweep::planned_cell& c : p.cells)
+        out.push_back(std::to_string(c.key.context_tokens) + "/" +
+                      std::to_string(c.key.output_tokens) + "/" +
+                      std::to_string(c.key.concurrency) + "/" + c.key.use_case);
+    return out;
+}
+
+std::vector<std::string> search_names(const sweep::sweep_plan& p) {
+    std::vector<std::string> out;
+    for (const sweep::use_case_search& s : p.searches)
+        out.push_back(s.use_case.name);
+    return out;
+}
+
+analysis::use_case builtin(const std::string& name) {
+    return *analysis::find_builtin_use_case(name);
+}
+
+} // namespace
+
+TEST_CASE("apply_overrides: no override leaves the plan as it was") {
+    sweep::sweep_plan p = glm();
+    std::string why;
+    REQUIRE(sweep::apply_overrides(p, {}, why));
+    CHECK(boost::json::serialize(sweep::to_json(p)) ==
+          boost::json::serialize(sweep::to_json(glm())));
+}
+
+TEST_CASE("apply_overrides: a grid dimension given replaces it; the others come from the plan") {
+    std::string why;
+    SUBCASE("contexts") {
+        sweep::sweep_plan p = glm();
+        sweep::plan_overrides o;
+        o.contexts = {8192, 1024};
+        REQUIRE(sweep::apply_overrides(p, o, why));
+        CHECK(keys(p) == std::vector<std::string>{"8192/1024/1/", "8192/1024/2/", "8192/1024/3/",
+                                                  "8192/1024/4/", "1024/1024/1/", "1024/1024/2/",
+                                                  "1024/1024/3/", "1024/1024/4/"});
+    }
+    SUBCASE("concurrency and output tokens") {
+        sweep::sweep_plan p = glm();
+        sweep::plan_overrides o;
+        o.concurrency = {8, 1};
+        o.output_tokens = 128;
+        REQUIRE(sweep::apply_overrides(p, o, why));
+        REQUIRE(p.cells.size() == 14); // the preset's seven contexts × two levels
+        CHECK(keys(p).front() == "1024/128/8/");
+        CHECK(keys(p)[1] == "1024/128/1/");
+        CHECK(keys(p).back() == "200000/128/1/");
+    }
+    SUBCASE("named cells of a preset become plain grid cells") {
+        sweep::sweep_plan p = *sweep::preset("sglang-standard");
+        sweep::plan_overrides o;
+        o.concurrency = {2};
+        REQUIRE(sweep::apply_overrides(p, o, why));
+        // Distinct contexts {1024, 8192} × distinct outputs {1024, 8192}, in first appearance.
+        CHECK(keys(p) == std::vector<std::string>{"1024/1024/2/", "1024/8192/2/", "8192/1024/2/",
+                                                  "8192/8192/2/"});
+        for (const sweep::planned_cell& c : p.cells) {
+            CHECK(c.style == workload::text_style::prose);
+            CHECK(c.prompt.empty());
+        }
+    }
+    CHECK(why.empty());
+}
+
+TEST_CASE("apply_overrides: use cases replace the searches, keeping a known search's settings") {
+    std::string why;
+    SUBCASE("an empty list removes every search") {
+        sweep::sweep_plan p = glm();
+        sweep::plan_overrides o;
+        o.use_cases.emplace();
+        REQUIRE(sweep::apply_overrides(p, o, why));
+        CHECK(p.searches.empty());
+        CHECK(p.cells.size() == glm().cells.size());
+    }
+    SUBCASE("names in the given order; the preset's concurrency and text style kept") {
+        sweep::sweep_plan p = glm();
+        sweep::plan_overrides o;
+        analysis::use_case changed = builtin("code_completion");
+        changed.output_tokens = 64;
+        o.use_cases = {builtin("general_chatbot"), changed};
+        REQUIRE(sweep::apply_overrides(p, o, why));
+        CHECK(search_names(p) == std::vector<std::string>{"general_chatbot", "code_completion"});
+        CHECK(p.searches[0].max_concurrency == 128);
+        CHECK(p.searches[0].style == workload::text_style::prose);
+        CHECK(p.searches[1].max_concurrency == 128);
+        CHECK(p.searches[1].style == workload::text_style::code);
+        CHECK(p.searches[1].use_case.output_tokens == 64);
+    }
+    SUBCASE("a use case the plan does not search gets use_case_search's defaults") {
+        sweep::sweep_plan p = *sweep::preset("quick");
+        REQUIRE(p.searches.empty());
+        sweep::plan_overrides o;
+        o.use_cases = {builtin("code_completion")};
+        REQUIRE(sweep::apply_overrides(p, o, why));
+        REQUIRE(p.searches.size() == 1);
+        CHECK(p.searches[0].max_concurrency == sweep::use_case_search{}.max_concurrency);
+        CHECK(p.searches[0].style == workload::text_style::prose);
+    }
+    SUBCASE("max_search_concurrency applies to every search, after the use cases") {
+        sweep::sweep_plan p = glm();
+        sweep::plan_overrides o;
+        o.use_cases = {builtin("code_completion"), builtin("general_chatbot")};
+        o.max_search_concurrency = 16;
+        REQUIRE(sweep::apply_overrides(p, o, why));
+        REQUIRE(p.searches.size() == 2);
+        CHECK(p.searches[0].max_concurrency == 16);
+        CHECK(p.searches[1].max_concurrency == 16);
+    }
+}
+
+TEST_CASE("apply_overrides: the seed is replaced when given") {
+    sweep::sweep_plan p = glm();
+    sweep::plan_overrides o;
+    o.seed = 42;
+    std::string why;
+    REQUIRE(sweep::apply_overrides(p, o, why));
+    CHECK(p.seed == 42);
+    o.seed.reset();
+    REQUIRE(sweep::apply_overrides(p, o, why));
+    CHECK(p.seed == 42);
+}
+
+TEST_CASE("apply_overrides: refusals say why and leave the plan unchanged") {
+    sweep::sweep_plan p = glm();
+    sweep::plan_overrides o;
+    o.use_cases.emplace(); // would remove the searches, had the rest been accepted
+    o.seed = 7;
+    std::string expected;
+    SUBCASE("a context length of 0") {
+        o.contexts = {1024, 0};
+        expected = "a context length of 0 (each must be at least 1)";
+    }
+    SUBCASE("a concurrency level of 0") {
+        o.concurrency = {0};
+        expected = "a concurrency level of 0 (each must be at least 1)";
+    }
+    SUBCASE("a grid change on a plan without cells") {
+        p.cells.clear();
+        o.contexts = {1024};
+        expected = "plan \"glm-4.7-flash-h200\" has no grid to adjust (give context lengths, "
+                   "concurrency levels and output tokens)";
+    }
+    SUBCASE("a grid change that keeps the context lengths of fixed-prompt cells") {
+        p = *sweep::preset("quick");
+        o.concurrency = {2};
+        expected = "plan \"quick\" has fixed-prompt cells, whose context length is not a grid "
+                   "dimension (give context lengths)";
+    }
+    const std::string before = boost::json::serialize(sweep::to_json(p));
+    std::string why;
+    CHECK_FALSE(sweep::apply_overrides(p, o, why));
+    CHECK(why == expected);
+    CHECK(boost::json::serialize(sweep::to_json(p)) == before);
+}
+
+TEST_CASE("apply_overrides: fixed-prompt cells give way to a grid with context lengths") {
+    sweep::sweep_plan p = *sweep::preset("quick");
+    sweep::plan_overrides o;
+    o.contexts = {1024};
+    o.output_tokens = 64;
+    std::string why;
+    REQUIRE(sweep::apply_overrides(p, o, why));
+    CHECK(keys(p) == std::vector<std::string>{"1024/64/1/"});
+    CHECK(p.cells.front().prompt.empty());
+}
+
+TEST_CASE("apply_overrides: a plan without cells takes a whole grid") {
+    sweep::sweep_plan p;
+    p.name = "custom";
+    sweep::plan_overrides o;
+    o.contexts = {2048};
+    o.concurrency = {1, 2};
+    o.output_tokens = 256;
+    std::string why;
+    REQUIRE(sweep::apply_overrides(p, o, why));
+    CHECK(keys(p) == std::vector<std::string>{"2048/256/1/", "2048/256/2/"});
+}
