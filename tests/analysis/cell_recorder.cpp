@@ -163,30 +163,42 @@ TEST_CASE("cell_recorder: JSON round trip and errors") {
     const boost::json::value v = r.to_json();
     CHECK(v.at("failures").at("idle_timeout").to_number<int>() == 1);
     const std::string text = boost::json::serialize(v);
-    std::string message;
-    const auto back = la::cell_recorder<>::from_json(boost::json::parse(text), message);
-    REQUIRE_MESSAGE(back, message);
+    const auto back = la::cell_recorder<>::from_json(boost::json::parse(text));
+    REQUIRE_MESSAGE(back.has_value(), back.error().message());
     CHECK(*back == r);
     CHECK(back->summary() == r.summary());
+
+    // A scenario's recorder keeps its whole key.
+    la::cell_recorder<> named(la::cell_key{1024, 64, 4, "chat", 2.5});
+    const auto named_back = la::cell_recorder<>::from_json(named.to_json());
+    REQUIRE_MESSAGE(named_back.has_value(), named_back.error().message());
+    CHECK(named_back->key() == named.key());
 
     const auto bad = [&](const std::string& field, boost::json::value value) {
         boost::json::value copy = v;
         copy.as_object()[field] = std::move(value);
-        std::string m;
-        CHECK_FALSE(la::cell_recorder<>::from_json(copy, m));
-        return m;
+        const auto read = la::cell_recorder<>::from_json(copy);
+        CHECK_FALSE(read.has_value());
+        return read ? std::string() : read.error().message();
     };
-    CHECK(bad("kind", "histogram") == "cell_recorder json: kind: expected \"cell_recorder\"");
-    CHECK(bad("succeeded", 99) == "cell_recorder json: succeeded: exceeds started");
+    CHECK(bad("kind", "histogram") == "cell_recorder json: $.kind: expected \"cell_recorder\"");
+    CHECK(bad("succeeded", 99) == "cell_recorder json: $.succeeded: exceeds started");
     CHECK(bad("failures", boost::json::object{{"idle_timeout", 1}}) ==
-          "cell_recorder json: failures: do not add up to started - succeeded");
+          "cell_recorder json: $.failures: do not add up to started - succeeded");
     CHECK(bad("failures", boost::json::object{{"gremlins", 3}}) ==
-          "cell_recorder json: failures.gremlins: unknown failure kind");
+          "cell_recorder json: $.failures.gremlins: unknown failure kind");
     CHECK(bad("metrics", boost::json::object{{"ttft", boost::json::object{}}}) ==
-          "cell_recorder json: metrics.ttft: unknown metric");
-    CHECK(bad("concurrency", "four") == "cell_recorder json: concurrency: expected a 32-bit count");
+          "cell_recorder json: $.metrics.ttft: unknown metric");
+    CHECK(bad("concurrency", "four") ==
+          "cell_recorder json: $.concurrency: expected a non-negative integer, got a string");
+    CHECK(bad("concurrency", 5000000000) ==
+          "cell_recorder json: $.concurrency: integer 5000000000 exceeds 4294967295");
+    CHECK(bad("use_case", "") == "cell_recorder json: $.use_case: expected a non-empty string");
+    CHECK(bad("rate_per_s", -1) == "cell_recorder json: $.rate_per_s: expected a positive number");
     CHECK(bad("metrics", boost::json::object{{"ttft_s", boost::json::object{}}})
-              .rfind("cell_recorder json: metrics.ttft_s: stats json:", 0) == 0);
+              .rfind("cell_recorder json: $.metrics.ttft_s: stats json:", 0) == 0);
+    CHECK(la::cell_recorder<>::from_json(boost::json::array{}).error().message() ==
+          "cell_recorder json: $: expected an object, got an array");
 }
 
 TEST_CASE("cell_recorder: summaries feed capacity analysis") {

@@ -271,26 +271,24 @@ TEST_CASE("cell_recorder: a burst stream is counted, not sampled for TPOT, speed
     merged.merge(other);
     CHECK(merged.burst_streams() == 3);
 
-    std::string message;
     const boost::json::value v = r.to_json();
     CHECK(v.at("burst_streams").to_number<int>() == 2);
-    const auto back =
-        la::cell_recorder<>::from_json(boost::json::parse(boost::json::serialize(v)), message);
-    REQUIRE_MESSAGE(back, message);
+    const auto back = la::cell_recorder<>::from_json(boost::json::parse(boost::json::serialize(v)));
+    REQUIRE_MESSAGE(back.has_value(), back.error().message());
     CHECK(*back == r);
     // Written before the count existed: read as 0.
     boost::json::value old = v;
     old.as_object().erase("burst_streams");
-    const auto older = la::cell_recorder<>::from_json(old, message);
-    REQUIRE_MESSAGE(older, message);
+    const auto older = la::cell_recorder<>::from_json(old);
+    REQUIRE_MESSAGE(older.has_value(), older.error().message());
     CHECK(older->burst_streams() == 0);
     boost::json::value bad = v;
     bad.as_object()["burst_streams"] = 4;
-    CHECK_FALSE(la::cell_recorder<>::from_json(bad, message));
-    CHECK(message == "cell_recorder json: burst_streams: exceeds succeeded");
+    CHECK(la::cell_recorder<>::from_json(bad).error().message() ==
+          "cell_recorder json: $.burst_streams: exceeds succeeded");
     bad.as_object()["burst_streams"] = -1;
-    CHECK_FALSE(la::cell_recorder<>::from_json(bad, message));
-    CHECK(message == "cell_recorder json: burst_streams: expected a non-negative integer");
+    CHECK(la::cell_recorder<>::from_json(bad).error().message().starts_with(
+        "cell_recorder json: $.burst_streams: expected a non-negative integer"));
 }
 
 TEST_CASE("request metrics: a failed request keeps its first-token metrics only") {

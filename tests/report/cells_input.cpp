@@ -12,6 +12,7 @@
 #include <llmcap/sweep/result.hpp>
 #include <llmcap/sweep/result_json.hpp>
 
+#include "report_text.hpp"
 #include "sample_result.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -33,6 +34,8 @@ namespace ls = llmcap::sweep;
 namespace fs = std::filesystem;
 
 namespace {
+
+using llmcap_test::render;
 
 // A scratch directory of this test binary, emptied on construction and removal.
 struct scratch_dir {
@@ -61,13 +64,6 @@ la::use_case use_case(const char* name) {
     const std::optional<la::use_case> u = la::find_builtin_use_case(name);
     REQUIRE(u.has_value());
     return *u;
-}
-
-template <class R>
-std::string render(const R& reporter, const ls::sweep_result& r) {
-    std::ostringstream out;
-    reporter.write(r, out);
-    return out.str();
 }
 
 std::string number(double v) {

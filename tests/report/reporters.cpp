@@ -14,6 +14,7 @@
 #include <llmcap/report/markdown_reporter.hpp>
 #include <llmcap/sweep/result.hpp>
 
+#include "report_text.hpp"
 #include "sample_result.hpp"
 
 #include <boost/json/parse.hpp>
@@ -35,20 +36,8 @@ namespace ls = llmcap::sweep;
 
 namespace {
 
-std::size_t count_of(const std::string& haystack, const std::string& needle) {
-    std::size_t n = 0;
-    for (std::size_t at = haystack.find(needle); at != std::string::npos;
-         at = haystack.find(needle, at + needle.size()))
-        ++n;
-    return n;
-}
-
-template <class R>
-std::string render(const R& reporter, const ls::sweep_result& r) {
-    std::ostringstream out;
-    reporter.write(r, out);
-    return out.str();
-}
+using llmcap_test::count_of;
+using llmcap_test::render;
 
 } // namespace
 

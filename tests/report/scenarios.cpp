@@ -11,6 +11,7 @@
 #include <llmcap/report/render_markdown.hpp>
 #include <llmcap/sweep/result.hpp>
 
+#include "report_text.hpp"
 #include "sample_result.hpp"
 
 #include <doctest/doctest.h>
@@ -27,20 +28,8 @@ namespace ls = llmcap::sweep;
 
 namespace {
 
-std::size_t count_of(const std::string& haystack, const std::string& needle) {
-    std::size_t n = 0;
-    for (std::size_t at = haystack.find(needle); at != std::string::npos;
-         at = haystack.find(needle, at + needle.size()))
-        ++n;
-    return n;
-}
-
-template <class R>
-std::string render(const R& reporter, const ls::sweep_result& r) {
-    std::ostringstream out;
-    reporter.write(r, out);
-    return out.str();
-}
+using llmcap_test::count_of;
+using llmcap_test::render;
 
 // The text of a Markdown section from its heading to the next heading of any level.
 std::string section(const std::string& md, const std::string& heading) {
@@ -84,7 +73,8 @@ const std::vector<std::string> sglang_labels{"chat 1K/1K", "reasoning 1K/8K",
 } // namespace
 
 TEST_CASE("grid: a cell per full key, scenarios in the order measured") {
-    const lr::detail::grid quick = lr::detail::grid_of(llmcap::test::quick_result());
+    const ls::sweep_result quick_run = llmcap::test::quick_result(); // the grid points into it
+    const lr::detail::grid quick = lr::detail::grid_of(quick_run);
     CHECK_FALSE(quick.by_context);
     CHECK(quick.cells.size() == 5);
     std::vector<std::string> labels;
@@ -92,7 +82,8 @@ TEST_CASE("grid: a cell per full key, scenarios in the order measured") {
         labels.push_back(s.label());
     CHECK(labels == quick_labels);
 
-    const lr::detail::grid sglang = lr::detail::grid_of(llmcap::test::sglang_result());
+    const ls::sweep_result sglang_run = llmcap::test::sglang_result();
+    const lr::detail::grid sglang = lr::detail::grid_of(sglang_run);
     CHECK_FALSE(sglang.by_context);
     CHECK(sglang.cells.size() == 9);
     labels.clear();
@@ -105,7 +96,8 @@ TEST_CASE("grid: a cell per full key, scenarios in the order measured") {
     CHECK(sglang.at(sglang.scenarios[0], 16)->key.output_tokens == 1024);
 
     // The GLM grid (unnamed cells of one output length, searches aside) keeps its layout.
-    const lr::detail::grid glm = lr::detail::grid_of(llmcap::test::sample_result());
+    const ls::sweep_result glm_run = llmcap::test::sample_result();
+    const lr::detail::grid glm = lr::detail::grid_of(glm_run);
     CHECK(glm.by_context);
     CHECK(glm.cells.size() == 9);
 

@@ -1,6 +1,7 @@
 // Test that header file is self-contained.
 #include <llmcap/report/svg_chart.hpp>
 
+#include "report_text.hpp"
 #include <llmcap/report/format.hpp>
 
 #include <doctest/doctest.h>
@@ -13,13 +14,7 @@ namespace lr = llmcap::report;
 
 namespace {
 
-std::size_t count_of(const std::string& haystack, const std::string& needle) {
-    std::size_t n = 0;
-    for (std::size_t at = haystack.find(needle); at != std::string::npos;
-         at = haystack.find(needle, at + needle.size()))
-        ++n;
-    return n;
-}
+using llmcap_test::count_of;
 
 } // namespace
 

@@ -17,10 +17,8 @@
 #include <filesystem>       // path
 #include <fstream>          // ifstream
 #include <initializer_list> // initializer_list
-#include <memory>           // make_shared, shared_ptr
 #include <optional>         // optional
 #include <sstream>          // ostringstream
-#include <stdexcept>        // runtime_error
 #include <string>           // string, to_string
 #include <string_view>      // string_view
 #include <type_traits>      // is_same_v
@@ -46,22 +44,9 @@ namespace llmcap::analysis {
 
 /// A catalogue that could not be read; what() names the file, the entry and the field's
 /// JSONPath, and error() holds the json_error when the text was read.
-class catalogue_error : public std::runtime_error {
+class catalogue_error : public json_exception {
 public:
-    using std::runtime_error::runtime_error;
-
-    /// The error of a catalogue that was read; what() is its message().
-    explicit catalogue_error(json_error e)
-        : std::runtime_error(e.message()),
-          error_(std::make_shared<const json_error>(std::move(e))) {}
-
-    /// The json_error behind what(); null when the file could not be opened.
-    [[nodiscard]] const json_error* error() const noexcept {
-        return error_.get();
-    }
-
-private:
-    std::shared_ptr<const json_error> error_;
+    using json_exception::json_exception;
 };
 
 namespace detail {

@@ -7,6 +7,8 @@
 #include <llmcap/analysis/trace_sink.hpp>
 #include <llmcap/core/clock.hpp>
 #include <llmcap/core/error.hpp>
+#include <llmcap/core/json_error.hpp>
+#include <llmcap/core/json_reader.hpp>
 #include <llmcap/core/request_trace.hpp>
 #include <llmcap/stats/json.hpp>
 #include <llmcap/stats/log_linear_histogram.hpp>
@@ -25,7 +27,6 @@
 #include <optional>    // optional
 #include <stdexcept>   // invalid_argument
 #include <string>      // string
-#include <string_view> // string_view
 #include <type_traits> // is_constructible_v
 #include <utility>     // move
 
@@ -304,130 +305,94 @@ public:
         return metrics;
     }
 
-    /// Reads a recorder written by to_json. Never throws on bad input: on failure returns empty
-    /// and sets `message` to the reason, naming the field ("cell_recorder json: …").
-    [[nodiscard]] static std::optional<cell_recorder> from_json(const boost::json::value& v,
-                                                                std::string& message) {
-        const auto fail = [&message](std::string_view field, std::string_view what) {
-            message = "cell_recorder json: ";
-            message += field;
-            message += ": ";
-            message += what;
-            return std::nullopt;
-        };
-        if (!v.is_object())
-            return fail("$", "expected an object");
-        const boost::json::object& o = v.get_object();
-        const boost::json::value* kind = o.if_contains("kind");
-        if (kind == nullptr || !kind->is_string() || kind->get_string() != "cell_recorder")
-            return fail("kind", "expected \"cell_recorder\"");
-        const boost::json::value* version = o.if_contains("version");
-        if (version == nullptr || !version->is_int64() || version->get_int64() != 1)
-            return fail("version", "expected 1");
-        const auto count = [&o](std::string_view field, std::uint64_t& out) {
-            const boost::json::value* f = o.if_contains(field);
-            if (f == nullptr)
-                return false;
-            if (f->is_uint64()) {
-                out = f->get_uint64();
-                return true;
-            }
-            if (f->is_int64() && f->get_int64() >= 0) {
-                out = static_cast<std::uint64_t>(f->get_int64());
-                return true;
-            }
-            return false;
-        };
-        std::uint64_t context = 0;
-        std::uint64_t output = 0;
-        std::uint64_t concurrency = 0;
-        if (!count("context_tokens", context) || context > 0xFFFFFFFFu)
-            return fail("context_tokens", "expected a 32-bit count");
-        if (!count("output_tokens", output) || output > 0xFFFFFFFFu)
-            return fail("output_tokens", "expected a 32-bit count");
-        if (!count("concurrency", concurrency) || concurrency > 0xFFFFFFFFu)
-            return fail("concurrency", "expected a 32-bit count");
-        cell_key key{static_cast<std::uint32_t>(context), static_cast<std::uint32_t>(output),
-                     static_cast<std::uint32_t>(concurrency)};
-        if (const boost::json::value* u = o.if_contains("use_case")) {
-            if (!u->is_string() || u->get_string().empty())
-                return fail("use_case", "expected a non-empty string");
-            key.use_case = std::string(u->get_string());
-        }
-        if (const boost::json::value* rate = o.if_contains("rate_per_s")) {
-            if (!rate->is_number() || !(rate->to_number<double>() > 0.0) ||
-                !std::isfinite(rate->to_number<double>()))
-                return fail("rate_per_s", "expected a positive number");
-            key.rate_per_s = rate->to_number<double>();
-        }
+    /// Reads a recorder written by to_json. Never throws on bad input: the error names the
+    /// field's JSONPath ("cell_recorder json: $.failures.gremlins: unknown failure kind").
+    [[nodiscard]] static json_result<cell_recorder> from_json(const boost::json::value& v) {
+        json_reader in("cell_recorder json");
+        const boost::json::object* o = in.object(v, "$");
+        if (o == nullptr)
+            return in.error();
+        std::string kind;
+        in.field(*o, "kind", "$", kind);
+        if (in.ok() && kind != "cell_recorder")
+            in.fail("$.kind", "expected \"cell_recorder\"");
+        std::int64_t version = 0;
+        in.field(*o, "version", "$", version);
+        if (in.ok() && version != 1)
+            in.fail("$.version", "expected 1");
+        cell_key key;
+        in.field(*o, "context_tokens", "$", key.context_tokens);
+        in.field(*o, "output_tokens", "$", key.output_tokens);
+        in.field(*o, "concurrency", "$", key.concurrency);
+        std::string use_case;
+        in.optional_field(*o, "use_case", "$", use_case);
+        if (in.ok() && o->contains("use_case") && use_case.empty())
+            in.fail("$.use_case", "expected a non-empty string");
+        key.use_case = std::move(use_case);
+        in.optional_field(*o, "rate_per_s", "$", key.rate_per_s);
+        if (in.ok() && key.rate_per_s && !(*key.rate_per_s > 0.0 && std::isfinite(*key.rate_per_s)))
+            in.fail("$.rate_per_s", "expected a positive number");
         cell_recorder r(std::move(key));
-        const std::pair<const char*, std::uint64_t*> counts[] = {
-            {"started", &r.started_},
-            {"succeeded", &r.succeeded_},
-            {"short_outputs", &r.short_outputs_},
-            {"estimated_outputs", &r.estimated_outputs_},
-            {"output_tokens_total", &r.output_tokens_},
-            {"prompt_tokens_total", &r.prompt_tokens_}};
-        for (const auto& [field, out] : counts)
-            if (!count(field, *out))
-                return fail(field, "expected a non-negative integer");
-        if (o.contains("burst_streams") && !count("burst_streams", r.burst_streams_))
-            return fail("burst_streams", "expected a non-negative integer");
-        if (r.succeeded_ > r.started_)
-            return fail("succeeded", "exceeds started");
-        if (r.burst_streams_ > r.succeeded_)
-            return fail("burst_streams", "exceeds succeeded");
-        const boost::json::value* failures = o.if_contains("failures");
-        if (failures == nullptr || !failures->is_object())
-            return fail("failures", "expected an object");
-        std::uint64_t failed = 0;
-        for (const auto& kv : failures->get_object()) {
-            const std::string_view name(kv.key().data(), kv.key().size());
-            error e{};
-            if (!error_from_name(name, e))
-                return fail("failures." + std::string(name), "unknown failure kind");
-            const boost::json::value& n = kv.value();
-            if (!(n.is_uint64() || (n.is_int64() && n.get_int64() >= 0)))
-                return fail("failures." + std::string(name), "expected a non-negative integer");
-            const std::uint64_t k = n.to_number<std::uint64_t>();
-            r.failures_[failure_index(e)] = k;
-            failed += k;
-        }
-        if (failed != r.started_ - r.succeeded_)
-            return fail("failures", "do not add up to started - succeeded");
-        const auto time = [&o](std::string_view field, std::optional<time_point>& out) {
-            const boost::json::value* f = o.if_contains(field);
-            if (f == nullptr)
-                return false;
-            if (f->is_null()) {
-                out.reset();
-                return true;
+        in.field(*o, "started", "$", r.started_);
+        in.field(*o, "succeeded", "$", r.succeeded_);
+        in.field(*o, "short_outputs", "$", r.short_outputs_);
+        in.field(*o, "estimated_outputs", "$", r.estimated_outputs_);
+        in.field(*o, "output_tokens_total", "$", r.output_tokens_);
+        in.field(*o, "prompt_tokens_total", "$", r.prompt_tokens_);
+        in.optional_field(*o, "burst_streams", "$", r.burst_streams_); // absent: written before
+        if (in.ok() && r.succeeded_ > r.started_)
+            in.fail("$.succeeded", "exceeds started");
+        if (in.ok() && r.burst_streams_ > r.succeeded_)
+            in.fail("$.burst_streams", "exceeds succeeded");
+        if (const boost::json::value* f = in.member(*o, "failures", "$"))
+            if (const boost::json::object* failures = in.object(*f, "$.failures")) {
+                std::uint64_t failed = 0;
+                for (const auto& kv : *failures) {
+                    const std::string name(kv.key().data(), kv.key().size());
+                    const std::string path = "$.failures." + name;
+                    error e{};
+                    if (!error_from_name(name, e)) {
+                        in.fail(path, "unknown failure kind");
+                        break;
+                    }
+                    std::uint64_t n = 0;
+                    if (!in.read(kv.value(), path, n))
+                        break;
+                    r.failures_[failure_index(e)] = n;
+                    failed += n;
+                }
+                if (in.ok() && failed != r.started_ - r.succeeded_)
+                    in.fail("$.failures", "do not add up to started - succeeded");
             }
-            if (!f->is_int64() && !f->is_uint64())
-                return false;
-            out = time_point(std::chrono::duration_cast<duration>(
-                std::chrono::nanoseconds(f->to_number<std::int64_t>())));
-            return true;
+        std::optional<std::int64_t> first_ns;
+        std::optional<std::int64_t> last_ns;
+        in.field(*o, "first_intended_start_ns", "$", first_ns);
+        in.field(*o, "last_end_ns", "$", last_ns);
+        const auto at = [](const std::optional<std::int64_t>& ns) -> std::optional<time_point> {
+            if (!ns)
+                return std::nullopt;
+            return time_point(std::chrono::duration_cast<duration>(std::chrono::nanoseconds(*ns)));
         };
-        if (!time("first_intended_start_ns", r.first_start_))
-            return fail("first_intended_start_ns", "expected an integer or null");
-        if (!time("last_end_ns", r.last_end_))
-            return fail("last_end_ns", "expected an integer or null");
-        const boost::json::value* metrics = o.if_contains("metrics");
-        if (metrics == nullptr || !metrics->is_object())
-            return fail("metrics", "expected an object");
-        for (const auto& kv : metrics->get_object()) {
-            const std::string_view name(kv.key().data(), kv.key().size());
-            const std::optional<metric> m = metric_from_name(name);
-            if (!m || *m == metric::throughput)
-                return fail("metrics." + std::string(name), "unknown metric");
-            auto s = stats::from_json<samples_type>(kv.value(), r.samples_[index_of(*m)]);
-            if (!s)
-                return fail("metrics." + std::string(name), s.error().message());
-            r.samples_[index_of(*m)] = std::move(*s);
-        }
-        message.clear();
-        return r;
+        r.first_start_ = at(first_ns);
+        r.last_end_ = at(last_ns);
+        if (const boost::json::value* mv = in.member(*o, "metrics", "$"))
+            if (const boost::json::object* metrics = in.object(*mv, "$.metrics"))
+                for (const auto& kv : *metrics) {
+                    const std::string name(kv.key().data(), kv.key().size());
+                    const std::optional<metric> m = metric_from_name(name);
+                    if (!m || *m == metric::throughput) {
+                        in.fail("$.metrics." + name, "unknown metric");
+                        break;
+                    }
+                    auto sketch =
+                        stats::from_json<samples_type>(kv.value(), r.samples_[index_of(*m)]);
+                    if (!sketch) {
+                        in.fail("$.metrics." + name, sketch.error().message());
+                        break;
+                    }
+                    r.samples_[index_of(*m)] = std::move(*sketch);
+                }
+        return in.result(std::move(r));
     }
 
     /// Same cell, counts, window and accumulators.

@@ -3,9 +3,12 @@
 #include <boost/assert/source_location.hpp>
 #include <boost/system/result.hpp>
 
+#include <memory>       // shared_ptr, make_shared
 #include <ostream>      // ostream
+#include <stdexcept>    // runtime_error
 #include <string>       // string
 #include <system_error> // error_code, system_error, make_error_code
+#include <utility>      // move
 
 namespace llmcap {
 
@@ -55,5 +58,30 @@ inline std::ostream& operator<<(std::ostream& os, const json_error& e) {
 /// A value read from JSON, or why it could not be: the one result type of the JSON readers.
 template <class T>
 using json_result = boost::system::result<T, json_error>;
+
+/**
+ * An exception that carries a json_error, for the readers that throw (emulator::profile_error,
+ * analysis::catalogue_error derive from it): what() is the error's message, error() the
+ * json_error itself; a reader that could not get at the text (a file that does not open) throws
+ * it with a message alone, and error() is then null.
+ */
+class json_exception : public std::runtime_error {
+public:
+    /// A failure before any JSON was read.
+    using std::runtime_error::runtime_error;
+
+    /// A JSON document that could not be read; what() is e.message().
+    explicit json_exception(json_error e)
+        : std::runtime_error(e.message()),
+          error_(std::make_shared<const json_error>(std::move(e))) {}
+
+    /// The json_error behind what(); null when no text was read.
+    [[nodiscard]] const json_error* error() const noexcept {
+        return error_.get();
+    }
+
+private:
+    std::shared_ptr<const json_error> error_; // shared: exceptions are copied
+};
 
 } // namespace llmcap

@@ -14,10 +14,8 @@
 #include <cstdint>     // uint32_t, uint64_t
 #include <filesystem>  // path
 #include <fstream>     // ifstream
-#include <memory>      // make_shared, shared_ptr
 #include <optional>    // optional
 #include <sstream>     // ostringstream
-#include <stdexcept>   // runtime_error
 #include <string>      // string
 #include <string_view> // string_view
 #include <type_traits> // is_same_v
@@ -134,22 +132,9 @@ struct profile {
 
 /// A profile that could not be read; what() names the file and the field's JSONPath, and
 /// error() holds the json_error when the text was read.
-class profile_error : public std::runtime_error {
+class profile_error : public json_exception {
 public:
-    using std::runtime_error::runtime_error;
-
-    /// The error of a profile that was read; what() is its message().
-    explicit profile_error(json_error e)
-        : std::runtime_error(e.message()),
-          error_(std::make_shared<const json_error>(std::move(e))) {}
-
-    /// The json_error behind what(); null when the file could not be opened.
-    [[nodiscard]] const json_error* error() const noexcept {
-        return error_.get();
-    }
-
-private:
-    std::shared_ptr<const json_error> error_;
+    using json_exception::json_exception;
 };
 
 namespace detail {

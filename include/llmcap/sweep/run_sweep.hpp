@@ -123,29 +123,6 @@ rebuild(const cell_result& stored, const std::vector<trace_record>& traces, time
     return c;
 }
 
-} // namespace detail
-
-/**
- * Runs a sweep cell by cell (DESIGN.md §1): for each planned cell the runner calibrates
- * prompts, warms up, runs and scrapes; every finished request is appended to
- * `requests.jsonl` as it finishes and every finished cell to `cells.jsonl`; then each use
- * case's capacity search (analysis::capacity_search, measuring only the levels it asks for and
- * reusing grid cells of the same context, output and concurrency); finally scaling efficiency
- * and `results.json`. An open-loop plan's cells carry its arrival rate in their key.
- *
- * Resume reopens the directory: completed cells are not run again and their statistics are
- * recomputed from their stored requests, so a resumed run's cells equal an uninterrupted
- * run's. On request_stop() the current cell's requests end cancelled, the cell is not recorded
- * (it runs again on resume), and the outcome says how to resume.
- *
- * Throws std::runtime_error for an unusable directory (see output_dir).
- */
-template <cell_runner Runner>
-boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
-                                                sweep_options options);
-
-namespace detail {
-
 /// One run of run_sweep: its directory, the cells done so far and the three steps (measure a
 /// cell, search a use case's capacity, assemble the results).
 template <cell_runner Runner>
@@ -387,6 +364,21 @@ private:
 
 } // namespace detail
 
+/**
+ * Runs a sweep cell by cell (DESIGN.md §1): for each planned cell the runner calibrates
+ * prompts, warms up, runs and scrapes; every finished request is appended to
+ * `requests.jsonl` as it finishes and every finished cell to `cells.jsonl`; then each use
+ * case's capacity search (analysis::capacity_search, measuring only the levels it asks for and
+ * reusing grid cells of the same context, output and concurrency); finally scaling efficiency
+ * and `results.json`. An open-loop plan's cells carry its arrival rate in their key.
+ *
+ * Resume reopens the directory: completed cells are not run again and their statistics are
+ * recomputed from their stored requests, so a resumed run's cells equal an uninterrupted
+ * run's. On request_stop() the current cell's requests end cancelled, the cell is not recorded
+ * (it runs again on resume), and the outcome says how to resume.
+ *
+ * Throws std::runtime_error for an unusable directory (see output_dir).
+ */
 template <cell_runner Runner>
 boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
                                                 sweep_options options) {

@@ -165,7 +165,10 @@ struct grid {
     return names;
 }
 
-/// The grid of a sweep.
+/// The grid of a sweep; it points into `r`, which must outlive it.
+grid grid_of(const sweep::sweep_result&&) = delete;
+
+/// The grid of a sweep; it points into `r`, which must outlive it.
 [[nodiscard]] inline grid grid_of(const sweep::sweep_result& r) {
     grid g;
     const std::vector<std::string> searched = searched_use_cases(r);
