@@ -58,7 +58,8 @@ TEST_CASE("use case JSON: errors name the field") {
     CHECK(error(R"({"use_cases": [}]})").rfind("use cases JSON: syntax error at byte 15: ", 0) ==
           0);
     CHECK(error("42") == "use cases JSON: $: expected an object or an array, got a number");
-    CHECK(error(R"({"cases": []})") == "use cases JSON: $.cases: unknown field (expected use_cases)");
+    CHECK(error(R"({"cases": []})") ==
+          "use cases JSON: $.cases: unknown field (expected use_cases)");
     CHECK(error(R"({"use_cases": {}})") ==
           "use cases JSON: $.use_cases: expected an array, got an object");
     CHECK(error(R"({"use_cases": [3]})") ==
@@ -67,8 +68,9 @@ TEST_CASE("use case JSON: errors name the field") {
           "use cases JSON: $.use_cases[0].name: missing");
     CHECK(error(R"({"use_cases": [{"name": ""}]})") ==
           "use cases JSON: $.use_cases[0].name: must not be empty");
-    CHECK(error(R"({"use_cases": [{"name": "a", "context_tokens": "8K"}]})") ==
-          "use cases JSON: $.use_cases[0].context_tokens: expected a positive integer, got a string");
+    CHECK(
+        error(R"({"use_cases": [{"name": "a", "context_tokens": "8K"}]})") ==
+        "use cases JSON: $.use_cases[0].context_tokens: expected a positive integer, got a string");
     CHECK(error(R"({"use_cases": [{"name": "a", "context_tokens": 1.5}]})") ==
           "use cases JSON: $.use_cases[0].context_tokens: expected a positive integer, got 1.5E0");
     CHECK(error(R"({"use_cases": [{"name": "a", "context_tokens": 0}]})") ==
