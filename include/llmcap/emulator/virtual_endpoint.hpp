@@ -8,6 +8,7 @@
 #include <llmcap/core/clock.hpp>
 #include <llmcap/core/error.hpp>
 #include <llmcap/core/request_trace.hpp>
+#include <llmcap/emulator/detail/server_request.hpp>
 #include <llmcap/emulator/energy_model.hpp>
 #include <llmcap/emulator/engine.hpp>
 #include <llmcap/emulator/ground_truth.hpp>
@@ -313,24 +314,19 @@ public:
         boost::system::error_code ec;
         const boost::json::value v = boost::json::parse(body, ec);
         const boost::json::object* o = ec ? nullptr : v.if_object();
-        std::uint64_t count = 0;
         if (o == nullptr)
             co_return bad_request("request body must be a JSON object");
-        if (const boost::json::value* p = o->if_contains("prompt"); p && p->is_string()) {
-            count = tokenizer::count(p->get_string());
-        } else if (const boost::json::value* m = o->if_contains("messages");
-                   m && m->is_array() && !m->get_array().empty()) {
-            for (const boost::json::value& msg : m->get_array()) {
-                const boost::json::value* c =
-                    msg.is_object() ? msg.get_object().if_contains("content") : nullptr;
-                if (c == nullptr || !c->is_string())
-                    co_return bad_request("each message must be an object with string content");
-                count += tokenizer::count(c->get_string()) + tokenizer::message_overhead_tokens;
-            }
-            count += tokenizer::generation_prompt_tokens;
-        } else {
-            co_return bad_request("prompt (a string) or messages (an array) is required");
-        }
+        // Read as the HTTP server reads it (detail/server_request.hpp): `prompt` (a string or
+        // token ids) or `messages` with the chat template, `add_generation_prompt`.
+        const server_api api =
+            o->contains("messages") ? server_api::chat_completions : server_api::completions;
+        bool generation_prompt = true;
+        std::string error;
+        std::uint64_t count = 0;
+        if (!detail::read_bool(*o, "add_generation_prompt", generation_prompt, error) ||
+            !detail::prompt_of(tokenizer{}, *o, api, generation_prompt, count, error, nullptr,
+                               nullptr))
+            co_return bad_request(error);
         boost::json::object answer{{"count", count},
                                    {"max_model_len", profile_.model.max_context_tokens}};
         co_return ok(boost::json::serialize(answer), "application/json");
