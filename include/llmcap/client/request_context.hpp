@@ -4,6 +4,7 @@
 #include <llmcap/core/clock.hpp>
 
 #include <cstdint> // uint32_t, uint64_t
+#include <string>  // string
 
 namespace llmcap::client {
 
@@ -25,6 +26,10 @@ struct request_context {
     std::uint32_t prompt_tokens_target = 0;
     /// The run's stop signal, or null for none. Must outlive the request.
     stop_signal* stop = nullptr;
+    /// Where the answer's text goes: the `delta.content` (chat) or `text` (completions) of
+    /// every event, appended in order (reasoning and tool calls are not answer text); null keeps
+    /// none. A session workload sends it back as the assistant's turn. Must outlive the request.
+    std::string* answer_text = nullptr;
 };
 
 } // namespace llmcap::client

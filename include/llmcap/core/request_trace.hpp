@@ -98,6 +98,11 @@ struct request_trace {
     std::uint32_t max_tokens = 0;
     /// True when exactly `max_tokens` output tokens were asked for (`ignore_eos`).
     bool fixed_output = false;
+    /// The conversation the request belongs to (a session workload), from 1; 0 when it is a
+    /// single-turn request.
+    std::uint64_t conversation = 0;
+    /// The request's turn in its conversation, from 1; 0 when it is a single-turn request.
+    std::uint32_t turn = 0;
 
     // --- when ---
     /// When the load shape wanted the request sent.

@@ -100,6 +100,10 @@ namespace detail {
          t.failure ? boost::json::value(error_name(*t.failure)) : boost::json::value(nullptr)},
         {"error_message", t.error_message},
     };
+    if (t.turn > 0) { // a session workload's request: its conversation and turn
+        o["conversation"] = t.conversation;
+        o["turn"] = t.turn;
+    }
     if (!all_one) {
         boost::json::array tokens;
         for (const token_event& e : t.events)
@@ -156,6 +160,8 @@ namespace detail {
         in.field(*o, "prompt_tokens_target", path, t.prompt_tokens_target);
         in.field(*o, "max_tokens", path, t.max_tokens);
         in.field(*o, "fixed_output", path, t.fixed_output);
+        in.optional_field(*o, "conversation", path, t.conversation);
+        in.optional_field(*o, "turn", path, t.turn);
         std::int64_t intended = 0, end = 0;
         std::optional<std::int64_t> send, headers;
         in.field(*o, "intended_start_ns", path, intended);
