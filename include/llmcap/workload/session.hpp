@@ -1,0 +1,355 @@
+#pragma once
+
+#include <llmcap/core/clock.hpp>
+#include <llmcap/core/duration_text.hpp>
+#include <llmcap/core/request_trace.hpp>
+#include <llmcap/openai/request.hpp>
+#include <llmcap/workload/load_driver.hpp>
+#include <llmcap/workload/prompt_factory.hpp>
+#include <llmcap/workload/request_options.hpp>
+
+#include <algorithm>   // max, min
+#include <charconv>    // from_chars
+#include <cmath>       // exp, log, isfinite, llround
+#include <cstdint>     // uint32_t, uint64_t
+#include <optional>    // optional
+#include <random>      // mt19937_64, distributions
+#include <stdexcept>   // invalid_argument
+#include <string>      // string, to_string
+#include <string_view> // string_view
+#include <utility>     // move
+#include <vector>      // vector
+
+namespace llmcap::workload {
+
+/// How long a user pauses between an answer and their next turn.
+struct think_time {
+    /// The distribution's family.
+    enum class family : std::uint8_t {
+        /// Always `mean` (0 for agents, which send their next turn at once).
+        fixed,
+        /// Exponential with mean `mean` (memoryless arrivals of the next turn).
+        exponential,
+        /// Lognormal with mean `mean` and log-space standard deviation `sigma` (most pauses
+        /// short, a few long, as measured for chat users).
+        lognormal,
+    };
+    /// The family.
+    family shape = family::fixed;
+    /// The mean pause.
+    duration mean{};
+    /// Lognormal only: the standard deviation of the pause's logarithm.
+    double sigma = 1.0;
+
+    /// One pause drawn from the distribution.
+    template <class Rng>
+    [[nodiscard]] duration draw(Rng& rng) const {
+        const double m = to_seconds(mean);
+        if (m <= 0.0 || shape == family::fixed)
+            return mean;
+        if (shape == family::exponential)
+            return from_seconds(std::exponential_distribution<double>(1.0 / m)(rng));
+        // mean = exp(mu + sigma²/2)
+        const double mu = std::log(m) - sigma * sigma / 2.0;
+        return from_seconds(std::lognormal_distribution<double>(mu, sigma)(rng));
+    }
+
+    /// The text parse_think_time() reads back: "0", "fixed:5s", "exponential:10s",
+    /// "lognormal:10s" (σ 1) or "lognormal:10s:0.5".
+    [[nodiscard]] std::string to_string() const {
+        if (mean == duration::zero())
+            return "0";
+        switch (shape) {
+        case family::fixed:
+            return "fixed:" + format_duration(mean);
+        case family::exponential:
+            return "exponential:" + format_duration(mean);
+        case family::lognormal: {
+            std::string s = "lognormal:" + format_duration(mean);
+            if (sigma != 1.0) {
+                char buf[32];
+                const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, sigma);
+                s += ':';
+                s.append(buf, ec == std::errc{} ? end : buf);
+            }
+            return s;
+        }
+        }
+        return "0";
+    }
+
+    friend bool operator==(const think_time&, const think_time&) = default;
+};
+
+/**
+ * Reads a think time: `0` (agents: no pause), `DURATION` or `fixed:DURATION` (always that long),
+ * `exponential:MEAN` (`exp:` too), `lognormal:MEAN` (σ = 1) or `lognormal:MEAN:SIGMA`
+ * (0 < σ ≤ 4). Durations as parse_duration() reads them (`10s`, `500ms`, `2m`). On failure
+ * returns empty and sets `error` to a sentence quoting the text.
+ */
+[[nodiscard]] inline std::optional<think_time> parse_think_time(std::string_view text,
+                                                                std::string& error) {
+    const auto fail = [&](const std::string& why) -> std::optional<think_time> {
+        error = "think time \"" + std::string(text) + "\": " + why +
+                " (expected 0, fixed:5s, exponential:10s, lognormal:10s or lognormal:10s:0.5)";
+        return std::nullopt;
+    };
+    think_time t;
+    std::string_view rest = text;
+    const std::size_t colon = text.find(':');
+    if (colon != std::string_view::npos) {
+        const std::string_view name = text.substr(0, colon);
+        rest = text.substr(colon + 1);
+        if (name == "fixed")
+            t.shape = think_time::family::fixed;
+        else if (name == "exponential" || name == "exp")
+            t.shape = think_time::family::exponential;
+        else if (name == "lognormal")
+            t.shape = think_time::family::lognormal;
+        else
+            return fail("unknown distribution \"" + std::string(name) + "\"");
+    }
+    std::string_view mean_text = rest;
+    if (t.shape == think_time::family::lognormal) {
+        if (const std::size_t c = rest.find(':'); c != std::string_view::npos) {
+            mean_text = rest.substr(0, c);
+            const std::string_view s = rest.substr(c + 1);
+            double sigma = 0.0;
+            const auto r = std::from_chars(s.data(), s.data() + s.size(), sigma);
+            if (s.empty() || r.ec != std::errc{} || r.ptr != s.data() + s.size() ||
+                !std::isfinite(sigma) || sigma <= 0.0 || sigma > 4.0)
+                return fail("sigma \"" + std::string(s) + "\" is not a number in (0, 4]");
+            t.sigma = sigma;
+        }
+    } else if (rest.find(':') != std::string_view::npos) {
+        return fail("only lognormal takes a second parameter");
+    }
+    std::string why;
+    const std::optional<duration> mean = parse_duration(mean_text, why, true);
+    if (!mean)
+        return fail(why);
+    t.mean = *mean;
+    return t;
+}
+
+/**
+ * A session workload (DESIGN.md §9): `users` users, each holding a conversation of `turns`
+ * turns. Each turn sends the whole history so far — the system prompt, every earlier user
+ * message and the server's actual answers, as a chat client does — plus a new user message of
+ * about `turn_tokens` tokens, asks for `output_tokens`, and is followed by a think time before
+ * the next turn. A user who has finished `turns` turns leaves and a new user takes the slot, so
+ * the population stays at `users`.
+ */
+struct session_spec {
+    /// Users holding a conversation at once (the load).
+    std::uint32_t users = 1;
+    /// Turns per conversation.
+    std::uint32_t turns = 8;
+    /// Tokens of each new user message, counted as the server counts a prompt holding only that
+    /// message (chat template included).
+    std::uint32_t turn_tokens = 512;
+    /// When > 0, each message's length is drawn from a lognormal distribution with mean
+    /// `turn_tokens` and this log-space standard deviation (lengths then follow the text's
+    /// bytes per token, not the server's exact count).
+    double turn_tokens_sigma = 0.0;
+    /// Output tokens asked for per turn (`max_tokens`).
+    std::uint32_t output_tokens = 256;
+    /// The pause between an answer and the user's next turn; also the pause before a new user's
+    /// first turn.
+    think_time think;
+    /// Tokens of a system prompt shared by the users of a group (as behind one product); 0 for
+    /// none.
+    std::uint32_t system_prompt_tokens = 0;
+    /// Groups of users sharing a system prompt (conversation n belongs to group n mod groups).
+    std::uint32_t groups = 1;
+    /// True to let the server's prefix cache work (the history resent each turn is cached);
+    /// false for the cache-off comparison: every request gets a unique first token, a unique
+    /// `cache_salt` (vLLM) and `cache_prompt: false` (llama.cpp), so nothing is reused.
+    bool prefix_caching = true;
+    /// The model's context window, tokens; 0 when unknown. A conversation whose next turn would
+    /// not fit (prompt so far + answer + new message + output) ends and a new one starts,
+    /// counted in session_result::ended_by_context.
+    std::uint64_t max_context_tokens = 0;
+    /// `cache_salt` of every request when prefix caching is on (vLLM shares cached blocks only
+    /// between requests with the same salt): a value per run keeps a second run from finding
+    /// the first run's conversations cached. Empty sends none.
+    std::string cache_salt;
+    /// Seed of the think times, turn lengths and user stagger.
+    std::uint64_t seed = 1;
+
+    friend bool operator==(const session_spec&, const session_spec&) = default;
+};
+
+/// Checks a session_spec; returns an empty string when it is valid, else what is wrong.
+[[nodiscard]] inline std::string validate(const session_spec& s) {
+    if (s.users == 0)
+        return "sessions need at least one user";
+    if (s.turns == 0)
+        return "sessions need at least one turn";
+    if (s.turn_tokens == 0)
+        return "turn tokens must be at least 1";
+    if (s.output_tokens == 0)
+        return "output tokens per turn must be at least 1";
+    if (s.groups == 0)
+        return "groups must be at least 1";
+    if (!(s.turn_tokens_sigma >= 0.0 && s.turn_tokens_sigma <= 4.0))
+        return "the turn-length sigma must be in [0, 4]";
+    return {};
+}
+
+/// One user's conversation: the messages sent so far and the tokens the server counted.
+struct conversation {
+    /// Its id, from 1 (request_trace::conversation).
+    std::uint64_t id = 0;
+    /// The group whose system prompt it starts with.
+    std::uint32_t group = 0;
+    /// Turns sent so far.
+    std::uint32_t turns_sent = 0;
+    /// The history: system prompt, user and assistant messages, in order.
+    std::vector<openai::chat_message> messages;
+    /// Prompt tokens of the last turn as the server counted them (usage), 0 before a turn.
+    std::uint64_t last_prompt_tokens = 0;
+    /// Output tokens of the last turn's answer.
+    std::uint64_t last_output_tokens = 0;
+};
+
+/**
+ * Makes the requests of a session workload: a conversation's next turn from its history and a
+ * new user message, built from calibrated prompts of a prompt_factory (each user message starts
+ * with the factory's per-request nonce, so no two users share a prefix beyond their group's
+ * system prompt).
+ *
+ * The factory must have nonces on (prompt_options::cache_busting); the request options' own
+ * cache busting is replaced by the spec's `prefix_caching` choice.
+ */
+class session_source {
+public:
+    /**
+     * A source for `spec`, with `turn` calibrated for spec.turn_tokens and, when the spec has a
+     * system prompt, `system` calibrated for spec.system_prompt_tokens. Throws
+     * std::invalid_argument for an invalid spec, a completions API (sessions are chat), a
+     * factory without nonces or a missing system calibration.
+     */
+    session_source(prompt_factory& prompts, session_spec spec, request_options options,
+                   calibrated_prompt turn, std::optional<calibrated_prompt> system = std::nullopt)
+        : prompts_(&prompts), spec_(std::move(spec)), options_(std::move(options)),
+          turn_(std::move(turn)), system_(std::move(system)), rng_(spec_.seed) {
+        if (const std::string e = validate(spec_); !e.empty())
+            throw std::invalid_argument("session_source: " + e);
+        if (options_.kind != openai::api::chat_completions)
+            throw std::invalid_argument("session_source: sessions need the chat completions API");
+        if (!prompts.options().cache_busting)
+            throw std::invalid_argument(
+                "session_source: the prompt factory must start prompts with nonces");
+        if (spec_.system_prompt_tokens > 0 && !system_)
+            throw std::invalid_argument("session_source: the system prompt is not calibrated");
+        options_.cache_busting = false;
+        options_.max_tokens = spec_.output_tokens;
+    }
+
+    /// The spec.
+    [[nodiscard]] const session_spec& spec() const noexcept {
+        return spec_;
+    }
+
+    /// A new conversation with id `id` (from 1), holding its group's system prompt.
+    [[nodiscard]] conversation start(std::uint64_t id) {
+        conversation c;
+        c.id = id;
+        c.group = static_cast<std::uint32_t>(id % spec_.groups);
+        if (system_) {
+            // Index space of the group prompts, far from the requests' indices.
+            const std::uint64_t index = (std::uint64_t{1} << 40) + c.group;
+            c.messages.push_back({"system", prompts_->prompt(*system_, index)});
+        }
+        return c;
+    }
+
+    /// True when the conversation's next turn fits the model's context (always when the spec
+    /// does not know the context).
+    [[nodiscard]] bool next_turn_fits(const conversation& c) const noexcept {
+        if (spec_.max_context_tokens == 0 || c.turns_sent == 0)
+            return true;
+        const std::uint64_t need =
+            c.last_prompt_tokens + c.last_output_tokens + spec_.turn_tokens + spec_.output_tokens;
+        return need <= spec_.max_context_tokens;
+    }
+
+    /**
+     * The conversation's next turn as request `index`: appends the new user message to the
+     * history and returns the request (the whole history, `max_tokens` = output_tokens).
+     */
+    [[nodiscard]] prepared_request next_turn(conversation& c, std::uint64_t index) {
+        std::string text = prompts_->prompt(turn_, index);
+        if (spec_.turn_tokens_sigma > 0.0) {
+            const double k = spec_.turn_tokens;
+            const double mu = std::log(k) - spec_.turn_tokens_sigma * spec_.turn_tokens_sigma / 2;
+            const double drawn =
+                std::lognormal_distribution<double>(mu, spec_.turn_tokens_sigma)(rng_);
+            const double scale = std::max(1.0, drawn) / k;
+            const std::string nonce = prompts_->nonce(index);
+            const auto bytes = static_cast<std::size_t>(
+                std::llround(static_cast<double>(turn_.body_bytes) * scale));
+            text = nonce;
+            text.append(prompts_->body(std::max<std::size_t>(bytes, 1)));
+        }
+        c.messages.push_back({"user", std::move(text)});
+        ++c.turns_sent;
+        openai::completion_request r = make_request(options_, std::string(), index);
+        r.messages = c.messages;
+        if (spec_.prefix_caching) {
+            if (!spec_.cache_salt.empty())
+                r.cache_salt = spec_.cache_salt;
+        } else {
+            // A unique first token defeats every prefix cache; the salt and cache_prompt say
+            // so to the servers that take them.
+            r.messages.front().content.insert(0, "#" + std::to_string(index) + " ");
+            r.cache_salt =
+                "llmcap-nocache-" + std::to_string(spec_.seed) + "-" + std::to_string(index);
+            r.extra["cache_prompt"] = false;
+        }
+        openai::restrict_to(options_.extensions, r);
+        const std::uint64_t estimate =
+            c.turns_sent == 1 ? 0 : c.last_prompt_tokens + c.last_output_tokens + spec_.turn_tokens;
+        const auto target = static_cast<std::uint32_t>(
+            std::min<std::uint64_t>(estimate > 0 ? estimate : first_turn_tokens(), 0xffffffffu));
+        return {std::move(r), target};
+    }
+
+    /// Records the answer to the conversation's last turn: its text becomes the assistant's
+    /// message, and the server's counts are kept for the context check.
+    void answered(conversation& c, std::string answer, const request_trace& t) {
+        c.messages.push_back({"assistant", std::move(answer)});
+        c.last_prompt_tokens = t.usage ? t.usage->prompt_tokens : 0;
+        c.last_output_tokens = t.output_tokens();
+    }
+
+    /// A think time drawn from the spec's distribution.
+    [[nodiscard]] duration think() {
+        return spec_.think.draw(rng_);
+    }
+
+    /// A stagger for a user's first turn: uniform in [0, mean think time), so that users do not
+    /// all start at once (0 for agents).
+    [[nodiscard]] duration stagger() {
+        const double m = to_seconds(spec_.think.mean);
+        if (m <= 0.0)
+            return duration::zero();
+        return from_seconds(std::uniform_real_distribution<double>(0.0, m)(rng_));
+    }
+
+private:
+    [[nodiscard]] std::uint64_t first_turn_tokens() const noexcept {
+        return std::uint64_t{spec_.turn_tokens} +
+               (system_ ? std::uint64_t{spec_.system_prompt_tokens} : 0);
+    }
+
+    prompt_factory* prompts_;
+    session_spec spec_;
+    request_options options_;
+    calibrated_prompt turn_;
+    std::optional<calibrated_prompt> system_;
+    std::mt19937_64 rng_;
+};
+
+} // namespace llmcap::workload
