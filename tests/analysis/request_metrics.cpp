@@ -359,3 +359,116 @@ TEST_CASE("metric names round-trip") {
     CHECK(la::satisfies(15.0, la::comparison::greater, 15.0));
     CHECK_FALSE(la::satisfies(14.9, la::comparison::greater, 15.0));
 }
+
+TEST_CASE("cached prompt tokens: read from usage, else llama.cpp's cache_n, else not reported") {
+    llmcap::request_trace t = plain_trace();
+    CHECK(!la::cached_prompt_tokens(t).has_value()); // not reported is not zero
+    CHECK(!la::uncached_prompt_tokens(t).has_value());
+    CHECK(!la::cached_exceeds_prompt(t));
+
+    t.usage->cached_tokens = 768;
+    const auto c = la::cached_prompt_tokens(t);
+    REQUIRE(c.has_value());
+    CHECK(c->tokens == 768);
+    CHECK(c->source == la::cache_report::usage_cached_tokens);
+    CHECK(la::cache_report_name(c->source) == "usage.prompt_tokens_details.cached_tokens");
+    CHECK(*la::uncached_prompt_tokens(t) == 232);
+    CHECK(*la::request_metric_value(la::metric::cached_prompt_tokens, t) == 768.0);
+    CHECK(*la::request_metric_value(la::metric::uncached_prompt_tokens, t) == 232.0);
+
+    llmcap::request_trace llama = plain_trace();
+    llama.usage.reset(); // llama.cpp's timings carry the counts
+    llama.prompt_tokens_target = 1000;
+    llama.timings = llmcap::server_timings{};
+    llama.timings->prompt_tokens_cached = 900;
+    llama.timings->prompt_tokens_evaluated = 100;
+    llama.timings->prompt_ms = 50.0;
+    const auto lc = la::cached_prompt_tokens(llama);
+    REQUIRE(lc.has_value());
+    CHECK(lc->source == la::cache_report::timings_cache_n);
+    CHECK(lc->tokens == 900);
+    // 100 uncached tokens in 50 ms
+    CHECK(*la::effective_prefill_speed_tokens_per_s(llama) == doctest::Approx(2000.0));
+}
+
+TEST_CASE("cached prompt tokens: a count above the prompt is refused, not used") {
+    llmcap::request_trace t = plain_trace();
+    t.usage->cached_tokens = 1001;
+    CHECK(!la::cached_prompt_tokens(t).has_value());
+    CHECK(la::cached_exceeds_prompt(t));
+    CHECK(!la::uncached_prompt_tokens(t).has_value());
+    t.usage->cached_tokens = 1000; // a whole prompt cached can be reported
+    CHECK(la::cached_prompt_tokens(t)->tokens == 1000);
+    CHECK(*la::uncached_prompt_tokens(t) == 0);
+}
+
+TEST_CASE("effective prefill speed: uncached tokens over the server's prefill time") {
+    llmcap::request_trace t = plain_trace();
+    t.timings = llmcap::server_timings{};
+    t.timings->prefill_s = 0.02;
+    CHECK(!la::effective_prefill_speed_tokens_per_s(t).has_value()); // no cache report
+    t.usage->cached_tokens = 600;
+    CHECK(*la::effective_prefill_speed_tokens_per_s(t) == doctest::Approx(20000.0));
+    CHECK(*la::prefill_speed_tokens_per_s(t) == doctest::Approx(50000.0)); // whole prompt
+    t.timings->prefill_s = 0.0;
+    CHECK(!la::effective_prefill_speed_tokens_per_s(t).has_value());
+}
+
+TEST_CASE("TTFT of later turns: only turn 2 and later of a conversation") {
+    llmcap::request_trace t = plain_trace();
+    CHECK(!la::request_metric_value(la::metric::ttft_later_turns, t).has_value());
+    t.conversation = 3;
+    t.turn = 1;
+    CHECK(!la::ttft_later_turn(t).has_value());
+    t.turn = 2;
+    CHECK(*la::request_metric_value(la::metric::ttft_later_turns, t) == doctest::Approx(0.1));
+}
+
+TEST_CASE("cell_recorder: cache fraction by reporting field, mean in flight, JSON kept") {
+    la::cell_recorder<> r;
+    llmcap::request_trace a = plain_trace(); // 1000 prompt, 400 cached
+    a.usage->cached_tokens = 400;
+    llmcap::request_trace b = plain_trace(); // cache not reported
+    llmcap::request_trace c = plain_trace(); // impossible count
+    c.usage->cached_tokens = 5000;
+    llmcap::request_trace d = plain_trace(); // llama.cpp: 100 of 1000 cached
+    d.usage.reset();
+    d.prompt_tokens_target = 1000;
+    d.timings = llmcap::server_timings{};
+    d.timings->prompt_tokens_cached = 100;
+    for (const auto* t : {&a, &b, &c, &d})
+        r.record(*t);
+    CHECK(r.cache_reports(la::cache_report::usage_cached_tokens) == 1);
+    CHECK(r.cache_reports(la::cache_report::timings_cache_n) == 1);
+    CHECK(r.cache_reported() == 2);
+    CHECK(r.cache_impossible() == 1);
+    CHECK(r.cached_tokens_total() == 500);
+    CHECK(*r.cached_prompt_fraction() == doctest::Approx(0.25));
+    // Four requests of 195 ms each over a 195 ms window: four in flight on average.
+    CHECK(*r.mean_in_flight() == doctest::Approx(4.0));
+    const la::cell_summary s = r.summary();
+    CHECK(*s.value(la::metric::cached_prompt_fraction, la::statistic::mean) ==
+          doctest::Approx(0.25));
+    CHECK(*s.value(la::metric::mean_in_flight, la::statistic::mean) == doctest::Approx(4.0));
+    CHECK(s.value(la::metric::cached_prompt_tokens, la::statistic::max) == 400.0);
+
+    const auto back =
+        la::cell_recorder<>::from_json(boost::json::parse(boost::json::serialize(r.to_json())));
+    REQUIRE(back.has_value());
+    CHECK(*back == r);
+
+    la::cell_recorder<> none;
+    none.record(plain_trace());
+    CHECK(!none.cached_prompt_fraction().has_value()); // not reported, never 0
+    CHECK(none.summary().metrics.count(la::metric::cached_prompt_fraction) == 0);
+
+    boost::json::value j = r.to_json();
+    j.as_object()["cache"].as_object()["cached_tokens"] = 1u << 30;
+    const auto bad = la::cell_recorder<>::from_json(j);
+    REQUIRE(!bad.has_value());
+    CHECK(bad.error().message().find("$.cache.cached_tokens") != std::string::npos);
+    boost::json::value old = r.to_json(); // written before sessions existed
+    old.as_object().erase("cache");
+    old.as_object().erase("busy_ns");
+    REQUIRE(la::cell_recorder<>::from_json(old).has_value());
+}

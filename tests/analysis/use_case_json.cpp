@@ -51,6 +51,68 @@ TEST_CASE("use case JSON: the catalogue round-trips") {
     CHECK(r.use_cases == all);
 }
 
+TEST_CASE("use case JSON: the session catalogue round-trips") {
+    const std::vector<la::use_case> all = la::builtin_session_use_cases();
+    REQUIRE(all.size() == 2);
+    for (const la::use_case& u : all) {
+        REQUIRE(u.sessions.has_value());
+        CHECK(la::find_builtin_use_case(u.name) == u);
+    }
+    const la::use_case_parse_result r = la::parse_use_cases(la::serialize_use_cases(all));
+    REQUIRE(r.ok());
+    CHECK(r.use_cases == all);
+}
+
+TEST_CASE("use case JSON: a session use case, with defaults, and its errors") {
+    const la::use_case_parse_result r = la::parse_use_cases(
+        R"([{"name": "chat", "context_tokens": 200, "output_tokens": 300,
+             "thresholds": [{"metric": "ttft_later_turns_s", "statistic": "p95", "bound": 2}],
+             "sessions": {"turns": 6, "think_time": "exponential:5s",
+                          "system_prompt_tokens": 512, "groups": 3, "turn_tokens_sigma": 0.5}},
+            {"name": "agent", "context_tokens": 100, "output_tokens": 100,
+             "thresholds": [{"metric": "ttft_s", "bound": 2}], "sessions": {"turns": 20}}])");
+    REQUIRE_MESSAGE(r.ok(), r.error);
+    const la::use_case& chat = r.use_cases[0];
+    REQUIRE(chat.sessions.has_value());
+    CHECK(chat.sessions->turns == 6);
+    CHECK(chat.sessions->think.shape == llmcap::think_time::family::exponential);
+    CHECK(chat.sessions->think.mean == std::chrono::seconds(5));
+    CHECK(chat.sessions->system_prompt_tokens == 512);
+    CHECK(chat.sessions->groups == 3);
+    CHECK(chat.sessions->turn_tokens_sigma == 0.5);
+    CHECK(chat.thresholds[0].what == la::metric::ttft_later_turns);
+    const la::use_case& agent = r.use_cases[1];
+    REQUIRE(agent.sessions.has_value());
+    CHECK(agent.sessions->think.mean == llmcap::duration::zero());
+    CHECK(agent.sessions->groups == 1);
+    CHECK(!la::parse_use_cases(R"([{"name": "x", "context_tokens": 1, "output_tokens": 1,
+             "thresholds": [{"metric": "ttft_s", "bound": 1}]}])")
+               .use_cases[0]
+               .sessions.has_value());
+
+    const auto error = [](const char* sessions) {
+        return la::parse_use_cases(std::string(R"([{"name": "a", "context_tokens": 8,
+            "output_tokens": 8, "thresholds": [{"metric": "ttft_s", "bound": 1}], "sessions": )") +
+                                   sessions + "}]")
+            .error;
+    };
+    CHECK(error("{}") == "use cases JSON: $[0].sessions.turns: missing");
+    CHECK(error(R"({"turns": 0})") ==
+          "use cases JSON: $[0].sessions.turns: expected a positive integer, got 0");
+    CHECK(error(R"({"turns": 2, "think_time": "soon"})") ==
+          "use cases JSON: $[0].sessions.think_time: think time \"soon\": \"soon\" is not a "
+          "duration (a number ≥ 0 with ms, s, m or h, e.g. 30s; at most 1e7 s) (expected 0, "
+          "fixed:5s, exponential:10s, lognormal:10s or lognormal:10s:0.5)");
+    CHECK(error(R"({"turns": 2, "groups": 0})") ==
+          "use cases JSON: $[0].sessions.groups: expected a positive integer, got 0");
+    CHECK(error(R"({"turns": 2, "turn_tokens_sigma": 9})") ==
+          "use cases JSON: $[0].sessions.turn_tokens_sigma: expected a number in [0, 4]");
+    CHECK(error(R"({"turns": 2, "users": 9})") ==
+          "use cases JSON: $[0].sessions.users: unknown field (expected turns, think_time, "
+          "system_prompt_tokens, groups, turn_tokens_sigma)");
+    CHECK(error("[]") == "use cases JSON: $[0].sessions: expected an object, got an array");
+}
+
 TEST_CASE("use case JSON: errors name the field") {
     const auto error = [](const char* json) { return la::parse_use_cases(json).error; };
     CHECK(error(R"({"use_cases": [)") ==
@@ -83,7 +145,7 @@ TEST_CASE("use case JSON: errors name the field") {
     CHECK(error(R"({"use_cases": [{"name": "a", "context_tokens": 8, "output_tokens": 8,
                     "treshold": []}]})") ==
           "use cases JSON: $.use_cases[0].treshold: unknown field (expected name, title, "
-          "context_tokens, output_tokens, thresholds)");
+          "context_tokens, output_tokens, thresholds, sessions)");
     CHECK(error(R"([{"name": "a", "context_tokens": 8, "output_tokens": 8,
                      "thresholds": [{"metric": "ttft_s", "bound": 1}, {"metric": "ttft"}]}])")
               .rfind("use cases JSON: $[0].thresholds[1].metric: unknown metric \"ttft\" (known: "

@@ -171,20 +171,20 @@ TEST_CASE("parse_think_time: the documented forms, read back by to_string") {
     std::string error;
     for (const char* text :
          {"0", "fixed:5s", "exponential:10s", "lognormal:10s", "lognormal:2500ms:0.5"}) {
-        const auto t = workload::parse_think_time(text, error);
+        const auto t = parse_think_time(text, error);
         REQUIRE_MESSAGE(t.has_value(), text << ": " << error);
-        const auto again = workload::parse_think_time(t->to_string(), error);
+        const auto again = parse_think_time(t->to_string(), error);
         REQUIRE(again.has_value());
         CHECK(*again == *t);
     }
-    const auto plain = workload::parse_think_time("3s", error);
+    const auto plain = parse_think_time("3s", error);
     REQUIRE(plain.has_value());
-    CHECK(plain->shape == workload::think_time::family::fixed);
+    CHECK(plain->shape == think_time::family::fixed);
     CHECK(plain->mean == 3s);
-    const auto exp = workload::parse_think_time("exp:1.5m", error);
+    const auto exp = parse_think_time("exp:1.5m", error);
     REQUIRE(exp.has_value());
     CHECK(exp->mean == 90s);
-    CHECK(workload::parse_think_time("lognormal:10s:0.5", error)->sigma == 0.5);
+    CHECK(parse_think_time("lognormal:10s:0.5", error)->sigma == 0.5);
 }
 
 TEST_CASE("parse_think_time: what does not parse says why, naming the text") {
@@ -192,7 +192,7 @@ TEST_CASE("parse_think_time: what does not parse says why, naming the text") {
     for (const char* text : {"", "gamma:5s", "lognormal:", "lognormal:10s:0", "lognormal:10s:x",
                              "fixed:5s:1", "-3s", "10 s", "exponential:abc", "lognormal:10s:5"}) {
         error.clear();
-        CHECK_MESSAGE(!workload::parse_think_time(text, error).has_value(), text);
+        CHECK_MESSAGE(!parse_think_time(text, error).has_value(), text);
         CHECK(error.find("think time \"" + std::string(text) + "\"") == 0);
     }
 }
@@ -201,7 +201,7 @@ TEST_CASE("think_time: draws have the mean asked for") {
     std::mt19937_64 rng(7);
     std::string error;
     for (const char* text : {"exponential:10s", "lognormal:10s", "lognormal:10s:0.5"}) {
-        const auto t = workload::parse_think_time(text, error);
+        const auto t = parse_think_time(text, error);
         REQUIRE(t.has_value());
         double sum = 0;
         const int n = 40000;
@@ -209,8 +209,8 @@ TEST_CASE("think_time: draws have the mean asked for") {
             sum += to_seconds(t->draw(rng));
         CHECK_MESSAGE(sum / n == doctest::Approx(10.0).epsilon(0.04), text);
     }
-    CHECK(workload::parse_think_time("fixed:4s", error)->draw(rng) == 4s);
-    CHECK(workload::parse_think_time("0", error)->draw(rng) == duration::zero());
+    CHECK(parse_think_time("fixed:4s", error)->draw(rng) == 4s);
+    CHECK(parse_think_time("0", error)->draw(rng) == duration::zero());
 }
 
 TEST_CASE("drive_sessions: each turn resends the history with the server's own answers") {
@@ -261,7 +261,7 @@ TEST_CASE("drive_sessions: a turn is sent a think time after the answer, latenci
     spec.turn_tokens = 32;
     spec.output_tokens = 4;
     std::string error;
-    spec.think = *workload::parse_think_time("fixed:2s", error);
+    spec.think = *parse_think_time("fixed:2s", error);
     workload::driver_options d;
     d.stop.requests = 3;
     const session_run r = run_sessions(e, clock, spec, d);
@@ -283,7 +283,7 @@ TEST_CASE("drive_sessions: users leave after their turns and new users keep the 
     spec.turn_tokens = 32;
     spec.output_tokens = 4;
     std::string error;
-    spec.think = *workload::parse_think_time("exponential:1s", error);
+    spec.think = *parse_think_time("exponential:1s", error);
     workload::driver_options d;
     d.warmup_requests = 5;
     d.stop.requests = 60;
@@ -358,7 +358,7 @@ TEST_CASE("drive_sessions: once the count is reached, users in a pause leave at 
     spec.turn_tokens = 32;
     spec.output_tokens = 4;
     std::string error;
-    spec.think = *workload::parse_think_time("fixed:600s", error);
+    spec.think = *parse_think_time("fixed:600s", error);
     workload::driver_options d;
     d.stop.requests = 4;
     const session_run r = run_sessions(e, clock, spec, d);
@@ -380,7 +380,7 @@ TEST_CASE("drive_sessions: a duration rule ends the cell at the deadline") {
     spec.turn_tokens = 32;
     spec.output_tokens = 4;
     std::string error;
-    spec.think = *workload::parse_think_time("fixed:1s", error);
+    spec.think = *parse_think_time("fixed:1s", error);
     workload::driver_options d;
     d.stop.max_duration = 30s;
     const session_run r = run_sessions(e, clock, spec, d);

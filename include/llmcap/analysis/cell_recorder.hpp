@@ -42,6 +42,10 @@ namespace llmcap::analysis {
         return {1e-3, 1e7, 0.005};
     case metric_unit::tokens:
         return {1.0, 1e7, 0.005};
+    case metric_unit::fraction:
+        return {1e-6, 1.0, 0.005};
+    case metric_unit::requests:
+        return {1.0, 1e7, 0.005};
     }
     return {};
 }
@@ -72,7 +76,11 @@ template <stats::quantile_sketch Sketch>
  *   speed or ITL sample: it is counted by burst_streams() instead;
  * - the throughput window runs from the earliest intended start to the latest end of every
  *   recorded request, and its tokens are every request's output_tokens() (a failed stream's
- *   tokens were produced too).
+ *   tokens were produced too);
+ * - every request counts toward the mean in flight (its time from intended start to end) and,
+ *   where the server reported cached prompt tokens (cached_prompt_tokens()), toward the cached
+ *   prompt fraction, by reporting field; a count above the prompt is counted as impossible and
+ *   not used.
  *
  * Merging (one recorder per worker, merged at the end) is exact for counts, tokens, window,
  * quantiles, min, max and the count of each metric; means and standard deviations come from
@@ -99,6 +107,15 @@ public:
             prompt_tokens_ += *p;
         first_start_ = first_start_ ? std::min(*first_start_, t.intended_start) : t.intended_start;
         last_end_ = last_end_ ? std::max(*last_end_, t.end) : t.end;
+        if (t.end > t.intended_start)
+            busy_ += t.end - t.intended_start;
+        if (const std::optional<cached_prompt> c = cached_prompt_tokens(t)) {
+            ++cache_reports_[static_cast<std::size_t>(c->source)];
+            cached_tokens_ += c->tokens;
+            cache_reported_prompt_tokens_ += prompt_tokens(t).value_or(c->tokens);
+        } else if (cached_exceeds_prompt(t)) {
+            ++cache_impossible_;
+        }
         if (const std::optional<duration> lag = client_lag(t))
             samples_[index_of(metric::client_lag)].add(to_seconds(*lag));
         const bool completed = t.ok() || t.failure == error::short_output;
@@ -112,7 +129,7 @@ public:
         }
         ++succeeded_;
         for (metric m : all_metrics) {
-            if (m == metric::client_lag || m == metric::itl || m == metric::throughput)
+            if (m == metric::client_lag || m == metric::itl || is_cell_level(m))
                 continue;
             if (const std::optional<double> v = request_metric_value(m, t))
                 samples_[index_of(m)].add(*v);
@@ -141,6 +158,12 @@ public:
         burst_streams_ += other.burst_streams_;
         output_tokens_ += other.output_tokens_;
         prompt_tokens_ += other.prompt_tokens_;
+        busy_ += other.busy_;
+        for (std::size_t i = 0; i < cache_reports_.size(); ++i)
+            cache_reports_[i] += other.cache_reports_[i];
+        cache_impossible_ += other.cache_impossible_;
+        cached_tokens_ += other.cached_tokens_;
+        cache_reported_prompt_tokens_ += other.cache_reported_prompt_tokens_;
         if (other.first_start_)
             first_start_ =
                 first_start_ ? std::min(*first_start_, *other.first_start_) : *other.first_start_;
@@ -209,6 +232,40 @@ public:
         return static_cast<double>(output_tokens_) / to_seconds(*w);
     }
 
+    /// Requests whose cached prompt tokens the server reported in `source`'s field.
+    [[nodiscard]] std::uint64_t cache_reports(cache_report source) const noexcept {
+        return cache_reports_[static_cast<std::size_t>(source)];
+    }
+    /// Requests that reported a cached-token count: every field together.
+    [[nodiscard]] std::uint64_t cache_reported() const noexcept {
+        return cache_reports_[0] + cache_reports_[1];
+    }
+    /// Requests whose reported cached tokens exceeded their prompt (not used; see
+    /// cached_exceeds_prompt()).
+    [[nodiscard]] std::uint64_t cache_impossible() const noexcept {
+        return cache_impossible_;
+    }
+    /// Σ cached prompt tokens of the requests that reported them.
+    [[nodiscard]] std::uint64_t cached_tokens_total() const noexcept {
+        return cached_tokens_;
+    }
+    /// Σ cached ÷ Σ prompt tokens over the requests that reported a cached count; empty when
+    /// none did ("not reported", never 0).
+    [[nodiscard]] std::optional<double> cached_prompt_fraction() const noexcept {
+        if (cache_reported() == 0 || cache_reported_prompt_tokens_ == 0)
+            return std::nullopt;
+        return static_cast<double>(cached_tokens_) /
+               static_cast<double>(cache_reported_prompt_tokens_);
+    }
+    /// Mean requests in flight (Little's law): Σ (end − intended start) of every recorded
+    /// request ÷ window(); empty when the window is empty.
+    [[nodiscard]] std::optional<double> mean_in_flight() const noexcept {
+        const std::optional<duration> w = window();
+        if (!w || w->count() <= 0)
+            return std::nullopt;
+        return to_seconds(busy_) / to_seconds(*w);
+    }
+
     /// The accumulator of a per-request metric (`throughput` has none: it stays empty).
     [[nodiscard]] const samples_type& samples(metric m) const noexcept {
         return samples_[index_of(m)];
@@ -218,9 +275,12 @@ public:
     /// interval, min, max, stddev, count. `throughput` gives its one value (count 1) or, with
     /// no window, a count of 0.
     [[nodiscard]] metric_statistics statistics(metric m) const {
-        if (m == metric::throughput) {
-            const std::optional<double> t = throughput_tokens_per_s();
-            return t ? metric_statistics::single(*t) : metric_statistics{};
+        if (is_cell_level(m)) {
+            const std::optional<double> v = m == metric::throughput ? throughput_tokens_per_s()
+                                            : m == metric::cached_prompt_fraction
+                                                ? cached_prompt_fraction()
+                                                : mean_in_flight();
+            return v ? metric_statistics::single(*v) : metric_statistics{};
         }
         const stats::summary s = samples_[index_of(m)].summarize(0.95);
         metric_statistics out;
@@ -260,7 +320,10 @@ public:
      * "output_tokens", "concurrency", "started", "succeeded", "failures": {kind: count, …}
      * (non-zero kinds only), "short_outputs", "estimated_outputs", "burst_streams" (read as 0
      * when absent, as in files written before it existed), "output_tokens_total",
-     * "prompt_tokens_total", "first_intended_start_ns", "last_end_ns" (trace_clock ticks since
+     * "prompt_tokens_total", "busy_ns" (Σ request time, for mean_in_flight()), "cache":
+     * {"usage_cached_tokens", "timings_cache_n" (requests per reporting field), "impossible",
+     * "cached_tokens", "prompt_tokens"} (both read as 0 when absent, as in files written before
+     * them), "first_intended_start_ns", "last_end_ns" (trace_clock ticks since
      * its epoch in nanoseconds, null when empty), "metrics": {metric name:
      * stats::sample_statistics JSON}}.
      */
@@ -287,6 +350,12 @@ public:
         o["burst_streams"] = burst_streams_;
         o["output_tokens_total"] = output_tokens_;
         o["prompt_tokens_total"] = prompt_tokens_;
+        o["busy_ns"] = to_nanoseconds(busy_);
+        o["cache"] = boost::json::object{{"usage_cached_tokens", cache_reports_[0]},
+                                         {"timings_cache_n", cache_reports_[1]},
+                                         {"impossible", cache_impossible_},
+                                         {"cached_tokens", cached_tokens_},
+                                         {"prompt_tokens", cache_reported_prompt_tokens_}};
         o["first_intended_start_ns"] =
             first_start_ ? boost::json::value(to_ns(*first_start_)) : boost::json::value(nullptr);
         o["last_end_ns"] =
@@ -300,7 +369,7 @@ public:
     [[nodiscard]] boost::json::object metrics_json() const {
         boost::json::object metrics;
         for (metric m : all_metrics)
-            if (m != metric::throughput)
+            if (!is_cell_level(m))
                 metrics[metric_name(m)] = stats::to_json(samples_[index_of(m)]);
         return metrics;
     }
@@ -340,6 +409,24 @@ public:
         in.field(*o, "output_tokens_total", "$", r.output_tokens_);
         in.field(*o, "prompt_tokens_total", "$", r.prompt_tokens_);
         in.optional_field(*o, "burst_streams", "$", r.burst_streams_); // absent: written before
+        std::int64_t busy_ns = 0;
+        in.optional_field(*o, "busy_ns", "$", busy_ns); // absent: written before sessions
+        if (in.ok() && busy_ns < 0)
+            in.fail("$.busy_ns", "expected a number >= 0");
+        r.busy_ = std::chrono::duration_cast<duration>(std::chrono::nanoseconds(busy_ns));
+        if (const boost::json::value* cv = o->if_contains("cache"); cv != nullptr && in.ok())
+            if (const boost::json::object* c = in.object(*cv, "$.cache")) {
+                in.field(*c, "usage_cached_tokens", "$.cache", r.cache_reports_[0]);
+                in.field(*c, "timings_cache_n", "$.cache", r.cache_reports_[1]);
+                in.field(*c, "impossible", "$.cache", r.cache_impossible_);
+                in.field(*c, "cached_tokens", "$.cache", r.cached_tokens_);
+                in.field(*c, "prompt_tokens", "$.cache", r.cache_reported_prompt_tokens_);
+                if (in.ok() && r.cached_tokens_ > r.cache_reported_prompt_tokens_)
+                    in.fail("$.cache.cached_tokens", "exceeds $.cache.prompt_tokens");
+                if (in.ok() &&
+                    r.cache_reports_[0] + r.cache_reports_[1] + r.cache_impossible_ > r.started_)
+                    in.fail("$.cache", "counts more requests than started");
+            }
         if (in.ok() && r.succeeded_ > r.started_)
             in.fail("$.succeeded", "exceeds started");
         if (in.ok() && r.burst_streams_ > r.succeeded_)
@@ -380,7 +467,7 @@ public:
                 for (const auto& kv : *metrics) {
                     const std::string name(kv.key().data(), kv.key().size());
                     const std::optional<metric> m = metric_from_name(name);
-                    if (!m || *m == metric::throughput) {
+                    if (!m || is_cell_level(*m)) {
                         in.fail("$.metrics." + name, "unknown metric");
                         break;
                     }
@@ -416,6 +503,11 @@ private:
     std::uint64_t burst_streams_ = 0;
     std::uint64_t output_tokens_ = 0;
     std::uint64_t prompt_tokens_ = 0;
+    duration busy_{};
+    std::array<std::uint64_t, 2> cache_reports_{};
+    std::uint64_t cache_impossible_ = 0;
+    std::uint64_t cached_tokens_ = 0;
+    std::uint64_t cache_reported_prompt_tokens_ = 0;
     std::optional<time_point> first_start_;
     std::optional<time_point> last_end_;
 };

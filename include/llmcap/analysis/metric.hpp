@@ -41,6 +41,20 @@ enum class metric : std::uint8_t {
     client_lag,
     /// Output tokens per request (server usage, else counted from events), tokens.
     output_tokens,
+    /// TTFT of the later turns of conversations (turn ≥ 2; a session workload), seconds.
+    ttft_later_turns,
+    /// Prompt tokens the server served from its prefix cache (server-reported), tokens.
+    cached_prompt_tokens,
+    /// Prompt tokens the server prefilled: prompt − cached (server-reported), tokens.
+    uncached_prompt_tokens,
+    /// Uncached prompt tokens ÷ server-reported prefill time, tokens per second.
+    effective_prefill_speed,
+    /// Σ cached prompt tokens ÷ Σ prompt tokens over a cell's requests that reported a cache
+    /// count: a cell-level fraction 0…1.
+    cached_prompt_fraction,
+    /// Mean requests in flight over a cell (Little's law: Σ request time from intended start to
+    /// end ÷ the cell window): a cell-level count.
+    mean_in_flight,
 };
 
 /// Every metric, in declaration order.
@@ -59,6 +73,12 @@ inline constexpr std::array all_metrics = {
     metric::prefill_speed_lower_bound,
     metric::client_lag,
     metric::output_tokens,
+    metric::ttft_later_turns,
+    metric::cached_prompt_tokens,
+    metric::uncached_prompt_tokens,
+    metric::effective_prefill_speed,
+    metric::cached_prompt_fraction,
+    metric::mean_in_flight,
 };
 
 /// Number of metrics (size of arrays indexed by metric).
@@ -95,6 +115,18 @@ inline constexpr std::size_t metric_count = all_metrics.size();
         return "client_lag_s";
     case metric::output_tokens:
         return "output_tokens";
+    case metric::ttft_later_turns:
+        return "ttft_later_turns_s";
+    case metric::cached_prompt_tokens:
+        return "cached_prompt_tokens";
+    case metric::uncached_prompt_tokens:
+        return "uncached_prompt_tokens";
+    case metric::effective_prefill_speed:
+        return "effective_prefill_speed_tokens_per_s";
+    case metric::cached_prompt_fraction:
+        return "cached_prompt_fraction";
+    case metric::mean_in_flight:
+        return "mean_in_flight_requests";
     }
     return "unknown";
 }
@@ -110,7 +142,16 @@ inline constexpr std::size_t metric_count = all_metrics.size();
 /// True for metrics where a larger value is better (speeds, throughput); false for latencies.
 [[nodiscard]] constexpr bool higher_is_better(metric m) noexcept {
     return m == metric::generation_speed || m == metric::throughput || m == metric::prefill_speed ||
-           m == metric::prefill_speed_lower_bound || m == metric::output_tokens;
+           m == metric::prefill_speed_lower_bound || m == metric::output_tokens ||
+           m == metric::effective_prefill_speed || m == metric::cached_prompt_tokens ||
+           m == metric::cached_prompt_fraction;
+}
+
+/// True for the metrics that have one value per cell rather than one per request: throughput,
+/// the cached prompt fraction and the mean requests in flight.
+[[nodiscard]] constexpr bool is_cell_level(metric m) noexcept {
+    return m == metric::throughput || m == metric::cached_prompt_fraction ||
+           m == metric::mean_in_flight;
 }
 
 /// The unit a metric is measured in.
@@ -121,6 +162,10 @@ enum class metric_unit : std::uint8_t {
     tokens_per_s,
     /// Tokens (counts).
     tokens,
+    /// A fraction 0…1.
+    fraction,
+    /// Requests (counts).
+    requests,
 };
 
 /// The unit of a metric (the suffix of its stable name).
@@ -131,8 +176,16 @@ enum class metric_unit : std::uint8_t {
     case metric::prefill_speed:
     case metric::prefill_speed_lower_bound:
         return metric_unit::tokens_per_s;
+    case metric::effective_prefill_speed:
+        return metric_unit::tokens_per_s;
     case metric::output_tokens:
+    case metric::cached_prompt_tokens:
+    case metric::uncached_prompt_tokens:
         return metric_unit::tokens;
+    case metric::cached_prompt_fraction:
+        return metric_unit::fraction;
+    case metric::mean_in_flight:
+        return metric_unit::requests;
     default:
         return metric_unit::seconds;
     }

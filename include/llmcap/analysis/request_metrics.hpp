@@ -249,11 +249,100 @@ prefill_speed_tokens_per_s(const request_trace& t) noexcept {
     return static_cast<double>(*tokens) / *time_s;
 }
 
+/// Where a request's cached prompt tokens were read.
+enum class cache_report : std::uint8_t {
+    /// `usage.prompt_tokens_details.cached_tokens` (vLLM, SGLang, OpenAI).
+    usage_cached_tokens,
+    /// `timings.cache_n` (llama.cpp).
+    timings_cache_n,
+};
+
+/// The stable name of a cache_report: the field it came from.
+[[nodiscard]] constexpr std::string_view cache_report_name(cache_report r) noexcept {
+    return r == cache_report::usage_cached_tokens ? "usage.prompt_tokens_details.cached_tokens"
+                                                  : "timings.cache_n";
+}
+
+/// Prompt tokens the server served from its prefix cache, with where it said so.
+struct cached_prompt {
+    /// Cached prompt tokens.
+    std::uint64_t tokens = 0;
+    /// The field that reported them.
+    cache_report source = cache_report::usage_cached_tokens;
+};
+
+/**
+ * The request's prompt tokens served from the server's prefix cache, as the server reported
+ * them: `usage.prompt_tokens_details.cached_tokens`, else llama.cpp's `timings.cache_n`. Empty
+ * when the server reported neither ("not reported", never 0), and when the count exceeds the
+ * prompt (cached_exceeds_prompt(): a count that cannot be true is not used).
+ */
+[[nodiscard]] inline std::optional<cached_prompt>
+cached_prompt_tokens(const request_trace& t) noexcept {
+    std::optional<cached_prompt> c;
+    if (t.usage && t.usage->cached_tokens)
+        c = cached_prompt{*t.usage->cached_tokens, cache_report::usage_cached_tokens};
+    else if (t.timings && t.timings->prompt_tokens_cached)
+        c = cached_prompt{*t.timings->prompt_tokens_cached, cache_report::timings_cache_n};
+    if (!c)
+        return std::nullopt;
+    const std::optional<std::uint64_t> prompt = prompt_tokens(t);
+    if (prompt && c->tokens > *prompt)
+        return std::nullopt;
+    return c;
+}
+
+/// True when the server reported more cached tokens than the prompt had (usage.prompt_tokens,
+/// or for llama.cpp the evaluated plus cached tokens): a report that cannot be true, which
+/// cached_prompt_tokens() refuses.
+[[nodiscard]] inline bool cached_exceeds_prompt(const request_trace& t) noexcept {
+    std::optional<std::uint64_t> cached;
+    if (t.usage && t.usage->cached_tokens)
+        cached = t.usage->cached_tokens;
+    else if (t.timings && t.timings->prompt_tokens_cached)
+        cached = t.timings->prompt_tokens_cached;
+    const std::optional<std::uint64_t> prompt = prompt_tokens(t);
+    return cached && prompt && *cached > *prompt;
+}
+
+/// Prompt tokens the server had to prefill: prompt tokens − cached tokens; empty when the
+/// cached tokens were not reported.
+[[nodiscard]] inline std::optional<std::uint64_t>
+uncached_prompt_tokens(const request_trace& t) noexcept {
+    const std::optional<cached_prompt> c = cached_prompt_tokens(t);
+    const std::optional<std::uint64_t> prompt = prompt_tokens(t);
+    if (!c || !prompt)
+        return std::nullopt;
+    return *prompt - c->tokens;
+}
+
+/**
+ * Effective prefill speed = uncached prompt tokens ÷ server-reported prefill time, tokens per
+ * second: how fast the server computed what it could not take from its cache. Empty without a
+ * cached-token report or a server prefill time.
+ */
+[[nodiscard]] inline std::optional<double>
+effective_prefill_speed_tokens_per_s(const request_trace& t) noexcept {
+    const std::optional<double> time_s = prefill_time_s(t);
+    const std::optional<std::uint64_t> uncached = uncached_prompt_tokens(t);
+    if (!time_s || *time_s <= 0.0 || !uncached)
+        return std::nullopt;
+    return static_cast<double>(*uncached) / *time_s;
+}
+
+/// TTFT of a later turn of a conversation (turn ≥ 2, whose history the server may have
+/// cached); empty for a first turn and for a single-turn request.
+[[nodiscard]] inline std::optional<duration> ttft_later_turn(const request_trace& t) noexcept {
+    if (t.turn < 2)
+        return std::nullopt;
+    return ttft(t);
+}
+
 /**
  * The value of a per-request metric in the unit its name gives (seconds, tokens per second or
  * tokens); empty when the metric is undefined for this request. `metric::itl` gives the
- * request's mean ITL (the pooled gaps come from for_each_itl_gap_s); `metric::throughput` is a
- * cell-level metric and is always empty here.
+ * request's mean ITL (the pooled gaps come from for_each_itl_gap_s); cell-level metrics
+ * (is_cell_level(): throughput, cached prompt fraction, mean in flight) are always empty here.
  */
 [[nodiscard]] inline std::optional<double> request_metric_value(metric m,
                                                                 const request_trace& t) noexcept {
@@ -290,6 +379,21 @@ prefill_speed_tokens_per_s(const request_trace& t) noexcept {
         return seconds(client_lag(t));
     case metric::output_tokens:
         return static_cast<double>(t.output_tokens());
+    case metric::ttft_later_turns:
+        return seconds(ttft_later_turn(t));
+    case metric::cached_prompt_tokens:
+        if (const std::optional<cached_prompt> c = cached_prompt_tokens(t))
+            return static_cast<double>(c->tokens);
+        return std::nullopt;
+    case metric::uncached_prompt_tokens:
+        if (const std::optional<std::uint64_t> n = uncached_prompt_tokens(t))
+            return static_cast<double>(*n);
+        return std::nullopt;
+    case metric::effective_prefill_speed:
+        return effective_prefill_speed_tokens_per_s(t);
+    case metric::cached_prompt_fraction:
+    case metric::mean_in_flight:
+        return std::nullopt;
     }
     return std::nullopt;
 }

@@ -33,9 +33,18 @@
  *       "thresholds": [                         // required, non-empty
  *         {"metric": "ttft_s", "statistic": "p95", "comparison": "less", "bound": 3},
  *         {"metric": "generation_speed_tokens_per_s", "bound": 20}
- *       ]
+ *       ],
+ *       "sessions": {                           // optional: users holding conversations
+ *         "turns": 8,                           // required integer ≥ 1
+ *         "think_time": "lognormal:30s",        // optional, default "0" (parse_think_time)
+ *         "system_prompt_tokens": 1024,         // optional integer ≥ 0, default 0
+ *         "groups": 1,                          // optional integer ≥ 1, default 1
+ *         "turn_tokens_sigma": 0.5              // optional number in [0, 4], default 0
+ *       }
  *     }
  *
+ * With `sessions`, context_tokens is each new user message's length and output_tokens each
+ * answer's (session_workload), and the capacity is a number of users.
  * `statistic` defaults to "mean"; `comparison` ("less"/"<" or "greater"/">") defaults to
  * "greater" for metrics where higher is better and "less" otherwise. Unknown fields are errors,
  * so a misspelt field is never silently ignored. Errors are json_errors about "use cases JSON"
@@ -153,6 +162,38 @@ inline bool read_threshold(json_reader& in, const boost::json::value& v, const s
     return true;
 }
 
+inline bool read_sessions(json_reader& in, const boost::json::value& v, const std::string& path,
+                          session_workload& out) {
+    const boost::json::object* o = in.object(v, path);
+    if (o == nullptr ||
+        !in.only(*o, {"turns", "think_time", "system_prompt_tokens", "groups", "turn_tokens_sigma"},
+                 path, "turns, think_time, system_prompt_tokens, groups, turn_tokens_sigma"))
+        return false;
+    const boost::json::value* turns = in.member(*o, "turns", path);
+    if (turns == nullptr || !read_count(in, *turns, path + ".turns", out.turns))
+        return false;
+    if (const boost::json::value* t = o->if_contains("think_time")) {
+        std::string text;
+        if (!read_text(in, *t, path + ".think_time", text))
+            return false;
+        std::string why;
+        const std::optional<think_time> think = parse_think_time(text, why);
+        if (!think)
+            return in.fail(path + ".think_time", why);
+        out.think = *think;
+    }
+    if (!in.optional_field(*o, "system_prompt_tokens", path, out.system_prompt_tokens))
+        return false;
+    if (const boost::json::value* g = o->if_contains("groups"))
+        if (!read_count(in, *g, path + ".groups", out.groups))
+            return false;
+    if (!in.optional_field(*o, "turn_tokens_sigma", path, out.turn_tokens_sigma))
+        return false;
+    if (!(out.turn_tokens_sigma >= 0.0 && out.turn_tokens_sigma <= 4.0))
+        return in.fail(path + ".turn_tokens_sigma", "expected a number in [0, 4]");
+    return true;
+}
+
 } // namespace detail
 
 /**
@@ -164,8 +205,8 @@ inline bool read_use_case(json_reader& in, const boost::json::value& v, const st
                           use_case& out) {
     const boost::json::object* o = in.object(v, path);
     if (o == nullptr ||
-        !in.only(*o, {"name", "title", "context_tokens", "output_tokens", "thresholds"}, path,
-                 "name, title, context_tokens, output_tokens, thresholds"))
+        !in.only(*o, {"name", "title", "context_tokens", "output_tokens", "thresholds", "sessions"},
+                 path, "name, title, context_tokens, output_tokens, thresholds, sessions"))
         return false;
     const boost::json::value* name = in.member(*o, "name", path);
     if (name == nullptr || !detail::read_text(in, *name, path + ".name", out.name))
@@ -198,6 +239,13 @@ inline bool read_use_case(json_reader& in, const boost::json::value& v, const st
                                     path + ".thresholds[" + std::to_string(i) + "]", limit))
             return false;
         out.thresholds.push_back(limit);
+    }
+    out.sessions.reset();
+    if (const boost::json::value* sv = o->if_contains("sessions")) {
+        session_workload w;
+        if (!detail::read_sessions(in, *sv, path + ".sessions", w))
+            return false;
+        out.sessions = w;
     }
     return true;
 }
@@ -258,11 +306,19 @@ use_cases_from_json(const boost::json::value& document) {
                                                  {"statistic", statistic_name(t.stat)},
                                                  {"comparison", comparison_name(t.cmp)},
                                                  {"bound", t.bound}});
-    return boost::json::object{{"name", uc.name},
-                               {"title", uc.title},
-                               {"context_tokens", uc.context_tokens},
-                               {"output_tokens", uc.output_tokens},
-                               {"thresholds", std::move(thresholds)}};
+    boost::json::object o{{"name", uc.name},
+                          {"title", uc.title},
+                          {"context_tokens", uc.context_tokens},
+                          {"output_tokens", uc.output_tokens},
+                          {"thresholds", std::move(thresholds)}};
+    if (uc.sessions)
+        o["sessions"] =
+            boost::json::object{{"turns", uc.sessions->turns},
+                                {"think_time", uc.sessions->think.to_string()},
+                                {"system_prompt_tokens", uc.sessions->system_prompt_tokens},
+                                {"groups", uc.sessions->groups},
+                                {"turn_tokens_sigma", uc.sessions->turn_tokens_sigma}};
+    return o;
 }
 
 /// Use cases as a JSON document `{"use_cases": [...]}` that parse_use_cases reads back.
