@@ -1,6 +1,7 @@
 // Parse-and-classify throughput on a realistic vLLM chat stream: SSE framing alone, framing plus
-// chunk decoding, the whole stream-to-trace path, and, as a baseline in the same run, what a
-// client that builds a JSON DOM per event (boost::json::parse) pays.
+// chunk decoding, the whole stream-to-trace path (without and with the answer text captured),
+// and, as a baseline in the same run, what a client that builds a JSON DOM per event
+// (boost::json::parse) pays.
 #include <llmcap/openai/chunk_decoder.hpp>
 #include <llmcap/openai/trace_builder.hpp>
 #include <llmcap/sse/parser.hpp>
@@ -126,6 +127,30 @@ void stream_to_trace(benchmark::State& state) {
     report(state);
 }
 BENCHMARK(stream_to_trace);
+
+// The same with the answer text captured (a session workload sends it back as the next turn).
+void stream_to_trace_with_answer_text(benchmark::State& state) {
+    llmcap::openai::trace_builder b;
+    llmcap::request_trace t;
+    std::string answer;
+    const llmcap::time_point now = llmcap::stamp();
+    for (auto _ : state) {
+        t.events.clear();
+        t.sse_events = 0;
+        t.usage.reset();
+        t.failure.reset();
+        answer.clear();
+        b.begin(t, &answer);
+        std::string_view all = stream();
+        for (std::size_t at = 0; at < all.size(); at += read_size)
+            b.put(all.substr(at, read_size), now);
+        b.finish(now, true);
+        if (t.events.size() != 1024 || !t.ok() || answer.empty())
+            state.SkipWithError("wrong trace");
+    }
+    report(state);
+}
+BENCHMARK(stream_to_trace_with_answer_text);
 
 // Baseline: framing plus a JSON DOM per event, as clients that call a generic parser do.
 void sse_and_json_dom(benchmark::State& state) {

@@ -131,6 +131,89 @@ TEST_CASE("http_endpoint: a streamed chat request fills the trace") {
     CHECK(body.at("stream_options").at("include_usage").as_bool());
 }
 
+TEST_CASE("http_endpoint: the answer text goes where the request context says") {
+    asio::io_context io;
+    SUBCASE("a streamed chat answer, written one byte at a time") {
+        test_server server(
+            io, [](tcp::socket& s, const server_request&, std::size_t) -> asio::awaitable<bool> {
+                namespace t = llmcap::test;
+                std::string body =
+                    t::chunk(t::chat_event(R"({"role":"assistant","content":null})"));
+                body += t::chunk(t::chat_event(R"({"reasoning_content":"think"})"));
+                for (const char* piece : {R"({"content":"Line\none "})",
+                                          R"({"content":"caf\u00e9"})", R"({"content":" \"ok\""})"})
+                    body += t::chunk(t::chat_event(piece));
+                body += t::chunk(t::chat_event("{}", "\"stop\""));
+                body += t::chunk(t::usage_event(7, 4));
+                body += t::chunk("data: [DONE]\n\n");
+                body += t::last_chunk;
+                co_return co_await t::write_split(s, std::string(t::sse_headers) + body,
+                                                  t::split::one_byte);
+            });
+        http_endpoint ep(io.get_executor(), server.url(), quick());
+        std::string text;
+        llmcap::client::request_context ctx;
+        ctx.answer_text = &text;
+        const request_trace t = one(io, &server, ep, chat_request(), ctx);
+        CHECK_MESSAGE(t.ok(), t.error_message);
+        CHECK(t.events.size() == 4);
+        CHECK(text == "Line\none caf\xC3\xA9 \"ok\"");
+    }
+    SUBCASE("every token of a stream, and nothing without a sink") {
+        test_server server(io, stream_script(5));
+        http_endpoint ep(io.get_executor(), server.url(), quick());
+        std::string first;
+        std::string second = "kept|";
+        struct results {
+            request_trace a, b, c;
+        };
+        const results r =
+            llmcap::test::run<results>(io, &server, [&]() -> asio::awaitable<results> {
+                results out;
+                llmcap::client::request_context ctx;
+                ctx.answer_text = &first;
+                out.a = co_await ep.stream(chat_request(), ctx);
+                ctx.answer_text = &second;
+                out.b = co_await ep.stream(chat_request(), ctx);
+                out.c = co_await ep.stream(chat_request()); // a reused connection, no sink
+                co_return out;
+            });
+        CHECK(r.a.ok());
+        CHECK(r.b.ok());
+        CHECK(r.c.ok());
+        CHECK(first == "t0t1t2t3t4");
+        CHECK(second == "kept|t0t1t2t3t4"); // appended, never cleared
+        CHECK(ep.connections_made() == 1);
+    }
+    SUBCASE("a stream cut mid-chunk keeps the text that came before") {
+        std::string full = std::string(llmcap::test::sse_headers) +
+                           llmcap::test::chunk(llmcap::test::chat_event(R"({"content":"a"})")) +
+                           llmcap::test::chunk(llmcap::test::chat_event(R"({"content":"b"})"));
+        full.resize(full.size() - 40);
+        test_server server(io, bytes_script(full));
+        http_endpoint ep(io.get_executor(), server.url(), quick());
+        std::string text;
+        llmcap::client::request_context ctx;
+        ctx.answer_text = &text;
+        const request_trace t = one(io, &server, ep, chat_request(), ctx);
+        CHECK(t.failure == error::truncated_stream);
+        CHECK(text == "a");
+    }
+    SUBCASE("an HTTP error has no answer text") {
+        const std::string body = R"({"error":{"message":"no","type":"x","code":400}})";
+        test_server server(io, bytes_script("HTTP/1.1 400 Bad Request\r\nContent-Type: "
+                                            "application/json\r\nContent-Length: " +
+                                            std::to_string(body.size()) + "\r\n\r\n" + body));
+        http_endpoint ep(io.get_executor(), server.url(), quick());
+        std::string text;
+        llmcap::client::request_context ctx;
+        ctx.answer_text = &text;
+        const request_trace t = one(io, &server, ep, chat_request(), ctx);
+        CHECK(t.failure == error::http_status);
+        CHECK(text.empty());
+    }
+}
+
 TEST_CASE("http_endpoint: API key from an environment variable") {
     asio::io_context io;
     test_server server(io, stream_script(1));
@@ -634,13 +717,16 @@ TEST_CASE("http_endpoint: non-streaming requests and plain GET/POST helpers") {
     http_endpoint ep(io.get_executor(), server.url(), quick());
     struct results {
         request_trace t;
+        std::string answer;
         llmcap::client::http_response models, tokenize, missing;
     };
     const results r = llmcap::test::run<results>(io, &server, [&]() -> asio::awaitable<results> {
         results out;
         auto req = chat_request();
         req.stream = false;
-        out.t = co_await ep.stream(req);
+        llmcap::client::request_context ctx;
+        ctx.answer_text = &out.answer;
+        out.t = co_await ep.stream(req, ctx);
         out.models = co_await ep.get("/v1/models");
         out.tokenize = co_await ep.post("/tokenize", R"({"prompt":"hello"})");
         out.missing = co_await ep.get("/nope");
@@ -652,6 +738,7 @@ TEST_CASE("http_endpoint: non-streaming requests and plain GET/POST helpers") {
     REQUIRE(r.t.usage);
     CHECK(r.t.usage->completion_tokens == 2);
     CHECK(r.t.finish_reason == "stop");
+    CHECK(r.answer == "hi"); // message.content of a complete body
     CHECK(r.t.end >= *r.t.headers);
     CHECK(r.models.ok());
     CHECK(r.models.server == "test");

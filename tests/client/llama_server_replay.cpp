@@ -1,11 +1,14 @@
 // The client against byte-exact llama-server captures (tests/fixtures/llama-server), replayed
 // over a loopback socket in three read patterns: one byte per read, random read and chunk
 // sizes, and the whole response at once. The three traces must be identical except for
-// timestamps, and each must be what the fixture README says the capture means.
+// timestamps, and each must be what the fixture README says the capture means. The answer text
+// the client captures (request_context::answer_text) must be the same in every pattern and
+// equal the content (chat) or text (completions) of the capture's events, joined.
 
 #include <llmcap/client/detect_dialect.hpp>
 #include <llmcap/client/http_endpoint.hpp>
 
+#include "../openai/streamed_text.hpp"
 #include "test_server.hpp"
 
 #include <doctest/doctest.h>
@@ -126,25 +129,35 @@ void check_time_order(const request_trace& t) {
     CHECK(t.end >= last);
 }
 
-/// Replays one capture in every mode and returns the (identical) trace.
+/// Replays one capture in every mode and returns the (identical) trace; its answer text goes
+/// to `answer` when that is not null.
 request_trace replay(const std::string& base, const std::string& ext,
-                     const llmcap::openai::completion_request& req, bool complete = true) {
+                     const llmcap::openai::completion_request& req, bool complete = true,
+                     std::string* answer = nullptr) {
     asio::io_context io;
     test_server server(io, replay_script(base, ext, complete));
     std::array<request_trace, 3> traces;
+    std::array<std::string, 3> answers;
     for (std::size_t i = 0; i < modes.size(); ++i) {
         http_endpoint ep(io.get_executor(), server.url(), options_for(modes[i]));
+        llmcap::client::request_context ctx;
+        ctx.answer_text = &answers[i];
         traces[i] = llmcap::test::run<request_trace>(
             io, i + 1 == modes.size() ? &server : nullptr,
-            [&]() -> asio::awaitable<request_trace> { co_return co_await ep.stream(req); });
+            [&]() -> asio::awaitable<request_trace> { co_return co_await ep.stream(req, ctx); });
         io.restart();
         check_time_order(traces[i]);
     }
     for (std::size_t i = 1; i < traces.size(); ++i) {
         CAPTURE(i);
         check_same_except_time(traces[0], traces[i]);
+        CHECK(answers[i] == answers[0]);
     }
+    CHECK(answers[0] ==
+          llmcap::test::streamed_answer(read_fixture(base + "." + ext), ext == "sse"));
     CHECK(server.connections == modes.size());
+    if (answer != nullptr)
+        *answer = answers[0];
     return traces[0];
 }
 
@@ -203,8 +216,11 @@ bool all_of_kind(const request_trace& t, token_kind k) {
 } // namespace
 
 TEST_CASE("llama-server replay: chat-stream.sse") {
-    const request_trace t = replay("chat-stream", "sse", chat(16));
+    std::string text;
+    const request_trace t = replay("chat-stream", "sse", chat(16), true, &text);
     CHECK_MESSAGE(t.ok(), t.error_message);
+    CHECK(text.rfind("atography proposes", 0) == 0); // the capture's first content pieces
+    CHECK(text.size() > 16);
     CHECK(t.http_status == 200);
     CHECK(t.events.size() == 16);
     CHECK(all_of_kind(t, token_kind::content));
@@ -274,8 +290,10 @@ TEST_CASE("llama-server replay: a fixed length cut short by EOS is short_output"
 }
 
 TEST_CASE("llama-server replay: completion-stream.sse") {
-    const request_trace t = replay("completion-stream", "sse", completion());
+    std::string text;
+    const request_trace t = replay("completion-stream", "sse", completion(), true, &text);
     CHECK_MESSAGE(t.ok(), t.error_message);
+    CHECK_FALSE(text.empty()); // the completions `text` of every event
     CHECK(t.events.size() == 16);
     CHECK(all_of_kind(t, token_kind::text));
     CHECK(t.sse_events == 18); // 16 tokens, the final event with usage, [DONE]
@@ -359,8 +377,10 @@ TEST_CASE("llama-server replay: error-context-overflow-stream.json (plain JSON, 
 }
 
 TEST_CASE("llama-server replay: error-midstream.sse") {
-    const request_trace t = replay("error-midstream", "sse", chat(16));
+    std::string text;
+    const request_trace t = replay("error-midstream", "sse", chat(16), true, &text);
     CHECK(t.failure == error::server_error_event);
+    CHECK_FALSE(text.empty()); // the two tokens before the error keep their text
     CHECK(t.http_status == 200);
     CHECK(t.events.size() == 2); // the tokens before the error are kept
     CHECK(t.sse_events == 4);
@@ -381,8 +401,10 @@ TEST_CASE("llama-server replay: error-stream-first-event.sse") {
 TEST_CASE("llama-server replay: stream-cancelled.sse (connection closed mid-stream)") {
     auto req = chat(2000);
     req.ignore_eos = true;
-    const request_trace t = replay("stream-cancelled", "sse", req, false);
+    std::string text;
+    const request_trace t = replay("stream-cancelled", "sse", req, false, &text);
     CHECK(t.failure == error::truncated_stream);
+    CHECK(text.size() >= 200); // 200 tokens' text, kept though the stream broke
     CHECK(t.events.size() == 200);
     CHECK(t.sse_events == 201);
     CHECK(t.finish_reason.empty());

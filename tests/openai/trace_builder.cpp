@@ -1,5 +1,7 @@
 #include <llmcap/openai/trace_builder.hpp>
 
+#include "streamed_text.hpp"
+
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -25,12 +27,13 @@ std::string read_fixture(const std::string& relative) {
 
 const time_point t0 = time_point{} + 1h;
 
-// Feeds the body in reads of the given sizes (cycled); read k is stamped t0 + k ms.
+// Feeds the body in reads of the given sizes (cycled); read k is stamped t0 + k ms. The answer
+// text goes to `answer` when it is not null.
 request_trace replay(std::string_view body, const std::vector<std::size_t>& reads,
-                     bool clean_eof = true, request_trace t = {}) {
+                     bool clean_eof = true, request_trace t = {}, std::string* answer = nullptr) {
     llmcap::openai::trace_builder b;
     t.intended_start = t0;
-    b.begin(t);
+    b.begin(t, answer);
     std::size_t k = 0;
     while (!body.empty()) {
         const std::size_t n = std::min(body.size(), reads[k % reads.size()]);
@@ -46,6 +49,13 @@ request_trace replay(std::string_view body, const std::vector<std::size_t>& read
 
 request_trace replay_whole(std::string_view body, bool clean_eof = true, request_trace t = {}) {
     return replay(body, {body.size() + 1}, clean_eof, std::move(t));
+}
+
+// The answer text captured from a body read in reads of the given sizes.
+std::string answer_of(std::string_view body, const std::vector<std::size_t>& reads) {
+    std::string text;
+    replay(body, reads, true, {}, &text);
+    return text;
 }
 
 // The trace without its timestamps, for comparing replays with different read sizes.
@@ -75,17 +85,24 @@ shape shape_of(const request_trace& t) {
     return s;
 }
 
+// The same trace shape and answer text whatever the reads; the text equals the oracle's.
 void check_split_invariance(const std::string& body) {
     const shape whole = shape_of(replay_whole(body));
+    const std::string text = answer_of(body, {body.size() + 1});
+    CHECK(text == llmcap::test::streamed_answer(body));
     CHECK(shape_of(replay(body, {1})) == whole);
-    for (std::size_t split = 1; split < body.size(); split += 7)
+    CHECK(answer_of(body, {1}) == text);
+    for (std::size_t split = 1; split < body.size(); split += 7) {
         CHECK_MESSAGE(shape_of(replay(body, {split, body.size()})) == whole, "split " << split);
+        CHECK_MESSAGE(answer_of(body, {split, body.size()}) == text, "split " << split);
+    }
     std::mt19937_64 rng(7);
     for (int round = 0; round < 10; ++round) {
         std::vector<std::size_t> reads;
         for (int i = 0; i < 64; ++i)
             reads.push_back(1 + rng() % 200);
         CHECK(shape_of(replay(body, reads)) == whole);
+        CHECK(answer_of(body, reads) == text);
     }
 }
 
@@ -406,4 +423,235 @@ TEST_CASE("trace_builder: a stream that ignores max_tokens ends as overlong_stre
     const request_trace unbounded = replay_whole(body);
     CHECK_FALSE(unbounded.failure);
     CHECK(unbounded.events.size() == 5000);
+}
+
+TEST_CASE("trace_builder: answer text is the content of every event, escapes decoded") {
+    // Content split over events, JSON escapes (\n, \", \\, \u00e9, a surrogate pair), a role
+    // event with null content, an empty content, reasoning and a tool call (not answer text),
+    // and a usage-only chunk.
+    const std::string body =
+        "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":null}}]}\n\n"
+        "data: {\"choices\":[{\"delta\":{\"reasoning_content\":\"hmm\"}}]}\n\n"
+        "data: {\"choices\":[{\"delta\":{\"content\":\"Line one\\nCaf\\u00e9 \"}}]}\n\n"
+        "data: {\"choices\":[{\"delta\":{\"content\":\"\"}}]}\n\n"
+        "data: {\"choices\":[{\"delta\":{\"content\":\"\\\"q\\\" \\\\ \\ud83d\\ude00\"}}]}\n\n"
+        "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":"
+        "{\"arguments\":\"{}\"}}]}}]}\n\n"
+        "data: {\"choices\":[{\"delta\":{\"content\":null,\"reasoning\":\"more\"}}]}\n\n"
+        "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+        "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":6}}\n\n"
+        "data: [DONE]\n\n";
+    std::string text;
+    const request_trace t = replay(body, {body.size() + 1}, true, {}, &text);
+    CHECK(t.ok());
+    CHECK(t.events.size() == 5);
+    CHECK(text == "Line one\nCaf\xC3\xA9 \"q\" \\ \xF0\x9F\x98\x80");
+    check_split_invariance(body);
+}
+
+TEST_CASE("trace_builder: answer text of a long escaped string handed over in pieces") {
+    // Boost.JSON hands a string with escapes to the handler in pieces (on_string_part) once
+    // its buffer fills: the pieces join into the one string.
+    std::string content;
+    std::string escaped;
+    for (int i = 0; i < 3000; ++i) {
+        content += "line " + std::to_string(i) + "\n\t\xC3\xA9";
+        escaped += "line " + std::to_string(i) + "\\n\\t\\u00e9";
+    }
+    const std::string body = "data: {\"choices\":[{\"delta\":{\"content\":\"" + escaped +
+                             "\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"!\"}," +
+                             "\"finish_reason\":\"length\"}]}\n\ndata: [DONE]\n\n";
+    std::string text;
+    const request_trace t = replay(body, {4096}, true, {}, &text);
+    CHECK(t.ok());
+    CHECK(text.size() == content.size() + 1);
+    CHECK(text == content + "!");
+    CHECK(answer_of(body, {1}) == text);
+}
+
+TEST_CASE("trace_builder: answer text of the captures and hand-written streams") {
+    for (const char* name :
+         {"llama-server/chat-stream.sse", "llama-server/chat-stream-stop.sse",
+          "llama-server/chat-stream-ignore-eos.sse", "llama-server/completion-stream.sse",
+          "streams/vllm-chat-reasoning.sse", "streams/vllm-chat-tool-calls.sse",
+          "streams/vllm-completion.sse", "streams/sglang-chat-reasoning.sse",
+          "streams/vllm-chat-cached-tokens.sse"}) {
+        CAPTURE(name);
+        const std::string body = read_fixture(name);
+        const std::string text = answer_of(body, {body.size() + 1});
+        CHECK(text == llmcap::test::streamed_answer(body));
+        CHECK(answer_of(body, {1}) == text);
+        CHECK(answer_of(body, {97}) == text);
+    }
+    // Reasoning is not answer text; the completions `text` is.
+    CHECK(answer_of(read_fixture("streams/vllm-completion.sse"), {64}) == " upon a time");
+    CHECK(answer_of(read_fixture("streams/sglang-chat-reasoning.sse"), {64}) == "Sure, here");
+    CHECK(answer_of(read_fixture("streams/vllm-chat-tool-calls.sse"), {64}).empty());
+    CHECK(answer_of(read_fixture("streams/vllm-chat-cached-tokens.sse"), {64}) ==
+          "Bonjour,\ncaf\xC3\xA9 ouvert.");
+}
+
+TEST_CASE("trace_builder: a failed stream keeps the answer text read before the failure") {
+    SUBCASE("a server error event (llama-server capture)") {
+        const std::string body = read_fixture("llama-server/error-midstream.sse");
+        std::string text;
+        const request_trace t = replay(body, {100}, true, {}, &text);
+        CHECK(*t.failure == error::server_error_event);
+        CHECK(t.events.size() == 2);
+        CHECK(text == llmcap::test::streamed_answer(body));
+        CHECK_FALSE(text.empty());
+    }
+    SUBCASE("a cut connection (llama-server capture)") {
+        const std::string body = read_fixture("llama-server/stream-cancelled.sse");
+        std::string text;
+        const request_trace t = replay(body, {4096}, false, {}, &text);
+        CHECK(*t.failure == error::truncated_stream);
+        CHECK(text == llmcap::test::streamed_answer(body));
+    }
+    SUBCASE("a chunk that fails to decode adds none of its content") {
+        const std::string body =
+            "data: {\"choices\":[{\"delta\":{\"content\":\"kept\"}}]}\n\n"
+            "data: {\"choices\":[{\"delta\":{\"content\":\" lost\"}}],"
+            "\"usage\":{\"completion_tokens\":-1}}\n\n"
+            "data: {\"choices\":[{\"delta\":{\"content\":\" never read\"}}]}\n\n";
+        std::string text;
+        const request_trace t = replay(body, {body.size() + 1}, true, {}, &text);
+        CHECK(*t.failure == error::malformed_stream);
+        CHECK(text == "kept");
+        std::string cut;
+        replay("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"
+               "data: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]",
+               {1}, false, {}, &cut);
+        CHECK(cut == "a");
+    }
+}
+
+TEST_CASE("trace_builder: answer text of complete bodies; none without a sink; appended") {
+    const std::string chat = read_fixture("llama-server/chat-nonstream.json");
+    request_trace t;
+    llmcap::openai::trace_builder b;
+    std::string text = "earlier turn|";
+    b.begin(t, &text);
+    b.put_complete_body(chat, t0);
+    CHECK(t.ok());
+    CHECK(text == "earlier turn|" + llmcap::test::streamed_answer(chat, false));
+    CHECK(text.size() > 13);
+
+    // The builder forgets the sink at the next begin() without one.
+    const std::string before = text;
+    request_trace t2;
+    b.begin(t2);
+    b.put(read_fixture("llama-server/chat-stream.sse"), t0);
+    b.finish(t0, true);
+    CHECK(t2.ok());
+    CHECK(text == before);
+
+    const std::string completion = read_fixture("llama-server/completion-nonstream.json");
+    std::string ctext;
+    request_trace t3;
+    b.begin(t3, &ctext);
+    b.put_complete_body(completion, t0);
+    CHECK(ctext == llmcap::test::streamed_answer(completion, false));
+    CHECK_FALSE(ctext.empty());
+}
+
+TEST_CASE("trace_builder: cached prompt tokens from every server shape") {
+    SUBCASE("llama.cpp captures: usage.prompt_tokens_details and timings.cache_n agree") {
+        struct expected {
+            const char* name;
+            std::uint64_t cached;
+        };
+        for (const expected& e : {expected{"llama-server/chat-stream.sse", 0},
+                                  expected{"llama-server/chat-stream-no-usage.sse", 27},
+                                  expected{"llama-server/chat-stream-ignore-eos.sse", 27},
+                                  expected{"llama-server/chat-stream-stop.sse", 27},
+                                  expected{"llama-server/completion-stream.sse", 0}}) {
+            CAPTURE(std::string(e.name));
+            const request_trace t = replay_whole(read_fixture(e.name));
+            REQUIRE(t.timings);
+            CHECK(t.timings->prompt_tokens_cached == e.cached);
+            if (t.usage)
+                CHECK(t.usage->cached_tokens == e.cached);
+        }
+        for (const char* name :
+             {"llama-server/chat-nonstream.json", "llama-server/completion-nonstream.json"}) {
+            CAPTURE(name);
+            request_trace t;
+            llmcap::openai::trace_builder b;
+            b.begin(t);
+            b.put_complete_body(read_fixture(name), t0);
+            REQUIRE(t.usage);
+            REQUIRE(t.timings);
+            CHECK(t.usage->cached_tokens == t.timings->prompt_tokens_cached);
+            CHECK(t.usage->prompt_tokens ==
+                  *t.timings->prompt_tokens_cached + *t.timings->prompt_tokens_evaluated);
+        }
+    }
+    SUBCASE("vLLM with --enable-prompt-tokens-details, and without (null)") {
+        const std::string body = read_fixture("streams/vllm-chat-cached-tokens.sse");
+        const request_trace t = replay(body, {200});
+        CHECK(t.ok());
+        REQUIRE(t.usage);
+        CHECK(t.usage->cached_tokens == 1536u);
+        CHECK(t.usage->prompt_tokens == 2048);
+        CHECK_FALSE(t.timings);
+        check_split_invariance(body);
+
+        const request_trace none =
+            replay_whole(read_fixture("streams/vllm-chat-prompt-details-null.sse"));
+        CHECK(none.ok());
+        REQUIRE(none.usage);
+        CHECK_FALSE(none.usage->cached_tokens); // not reported, not 0
+        CHECK(none.usage->prompt_tokens == 2048);
+    }
+    SUBCASE("SGLang with --enable-cache-report") {
+        const std::string body = read_fixture("streams/sglang-chat-cache-report.sse");
+        const request_trace t = replay(body, {150});
+        CHECK(t.ok());
+        REQUIRE(t.usage);
+        CHECK(t.usage->cached_tokens == 3072u);
+        CHECK(t.usage->reasoning_tokens == 0u);
+        CHECK(t.usage->completion_tokens == 4);
+        check_split_invariance(body);
+    }
+    SUBCASE("absent details and a null count are not reported") {
+        const std::string head = "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":9,";
+        CHECK_FALSE(replay_whole(head + "\"completion_tokens\":1}}\n\n").usage->cached_tokens);
+        CHECK_FALSE(replay_whole(head + "\"prompt_tokens_details\":{\"cached_tokens\":null}}}\n\n")
+                        .usage->cached_tokens);
+        CHECK_FALSE(replay_whole(head + "\"prompt_tokens_details\":{\"audio_tokens\":4}}}\n\n")
+                        .usage->cached_tokens);
+    }
+}
+
+TEST_CASE("trace_builder: a malformed cached-token count is a malformed stream naming the field") {
+    const std::string good = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n";
+    const auto usage = [&](const std::string& details) {
+        return replay_whole(good + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":9," +
+                            details + "}}\n\n");
+    };
+    const auto check_failure = [](const request_trace& t, const std::string& message) {
+        REQUIRE(t.failure);
+        CHECK(*t.failure == error::malformed_stream);
+        CHECK(t.error_message == message);
+        CHECK(t.events.size() == 1); // what came before is kept
+        CHECK_FALSE(t.usage);        // the bad chunk's usage is not
+    };
+    check_failure(usage("\"prompt_tokens_details\":{\"cached_tokens\":-5}"),
+                  "openai: usage.prompt_tokens_details.cached_tokens is negative (-5) (event 2)");
+    check_failure(usage("\"prompt_tokens_details\":{\"cached_tokens\":\"12\"}"),
+                  "openai: usage.prompt_tokens_details.cached_tokens is a string (event 2)");
+    check_failure(usage("\"prompt_tokens_details\":{\"cached_tokens\":1.5}"),
+                  "openai: usage.prompt_tokens_details.cached_tokens is not a whole number "
+                  "(event 2)");
+    check_failure(usage("\"prompt_tokens_details\":{\"cached_tokens\":true}"),
+                  "openai: usage.prompt_tokens_details.cached_tokens is a boolean (event 2)");
+    check_failure(usage("\"prompt_tokens_details\":7"),
+                  "openai: usage.prompt_tokens_details is a number (event 2)");
+    check_failure(usage("\"prompt_tokens_details\":[]"),
+                  "openai: usage.prompt_tokens_details is an array (event 2)");
+    check_failure(replay_whole(good + "data: {\"choices\":[],\"timings\":{\"cache_n\":-1}}\n\n"),
+                  "openai: timings.cache_n is negative (-1) (event 2)");
+    check_failure(replay_whole(good + "data: {\"choices\":[],\"timings\":{\"cache_n\":\"3\"}}\n\n"),
+                  "openai: timings.cache_n is a string (event 2)");
 }

@@ -132,7 +132,9 @@ public:
      * otherwise reads one JSON body (TTFT undefined, E2E defined).
      *
      * The request is serialized at the call, so the returned awaitable may outlive `request`
-     * (as it does when handed to `co_spawn`).
+     * (as it does when handed to `co_spawn`). When `context.answer_text` is set, the answer's
+     * text is appended to it as it arrives (a failed request keeps what came before the
+     * failure); it must outlive the awaitable.
      */
     boost::asio::awaitable<request_trace> stream(const openai::completion_request& request,
                                                  request_context context = {}) {
@@ -146,7 +148,7 @@ public:
         std::string target = url_.base_path;
         target += openai::path(request.kind);
         return run_stream(std::move(t), std::move(target), openai::serialize(request),
-                          request.stream, context.stop);
+                          request.stream, context.stop, context.answer_text);
     }
 
     /// GET `path` (below the URL's prefix), e.g. `/v1/models`, `/metrics`, `/version`.
@@ -179,11 +181,11 @@ public:
 private:
     boost::asio::awaitable<request_trace> run_stream(request_trace t, std::string target,
                                                      std::string body, bool streaming,
-                                                     stop_signal* stop) {
+                                                     stop_signal* stop, std::string* answer_text) {
         co_await boost::asio::this_coro::throw_if_cancelled(false);
         openai::trace_builder builder(opt_.stream);
         detail::trace_handler handler(t, builder, streaming, opt_.body_limit_bytes,
-                                      opt_.error_body_limit_bytes);
+                                      opt_.error_body_limit_bytes, answer_text);
         co_await exchange("POST", target, body,
                           streaming ? "text/event-stream" : "application/json", handler, stop);
         co_return t;

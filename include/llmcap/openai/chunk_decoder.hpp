@@ -97,9 +97,19 @@ public:
      */
     std::error_code decode(std::string_view data, chunk& out);
 
-    /// Starts a new stream.
+    /// Starts a new stream (the answer-text sink is kept).
     void reset() noexcept {
         last_completion_tokens_ = 0;
+    }
+
+    /**
+     * Where decode() appends each chunk's answer text: the `delta.content` (or
+     * `message.content`) and `text` strings of its choices, in order, escapes decoded. Reasoning
+     * and tool calls are not answer text. A chunk that fails to decode appends nothing. Null
+     * (the default) keeps no text and costs nothing. `sink` must outlive its use.
+     */
+    void set_answer_text(std::string* sink) noexcept {
+        parser_.handler().answer = sink;
     }
 
     /// The message for the last error decode() returned:
@@ -133,8 +143,12 @@ inline std::error_code chunk_decoder::decode(std::string_view data, chunk& out) 
     h.start();
     parser_.reset();
     boost::system::error_code ec;
+    std::string* const answer = h.answer;
+    const std::size_t answer_size = answer != nullptr ? answer->size() : 0;
     const std::size_t used = parser_.write_some(false, data.data(), data.size(), ec);
     if (ec || used != data.size() || !parser_.done()) {
+        if (answer != nullptr)
+            answer->resize(answer_size); // a chunk that fails says nothing
         if (h.failure) {
             message_ = "openai: " + h.problem;
             return *h.failure;

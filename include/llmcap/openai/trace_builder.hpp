@@ -51,9 +51,17 @@ public:
           overlong_factor_(options.overlong_factor),
           overlong_margin_(options.overlong_margin_tokens) {}
 
-    /// Starts filling `trace` (which must outlive the stream). Reserves room for the expected
-    /// number of events so the stream does not allocate while it runs.
-    void begin(request_trace& trace);
+    /**
+     * Starts filling `trace` (which must outlive the stream). Reserves room for the expected
+     * number of events so the stream does not allocate while it runs.
+     *
+     * When `answer_text` is not null, the answer's text is appended to it as the events are
+     * read: `delta.content` (chat; `message.content` of a complete body) and `text`
+     * (completions), in event order, escapes decoded; reasoning and tool calls are not answer
+     * text. A stream that fails keeps the text of the events read before the failure. The
+     * string is not cleared, and must outlive the stream. Null (the default) costs nothing.
+     */
+    void begin(request_trace& trace, std::string* answer_text = nullptr);
 
     /**
      * Feeds body bytes completed by one read at `read_time`. Returns false once the stream has
@@ -99,10 +107,11 @@ private:
 
 // --- definitions -----------------------------------------------------------------------------
 
-inline void trace_builder::begin(request_trace& trace) {
+inline void trace_builder::begin(request_trace& trace, std::string* answer_text) {
     trace_ = &trace;
     parser_.reset();
     decoder_.reset();
+    decoder_.set_answer_text(answer_text);
     ended_ = false;
     all_exact_ = true;
     tokens_seen_ = 0;

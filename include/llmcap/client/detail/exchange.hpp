@@ -77,13 +77,15 @@ protected:
            content_type[want.size()] == ' ';
 }
 
-/// Fills a request_trace from a completion response (streamed or not) with a trace_builder.
+/// Fills a request_trace from a completion response (streamed or not) with a trace_builder,
+/// and the answer's text into `answer_text` when it is not null.
 class trace_handler final : public response_handler {
 public:
     trace_handler(request_trace& trace, openai::trace_builder& builder, bool streaming,
-                  std::size_t body_limit, std::size_t error_body_limit)
+                  std::size_t body_limit, std::size_t error_body_limit,
+                  std::string* answer_text = nullptr)
         : t_(trace), builder_(builder), streaming_(streaming), body_limit_(body_limit),
-          error_body_limit_(error_body_limit) {}
+          error_body_limit_(error_body_limit), answer_text_(answer_text) {}
 
     void on_send(time_point at) override {
         t_.send = at;
@@ -108,7 +110,7 @@ public:
             return false;
         }
         mode_ = mode::stream;
-        builder_.begin(t_);
+        builder_.begin(t_, answer_text_);
         return true;
     }
 
@@ -158,7 +160,7 @@ public:
             t_.end = at;
             break;
         case mode::whole_body:
-            builder_.begin(t_);
+            builder_.begin(t_, answer_text_);
             builder_.put_complete_body(body_, at);
             break;
         case mode::before_headers:
@@ -203,6 +205,7 @@ private:
     bool streaming_;
     std::size_t body_limit_;
     std::size_t error_body_limit_;
+    std::string* answer_text_;
     mode mode_ = mode::before_headers;
     std::string body_;
 };

@@ -160,6 +160,9 @@ public:
     static constexpr std::size_t max_string_size = std::size_t(-1);
 
     chunk_fields fields;
+    /// Where the text of `delta.content` / `message.content` and `text` goes, appended piece by
+    /// piece as the parser hands it over (escapes decoded); null keeps none.
+    std::string* answer = nullptr;
     /// Details of a shape or usage error, for the decoder's message.
     std::string problem;
     /// The openai::error of a handler failure (the basic_parser sees a generic code).
@@ -531,6 +534,12 @@ private:
     void keep_string_piece(node n, boost::json::string_view s) {
         std::string* target = nullptr;
         switch (n) {
+        case node::content:
+        case node::text:
+            // Answer text is the caller's, whole: no bound.
+            if (answer != nullptr)
+                answer->append(s.data(), s.size());
+            return;
         case node::finish_reason:
             target = &fields.finish_reason;
             break;
