@@ -9,7 +9,9 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace prom = llmcap::prometheus;
@@ -292,4 +294,284 @@ TEST_CASE("gauge_tracker: owns its label matchers") {
     CHECK(&g.map() == &prom::sglang_metrics);
     g.clear();
     CHECK(g.points().empty());
+}
+
+namespace {
+
+// A vLLM V1 page with the prefix-cache counters (tokens), as prometheus_client writes them.
+std::string vllm_prefix_page(double queries, double hits) {
+    return "# HELP vllm:prefix_cache_queries_total Prefix cache queries, in terms of number of "
+           "queried tokens.\n"
+           "# TYPE vllm:prefix_cache_queries_total counter\n"
+           "vllm:prefix_cache_queries_total{engine=\"0\",model_name=\"m\"} " +
+           std::to_string(queries) +
+           "\n"
+           "# HELP vllm:prefix_cache_hits_total Prefix cache hits, in terms of number of cached "
+           "tokens.\n"
+           "# TYPE vllm:prefix_cache_hits_total counter\n"
+           "vllm:prefix_cache_hits_total{engine=\"0\",model_name=\"m\"} " +
+           std::to_string(hits) + "\n";
+}
+
+// An SGLang page: prompt tokens, and cached tokens per cache source (absent: no family; an
+// empty list: the family declared without a series, as before the first hit).
+std::string sglang_prefix_page(double prompt,
+                               const std::vector<std::pair<std::string, double>>* cached,
+                               std::optional<double> hit_rate_gauge = {}) {
+    const std::string labels = "model_name=\"m\",tp_rank=\"0\"";
+    std::string s = "# HELP sglang:prompt_tokens_total Number of prefill tokens processed.\n"
+                    "# TYPE sglang:prompt_tokens_total counter\n"
+                    "sglang:prompt_tokens_total{" +
+                    labels + "} " + std::to_string(prompt) + "\n";
+    if (cached) {
+        s += "# HELP sglang:cached_tokens_total Number of cached prompt tokens.\n"
+             "# TYPE sglang:cached_tokens_total counter\n";
+        for (const auto& [source, n] : *cached)
+            s += "sglang:cached_tokens_total{cache_source=\"" + source + "\"," + labels + "} " +
+                 std::to_string(n) + "\n";
+    }
+    if (hit_rate_gauge)
+        s += "# HELP sglang:cache_hit_rate The prefix cache hit rate.\n"
+             "# TYPE sglang:cache_hit_rate gauge\n"
+             "sglang:cache_hit_rate{" +
+             labels + "} " + std::to_string(*hit_rate_gauge) + "\n";
+    return s;
+}
+
+void check_not_reported(const prom::server_cell_metrics& m, prom::value_state state) {
+    check_state(m.prefix_cache_hit_rate, state);
+    CHECK(m.prefix_cache_hit_rate.source == prom::value_source::none);
+}
+
+} // namespace
+
+TEST_CASE("server_cell_metrics: vLLM prefix-cache hit rate from its token counters") {
+    const auto delta = prom::value_source::scrape_delta;
+    const prom::scrape before = parsed(vllm_prefix_page(10000, 4000));
+    const prom::scrape after = parsed(vllm_prefix_page(18192, 10144));
+    const prom::server_cell_metrics m =
+        prom::compute_server_cell_metrics(prom::vllm_v1_metrics, before, after, {});
+    check_measured(m.prefix_cache_hit_rate, 6144.0 / 8192.0, delta);
+    CHECK(m.prefix_cache_hit_rate.metric == "vllm:prefix_cache_hits_total");
+    check_measured(m.prefix_cache_queried_tokens, 8192, delta);
+    CHECK(m.prefix_cache_queried_tokens.metric == "vllm:prefix_cache_queries_total");
+    check_measured(m.prefix_cache_hit_tokens, 6144, delta);
+    CHECK(m.prefix_cache_hit_tokens.metric == "vllm:prefix_cache_hits_total");
+
+    SUBCASE("the constructed fixtures: every lookup a miss is a measured 0") {
+        const prom::server_cell_metrics f = prom::compute_server_cell_metrics(
+            prom::vllm_v1_metrics, fixture("vllm/metrics-before.prom"),
+            fixture("vllm/metrics-after.prom"), {});
+        check_measured(f.prefix_cache_hit_rate, 0, delta);
+        check_measured(f.prefix_cache_queried_tokens, 8192, delta);
+    }
+    SUBCASE("a restart between the scrapes: counter reset, never 0") {
+        const prom::server_cell_metrics r = prom::compute_server_cell_metrics(
+            prom::vllm_v1_metrics, after, parsed(vllm_prefix_page(100, 90)), {});
+        check_not_reported(r, prom::value_state::counter_reset);
+        CHECK(r.prefix_cache_hit_rate.metric == "vllm:prefix_cache_hits_total");
+        check_state(r.prefix_cache_queried_tokens, prom::value_state::counter_reset);
+        // Only the hits counter went back: still no rate.
+        const prom::server_cell_metrics h = prom::compute_server_cell_metrics(
+            prom::vllm_v1_metrics, after, parsed(vllm_prefix_page(20000, 9000)), {});
+        check_not_reported(h, prom::value_state::counter_reset);
+    }
+    SUBCASE("no prompt tokens during the cell") {
+        const prom::server_cell_metrics idle =
+            prom::compute_server_cell_metrics(prom::vllm_v1_metrics, after, after, {});
+        check_not_reported(idle, prom::value_state::no_observations);
+        check_measured(idle.prefix_cache_queried_tokens, 0, delta);
+    }
+    SUBCASE("more hits than lookups is malformed") {
+        const prom::server_cell_metrics bad = prom::compute_server_cell_metrics(
+            prom::vllm_v1_metrics, before, parsed(vllm_prefix_page(10100, 4200)), {});
+        check_not_reported(bad, prom::value_state::malformed);
+    }
+    SUBCASE("a missing family is not exposed") {
+        const prom::scrape other = parsed("vllm:num_requests_running{model_name=\"m\"} 1\n");
+        const prom::server_cell_metrics none =
+            prom::compute_server_cell_metrics(prom::vllm_v1_metrics, other, other, {});
+        check_not_reported(none, prom::value_state::not_exposed);
+        check_state(none.prefix_cache_queried_tokens, prom::value_state::not_exposed);
+        check_state(none.prefix_cache_hit_tokens, prom::value_state::not_exposed);
+        // Gone from the page after the cell (a different server answered): not exposed.
+        const prom::server_cell_metrics gone =
+            prom::compute_server_cell_metrics(prom::vllm_v1_metrics, before, other, {});
+        check_not_reported(gone, prom::value_state::not_exposed);
+        // Only the queries counter on the page: no rate, and no gauge on it either.
+        const prom::scrape q_only =
+            parsed("vllm:prefix_cache_queries_total{engine=\"0\",model_name=\"m\"} 50\n");
+        prom::gauge_tracker g(prom::vllm_v1_metrics);
+        g.add({}, q_only);
+        prom::cell_metric_inputs in;
+        in.gauges = &g;
+        const prom::server_cell_metrics half =
+            prom::compute_server_cell_metrics(prom::vllm_v1_metrics, q_only, q_only, in);
+        check_not_reported(half, prom::value_state::not_exposed);
+    }
+}
+
+TEST_CASE("server_cell_metrics: older vLLM prefix-cache names and the V0 hit-rate gauge") {
+    const auto counters = [](double q, double h) {
+        return parsed("vllm:gpu_prefix_cache_queries_total{engine=\"0\",model_name=\"m\"} " +
+                      std::to_string(q) +
+                      "\nvllm:gpu_prefix_cache_hits_total{engine=\"0\",model_name=\"m\"} " +
+                      std::to_string(h) + "\n");
+    };
+    const prom::server_cell_metrics v08 = prom::compute_server_cell_metrics(
+        prom::vllm_v1_metrics, counters(100, 0), counters(500, 100), {});
+    check_measured(v08.prefix_cache_hit_rate, 0.25, prom::value_source::scrape_delta);
+    CHECK(v08.prefix_cache_hit_rate.metric == "vllm:gpu_prefix_cache_hits_total");
+
+    const auto v0 = [](double rate) {
+        return parsed("# TYPE vllm:gpu_prefix_cache_hit_rate gauge\n"
+                      "vllm:gpu_prefix_cache_hit_rate{model_name=\"m\"} " +
+                      std::to_string(rate) + "\n");
+    };
+    prom::gauge_tracker g(prom::vllm_v1_metrics);
+    g.add({}, v0(0.5));
+    g.add({}, v0(0.7));
+    CHECK(g.points()[1].prefix_cache_hit_rate == doctest::Approx(0.7));
+    prom::cell_metric_inputs in;
+    in.gauges = &g;
+    const prom::server_cell_metrics m =
+        prom::compute_server_cell_metrics(prom::vllm_v1_metrics, v0(0.5), v0(0.7), in);
+    check_measured(m.prefix_cache_hit_rate, 0.6, prom::value_source::gauge_samples);
+    CHECK(m.prefix_cache_hit_rate.metric == "vllm:gpu_prefix_cache_hit_rate");
+    CHECK(m.prefix_cache_hit_rate.observations == 2);
+    check_state(m.prefix_cache_queried_tokens, prom::value_state::not_exposed);
+    // The gauge without periodic scrapes: nothing observed.
+    const prom::server_cell_metrics unsampled =
+        prom::compute_server_cell_metrics(prom::vllm_v1_metrics, v0(0.5), v0(0.7), {});
+    check_not_reported(unsampled, prom::value_state::no_observations);
+}
+
+TEST_CASE("server_cell_metrics: SGLang prefix-cache hit rate, counters then the gauge") {
+    const auto delta = prom::value_source::scrape_delta;
+    const prom::label tp0[] = {{"tp_rank", "0"}};
+    prom::cell_metric_inputs in;
+    in.matchers = tp0;
+
+    SUBCASE("cached tokens over prompt tokens, summed over cache sources") {
+        const std::vector<std::pair<std::string, double>> b{{"device", 20000}, {"host", 0}};
+        const std::vector<std::pair<std::string, double>> a{{"device", 40480}, {"host", 4096}};
+        const prom::server_cell_metrics m = prom::compute_server_cell_metrics(
+            prom::sglang_metrics, parsed(sglang_prefix_page(81920, &b, 0.9)),
+            parsed(sglang_prefix_page(122880, &a, 0.1)), in);
+        check_measured(m.prefix_cache_hit_rate, 24576.0 / 40960.0, delta);
+        CHECK(m.prefix_cache_hit_rate.metric == "sglang:cached_tokens_total");
+        check_measured(m.prefix_cache_hit_tokens, 24576, delta);
+        check_measured(m.prefix_cache_queried_tokens, 40960, delta);
+        CHECK(m.prefix_cache_queried_tokens.metric == "sglang:prompt_tokens_total");
+    }
+    SUBCASE("a declared family without a series is 0 hits, not a missing value") {
+        const std::vector<std::pair<std::string, double>> empty;
+        const prom::server_cell_metrics m = prom::compute_server_cell_metrics(
+            prom::sglang_metrics, parsed(sglang_prefix_page(1000, &empty)),
+            parsed(sglang_prefix_page(5000, &empty)), in);
+        check_measured(m.prefix_cache_hit_rate, 0, delta);
+        check_measured(m.prefix_cache_hit_tokens, 0, delta);
+        // The first hit's series appears during the cell: it counts from 0.
+        const std::vector<std::pair<std::string, double>> first{{"device", 1000}};
+        const prom::server_cell_metrics f = prom::compute_server_cell_metrics(
+            prom::sglang_metrics, parsed(sglang_prefix_page(1000, &empty)),
+            parsed(sglang_prefix_page(5000, &first)), in);
+        check_measured(f.prefix_cache_hit_rate, 0.25, delta);
+    }
+    SUBCASE("no cached-tokens counter: the mean of the hit-rate gauge") {
+        prom::gauge_tracker g(prom::sglang_metrics, tp0);
+        g.add({}, parsed(sglang_prefix_page(1000, nullptr, 0.25)));
+        g.add({}, parsed(sglang_prefix_page(3000, nullptr, 0.75)));
+        g.add({}, parsed(sglang_prefix_page(4000, nullptr, 0.5)));
+        in.gauges = &g;
+        const prom::server_cell_metrics m = prom::compute_server_cell_metrics(
+            prom::sglang_metrics, parsed(sglang_prefix_page(1000, nullptr, 0.25)),
+            parsed(sglang_prefix_page(4000, nullptr, 0.5)), in);
+        check_measured(m.prefix_cache_hit_rate, 0.5, prom::value_source::gauge_samples);
+        CHECK(m.prefix_cache_hit_rate.metric == "sglang:cache_hit_rate");
+        CHECK(m.prefix_cache_hit_rate.observations == 3);
+        check_state(m.prefix_cache_hit_tokens, prom::value_state::not_exposed);
+    }
+    SUBCASE("the constructed fixtures carry only the gauge, at 0") {
+        prom::gauge_tracker g(prom::sglang_metrics, tp0);
+        g.add({}, fixture("sglang/metrics-during.prom"));
+        in.gauges = &g;
+        const prom::server_cell_metrics m = prom::compute_server_cell_metrics(
+            prom::sglang_metrics, fixture("sglang/metrics-before.prom"),
+            fixture("sglang/metrics-after.prom"), in);
+        check_measured(m.prefix_cache_hit_rate, 0, prom::value_source::gauge_samples);
+    }
+    SUBCASE("a restart: counter reset, and the gauge is not used instead") {
+        const std::vector<std::pair<std::string, double>> b{{"device", 5000}};
+        const std::vector<std::pair<std::string, double>> a{{"device", 10}};
+        prom::gauge_tracker g(prom::sglang_metrics, tp0);
+        g.add({}, parsed(sglang_prefix_page(100, &a, 0.5)));
+        in.gauges = &g;
+        const prom::server_cell_metrics m = prom::compute_server_cell_metrics(
+            prom::sglang_metrics, parsed(sglang_prefix_page(9000, &b, 0.5)),
+            parsed(sglang_prefix_page(100, &a, 0.5)), in);
+        check_not_reported(m, prom::value_state::counter_reset);
+    }
+    SUBCASE("neither counters nor gauge") {
+        const prom::scrape bare = parsed("sglang:num_running_reqs{tp_rank=\"0\"} 1\n");
+        prom::gauge_tracker g(prom::sglang_metrics, tp0);
+        g.add({}, bare);
+        in.gauges = &g;
+        const prom::server_cell_metrics m =
+            prom::compute_server_cell_metrics(prom::sglang_metrics, bare, bare, in);
+        check_not_reported(m, prom::value_state::not_exposed);
+    }
+}
+
+TEST_CASE("server_cell_metrics: llama.cpp prompt-cache hit rate from the captures") {
+    // llamacpp:prompt_tokens_total counts the evaluated prompt tokens only; the cached ones
+    // are llamacpp:prompt_tokens_cached_total (tests/fixtures/llama-server/README.md).
+    const prom::scrape load = fixture("llama-server/metrics-under-load.prom");
+    const prom::scrape done = fixture("llama-server/metrics.prom");
+    const prom::scrape cancel = fixture("llama-server/metrics-after-cancel.prom");
+    const auto delta = prom::value_source::scrape_delta;
+
+    const prom::server_cell_metrics m =
+        prom::compute_server_cell_metrics(prom::llama_cpp_metrics, load, done, {});
+    check_measured(m.prefix_cache_hit_tokens, 327 - 219, delta);
+    check_measured(m.prefix_cache_queried_tokens, (327 - 219) + (45 - 41), delta);
+    check_measured(m.prefix_cache_hit_rate, 108.0 / 112.0, delta);
+    CHECK(m.prefix_cache_hit_rate.metric == "llamacpp:prompt_tokens_cached_total");
+    CHECK(m.prefix_cache_queried_tokens.metric == "llamacpp:prompt_tokens_total");
+
+    const prom::server_cell_metrics c =
+        prom::compute_server_cell_metrics(prom::llama_cpp_metrics, done, cancel, {});
+    check_measured(c.prefix_cache_hit_rate, 81.0 / 84.0, delta);
+
+    // The scrapes in the wrong order: a reset, not a rate.
+    const prom::server_cell_metrics r =
+        prom::compute_server_cell_metrics(prom::llama_cpp_metrics, cancel, done, {});
+    check_not_reported(r, prom::value_state::counter_reset);
+    check_state(r.prefix_cache_queried_tokens, prom::value_state::counter_reset);
+
+    // A build without the cached-tokens counter: not reported, though prompt tokens are.
+    const prom::scrape old = parsed("llamacpp:prompt_tokens_total 45\n"
+                                    "llamacpp:tokens_predicted_total 4951\n");
+    const prom::server_cell_metrics o =
+        prom::compute_server_cell_metrics(prom::llama_cpp_metrics, old, old, {});
+    check_not_reported(o, prom::value_state::not_exposed);
+    check_state(o.prefix_cache_queried_tokens, prom::value_state::not_exposed);
+    check_measured(o.prompt_tokens, 0, delta);
+}
+
+TEST_CASE("metric maps: prefix-cache names of each server") {
+    CHECK(prom::vllm_v1_metrics.prefix_cache_queries.alternatives[0].name ==
+          "vllm:prefix_cache_queries_total");
+    CHECK(prom::vllm_v1_metrics.prefix_cache_hits.alternatives[1].name ==
+          "vllm:gpu_prefix_cache_hits_total");
+    CHECK(prom::vllm_v1_metrics.prefix_cache_hit_rate.alternatives[0].name ==
+          "vllm:gpu_prefix_cache_hit_rate");
+    CHECK(prom::sglang_metrics.prefix_cache_hits.alternatives[0].name ==
+          "sglang:cached_tokens_total");
+    CHECK(prom::sglang_metrics.prefix_cache_hit_rate.alternatives[0].name ==
+          "sglang:cache_hit_rate");
+    CHECK_FALSE(prom::llama_cpp_metrics.prefix_cache_queries.exposed());
+    CHECK(prom::llama_cpp_metrics.prefix_cache_misses.alternatives[0].name ==
+          "llamacpp:prompt_tokens_total");
+    CHECK_FALSE(prom::llama_cpp_metrics.prefix_cache_hit_rate.exposed());
 }

@@ -77,6 +77,19 @@ struct metric_map {
     /// Engine decode calls (llama.cpp `llama_decode()` calls).
     metric_source decode_calls;
 
+    // --- prefix cache: counters in tokens, differenced over a cell; a gauge as a fallback ---
+    /// Prompt tokens looked up in the prefix cache (vLLM), or every prompt token (SGLang).
+    metric_source prefix_cache_queries;
+    /// Prompt tokens served from the prefix cache. A family declared on the page without a
+    /// series counts as 0 (SGLang creates its series at the first hit).
+    metric_source prefix_cache_hits;
+    /// Prompt tokens computed rather than served from the cache, for a server that counts
+    /// these instead of queries (llama.cpp): queries = hits + misses.
+    metric_source prefix_cache_misses;
+    /// Prefix-cache hit rate as a gauge, fraction 0..1, averaged over the periodic scrapes;
+    /// read only when the counters are absent (older vLLM and SGLang).
+    metric_source prefix_cache_hit_rate;
+
     // --- histograms in seconds, differenced over a cell ---
     /// Time a request waited before it was first scheduled.
     metric_source queue_time;
@@ -113,7 +126,9 @@ namespace detail {
 } // namespace detail
 
 /// vLLM with the V1 engine (names as of vLLM 0.10–0.11; the older names
-/// `vllm:gpu_cache_usage_perc` and `vllm:time_per_output_token_seconds` are the second choice).
+/// `vllm:gpu_cache_usage_perc`, `vllm:time_per_output_token_seconds` and 0.8's
+/// `vllm:gpu_prefix_cache_queries/hits` are the second choice; the V0 engine's
+/// `vllm:gpu_prefix_cache_hit_rate` gauge is read when no prefix-cache counter is there).
 inline constexpr metric_map vllm_v1_metrics{
     .server_name = "vLLM (V1 engine)",
     .running = detail::source("vllm:num_requests_running"),
@@ -126,6 +141,12 @@ inline constexpr metric_map vllm_v1_metrics{
     .prompt_seconds = {},
     .generation_seconds = {},
     .decode_calls = {},
+    .prefix_cache_queries =
+        detail::source("vllm:prefix_cache_queries_total", "vllm:gpu_prefix_cache_queries_total"),
+    .prefix_cache_hits =
+        detail::source("vllm:prefix_cache_hits_total", "vllm:gpu_prefix_cache_hits_total"),
+    .prefix_cache_misses = {},
+    .prefix_cache_hit_rate = detail::source("vllm:gpu_prefix_cache_hit_rate"),
     .queue_time = detail::source("vllm:request_queue_time_seconds"),
     .prefill_time = detail::source("vllm:request_prefill_time_seconds"),
     .decode_time = detail::source("vllm:request_decode_time_seconds"),
@@ -137,7 +158,9 @@ inline constexpr metric_map vllm_v1_metrics{
 
 /// SGLang with `--enable-metrics`. Prefill time is the `prefill_forward` stage of
 /// `sglang:per_stage_req_latency_seconds` (recent versions only); decode time per request is
-/// not exposed.
+/// not exposed. The prefix-cache hit rate is `sglang:cached_tokens_total` over
+/// `sglang:prompt_tokens_total` (both counted as requests finish), else the
+/// `sglang:cache_hit_rate` gauge.
 inline constexpr metric_map sglang_metrics{
     .server_name = "SGLang",
     .running = detail::source("sglang:num_running_reqs"),
@@ -150,6 +173,10 @@ inline constexpr metric_map sglang_metrics{
     .prompt_seconds = {},
     .generation_seconds = {},
     .decode_calls = {},
+    .prefix_cache_queries = detail::source("sglang:prompt_tokens_total"),
+    .prefix_cache_hits = detail::source("sglang:cached_tokens_total"),
+    .prefix_cache_misses = {},
+    .prefix_cache_hit_rate = detail::source("sglang:cache_hit_rate"),
     .queue_time = detail::source("sglang:queue_time_seconds"),
     .prefill_time = detail::source_with_label("sglang:per_stage_req_latency_seconds", "stage",
                                               "prefill_forward"),
@@ -162,7 +189,9 @@ inline constexpr metric_map sglang_metrics{
 
 /// llama.cpp `llama-server` with `--metrics`: gauges and counters only, no histograms, so
 /// per-request queue, prefill and decode times come only from the `timings` object of each
-/// response. `llamacpp:kv_cache_usage_ratio` exists in older builds only.
+/// response. `llamacpp:kv_cache_usage_ratio` exists in older builds only. The prompt cache
+/// counts its hits (`llamacpp:prompt_tokens_cached_total`) apart from the prompt tokens it
+/// evaluated (`llamacpp:prompt_tokens_total`).
 inline constexpr metric_map llama_cpp_metrics{
     .server_name = "llama.cpp server",
     .running = detail::source("llamacpp:requests_processing"),
@@ -175,6 +204,10 @@ inline constexpr metric_map llama_cpp_metrics{
     .prompt_seconds = detail::source("llamacpp:prompt_seconds_total"),
     .generation_seconds = detail::source("llamacpp:tokens_predicted_seconds_total"),
     .decode_calls = detail::source("llamacpp:n_decode_total"),
+    .prefix_cache_queries = {},
+    .prefix_cache_hits = detail::source("llamacpp:prompt_tokens_cached_total"),
+    .prefix_cache_misses = detail::source("llamacpp:prompt_tokens_total"),
+    .prefix_cache_hit_rate = {},
     .queue_time = {},
     .prefill_time = {},
     .decode_time = {},

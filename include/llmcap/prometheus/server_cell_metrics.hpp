@@ -144,6 +144,19 @@ struct server_cell_metrics {
     server_value kv_cache_usage_max;
     /// Mean KV-cache usage over the periodic scrapes, fraction 0..1.
     server_value kv_cache_usage_mean;
+
+    /// The server's prefix-cache hit rate over the cell, fraction 0..1: Δ hit tokens ÷ Δ
+    /// queried tokens of its counters (source `scrape_delta`), else the mean of its hit-rate
+    /// gauge over the periodic scrapes (source `gauge_samples`). `metric` names where it came
+    /// from: the hits counter or the gauge. Never 0 for want of a value: a server without
+    /// either is `not_exposed`, a restart is `counter_reset`, a cell without prompt tokens is
+    /// `no_observations`.
+    server_value prefix_cache_hit_rate;
+    /// Prompt tokens looked up in the prefix cache during the cell (vLLM: its queries counter;
+    /// SGLang: its prompt tokens; llama.cpp: cached plus evaluated prompt tokens).
+    server_value prefix_cache_queried_tokens;
+    /// Prompt tokens served from the prefix cache during the cell.
+    server_value prefix_cache_hit_tokens;
 };
 
 /// The gauges of one periodic scrape, for time-series plots. Empty fields: not exposed.
@@ -156,6 +169,8 @@ struct gauge_point {
     std::optional<double> waiting;
     /// KV-cache usage, fraction 0..1.
     std::optional<double> kv_cache_usage;
+    /// Prefix-cache hit rate as the server's gauge says, fraction 0..1 (SGLang, vLLM V0).
+    std::optional<double> prefix_cache_hit_rate;
 };
 
 namespace detail {
@@ -188,7 +203,8 @@ namespace detail {
 } // namespace detail
 
 /**
- * Collects the gauges (running, waiting, KV-cache usage) of the periodic scrapes taken during
+ * Collects the gauges (running, waiting, KV-cache usage, and a prefix-cache hit-rate gauge
+ * where the server has one) of the periodic scrapes taken during
  * a cell: their maximum and mean, and the time series for plots. Feed it every scrape with
  * add(); pass it to compute_server_cell_metrics(). Not thread-safe.
  */
@@ -213,6 +229,7 @@ public:
         p.running = detail::read_value(s, map_->running, m);
         p.waiting = detail::read_value(s, map_->waiting, m);
         p.kv_cache_usage = detail::read_value(s, map_->kv_cache_usage, m);
+        p.prefix_cache_hit_rate = detail::read_value(s, map_->prefix_cache_hit_rate, m);
         points_.push_back(p);
     }
     /// Every point recorded, in the order added.
@@ -258,15 +275,38 @@ inline void set_measured(server_value& v, double x, value_source src, std::uint6
     v.metric = metric;
 }
 
+/// As read_value, and 0 where an alternative's family is declared on the page without a
+/// matching series (a labelled counter that was never incremented).
+[[nodiscard]] inline std::optional<double> read_declared(const scrape& s, const metric_source& src,
+                                                         std::span<const label> extra,
+                                                         std::string_view* used = nullptr) {
+    if (std::optional<double> v = read_value(s, src, extra, used))
+        return v;
+    for (const metric_selector& sel : src.alternatives) {
+        if (!sel.exposed())
+            break;
+        if (s.find_family(sel.name)) {
+            if (used)
+                *used = sel.name;
+            return 0.0;
+        }
+    }
+    return std::nullopt;
+}
+
+/// `declared_is_zero`: a family on the page without a matching series counts as 0.
 inline void fill_counter(server_value& v, const scrape& before, const scrape& after,
-                         const metric_source& src, std::span<const label> m) {
+                         const metric_source& src, std::span<const label> m,
+                         bool declared_is_zero = false) {
     if (!src.exposed())
         return;
     std::string_view used;
-    const std::optional<double> a = read_value(after, src, m, &used);
+    const std::optional<double> a =
+        declared_is_zero ? read_declared(after, src, m, &used) : read_value(after, src, m, &used);
     if (!a)
         return;
-    const double b = read_value(before, src, m).value_or(0.0);
+    const double b = (declared_is_zero ? read_declared(before, src, m) : read_value(before, src, m))
+                         .value_or(0.0);
     std::error_code ec;
     const double d = counter_delta(b, *a, ec);
     v.metric = used;
@@ -393,6 +433,54 @@ inline void fill_gauge(server_value& max_v, server_value& mean_v, const gauge_tr
                  src.alternatives[0].name);
 }
 
+/// The prefix-cache hit rate and its token counts (server_cell_metrics::prefix_cache_*).
+inline void fill_prefix_cache(server_cell_metrics& r, const metric_map& map, const scrape& before,
+                              const scrape& after, const cell_metric_inputs& in) {
+    const std::span<const label> m = in.matchers;
+    server_value& hits = r.prefix_cache_hit_tokens;
+    server_value& queries = r.prefix_cache_queried_tokens;
+    fill_counter(hits, before, after, map.prefix_cache_hits, m, true);
+    if (map.prefix_cache_queries.exposed()) {
+        fill_counter(queries, before, after, map.prefix_cache_queries, m);
+    } else if (map.prefix_cache_misses.exposed()) {
+        server_value misses;
+        fill_counter(misses, before, after, map.prefix_cache_misses, m);
+        if (hits.has_value() && misses.has_value()) {
+            set_measured(queries, *hits.value + *misses.value, value_source::scrape_delta, 1,
+                         misses.metric);
+        } else {
+            queries.state = misses.has_value() ? hits.state : misses.state;
+            if (queries.state != value_state::not_exposed)
+                queries.metric = misses.metric;
+        }
+    }
+
+    server_value& rate = r.prefix_cache_hit_rate;
+    // fill_counter leaves a counter not_exposed, counter_reset or measured.
+    if (hits.state != value_state::not_exposed && queries.state != value_state::not_exposed) {
+        rate.metric = hits.metric;
+        if (!hits.has_value() || !queries.has_value())
+            rate.state = value_state::counter_reset; // no gauge: it would describe another time
+        else if (!(*queries.value > 0))
+            rate.state = value_state::no_observations;
+        else if (*hits.value > *queries.value)
+            rate.state = value_state::malformed; // more hits than lookups
+        else
+            set_measured(rate, *hits.value / *queries.value, value_source::scrape_delta, 1,
+                         hits.metric);
+        return;
+    }
+    // No usable pair of counters: the gauge, as the periodic scrapes saw it. Without periodic
+    // scrapes, a gauge missing from the last scrape too is not exposed.
+    rate = {};
+    if ((in.gauges == nullptr || in.gauges->points().empty()) &&
+        !read_value(after, map.prefix_cache_hit_rate, m))
+        return;
+    server_value unused_max;
+    fill_gauge(unused_max, rate, in.gauges, map.prefix_cache_hit_rate,
+               &gauge_point::prefix_cache_hit_rate);
+}
+
 } // namespace detail
 
 /**
@@ -460,6 +548,7 @@ compute_server_cell_metrics(const metric_map& map, const scrape& before, const s
                        &gauge_point::waiting);
     detail::fill_gauge(r.kv_cache_usage_max, r.kv_cache_usage_mean, in.gauges, map.kv_cache_usage,
                        &gauge_point::kv_cache_usage);
+    detail::fill_prefix_cache(r, map, before, after, in);
     return r;
 }
 
