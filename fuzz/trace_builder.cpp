@@ -2,8 +2,9 @@
 // bodies. Checks that the trace does not depend on how the body was split into reads: fed whole,
 // in read sizes from the input's header, and in a second pattern, the traces have the same
 // shape (token events with their counts and kinds, SSE event count, failure kind, finish reason,
-// model, id, [DONE], usage, server timings; not the timestamps, and not the error message, which
-// may name a split-dependent byte offset). Also feeds the body to put_complete_body.
+// model, id, [DONE], usage, server timings, the captured answer text; not the timestamps, and not
+// the error message, which may name a split-dependent byte offset). Also feeds the body to
+// put_complete_body, and checks that a builder without an answer-text sink gives the same trace.
 // Input layout: byte 0 flags (bit 0: max_tokens set from byte 1, to reach overlong_stream;
 // bit 1: fixed output; bit 2: connection broken at the end; bit 3: 4 KiB SSE event limit),
 // byte 1 max_tokens, bytes 2-3 read-size seeds, then the body.
@@ -35,10 +36,11 @@ struct shape {
     bool exact_event_tokens;
     std::optional<llmcap::usage_info> usage;
     std::optional<llmcap::server_timings> timings;
+    std::string answer;
     bool operator==(const shape&) const = default;
 };
 
-shape shape_of(const request_trace& t) {
+shape shape_of(const request_trace& t, std::string answer = {}) {
     shape s{{},
             t.sse_events,
             t.failure,
@@ -48,7 +50,8 @@ shape shape_of(const request_trace& t) {
             t.done_marker,
             t.exact_event_tokens,
             t.usage,
-            t.timings};
+            t.timings,
+            std::move(answer)};
     for (const auto& e : t.events)
         s.events.emplace_back(e.tokens, e.kind);
     return s;
@@ -61,16 +64,17 @@ struct settings {
     bool clean_eof = true;
 };
 
-// Feeds the body in reads of the given sizes (cycled); read k is stamped k ms after t0.
+// Feeds the body in reads of the given sizes (cycled); read k is stamped k ms after t0. The
+// answer text goes to `answer` when it is not null.
 request_trace replay(std::string_view body, const std::vector<std::size_t>& reads,
-                     const settings& s) {
+                     const settings& s, std::string* answer = nullptr) {
     const time_point t0 = time_point{} + std::chrono::hours(1);
     llmcap::openai::trace_builder b(s.options);
     request_trace t;
     t.intended_start = t0;
     t.max_tokens = s.max_tokens;
     t.fixed_output = s.fixed_output;
-    b.begin(t);
+    b.begin(t, answer);
     std::size_t k = 0;
     while (!body.empty()) {
         const std::size_t n = std::min(body.size(), reads[k % reads.size()]);
@@ -104,15 +108,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                            7};
     const std::string_view body(reinterpret_cast<const char*>(data) + 4, size - 4);
 
-    const shape whole = shape_of(replay(body, {body.size() + 1}, s));
-    FUZZ_CHECK(shape_of(replay(body, reads_a, s)) == whole, "trace differs for read split A");
-    FUZZ_CHECK(shape_of(replay(body, reads_b, s)) == whole, "trace differs for read split B");
+    std::string text_whole, text_a, text_b;
+    const request_trace t_whole = replay(body, {body.size() + 1}, s, &text_whole);
+    const shape whole = shape_of(t_whole, text_whole);
+    const request_trace t_a = replay(body, reads_a, s, &text_a);
+    FUZZ_CHECK(shape_of(t_a, std::move(text_a)) == whole, "trace differs for read split A");
+    const request_trace t_b = replay(body, reads_b, s, &text_b);
+    FUZZ_CHECK(shape_of(t_b, std::move(text_b)) == whole, "trace differs for read split B");
+    // Capturing the text changes nothing else.
+    FUZZ_CHECK(shape_of(replay(body, reads_a, s), text_whole) == whole,
+               "trace differs without an answer-text sink");
 
     llmcap::openai::trace_builder b(s.options);
     request_trace t;
     t.max_tokens = s.max_tokens;
-    b.begin(t);
+    std::string text = "before|";
+    b.begin(t, &text);
     b.put_complete_body(body, time_point{} + std::chrono::hours(1));
     FUZZ_CHECK(b.ended(), "not ended after put_complete_body()");
+    FUZZ_CHECK(text.compare(0, 7, "before|") == 0, "the answer text lost what it held");
     return 0;
 }
