@@ -151,6 +151,7 @@ int main(int argc, char** argv) {
     double timer_spin_us = 250.0;
     bool check_model = false;
     bool log_requests = false;
+    bool no_prefix_caching = false;
 
     app.add_option("--host", address,
                    "IP address to listen on (127.0.0.1, ::1, 0.0.0.0 for every interface)")
@@ -217,6 +218,10 @@ int main(int argc, char** argv) {
                  "Answer requests for another model than the served name with HTTP 404, as "
                  "vLLM does (default: every name is served)")
         ->capture_default_str();
+    app.add_flag("--no-enable-prefix-caching", no_prefix_caching,
+                 "Turn the profile's prefix caching off, as vLLM's flag of that name does "
+                 "(default: the profile's setting, on in the shipped profiles)")
+        ->capture_default_str();
     app.add_flag("--log-requests", log_requests,
                  "Print one line per request on stdout (default: off)")
         ->capture_default_str();
@@ -261,9 +266,11 @@ int main(int argc, char** argv) {
     }
 
     try {
-        const emu::profile profile = std::filesystem::exists(profile_name)
-                                         ? emu::load_profile_file(profile_name)
-                                         : emu::builtin_profile(profile_name);
+        emu::profile profile = std::filesystem::exists(profile_name)
+                                   ? emu::load_profile_file(profile_name)
+                                   : emu::builtin_profile(profile_name);
+        if (no_prefix_caching)
+            profile.engine.enable_prefix_caching = false;
         emu::server_options options;
         options.address = address;
         options.port = port;

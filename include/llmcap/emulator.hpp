@@ -10,6 +10,7 @@
 #include <llmcap/emulator/fault.hpp>
 #include <llmcap/emulator/ground_truth.hpp>
 #include <llmcap/emulator/metrics_exporter.hpp>
+#include <llmcap/emulator/prefix_cache.hpp>
 #include <llmcap/emulator/profile.hpp>
 #include <llmcap/emulator/server.hpp>
 #include <llmcap/emulator/server_energy_meter.hpp>

@@ -141,7 +141,7 @@ TEST_CASE("profile: malformed input is refused with a message naming the JSONPat
     CHECK(error_of(edited("\"max_num_seqs\": 256", "\"max_num_seq\": 256")) ==
           "profile: $.engine.max_num_seq: unknown field (expected max_num_batched_tokens, "
           "max_num_seqs, block_size, gpu_memory_utilization, activation_reserve_bytes, "
-          "kv_cache_tokens, cuda_graph_max_tokens)");
+          "kv_cache_tokens, cuda_graph_max_tokens, enable_prefix_caching)");
     const std::string def(emu::builtin_profile_json(emu::default_profile_name));
     CHECK(error_of(replaced(def, "\"efficiency\": {", "\"efficienc\": {"))
               .rfind("profile: $.efficienc: unknown field", 0) == 0);

@@ -2,6 +2,7 @@
 // Test that header file is self-contained.
 #include <llmcap/emulator/server.hpp>
 
+#include "conversation.hpp"
 #include "stream_accuracy.hpp"
 
 #include <llmcap/analysis/request_metrics.hpp>
@@ -22,7 +23,8 @@
 #include <array>     // array
 #include <chrono>    // milliseconds
 #include <cmath>     // abs
-#include <cstdint>   // uint32_t
+#include <cstddef>   // ptrdiff_t
+#include <cstdint>   // uint32_t, int64_t
 #include <exception> // exception_ptr
 #include <map>       // map
 #include <random>    // mt19937_64
@@ -43,7 +45,9 @@ using llmcap_test::quick;
 using llmcap_test::stream_all;
 using llmcap_test::words;
 
-/// Closed loop: `concurrency` workers each send `per_worker` copies of `r` one after another.
+/// Closed loop: `concurrency` workers each send `per_worker` copies of `r` one after another,
+/// each with a `cache_salt` of its own (as run_virtual_cell's requests and the built-in
+/// workloads': no request finds another's blocks in the prefix cache).
 asio::awaitable<std::vector<request_trace>> closed_loop(http_endpoint& ep, completion_request r,
                                                         std::size_t concurrency,
                                                         std::size_t per_worker) {
@@ -54,9 +58,12 @@ asio::awaitable<std::vector<request_trace>> closed_loop(http_endpoint& ep, compl
     for (std::size_t w = 0; w < concurrency; ++w)
         asio::co_spawn(
             ex,
-            [&]() -> asio::awaitable<void> {
-                for (std::size_t i = 0; i < per_worker; ++i)
-                    out.push_back(co_await ep.stream(r, llmcap::client::request_context()));
+            [&, w]() -> asio::awaitable<void> {
+                for (std::size_t i = 0; i < per_worker; ++i) {
+                    completion_request q = r;
+                    q.cache_salt = "worker-" + std::to_string(w) + "-" + std::to_string(i);
+                    out.push_back(co_await ep.stream(q, llmcap::client::request_context()));
+                }
                 if (--left == 0)
                     done.cancel();
             },
@@ -135,6 +142,41 @@ double mean(const std::vector<double>& v) {
     for (double x : v)
         s += x;
     return s / static_cast<double>(v.size());
+}
+
+/// The body of a `/tokenize` request for the messages of turn `turn` (from 0) of `c`, as
+/// llmcap_test::converse() sent them (built here: GCC 12 miscompiles brace-initialised JSON
+/// with string literals inside a coroutine).
+std::string tokenize_turn(const std::vector<llmcap_test::conversation_turn>& c, std::size_t turn,
+                          std::size_t system_words, std::size_t user_words) {
+    const auto message = [](std::string_view role, std::string_view text) {
+        return boost::json::object{{"role", role}, {"content", text}};
+    };
+    boost::json::array history{message("system", llmcap_test::user_message(1000, system_words))};
+    for (std::size_t n = 0; n <= turn; ++n) {
+        history.push_back(message("user", llmcap_test::user_message(n, user_words)));
+        if (n < turn)
+            history.push_back(message("assistant", c[n].answer));
+    }
+    return boost::json::serialize(boost::json::object{{"messages", history}});
+}
+
+/// A completions request with a batch of two prompts that share their first 800 tokens.
+completion_request shared_prefix_batch() {
+    completion_request batch;
+    batch.kind = llmcap::openai::api::completions;
+    batch.model = "glm";
+    batch.max_tokens = 2;
+    batch.ignore_eos = true;
+    batch.extra["prompt"] =
+        boost::json::array{words(800) + "only here", words(800) + "and here too"};
+    batch.extra["cache_salt"] = "batch";
+    return batch;
+}
+
+/// The body of a `/tokenize` request for `text` as a completions prompt.
+std::string tokenize_text(const std::string& text) {
+    return boost::json::serialize(boost::json::object{{"prompt", text}});
 }
 
 } // namespace
@@ -757,6 +799,121 @@ TEST_CASE("emulator server: every fault is injected as asked") {
         MESSAGE(name, ": ",
                 trace.failure ? llmcap::make_error_code(*trace.failure).message() : "ok", " ",
                 trace.error_message);
+}
+
+TEST_CASE("emulator server: a conversation's cached tokens are the ground truth, over HTTP") {
+    emu::server_options o;
+    o.time_scale = 10.0;
+    harness h(o);
+    const std::uint32_t block = h.srv.engine_profile().engine.block_size;
+    constexpr std::size_t turns = 8;
+    std::vector<llmcap_test::conversation_turn> c;
+    llmcap::client::http_response metrics, first_prompt, second_prompt, answer;
+    h.run([&]() -> asio::awaitable<void> {
+        http_endpoint ep(h.io.get_executor(), h.url(), quick());
+        c = co_await llmcap_test::converse(ep, turns, 48, "http-conversation", 200, 40);
+        metrics = co_await ep.get("/metrics");
+        if (c.size() < 2)
+            co_return;
+        // The template: turn 2's prompt is turn 1's, the answer's ids, the end of the
+        // assistant's message, then the new user message and the generation prompt.
+        first_prompt = co_await ep.post("/tokenize", tokenize_turn(c, 0, 200, 40));
+        second_prompt = co_await ep.post("/tokenize", tokenize_turn(c, 1, 200, 40));
+        answer = co_await ep.post("/tokenize", tokenize_text(c[0].answer));
+    });
+    REQUIRE(c.size() == turns);
+    std::uint64_t prompt_sum = 0;
+    std::uint64_t cached_sum = 0;
+    for (std::size_t n = 0; n < turns; ++n) {
+        CAPTURE(n);
+        const request_trace& t = c[n].trace;
+        REQUIRE_MESSAGE(t.ok(), t.error_message);
+        REQUIRE(t.usage);
+        REQUIRE(t.usage->cached_tokens); // usage.prompt_tokens_details.cached_tokens
+        const emu::request_record* r = h.record(t.response_id);
+        REQUIRE(r != nullptr);
+        CHECK(*t.usage->cached_tokens == r->truth.cached_tokens);
+        CHECK(r->truth.cached_tokens ==
+              (n == 0 ? 0 : llmcap_test::expected_cached_tokens(c, n, block)));
+        CHECK(emu::tokenizer::count(c[n].answer) == 48);
+        prompt_sum += t.usage->prompt_tokens;
+        cached_sum += r->truth.cached_tokens;
+    }
+    CHECK(*c.back().trace.usage->cached_tokens > c.back().trace.usage->prompt_tokens * 9 / 10);
+    const auto page = parse_metrics(metrics.body);
+    CHECK(metric(page, "vllm:prefix_cache_queries_total") == static_cast<double>(prompt_sum));
+    CHECK(metric(page, "vllm:prefix_cache_hits_total") == static_cast<double>(cached_sum));
+
+    REQUIRE(first_prompt.ok());
+    REQUIRE(second_prompt.ok());
+    REQUIRE(answer.ok());
+    const auto ids = [](const llmcap::client::http_response& r) {
+        std::vector<std::int64_t> v;
+        const boost::json::value body = boost::json::parse(r.body);
+        for (const boost::json::value& id : body.at("tokens").as_array())
+            v.push_back(id.to_number<std::int64_t>());
+        return v;
+    };
+    const std::vector<std::int64_t> first = ids(first_prompt);
+    const std::vector<std::int64_t> second = ids(second_prompt);
+    std::vector<std::int64_t> expected = first; // ends with the generation prompt, 2
+    for (const std::int64_t id : ids(answer))
+        expected.push_back(id);
+    expected.push_back(1);
+    REQUIRE(second.size() > expected.size());
+    CHECK(std::vector<std::int64_t>(
+              second.begin(), second.begin() + static_cast<std::ptrdiff_t>(expected.size())) ==
+          expected);
+}
+
+TEST_CASE("emulator server: cache_salt and cache_prompt decide what a request may find") {
+    emu::server_options o;
+    o.time_scale = 20.0;
+    harness h(o);
+    std::vector<request_trace> out;
+    h.run([&]() -> asio::awaitable<void> {
+        http_endpoint ep(h.io.get_executor(), h.url(), quick());
+        const llmcap::client::request_context ctx;
+        const completion_request r = chat(1003, 4);
+        out.push_back(co_await ep.stream(r, ctx)); // 0: cold
+        out.push_back(co_await ep.stream(r, ctx)); // 1: the same again
+        completion_request salted = r;
+        salted.cache_salt = "other";
+        out.push_back(co_await ep.stream(salted, ctx)); // 2: another salt
+        completion_request skip = r;
+        skip.extra["cache_prompt"] = false;
+        out.push_back(co_await ep.stream(skip, ctx)); // 3: no lookup
+        completion_request empty = r;
+        empty.cache_salt = "";
+        out.push_back(co_await ep.stream(empty, ctx)); // 4: refused
+        completion_request not_bool = r;
+        not_bool.extra["cache_prompt"] = 0;
+        out.push_back(co_await ep.stream(not_bool, ctx)); // 5: refused
+        // A batch of two completion prompts sharing 800 tokens: the second finds the first's.
+        out.push_back(co_await ep.stream(shared_prefix_batch(), ctx)); // 6
+    });
+    REQUIRE(out.size() == 7);
+    for (std::size_t i = 0; i < 4; ++i) {
+        CAPTURE(i);
+        REQUIRE_MESSAGE(out[i].ok(), out[i].error_message);
+        REQUIRE(out[i].usage->cached_tokens);
+    }
+    CHECK(*out[0].usage->cached_tokens == 0);
+    CHECK(*out[1].usage->cached_tokens == 992); // (1003 - 1) / 16 blocks of 16
+    CHECK(*out[2].usage->cached_tokens == 0);
+    CHECK(*out[3].usage->cached_tokens == 0);
+    CHECK(out[4].http_status == 400);
+    CHECK(out[4].error_message.find("Parameter 'cache_salt' must be a non-empty string if "
+                                    "provided.") != std::string::npos);
+    CHECK(out[5].http_status == 400);
+    CHECK(out[5].error_message.find("cache_prompt must be a boolean") != std::string::npos);
+    REQUIRE_MESSAGE(out[6].ok(), out[6].error_message);
+    std::uint64_t batch_truth = 0;
+    for (const emu::request_record& r : h.records)
+        if (r.response_id == out[6].response_id)
+            batch_truth += r.truth.cached_tokens;
+    CHECK(batch_truth == 800); // the second prompt finds the 50 blocks of the shared words
+    CHECK(*out[6].usage->cached_tokens == batch_truth);
 }
 
 TEST_CASE("emulator server: an address it cannot listen on is named in the error") {

@@ -2,7 +2,9 @@
 
 #include <llmcap/core/clock.hpp>
 #include <llmcap/emulator/cost_model.hpp>
+#include <llmcap/emulator/detail/kv_blocks.hpp>
 #include <llmcap/emulator/ground_truth.hpp>
+#include <llmcap/emulator/prefix_cache.hpp>
 #include <llmcap/emulator/profile.hpp>
 
 #include <algorithm> // min, find, erase_if
@@ -15,12 +17,28 @@
 
 namespace llmcap::emulator {
 
-/// A request as the engine sees it: prompt and output lengths in tokens.
+/**
+ * A request as the engine sees it: prompt and output lengths in tokens and, for prefix caching,
+ * the token ids its KV-cache blocks are keyed by. A request without prompt ids is never cached
+ * (nor is any request when the profile disables prefix caching).
+ */
 struct request_spec {
     /// Prompt tokens to prefill.
     std::uint32_t prompt_tokens = 0;
     /// Output tokens to generate (at least 1).
     std::uint32_t output_tokens = 1;
+    /// The prompt's token ids: none, or `prompt_tokens` of them. The engine reads them in
+    /// add_request() (to key the prompt's blocks) and keeps none.
+    std::vector<std::uint32_t> prompt_ids{};
+    /// The ids of the tokens the request will generate, in order (at most `output_tokens`), so
+    /// that full blocks holding output are cached too, as vLLM caches them.
+    std::vector<std::uint32_t> output_ids{};
+    /// cache_salt_hash() of the request's `cache_salt`, 0 for none: requests with different
+    /// salts share no cached block.
+    std::uint64_t cache_salt = 0;
+    /// False: the request does not look the prefix cache up and computes its whole prompt
+    /// (llama.cpp's `cache_prompt: false`); the blocks it computes are cached all the same.
+    bool prefix_cache_lookup = true;
 };
 
 /// One token an engine step emitted.
@@ -65,6 +83,8 @@ struct step_result {
     std::vector<request_id> preempted;
     /// Requests that finished in this step.
     std::vector<request_id> finished;
+    /// Prefix-cache lookups of the requests admitted when the step was planned.
+    prefix_cache_stats prefix_cache;
     /// Requests running after the step.
     std::size_t running = 0;
     /// Requests waiting after the step.
@@ -84,6 +104,17 @@ struct step_result {
  * front of the queue, to recompute its prompt and the tokens it had produced. No waiting
  * request is admitted in a step that preempted.
  *
+ * Prefix caching (engine_settings::enable_prefix_caching), as vLLM v1's automatic prefix
+ * caching: every full block of a request's tokens (prompt, then output) is keyed by block_key()
+ * of its ids, chained to the blocks before it and salted; a block becomes cached as soon as the
+ * step computing its last token is planned. When a request is admitted from the waiting queue
+ * it takes the longest run of cached blocks that starts its tokens, never all of them (at least
+ * its last token is computed, to sample from), and its prefill starts after them. Cached blocks
+ * are shared by reference count; when no request holds one it stays cached and counts as free
+ * (kv_free_tokens()), and blocks are taken from the free ones first, then by evicting the
+ * cached block released least recently. A request's blocks are released last block first, so
+ * its tail is evicted before its head.
+ *
  * Driving it: call add_request() as requests arrive; while has_work(), call
  * next_step_duration() (which plans the step) and, once that much time has passed on the
  * driver's clock, step(start) with the time the step began. A wall-clock server does this
@@ -95,7 +126,7 @@ public:
     /// An idle engine for profile `p`.
     explicit engine(const profile& p)
         : cost_model_(p), settings_(p.engine), max_context_(p.model.max_context_tokens),
-          total_blocks_(kv_cache_tokens(p) / p.engine.block_size), free_blocks_(total_blocks_) {}
+          blocks_(kv_cache_tokens(p) / p.engine.block_size) {}
 
     /// The cost model pricing the steps.
     [[nodiscard]] const cost_model& costs() const noexcept {
@@ -104,12 +135,32 @@ public:
 
     /// KV-cache capacity, tokens.
     [[nodiscard]] std::uint64_t kv_capacity_tokens() const noexcept {
-        return total_blocks_ * settings_.block_size;
+        return blocks_.total() * settings_.block_size;
     }
 
-    /// KV-cache tokens free now (whole blocks).
+    /// KV-cache tokens free now (whole blocks): blocks no request holds, cached ones included.
     [[nodiscard]] std::uint64_t kv_free_tokens() const noexcept {
-        return free_blocks_ * settings_.block_size;
+        return blocks_.available() * settings_.block_size;
+    }
+
+    /// True when the profile enables prefix caching.
+    [[nodiscard]] bool prefix_caching() const noexcept {
+        return settings_.enable_prefix_caching;
+    }
+
+    /// KV-cache tokens in cached blocks (held by requests or not), whole blocks.
+    [[nodiscard]] std::uint64_t kv_cached_tokens() const noexcept {
+        return blocks_.cached() * settings_.block_size;
+    }
+
+    /// Cached blocks evicted so far to make room for others.
+    [[nodiscard]] std::uint64_t prefix_cache_evictions() const noexcept {
+        return blocks_.evictions();
+    }
+
+    /// Prefix-cache lookups since the engine was created (the sum of every step's).
+    [[nodiscard]] const prefix_cache_stats& prefix_cache() const noexcept {
+        return prefix_cache_;
     }
 
     /// True when a request could ever be served: it asks for at least one token and its
@@ -119,16 +170,30 @@ public:
         return r.output_tokens > 0 && total <= max_context_ && total <= kv_capacity_tokens();
     }
 
-    /// Queues a request that reached the engine at `arrival`; returns its id. Throws
-    /// std::invalid_argument when !fits(r) (a server answers such requests with an error).
+    /// Queues a request that reached the engine at `arrival`; returns its id. With prefix
+    /// caching on and prompt ids given, keys its blocks (O(tokens)). Throws
+    /// std::invalid_argument when !fits(r) (a server answers such requests with an error), or
+    /// when it has prompt ids but not `prompt_tokens` of them, or more output ids than tokens.
     request_id add_request(const request_spec& r, time_point arrival) {
         if (!fits(r))
             throw std::invalid_argument("emulator::engine: request of " +
                                         std::to_string(r.prompt_tokens) + " prompt + " +
                                         std::to_string(r.output_tokens) +
                                         " output tokens does not fit the context or the KV cache");
+        if (!r.prompt_ids.empty() && r.prompt_ids.size() != r.prompt_tokens)
+            throw std::invalid_argument("emulator::engine: request of " +
+                                        std::to_string(r.prompt_tokens) + " prompt tokens has " +
+                                        std::to_string(r.prompt_ids.size()) + " prompt ids");
+        if (r.output_ids.size() > r.output_tokens)
+            throw std::invalid_argument("emulator::engine: request of " +
+                                        std::to_string(r.output_tokens) + " output tokens has " +
+                                        std::to_string(r.output_ids.size()) + " output ids");
         const request_id id = requests_.size();
         request_state& s = requests_.emplace_back();
+        if (settings_.enable_prefix_caching && !r.prompt_ids.empty())
+            append_block_keys(r.prompt_ids, r.output_ids, r.cache_salt, settings_.block_size,
+                              s.keys);
+        s.lookup = r.prefix_cache_lookup;
         s.truth.id = id;
         s.truth.prompt_tokens = r.prompt_tokens;
         s.truth.output_tokens = r.output_tokens;
@@ -194,6 +259,7 @@ public:
                 continue;
             if (!s.truth.scheduled) {
                 s.truth.scheduled = start;
+                s.truth.cached_tokens = static_cast<std::uint32_t>(s.computed); // its hit
                 r.first_scheduled.push_back(e.id);
             }
             if (e.prefill) {
@@ -210,8 +276,7 @@ public:
                 r.tokens.push_back({e.id, index, last});
                 if (last) {
                     s.truth.finish = r.end;
-                    free_blocks_ += s.blocks;
-                    s.blocks = 0;
+                    release_blocks(s, true);
                     s.finished = true;
                     r.finished.push_back(e.id);
                 }
@@ -239,8 +304,7 @@ public:
             return false;
         s.finished = true;
         s.truth.aborted = at;
-        free_blocks_ += s.blocks;
-        s.blocks = 0;
+        release_blocks(s, true);
         if (const auto w = std::find(waiting_.begin(), waiting_.end(), id); w != waiting_.end())
             waiting_.erase(w);
         else if (const auto r = std::find(running_.begin(), running_.end(), id);
@@ -256,7 +320,7 @@ public:
 
     /// Moves out the ground truth of a finished or aborted request, releasing its storage
     /// (truth(id) is empty afterwards; a long-running driver calls this for every finished
-    /// request so that each keeps about 200 bytes). Throws std::logic_error if it has neither
+    /// request so that each keeps about 250 bytes). Throws std::logic_error if it has neither
     /// finished nor been aborted.
     [[nodiscard]] request_truth take_truth(request_id id) {
         request_state& s = requests_.at(id);
@@ -266,13 +330,20 @@ public:
     }
 
 private:
+    static constexpr std::uint32_t no_slot = detail::kv_block_pool::none;
+
     struct request_state {
         request_truth truth;
-        std::uint64_t computed = 0; // tokens in the KV cache
-        std::uint64_t blocks = 0;   // KV blocks held
+        std::uint64_t computed = 0;       // tokens in the KV cache
+        std::uint64_t blocks = 0;         // KV blocks held, cached ones included
+        std::uint64_t held_cached = 0;    // entries of `slots` other than no_slot
+        std::vector<std::uint64_t> keys;  // block_key of each full block of its tokens
+        std::vector<std::uint32_t> slots; // the cached block held as each of its first blocks
+        bool lookup = true;               // looks the prefix cache up when admitted
         bool prefilling = true;
         bool recomputing = false;
-        bool finished = false; // or aborted
+        bool preempted = false; // at least once
+        bool finished = false;  // or aborted
 
         // Tokens the request's KV cache must hold before it can sample its next token.
         [[nodiscard]] std::uint64_t total_tokens() const noexcept {
@@ -287,27 +358,100 @@ private:
         bool recompute;
     };
 
+    [[nodiscard]] std::uint64_t blocks_for(std::uint64_t tokens) const noexcept {
+        return (tokens + settings_.block_size - 1) / settings_.block_size;
+    }
+
     // Grows the request's blocks to hold `tokens` tokens; false when the cache is too full.
-    bool reserve(request_state& s, std::uint64_t tokens) noexcept {
-        const std::uint64_t needed = (tokens + settings_.block_size - 1) / settings_.block_size;
+    bool reserve(request_state& s, std::uint64_t tokens) {
+        const std::uint64_t needed = blocks_for(tokens);
         if (needed <= s.blocks)
             return true;
-        if (needed - s.blocks > free_blocks_)
+        if (needed - s.blocks > blocks_.available())
             return false;
-        free_blocks_ -= needed - s.blocks;
+        blocks_.take(needed - s.blocks);
         s.blocks = needed;
         return true;
     }
 
+    // Caches the request's full blocks among its first `tokens` tokens (those a planned step
+    // computes), in order; a block whose key is cached already stays private.
+    void cache_blocks(request_state& s, std::uint64_t tokens) {
+        const std::uint64_t full =
+            std::min<std::uint64_t>(tokens / settings_.block_size, s.keys.size());
+        while (s.slots.size() < full) {
+            const std::uint32_t slot = blocks_.cache(s.keys[s.slots.size()]);
+            s.slots.push_back(slot);
+            if (slot != no_slot)
+                ++s.held_cached;
+        }
+    }
+
+    // Releases every block the request holds, its last block first; `done`: it will not run
+    // again, so its keys go too.
+    void release_blocks(request_state& s, bool done) {
+        blocks_.give(s.blocks - s.held_cached);
+        for (auto it = s.slots.rbegin(); it != s.slots.rend(); ++it)
+            if (*it != no_slot)
+                blocks_.release(*it);
+        s.slots.clear();
+        s.held_cached = 0;
+        s.blocks = 0;
+        if (done) {
+            s.keys = {};
+            s.slots = {};
+        }
+    }
+
     void preempt(request_id id) {
         request_state& s = requests_[id];
-        free_blocks_ += s.blocks;
-        s.blocks = 0;
+        release_blocks(s, false);
         s.computed = 0;
         s.prefilling = true;
         s.recomputing = !s.truth.tokens.empty() || !s.truth.prefill_chunks.empty();
+        s.preempted = true;
         waiting_.push_front(id);
         result_.preempted.push_back(id);
+    }
+
+    // Admits waiting request `s` (no blocks, nothing computed) with at most `budget` new
+    // tokens: takes the longest run of cached blocks starting its tokens (never all of them),
+    // then blocks for its first chunk. Returns the chunk's tokens, or 0, changing nothing,
+    // when the blocks do not fit.
+    std::uint32_t admit(request_state& s, std::uint64_t budget) {
+        const bool lookup = s.lookup && !s.keys.empty();
+        std::uint64_t hit_blocks = 0;
+        std::uint64_t evictable_hits = 0; // hits that stop counting as free once held
+        if (lookup) {
+            const std::uint64_t most = std::min<std::uint64_t>(
+                s.keys.size(), (s.total_tokens() - 1) / settings_.block_size);
+            for (; hit_blocks < most; ++hit_blocks) {
+                const std::uint32_t slot = blocks_.find(s.keys[hit_blocks]);
+                if (slot == no_slot)
+                    break;
+                s.slots.push_back(slot);
+                if (blocks_.is_evictable(slot))
+                    ++evictable_hits;
+            }
+        }
+        const std::uint64_t hit_tokens = hit_blocks * settings_.block_size;
+        const auto n = static_cast<std::uint32_t>(std::min(s.total_tokens() - hit_tokens, budget));
+        if (blocks_for(hit_tokens + n) - hit_blocks + evictable_hits > blocks_.available()) {
+            s.slots.clear();
+            return 0;
+        }
+        for (const std::uint32_t slot : s.slots)
+            blocks_.hold(slot);
+        s.held_cached = hit_blocks;
+        s.blocks = hit_blocks;
+        s.computed = hit_tokens;
+        if (lookup) {
+            prefix_cache_.record(s.total_tokens(), hit_tokens, s.preempted);
+            result_.prefix_cache.record(s.total_tokens(), hit_tokens, s.preempted);
+        }
+        (void)reserve(s, hit_tokens + n); // fits: checked above
+        cache_blocks(s, hit_tokens + n);
+        return n;
     }
 
     void add_entry(request_state& s, std::uint32_t tokens) {
@@ -324,6 +468,7 @@ private:
     void plan() {
         plan_.clear();
         result_.preempted.clear();
+        result_.prefix_cache = {};
         work_ = step_work{};
         std::uint64_t budget = settings_.max_num_batched_tokens;
         bool preempted = false;
@@ -345,6 +490,7 @@ private:
             }
             if (self_preempted)
                 break;
+            cache_blocks(s, s.computed + n);
             add_entry(s, n);
             budget -= n;
             ++i;
@@ -353,9 +499,8 @@ private:
         while (!preempted && !waiting_.empty() && budget > 0 &&
                running_.size() < settings_.max_num_seqs) {
             request_state& s = requests_[waiting_.front()];
-            const auto n = static_cast<std::uint32_t>(
-                std::min<std::uint64_t>(s.total_tokens() - s.computed, budget));
-            if (!reserve(s, s.computed + n))
+            const std::uint32_t n = admit(s, budget);
+            if (n == 0)
                 break;
             waiting_.pop_front();
             running_.push_back(s.truth.id);
@@ -373,8 +518,8 @@ private:
     cost_model cost_model_;
     engine_settings settings_;
     std::uint64_t max_context_;
-    std::uint64_t total_blocks_;
-    std::uint64_t free_blocks_;
+    detail::kv_block_pool blocks_;
+    prefix_cache_stats prefix_cache_;
     std::vector<request_state> requests_;
     std::deque<request_id> waiting_;
     std::vector<request_id> running_;

@@ -37,6 +37,10 @@ struct request_truth {
     time_point arrival{};
     /// Start of the first engine step that gave it any prefill; empty while it waits.
     std::optional<time_point> scheduled;
+    /// Prompt tokens whose KV cache it found in the prefix cache when first scheduled (whole
+    /// blocks, never the whole prompt): its prefill started after them. 0 without prefix
+    /// caching.
+    std::uint32_t cached_tokens = 0;
     /// Every prefill chunk, recomputation after preemption included, in order.
     std::vector<prefill_chunk> prefill_chunks;
     /// When each output token was emitted (end of the step that sampled it), in order.

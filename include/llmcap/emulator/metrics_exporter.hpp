@@ -2,6 +2,7 @@
 
 #include <llmcap/core/clock.hpp>
 #include <llmcap/emulator/ground_truth.hpp>
+#include <llmcap/emulator/prefix_cache.hpp>
 
 #include <algorithm> // upper_bound
 #include <array>     // array
@@ -134,10 +135,11 @@ struct metrics_gauges {
 
 /**
  * The emulator's Prometheus exposition: vLLM v1 metric names and buckets (label
- * `model_name`, `engine="0"`), an emulated DCGM exporter's energy and power (label `gpu="0"`),
- * and the emulator's own health (`llmcap_emulator_*`). Every per-request value is taken from
- * the ground truth in emulated time, when the request finishes; counters of tokens grow as
- * engine steps run. Not thread-safe.
+ * `model_name`, `engine="0"`; counters with the `_total` suffix of the text format, as
+ * `vllm:prefix_cache_queries_total` and `vllm:prefix_cache_hits_total`), an emulated DCGM
+ * exporter's energy and power (label `gpu="0"`), and the emulator's own health
+ * (`llmcap_emulator_*`). Every per-request value is taken from the ground truth in emulated time,
+ * when the request finishes; counters of tokens grow as engine steps run. Not thread-safe.
  */
 class metrics_exporter {
 public:
@@ -145,13 +147,21 @@ public:
     explicit metrics_exporter(std::string model_name)
         : labels_("engine=\"0\",model_name=\"" + escape(model_name) + "\"") {}
 
-    /// Records prompt tokens prefilled (recomputation excluded) and output tokens emitted by
-    /// one engine step.
+    /// Records the prompt tokens of one engine step (as vLLM counts them: tokens prefilled,
+    /// recomputation excluded, plus those found in the prefix cache), its output tokens and
+    /// preemptions.
     void on_step(std::uint64_t prompt_tokens, std::uint64_t generation_tokens,
                  std::uint64_t preemptions) noexcept {
         prompt_tokens_ += prompt_tokens;
         generation_tokens_ += generation_tokens;
         preemptions_ += preemptions;
+    }
+
+    /// Records the prefix-cache lookups of one engine step (step_result::prefix_cache); the
+    /// page exports `queries` and `hits`, in tokens, as vLLM does.
+    void on_prefix_cache(const prefix_cache_stats& s) noexcept {
+        prefix_cache_queries_ += s.queries;
+        prefix_cache_hits_ += s.hits;
     }
 
     /// Records a finished request: its truth, when the front end received it (emulated),
@@ -197,6 +207,14 @@ public:
         append_family(out, "vllm:kv_cache_usage_perc", "gauge",
                       "KV-cache usage. 1 means 100 percent usage.");
         append_sample(out, "vllm:kv_cache_usage_perc", labels_, g.kv_cache_usage);
+        append_family(out, "vllm:prefix_cache_queries_total", "counter",
+                      "Prefix cache queries, in terms of number of queried tokens.");
+        append_sample(out, "vllm:prefix_cache_queries_total", labels_,
+                      static_cast<double>(prefix_cache_queries_));
+        append_family(out, "vllm:prefix_cache_hits_total", "counter",
+                      "Prefix cache hits, in terms of number of cached tokens.");
+        append_sample(out, "vllm:prefix_cache_hits_total", labels_,
+                      static_cast<double>(prefix_cache_hits_));
         append_family(out, "vllm:num_preemptions_total", "counter",
                       "Cumulative number of preemption from the engine.");
         append_sample(out, "vllm:num_preemptions_total", labels_,
@@ -278,6 +296,8 @@ private:
     std::uint64_t prompt_tokens_ = 0;
     std::uint64_t generation_tokens_ = 0;
     std::uint64_t preemptions_ = 0;
+    std::uint64_t prefix_cache_queries_ = 0;
+    std::uint64_t prefix_cache_hits_ = 0;
     std::uint64_t finished_length_ = 0;
     std::uint64_t finished_stop_ = 0;
     std::uint64_t finished_abort_ = 0;

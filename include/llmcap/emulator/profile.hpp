@@ -50,6 +50,10 @@ struct engine_settings {
     /// Steps of at most this many tokens replay a captured CUDA graph (cheap launch); larger
     /// steps run eagerly.
     std::uint32_t cuda_graph_max_tokens = 512;
+    /// Automatic prefix caching (`--enable-prefix-caching`, on by default in vLLM v1): full
+    /// KV-cache blocks are kept and shared by requests whose tokens start the same (see
+    /// engine). Optional in a profile's JSON, true when absent.
+    bool enable_prefix_caching = true;
 };
 
 /// Fractions of peak that kernels reach and fixed costs, fitted per profile.
@@ -219,7 +223,7 @@ inline void read_profile(json_reader& in, const boost::json::object& root, profi
         only_fields(in, *e, at,
                     {"max_num_batched_tokens", "max_num_seqs", "block_size",
                      "gpu_memory_utilization", "activation_reserve_bytes", "kv_cache_tokens",
-                     "cuda_graph_max_tokens"});
+                     "cuda_graph_max_tokens", "enable_prefix_caching"});
         engine_settings& s = p.engine;
         integer_field(in, *e, "max_num_batched_tokens", at, s.max_num_batched_tokens, true);
         integer_field(in, *e, "max_num_seqs", at, s.max_num_seqs, true);
@@ -230,6 +234,7 @@ inline void read_profile(json_reader& in, const boost::json::object& root, profi
                      bound::non_negative);
         integer_field(in, *e, "kv_cache_tokens", at, s.kv_cache_tokens, false, false);
         integer_field(in, *e, "cuda_graph_max_tokens", at, s.cuda_graph_max_tokens, false);
+        in.optional_field(*e, "enable_prefix_caching", at, s.enable_prefix_caching);
     }
 
     if (const auto* f = section(in, root, "efficiency")) {

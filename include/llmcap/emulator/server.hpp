@@ -459,8 +459,8 @@ private:
     }
 
     void admit(pending_arrival& p) {
-        const request_id id =
-            engine_.add_request({p.request->prompt_tokens, p.request->output_tokens}, p.at);
+        const request_id id = engine_.add_request(p.request->engine_request, p.at);
+        p.request->engine_request = {}; // the engine keeps what it needs of the ids
         if (id >= active_.size())
             active_.resize(id + 1);
         ++in_engine_;
@@ -589,7 +589,12 @@ private:
             if (!c.recompute)
                 prompt_tokens += c.tokens;
         }
-        metrics_.on_step(prompt_tokens, r.tokens.size(), r.preempted.size());
+        // vLLM counts whole prompts, their cached tokens too.
+        metrics_.on_step(prompt_tokens + r.prefix_cache.hits, r.tokens.size(), r.preempted.size());
+        metrics_.on_prefix_cache(r.prefix_cache);
+        for (const request_id id : r.first_scheduled)
+            if (id < active_.size() && active_[id])
+                active_[id]->group->cached_tokens += engine_.truth(id).cached_tokens;
         const double utilisation = power_model::utilisation(r.cost, profile_.gpu);
         last_power_w_ = options_.power.step_power_w(r.cost, profile_.gpu);
         const double step_j = last_power_w_ * r.cost.duration_s;

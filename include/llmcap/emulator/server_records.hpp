@@ -101,6 +101,8 @@ inline void append_ns(std::string& out, std::string_view key, time_point t, time
     detail::append_uint(out, r.truth.id);
     out += ",\"prompt_tokens\":";
     detail::append_uint(out, r.truth.prompt_tokens);
+    out += ",\"cached_tokens\":";
+    detail::append_uint(out, r.truth.cached_tokens);
     out += ",\"output_tokens\":";
     detail::append_uint(out, r.truth.tokens.size());
     out += ",\"reasoning_tokens\":";

@@ -76,7 +76,8 @@ struct virtual_cell_result {
 /**
  * Measures one closed-loop cell on a fresh virtual_endpoint (a cold engine) of profile `p`,
  * with the library's own load driver and cell recorder: the warm-up requests first, then the
- * measured ones until the stop rule ends the cell, drained to their end. Deterministic.
+ * measured ones until the stop rule ends the cell, drained to their end. Every request has a
+ * `cache_salt` of its own, so none finds another's blocks in the prefix cache. Deterministic.
  * Throws std::invalid_argument for a concurrency of 0 or requests that do not fit the profile.
  */
 [[nodiscard]] inline virtual_cell_result run_virtual_cell(const profile& p, const virtual_cell& c,
@@ -107,8 +108,12 @@ struct virtual_cell_result {
     request.prompt = prompt_of_tokens(c.prompt_tokens);
     request.max_tokens = c.output_tokens;
     request.ignore_eos = true;
-    const auto make = [&](std::uint64_t) {
-        return workload::prepared_request{request, c.prompt_tokens};
+    const auto make = [&](std::uint64_t index) {
+        // A salt of its own: no request finds another's blocks in the prefix cache, as with
+        // the built-in workloads' unique prompts.
+        workload::prepared_request r{request, c.prompt_tokens};
+        r.request.cache_salt = "llmcap-cell-" + std::to_string(index);
+        return r;
     };
     const auto run = [&]() -> boost::asio::awaitable<void> {
         if (c.warmup_requests > 0) {

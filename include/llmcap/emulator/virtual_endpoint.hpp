@@ -13,6 +13,7 @@
 #include <llmcap/emulator/engine.hpp>
 #include <llmcap/emulator/ground_truth.hpp>
 #include <llmcap/emulator/metrics_exporter.hpp>
+#include <llmcap/emulator/prefix_cache.hpp>
 #include <llmcap/emulator/profile.hpp>
 #include <llmcap/emulator/tokenizer.hpp>
 #include <llmcap/openai/request.hpp>
@@ -88,6 +89,14 @@ struct virtual_endpoint_options {
  * A prompt and output that exceed the model's context or the KV cache get HTTP 400, as vLLM
  * answers. Requests given a stop_signal end cancelled at request_stop().
  *
+ * Prefix caching (when the profile enables it): each request's prompt is tokenized (the chat
+ * template, or the completions prompt) and the words of its answer are chosen before it
+ * reaches the engine, so that later requests find the blocks it computed; `cache_salt` and
+ * llama.cpp's `cache_prompt: false` act as on the HTTP server, and the usage carries
+ * `prompt_tokens_details.cached_tokens` (usage_info::cached_tokens), the ground truth's
+ * cached_tokens. When request_context::answer_text is set, the answer's text is appended to it:
+ * one word per token, as the HTTP server streams it in `delta.content` or `text`.
+ *
  * Control calls: `GET /v1/models` (vLLM's shape), `GET /metrics` (metrics_exporter's vLLM
  * names, counting in virtual time), `GET /health`, `POST /tokenize` (vLLM's shape, the
  * emulator tokenizer); anything else is 404.
@@ -108,6 +117,7 @@ public:
           rng_(options_.seed), energy_mark_(timeline.now()) {
         if (options_.served_model_name.empty())
             options_.served_model_name = profile_.model.name;
+        tokenizer_.vocab_size = std::max<std::uint32_t>(profile_.model.vocab_size, 4);
     }
     virtual_endpoint(const virtual_endpoint&) = delete;
     virtual_endpoint& operator=(const virtual_endpoint&) = delete;
@@ -194,7 +204,15 @@ public:
             co_return t;
         }
         t.send = now;
-        const std::uint64_t prompt = prompt_tokens(request);
+        request_spec spec;
+        const bool caching = engine_.prefix_caching();
+        if (caching) {
+            std::string error;
+            if (!read_cache_fields(request, spec, error))
+                co_return refuse(std::move(t), std::move(error));
+            prompt_ids(request, spec.prompt_ids);
+        }
+        const std::uint64_t prompt = caching ? spec.prompt_ids.size() : prompt_tokens(request);
         const std::uint64_t context_tokens = profile_.model.max_context_tokens;
         if (prompt >= context_tokens ||
             (request.max_tokens && prompt + *request.max_tokens > context_tokens)) {
@@ -215,8 +233,8 @@ public:
                 1, static_cast<std::uint64_t>(std::min(drawn, static_cast<double>(cap))));
             length = std::min(std::max<std::uint64_t>(length, request.min_tokens.value_or(0)), cap);
         }
-        const request_spec spec{static_cast<std::uint32_t>(prompt),
-                                static_cast<std::uint32_t>(length)};
+        spec.prompt_tokens = static_cast<std::uint32_t>(prompt);
+        spec.output_tokens = static_cast<std::uint32_t>(length);
         if (!engine_.fits(spec))
             co_return refuse(std::move(t), "request of " + std::to_string(prompt) + " prompt and " +
                                                std::to_string(length) +
@@ -236,12 +254,15 @@ public:
         }
         auto waiter = timeline_->make_timer(ex);
         in_flight r(*this, waiter);
-        r.spec = spec;
+        r.ticket = next_ticket_++;
+        r.text_seed = mix64(options_.seed ^ mix64(r.ticket)); // its answer's words
+        if (caching)
+            tokenizer_.output_ids(r.text_seed, length, spec.output_ids);
+        r.spec = std::move(spec);
         r.received = now;
         r.arrival = now + from_seconds(profile_.frontend.request_overhead_s +
                                        profile_.frontend.tokenize_s_per_token *
                                            static_cast<double>(prompt));
-        r.ticket = next_ticket_++;
         arriving_.emplace(r.ticket, &r);
         arrivals_.push({r.arrival, r.ticket});
         if (context.stop != nullptr)
@@ -266,6 +287,9 @@ public:
             co_return t;
         }
         build_trace(t, r, cap);
+        if (context.answer_text != nullptr) // what its HTTP twin streams as delta.content
+            for (std::size_t i = 0; i < r.truth->tokens.size(); ++i)
+                *context.answer_text += tokenizer::output_piece(r.text_seed, i);
         if (options_.on_truth)
             options_.on_truth(t, *r.truth);
         co_return t;
@@ -346,6 +370,7 @@ private:
         virtual_endpoint* endpoint;
         client::virtual_timeline::timer* waiter;
         request_spec spec{};
+        std::uint64_t text_seed = 0;
         time_point received{};
         time_point arrival{};
         std::uint64_t ticket = 0;
@@ -374,6 +399,43 @@ private:
             if (r->id)
                 ++n;
         return n;
+    }
+
+    // The token ids the emulator's chat template (or, for completions, its tokenizer) gives
+    // the request, appended to `out`.
+    void prompt_ids(const openai::completion_request& r, std::vector<std::uint32_t>& out) const {
+        if (r.kind == openai::api::completions)
+            return tokenizer_.encode(r.prompt, out);
+        for (const openai::chat_message& m : r.messages)
+            tokenizer_.encode_message(m.role, m.content, out);
+        out.push_back(tokenizer::assistant_start_id);
+    }
+
+    // The request's `cache_salt` (hashed into spec.cache_salt) and llama.cpp's `cache_prompt`,
+    // checked as the HTTP server checks them; false with `error` when malformed.
+    static bool read_cache_fields(const openai::completion_request& r, request_spec& spec,
+                                  std::string& error) {
+        std::optional<std::string_view> salt;
+        if (r.cache_salt)
+            salt = *r.cache_salt;
+        if (const boost::json::value* v = r.extra.if_contains("cache_salt"))
+            salt = v->is_string() ? std::optional<std::string_view>(v->get_string())
+                   : v->is_null() ? std::nullopt
+                                  : std::optional<std::string_view>(std::string_view());
+        if (salt && salt->empty()) {
+            error = "Parameter 'cache_salt' must be a non-empty string if provided.";
+            return false;
+        }
+        spec.cache_salt = salt ? cache_salt_hash(*salt) : 0;
+        if (const boost::json::value* v = r.extra.if_contains("cache_prompt");
+            v != nullptr && !v->is_null()) {
+            if (!v->is_bool()) {
+                error = "cache_prompt must be a boolean";
+                return false;
+            }
+            spec.prefix_cache_lookup = v->get_bool();
+        }
+        return true;
     }
 
     // Prompt tokens the emulator's chat template gives the request.
@@ -441,6 +503,8 @@ private:
         u.prompt_tokens = truth.prompt_tokens;
         u.completion_tokens = truth.tokens.size();
         u.total_tokens = u.prompt_tokens + u.completion_tokens;
+        if (engine_.prefix_caching()) // usage.prompt_tokens_details.cached_tokens
+            u.cached_tokens = truth.cached_tokens;
         t.usage = u;
         server_timings st;
         if (auto q = truth.queue_wait())
@@ -467,6 +531,7 @@ private:
                 continue; // cancelled before it arrived
             in_flight& r = *it->second;
             r.id = engine_.add_request(r.spec, a.at);
+            r.spec = {}; // the engine keeps what it needs of the ids
             admitted_.emplace(*r.id, &r);
         }
     }
@@ -504,11 +569,12 @@ private:
             energy_j_ += options_.power.idle_w * to_seconds(s.start - energy_mark_);
             step_ = running_step{s.start, s.end, power};
             peak_power_w_ = std::max(peak_power_w_, power);
-            std::uint64_t prompt = 0;
+            std::uint64_t prompt = s.prefix_cache.hits; // vLLM counts cached tokens too
             for (const chunk_record& c : s.prefill_chunks)
                 if (!c.recompute)
                     prompt += c.tokens;
             metrics_.on_step(prompt, s.tokens.size(), s.preempted.size());
+            metrics_.on_prefix_cache(s.prefix_cache);
             if (options_.on_step)
                 options_.on_step(s, power);
             finished.assign(s.finished.begin(), s.finished.end());
@@ -539,6 +605,7 @@ private:
     virtual_endpoint_options options_;
     engine engine_;
     metrics_exporter metrics_;
+    tokenizer tokenizer_;
     std::mt19937_64 rng_;
     bool engine_running_ = false;
     boost::asio::any_io_executor engine_executor_; // where the engine loop runs

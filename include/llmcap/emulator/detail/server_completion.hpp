@@ -10,6 +10,7 @@
 #include <llmcap/emulator/detail/server_stream.hpp>
 #include <llmcap/emulator/engine.hpp>
 #include <llmcap/emulator/fault.hpp>
+#include <llmcap/emulator/prefix_cache.hpp>
 #include <llmcap/emulator/profile.hpp>
 #include <llmcap/emulator/server_options.hpp>
 #include <llmcap/emulator/server_records.hpp>
@@ -24,6 +25,7 @@
 #include <random>      // mt19937_64, exponential_distribution
 #include <string>      // string, to_string
 #include <string_view> // string_view
+#include <utility>     // move
 #include <vector>      // vector
 
 namespace llmcap::emulator::detail {
@@ -54,8 +56,10 @@ struct completion_context {
  * `x-llmcap-fault` header; a refuse fault resets the connection, a status fault answers with
  * that status. Then the body is read and checked (read_completion()), each choice's output
  * length is drawn (up to the request's limit, unless `ignore_eos`) and checked against the KV
- * cache, and a streamed response's headers are written. `received`: when the request arrived,
- * in emulated time.
+ * cache, and a streamed response's headers are written. With prefix caching on, each choice's
+ * engine request carries the token ids of its prompt and of the answer it will stream, the
+ * hash of `cache_salt`, and whether to look the cache up (`cache_prompt`). `received`: when the
+ * request arrived, in emulated time.
  *
  * Returns the response's choices, to run through the engine; none when the request was
  * answered here (an error, a fault).
@@ -98,7 +102,9 @@ accept_completion(const completion_context& cx, const std::shared_ptr<server_ses
 
     const std::uint64_t context = cx.engine_profile.model.max_context_tokens;
     completion_params p;
-    if (const auto refused = read_completion(req.body(), api, cx.tok, options, context, p)) {
+    const bool caching = cx.eng.prefix_caching();
+    if (const auto refused =
+            read_completion(req.body(), api, cx.tok, options, context, p, caching)) {
         respond_error(*s, target, refused->status, refused->message, options.log);
         return {};
     }
@@ -131,6 +137,7 @@ accept_completion(const completion_context& cx, const std::shared_ptr<server_ses
     }
 
     auto group = std::make_shared<response_group>();
+    group->report_cached = caching;
     group->remaining = static_cast<std::uint32_t>(specs.size());
     group->open_streams = p.stream ? group->remaining : 0;
     group->choices.resize(p.stream ? 0 : specs.size());
@@ -158,6 +165,14 @@ accept_completion(const completion_context& cx, const std::shared_ptr<server_ses
         a->finish_reason = stopped[i] ? "stop" : "length";
         a->response_id = id;
         a->text_seed = cx.rng();
+        a->engine_request = spec;
+        if (caching) { // the ids its blocks are keyed by: the prompt's, then the answer's
+            request_spec& e = a->engine_request;
+            e.prompt_ids = std::move(p.prompt_ids[i]);
+            cx.tok.output_ids(a->text_seed, spec.output_tokens, e.output_ids);
+            e.cache_salt = p.cache_salt.empty() ? 0 : cache_salt_hash(p.cache_salt);
+            e.prefix_cache_lookup = p.cache_prompt;
+        }
         a->created = created;
         a->received = received;
         a->faults = f;

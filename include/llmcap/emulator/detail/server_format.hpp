@@ -4,6 +4,7 @@
 #include <charconv>    // to_chars
 #include <cstddef>     // size_t
 #include <cstdint>     // uint64_t
+#include <optional>    // optional
 #include <string>      // string
 #include <string_view> // string_view
 
@@ -41,15 +42,21 @@ inline void append_double(std::string& out, double v) {
     out.append(buf.data(), static_cast<std::size_t>(r.ptr - buf.data()));
 }
 
-/// Appends an OpenAI usage object: `"usage":{...}` (vLLM's field order).
+/// Appends an OpenAI usage object: `"usage":{...}` (vLLM's field order), with
+/// `prompt_tokens_details.cached_tokens` when `cached` is given.
 inline void append_usage(std::string& out, std::uint64_t prompt, std::uint64_t completion,
-                         std::uint64_t reasoning) {
+                         std::uint64_t reasoning, std::optional<std::uint64_t> cached = {}) {
     out += "\"usage\":{\"prompt_tokens\":";
     append_uint(out, prompt);
     out += ",\"total_tokens\":";
     append_uint(out, prompt + completion);
     out += ",\"completion_tokens\":";
     append_uint(out, completion);
+    if (cached) {
+        out += ",\"prompt_tokens_details\":{\"cached_tokens\":";
+        append_uint(out, *cached);
+        out += '}';
+    }
     if (reasoning > 0) {
         out += ",\"completion_tokens_details\":{\"reasoning_tokens\":";
         append_uint(out, reasoning);

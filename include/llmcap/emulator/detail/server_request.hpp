@@ -16,6 +16,7 @@
 #include <optional>    // optional
 #include <string>      // string, to_string
 #include <string_view> // string_view
+#include <utility>     // move
 #include <vector>      // vector
 
 namespace llmcap::emulator::detail {
@@ -108,11 +109,13 @@ inline bool one_prompt(const tokenizer& tok, const boost::json::value& prompt,
 /// Prompt tokens of a chat request's `messages`, or of a completion's `prompt`; with
 /// `ids`, appends the token ids (and, with `strs`, the pieces). A completion's `prompt` may
 /// be a list of several prompts (strings or token-id lists) when `batch` is given: it
-/// receives each one's tokens, as vLLM serves a batch (`tokens` is then their sum).
+/// receives each one's tokens, as vLLM serves a batch (`tokens` is then their sum), and
+/// `batch_ids`, when given, each one's token ids.
 inline bool prompt_of(const tokenizer& tok, const boost::json::object& o, server_api api,
                       bool generation_prompt, std::uint64_t& tokens, std::string& error,
                       std::vector<std::uint32_t>* ids, std::vector<std::string>* strs,
-                      std::vector<std::uint64_t>* batch = nullptr) {
+                      std::vector<std::uint64_t>* batch = nullptr,
+                      std::vector<std::vector<std::uint32_t>>* batch_ids = nullptr) {
     tokens = 0;
     if (api == server_api::chat_completions) {
         const boost::json::value* m = o.if_contains("messages");
@@ -133,17 +136,13 @@ inline bool prompt_of(const tokenizer& tok, const boost::json::object& o, server
                 return false;
             }
             tokens += tokenizer::count(text) + tokenizer::message_overhead_tokens;
-            if (ids != nullptr) {
-                ids->push_back(0);
-                tok.encode(text, *ids);
-                ids->push_back(1);
-            }
+            const auto* role = mo->if_contains("role");
+            const std::string_view role_name =
+                role && role->is_string() ? std::string_view(role->get_string()) : "user";
+            if (ids != nullptr)
+                tok.encode_message(role_name, text, *ids);
             if (strs != nullptr) {
-                const auto* role = mo->if_contains("role");
-                strs->push_back("<|" +
-                                (role && role->is_string() ? std::string(role->get_string())
-                                                           : std::string("user")) +
-                                "|>");
+                strs->push_back("<|" + std::string(role_name) + "|>");
                 tokenizer::pieces(text, *strs);
                 strs->push_back("<|end|>");
             }
@@ -151,7 +150,7 @@ inline bool prompt_of(const tokenizer& tok, const boost::json::object& o, server
         if (generation_prompt) {
             tokens += tokenizer::generation_prompt_tokens;
             if (ids != nullptr)
-                ids->push_back(2);
+                ids->push_back(tokenizer::assistant_start_id);
             if (strs != nullptr)
                 strs->push_back("<|assistant|>");
         }
@@ -178,7 +177,9 @@ inline bool prompt_of(const tokenizer& tok, const boost::json::object& o, server
                                 "ids";
                         return false;
                     }
-                    if (!one_prompt(tok, one, n, error, nullptr, nullptr))
+                    if (!one_prompt(tok, one, n, error,
+                                    batch_ids != nullptr ? &batch_ids->emplace_back() : nullptr,
+                                    nullptr))
                         return false;
                     batch->push_back(n);
                     tokens += n;
@@ -207,17 +208,39 @@ struct completion_params {
     std::optional<std::uint64_t> min_tokens;
     /// Prompt tokens of each prompt (one, unless a completion request gives a batch).
     std::vector<std::uint64_t> prompts;
+    /// Token ids of each prompt, when asked for (prefix caching).
+    std::vector<std::vector<std::uint32_t>> prompt_ids;
+    /// `cache_salt` (vLLM); empty for none.
+    std::string cache_salt;
+    /// `cache_prompt` (llama.cpp): false skips the prefix-cache lookup.
+    bool cache_prompt = true;
 };
 
+/// Reads `cache_salt` (a non-empty string, as vLLM requires) and `cache_prompt` (a boolean);
+/// false (with `error`, vLLM's message for the salt) when one is malformed.
+inline bool read_cache_fields(const boost::json::object& o, std::string& salt, bool& cache_prompt,
+                              std::string& error) {
+    if (const boost::json::value* v = o.if_contains("cache_salt"); v != nullptr && !v->is_null()) {
+        if (!v->is_string() || v->get_string().empty()) {
+            error = "Parameter 'cache_salt' must be a non-empty string if provided.";
+            return false;
+        }
+        salt.assign(v->get_string().data(), v->get_string().size());
+    }
+    return read_bool(o, "cache_prompt", cache_prompt, error);
+}
+
 /**
- * Reads the JSON `body` of a completion request of `api` into `out` (a fresh one). Checks, in
- * this order: a JSON object, the model's name (when options.check_model), the types of the
- * fields, the prompt, `max_tokens` at least 1, and each prompt plus `max_tokens` within the
- * model's `context` length (tokens). Returns the error to answer with when a check fails.
+ * Reads the JSON `body` of a completion request of `api` into `out` (a fresh one); with
+ * `want_ids`, each prompt's token ids too. Checks, in this order: a JSON object, the model's
+ * name (when options.check_model), the types of the fields, the prompt, `max_tokens` at least
+ * 1, and each prompt plus `max_tokens` within the model's `context` length (tokens). Returns
+ * the error to answer with when a check fails.
  */
 [[nodiscard]] inline std::optional<request_error>
 read_completion(std::string_view body, server_api api, const tokenizer& tok,
-                const server_options& options, std::uint64_t context, completion_params& out) {
+                const server_options& options, std::uint64_t context, completion_params& out,
+                bool want_ids = false) {
     boost::system::error_code ec;
     const boost::json::value v = boost::json::parse(body, ec);
     if (ec || !v.is_object())
@@ -233,7 +256,8 @@ read_completion(std::string_view body, server_api api, const tokenizer& tok,
         !read_bool(o, "ignore_eos", out.ignore_eos, error) ||
         !read_count(o, "max_completion_tokens", out.max_tokens, error) ||
         (!out.max_tokens && !read_count(o, "max_tokens", out.max_tokens, error)) ||
-        !read_count(o, "min_tokens", out.min_tokens, error))
+        !read_count(o, "min_tokens", out.min_tokens, error) ||
+        !read_cache_fields(o, out.cache_salt, out.cache_prompt, error))
         return request_error{400, error};
     if (const auto* so = o.if_contains("stream_options"); so && !so->is_null()) {
         if (!so->is_object())
@@ -243,11 +267,16 @@ read_completion(std::string_view body, server_api api, const tokenizer& tok,
             return request_error{400, error};
     }
     std::uint64_t prompt_sum = 0;
-    if (!prompt_of(tok, o, api, true, prompt_sum, error, nullptr, nullptr,
-                   api == server_api::completions ? &out.prompts : nullptr))
+    std::vector<std::uint32_t> ids;
+    if (!prompt_of(tok, o, api, true, prompt_sum, error, want_ids ? &ids : nullptr, nullptr,
+                   api == server_api::completions ? &out.prompts : nullptr,
+                   want_ids ? &out.prompt_ids : nullptr))
         return request_error{400, error};
-    if (out.prompts.empty())
+    if (out.prompts.empty()) {
         out.prompts.push_back(prompt_sum);
+        if (want_ids)
+            out.prompt_ids.push_back(std::move(ids));
+    }
     const std::optional<std::uint64_t>& max_tokens = out.max_tokens;
     if (max_tokens && *max_tokens < 1)
         return request_error{400, "max_tokens must be at least 1, got " +

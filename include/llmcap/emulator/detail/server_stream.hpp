@@ -19,6 +19,7 @@
 #include <cstddef>     // size_t, ptrdiff_t
 #include <cstdint>     // uint32_t, uint64_t
 #include <memory>      // shared_ptr
+#include <optional>    // optional
 #include <string>      // string
 #include <string_view> // string_view
 #include <utility>     // move
@@ -35,6 +36,8 @@ struct response_group {
     std::uint64_t prompt_tokens = 0; // totals over the choices, for usage
     std::uint64_t output_tokens = 0;
     std::uint64_t reasoning_tokens = 0;
+    std::uint64_t cached_tokens = 0;  // prompt tokens found in the prefix cache, when
+    bool report_cached = false;       // prefix caching is on (usage.prompt_tokens_details)
     std::vector<std::string> choices; // not streamed: each finished choice's JSON
 };
 
@@ -52,6 +55,7 @@ struct active_request {
     std::uint32_t prompt_tokens = 0;
     std::uint32_t output_tokens = 0;
     std::uint32_t reasoning_tokens = 0;
+    request_spec engine_request; // what the engine is given (token ids until it has them)
     std::string finish_reason;
     std::string response_id;
     std::string prefix; // a chunk up to and including `"choices":[`
@@ -63,6 +67,11 @@ struct active_request {
     fault faults;
     std::string target;
 };
+
+/// The cached prompt tokens a response's usage reports: none without prefix caching.
+[[nodiscard]] inline std::optional<std::uint64_t> cached_of(const response_group& g) noexcept {
+    return g.report_cached ? std::optional<std::uint64_t>(g.cached_tokens) : std::nullopt;
+}
 
 /// A response's `id`: `chatcmpl-SEED-N` or `cmpl-SEED-N`.
 [[nodiscard]] inline std::string response_id(server_api api, std::uint64_t seed, std::uint64_t n) {
@@ -225,7 +234,7 @@ inline void end_token_event(active_request& a, const token_emission& t, std::str
             ev = a.prefix;
             ev += "],";
             append_usage(ev, a.group->prompt_tokens, a.group->output_tokens,
-                         a.group->reasoning_tokens);
+                         a.group->reasoning_tokens, cached_of(*a.group));
             ev += "}\n\n";
             append_http_chunk(out, ev);
         }
@@ -284,7 +293,8 @@ inline void respond_complete(const active_request& a, std::string_view served_mo
         body += a.group->choices[i];
     }
     body += "],";
-    append_usage(body, a.group->prompt_tokens, a.group->output_tokens, a.group->reasoning_tokens);
+    append_usage(body, a.group->prompt_tokens, a.group->output_tokens, a.group->reasoning_tokens,
+                 cached_of(*a.group));
     body += '}';
     a.session->respond(200, "application/json", body);
 }
