@@ -68,7 +68,8 @@ TEST_CASE("use case JSON: a session use case, with defaults, and its errors") {
         R"([{"name": "chat", "context_tokens": 200, "output_tokens": 300,
              "thresholds": [{"metric": "ttft_later_turns_s", "statistic": "p95", "bound": 2}],
              "sessions": {"turns": 6, "think_time": "exponential:5s",
-                          "system_prompt_tokens": 512, "groups": 3, "turn_tokens_sigma": 0.5}},
+                          "system_prompt_tokens": 512, "groups": 3, "turn_tokens_sigma": 0.5,
+                          "prefix_caching": false}},
             {"name": "agent", "context_tokens": 100, "output_tokens": 100,
              "thresholds": [{"metric": "ttft_s", "bound": 2}], "sessions": {"turns": 20}}])");
     REQUIRE_MESSAGE(r.ok(), r.error);
@@ -80,11 +81,13 @@ TEST_CASE("use case JSON: a session use case, with defaults, and its errors") {
     CHECK(chat.sessions->system_prompt_tokens == 512);
     CHECK(chat.sessions->groups == 3);
     CHECK(chat.sessions->turn_tokens_sigma == 0.5);
+    CHECK(!chat.sessions->prefix_caching);
     CHECK(chat.thresholds[0].what == la::metric::ttft_later_turns);
     const la::use_case& agent = r.use_cases[1];
     REQUIRE(agent.sessions.has_value());
     CHECK(agent.sessions->think.mean == llmcap::duration::zero());
     CHECK(agent.sessions->groups == 1);
+    CHECK(agent.sessions->prefix_caching);
     CHECK(!la::parse_use_cases(R"([{"name": "x", "context_tokens": 1, "output_tokens": 1,
              "thresholds": [{"metric": "ttft_s", "bound": 1}]}])")
                .use_cases[0]
@@ -109,7 +112,7 @@ TEST_CASE("use case JSON: a session use case, with defaults, and its errors") {
           "use cases JSON: $[0].sessions.turn_tokens_sigma: expected a number in [0, 4]");
     CHECK(error(R"({"turns": 2, "users": 9})") ==
           "use cases JSON: $[0].sessions.users: unknown field (expected turns, think_time, "
-          "system_prompt_tokens, groups, turn_tokens_sigma)");
+          "system_prompt_tokens, groups, turn_tokens_sigma, prefix_caching)");
     CHECK(error("[]") == "use cases JSON: $[0].sessions: expected an object, got an array");
 }
 

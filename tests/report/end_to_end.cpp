@@ -4,6 +4,7 @@
 
 #include <llmcap/emulator/builtin_profiles.hpp>
 #include <llmcap/sweep/plan.hpp>
+#include <llmcap/sweep/plan_overrides.hpp>
 #include <llmcap/sweep/presets.hpp>
 #include <llmcap/sweep/run_sweep.hpp>
 #include <llmcap/sweep/simulator_runner.hpp>
@@ -102,5 +103,57 @@ TEST_CASE("report: a simulated sweep's reports rebuild byte for byte from its JS
     llmcap::report::write_reports(loaded.result, dir);
     for (const auto& [name, text] : written)
         CHECK_MESSAGE(read_file(dir / name) == text, name);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("report: a session run has its conversations section, and rebuilds byte for byte") {
+    ls::sweep_plan plan = *ls::preset("glm-4.7-flash-h200");
+    plan.requests.warmup_requests = 0;
+    plan.cells.clear();
+    ls::add_grid(plan, {1024}, {64}, {1});
+    llmcap::analysis::use_case chat = *llmcap::analysis::find_builtin_use_case("chatbot_sessions");
+    chat.output_tokens = 64;
+    chat.sessions->turns = 3;
+    chat.sessions->system_prompt_tokens = 256;
+    ls::use_case_search s;
+    s.use_case = chat;
+    s.max_concurrency = 16;
+    s.max_cells = 3;
+    plan.searches = {s};
+    ls::plan_overrides change;
+    change.sessions = chat.sessions;
+    change.sessions->prefix_caching = true;
+    change.users = {2, 4};
+    change.turn_tokens = 128;
+    change.output_tokens = 64;
+    change.cache_compare = true;
+    std::string why;
+    REQUIRE(ls::apply_overrides(plan, change, why));
+    REQUIRE(plan.cells.size() == 4); // sessions and sessions_nocache at 2 and 4 users
+    const fs::path dir = fs::temp_directory_path() / "llmcap_test_report_sessions";
+    fs::remove_all(dir);
+    const ls::sweep_outcome outcome = simulate(plan, dir);
+    CHECK_FALSE(outcome.interrupted);
+    REQUIRE(outcome.result.use_cases.size() == 1);
+    const std::string results = read_file(dir / "results.json"); // as run_sweep wrote it
+    llmcap::report::write_reports(outcome.result, dir);
+    const std::string md = read_file(dir / "report.md");
+    const std::string html = read_file(dir / "report.html");
+    CHECK(md.find("## Conversations") != std::string::npos);
+    CHECK(md.find("### sessions") != std::string::npos);
+    CHECK(md.find("### sessions_nocache") != std::string::npos);
+    CHECK(md.find("Users per slot") != std::string::npos);
+    CHECK(md.find("What prefix caching is worth") != std::string::npos);
+    CHECK(md.find("Chatbot Conversations") != std::string::npos);
+    CHECK(html.find("id=\"chart-ttft-by-turn\"") != std::string::npos);
+    const std::string csv = read_file(dir / "cells.csv");
+    CHECK(csv.find("sessions/ctx128/out64/u2") != std::string::npos);
+
+    for (const char* name : {"results.json", "report.md", "report.html"})
+        fs::remove(dir / name);
+    const ls::sweep_outcome loaded = ls::rebuild_results(dir);
+    CHECK(read_file(dir / "results.json") == results);
+    llmcap::report::write_reports(loaded.result, dir);
+    CHECK(read_file(dir / "report.md") == md);
     fs::remove_all(dir);
 }

@@ -7,6 +7,7 @@
 #include <llmcap/sweep/presets.hpp>
 #include <llmcap/workload/text_source.hpp>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <doctest/doctest.h>
 
@@ -203,4 +204,53 @@ TEST_CASE("apply_overrides: a plan without cells takes a whole grid") {
     std::string why;
     REQUIRE(sweep::apply_overrides(p, o, why));
     CHECK(keys(p) == std::vector<std::string>{"2048/256/1/", "2048/256/2/"});
+}
+
+TEST_CASE("apply_overrides: sessions replace the cells by session cells, and cache-off twins") {
+    sweep::sweep_plan p = glm();
+    sweep::plan_overrides o;
+    analysis::session_workload w;
+    w.turns = 6;
+    w.system_prompt_tokens = 2048;
+    o.sessions = w;
+    o.users = {1, 8, 32};
+    o.turn_tokens = 256;
+    o.cache_compare = true;
+    std::string why;
+    REQUIRE(sweep::apply_overrides(p, o, why));
+    CHECK(keys(p) == std::vector<std::string>{"256/1024/1/sessions", "256/1024/8/sessions",
+                                              "256/1024/32/sessions", "256/1024/1/sessions_nocache",
+                                              "256/1024/8/sessions_nocache",
+                                              "256/1024/32/sessions_nocache"});
+    for (const sweep::planned_cell& c : p.cells) {
+        CHECK(c.key.sessions);
+        REQUIRE(c.sessions.has_value());
+        CHECK(c.sessions->turns == 6);
+        CHECK(c.sessions->prefix_caching == (c.key.use_case == "sessions"));
+    }
+    CHECK(p.cells[1].key.id() == "sessions/ctx256/out1024/u8");
+    // The plan round-trips through run.json with its session cells.
+    const std::string text = boost::json::serialize(sweep::to_json(p));
+    const auto back = sweep::plan_from_json(boost::json::parse(text));
+    REQUIRE(back.has_value());
+    CHECK(boost::json::serialize(sweep::to_json(*back)) == text);
+    CHECK(back->cells[4].key.sessions);
+    CHECK(back->cells[4].sessions == p.cells[4].sessions);
+
+    sweep::sweep_plan q = glm();
+    o.users = {0};
+    CHECK_FALSE(sweep::apply_overrides(q, o, why));
+    CHECK(why == "session cells need user counts of at least 1");
+    o.users.clear();
+    CHECK_FALSE(sweep::apply_overrides(q, o, why));
+}
+
+TEST_CASE("session_rule_for: about one conversation per user, at least min_requests") {
+    sweep::request_policy r;
+    r.requests_per_concurrency = 2;
+    r.min_requests = 4;
+    CHECK(r.session_rule_for(8, 6).requests == 48); // 8 users × 6 turns
+    CHECK(r.session_rule_for(1, 2).requests == 4);
+    r.max_duration_s = 30.0;
+    CHECK(r.session_rule_for(8, 6).max_duration == from_seconds(30.0));
 }

@@ -1,6 +1,7 @@
 // Test that header file is self-contained.
 #include <llmcap/workload/session_driver.hpp>
 
+#include <llmcap/client/stop_signal.hpp>
 #include <llmcap/client/virtual_timeline.hpp>
 #include <llmcap/emulator/tokenizer.hpp>
 
@@ -130,7 +131,8 @@ workload::calibrated_prompt calibrated(std::uint32_t tokens) {
 
 session_run run_sessions(session_endpoint& e, client::virtual_timeline& clock,
                          workload::session_spec spec, workload::driver_options d,
-                         std::optional<std::uint32_t> system_tokens = std::nullopt) {
+                         std::optional<std::uint32_t> system_tokens = std::nullopt,
+                         std::size_t stop_after = 0) {
     workload::request_options o;
     o.model = "m";
     o.extensions.cache_salt = true;
@@ -153,6 +155,8 @@ session_run run_sessions(session_endpoint& e, client::virtual_timeline& clock,
                 [&](const request_trace& t, bool warm) {
                     out.traces.push_back(t);
                     out.warmup.push_back(warm);
+                    if (stop_after > 0 && out.traces.size() == stop_after)
+                        d.stop_signal->request_stop(); // Ctrl-C
                 },
                 so);
             finished = true;
@@ -479,4 +483,25 @@ TEST_CASE("session_source: an invalid spec or a completions API is refused") {
     CHECK(workload::validate(spec).empty());
     spec.turn_tokens_sigma = -1;
     CHECK(!workload::validate(spec).empty());
+}
+
+TEST_CASE("drive_sessions: the stop signal wakes users in a pause; the cell ends cancelled") {
+    client::virtual_timeline clock;
+    session_endpoint e(clock);
+    workload::session_spec spec;
+    spec.users = 3;
+    spec.turns = 4;
+    spec.turn_tokens = 32;
+    spec.output_tokens = 4;
+    std::string error;
+    spec.think = *parse_think_time("fixed:600s", error);
+    client::stop_signal stop;
+    workload::driver_options d;
+    d.stop.requests = 100;
+    d.stop_signal = &stop;
+    const session_run r = run_sessions(e, clock, spec, d, std::nullopt, 3);
+    CHECK(r.result.requests.stop_reason == workload::stop_reason::cancelled);
+    CHECK(r.traces.size() == 3);
+    CHECK(clock.now() == r.traces.back().end); // nobody waited out the pause
+    CHECK(stop.in_flight() == 0);
 }

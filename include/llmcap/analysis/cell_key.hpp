@@ -40,13 +40,18 @@ struct cell_key {
     /// Open loop: mean arrivals per second (concurrency is then the cap). Empty for a closed
     /// loop.
     std::optional<double> rate_per_s;
+    /// True for a session workload's cell (users holding conversations, DESIGN.md §9):
+    /// `concurrency` then counts users, not requests in flight, and context_tokens and
+    /// output_tokens are each turn's new message and answer.
+    bool sessions = false;
 
     /// A stable text id: "grid/ctx1024/out1024/c4", "general_chatbot/ctx32768/out1024/c8";
-    /// an open-loop cell ends in its rate, "grid/ctx1024/out1024/c64/rate2.5".
+    /// an open-loop cell ends in its rate, "grid/ctx1024/out1024/c64/rate2.5"; a session cell
+    /// counts users, "chatbot_sessions/ctx256/out512/u32".
     [[nodiscard]] std::string id() const {
         std::string s = (use_case.empty() ? std::string("grid") : use_case) + "/ctx" +
                         std::to_string(context_tokens) + "/out" + std::to_string(output_tokens) +
-                        "/c" + std::to_string(concurrency);
+                        (sessions ? "/u" : "/c") + std::to_string(concurrency);
         if (rate_per_s) {
             char buf[32];
             const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, *rate_per_s);
@@ -59,11 +64,13 @@ struct cell_key {
 
     friend bool operator==(const cell_key&, const cell_key&) = default;
 
-    /// By scenario, then context, output, concurrency and rate (a closed loop first).
+    /// By scenario, then single requests before sessions, context, output, concurrency and
+    /// rate (a closed loop first).
     friend std::partial_ordering operator<=>(const cell_key& a, const cell_key& b) {
         if (const auto c =
-                std::tie(a.use_case, a.context_tokens, a.output_tokens, a.concurrency) <=>
-                std::tie(b.use_case, b.context_tokens, b.output_tokens, b.concurrency);
+                std::tie(a.use_case, a.sessions, a.context_tokens, a.output_tokens,
+                         a.concurrency) <=>
+                std::tie(b.use_case, b.sessions, b.context_tokens, b.output_tokens, b.concurrency);
             c != 0)
             return c;
         return a.rate_per_s <=> b.rate_per_s;

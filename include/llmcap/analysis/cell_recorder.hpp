@@ -282,23 +282,7 @@ public:
                                                 : mean_in_flight();
             return v ? metric_statistics::single(*v) : metric_statistics{};
         }
-        const stats::summary s = samples_[index_of(m)].summarize(0.95);
-        metric_statistics out;
-        out.count = s.count;
-        if (s.count == 0)
-            return out;
-        out.mean = s.mean;
-        out.stddev = s.stddev;
-        out.min = s.min;
-        out.max = s.max;
-        out.p50 = s.p50;
-        out.p90 = s.p90;
-        out.p95 = s.p95;
-        out.p99 = s.p99;
-        out.p99_9 = s.p999;
-        if (std::isfinite(s.mean_ci.lower) && std::isfinite(s.mean_ci.upper))
-            out.mean_ci95 = confidence_interval{s.mean_ci.lower, s.mean_ci.upper};
-        return out;
+        return statistics_of(samples_[index_of(m)].summarize(0.95));
     }
 
     /// The cell's summary: every metric with at least one sample, and throughput.
@@ -342,6 +326,8 @@ public:
             o["use_case"] = key_.use_case;
         if (key_.rate_per_s)
             o["rate_per_s"] = *key_.rate_per_s;
+        if (key_.sessions)
+            o["sessions"] = true;
         o["started"] = started_;
         o["succeeded"] = succeeded_;
         o["failures"] = std::move(failures);
@@ -399,6 +385,7 @@ public:
             in.fail("$.use_case", "expected a non-empty string");
         key.use_case = std::move(use_case);
         in.optional_field(*o, "rate_per_s", "$", key.rate_per_s);
+        in.optional_field(*o, "sessions", "$", key.sessions);
         if (in.ok() && key.rate_per_s && !(*key.rate_per_s > 0.0 && std::isfinite(*key.rate_per_s)))
             in.fail("$.rate_per_s", "expected a positive number");
         cell_recorder r(std::move(key));

@@ -1,8 +1,9 @@
 #pragma once
 
 #include <llmcap/analysis/metric.hpp>
+#include <llmcap/stats/summary.hpp>
 
-#include <cmath>    // isnan
+#include <cmath>    // isnan, isfinite
 #include <cstdint>  // uint32_t, uint64_t
 #include <limits>   // numeric_limits
 #include <map>      // map
@@ -127,6 +128,27 @@ struct metric_statistics {
         return true;
     }
 };
+
+/// A stats::summary (95% interval) as metric_statistics: a summary of no sample gives a count
+/// of 0 and every statistic NaN.
+[[nodiscard]] inline metric_statistics statistics_of(const stats::summary& s) noexcept {
+    metric_statistics out;
+    out.count = s.count;
+    if (s.count == 0)
+        return out;
+    out.mean = s.mean;
+    out.stddev = s.stddev;
+    out.min = s.min;
+    out.max = s.max;
+    out.p50 = s.p50;
+    out.p90 = s.p90;
+    out.p95 = s.p95;
+    out.p99 = s.p99;
+    out.p99_9 = s.p999;
+    if (std::isfinite(s.mean_ci.lower) && std::isfinite(s.mean_ci.upper))
+        out.mean_ci95 = confidence_interval{s.mean_ci.lower, s.mean_ci.upper};
+    return out;
+}
 
 /**
  * What was measured in one cell of a sweep: a context length, an output length and a

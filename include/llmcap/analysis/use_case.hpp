@@ -65,6 +65,9 @@ struct session_workload {
     std::uint32_t groups = 1;
     /// Log-space standard deviation of drawn message lengths (0: every message the same).
     double turn_tokens_sigma = 0.0;
+    /// False for the cache-off comparison: every request's prefix made unique, so the server's
+    /// prefix cache cannot help (workload::session_spec::prefix_caching).
+    bool prefix_caching = true;
 
     friend bool operator==(const session_workload&, const session_workload&) = default;
 };

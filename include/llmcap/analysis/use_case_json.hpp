@@ -39,7 +39,8 @@
  *         "think_time": "lognormal:30s",        // optional, default "0" (parse_think_time)
  *         "system_prompt_tokens": 1024,         // optional integer ≥ 0, default 0
  *         "groups": 1,                          // optional integer ≥ 1, default 1
- *         "turn_tokens_sigma": 0.5              // optional number in [0, 4], default 0
+ *         "turn_tokens_sigma": 0.5,             // optional number in [0, 4], default 0
+ *         "prefix_caching": false               // optional, default true (false: cache off)
  *       }
  *     }
  *
@@ -162,12 +163,16 @@ inline bool read_threshold(json_reader& in, const boost::json::value& v, const s
     return true;
 }
 
-inline bool read_sessions(json_reader& in, const boost::json::value& v, const std::string& path,
-                          session_workload& out) {
+inline bool read_sessions_impl(json_reader& in, const boost::json::value& v,
+                               const std::string& path, session_workload& out) {
     const boost::json::object* o = in.object(v, path);
     if (o == nullptr ||
-        !in.only(*o, {"turns", "think_time", "system_prompt_tokens", "groups", "turn_tokens_sigma"},
-                 path, "turns, think_time, system_prompt_tokens, groups, turn_tokens_sigma"))
+        !in.only(*o,
+                 {"turns", "think_time", "system_prompt_tokens", "groups", "turn_tokens_sigma",
+                  "prefix_caching"},
+                 path,
+                 "turns, think_time, system_prompt_tokens, groups, turn_tokens_sigma, "
+                 "prefix_caching"))
         return false;
     const boost::json::value* turns = in.member(*o, "turns", path);
     if (turns == nullptr || !read_count(in, *turns, path + ".turns", out.turns))
@@ -191,10 +196,27 @@ inline bool read_sessions(json_reader& in, const boost::json::value& v, const st
         return false;
     if (!(out.turn_tokens_sigma >= 0.0 && out.turn_tokens_sigma <= 4.0))
         return in.fail(path + ".turn_tokens_sigma", "expected a number in [0, 4]");
-    return true;
+    return in.optional_field(*o, "prefix_caching", path, out.prefix_caching);
 }
 
 } // namespace detail
+
+/// Reads a session workload (the `sessions` object of the format above) at `path` through
+/// `in`; false after recording the first error.
+inline bool read_session_workload(json_reader& in, const boost::json::value& v,
+                                  const std::string& path, session_workload& out) {
+    return detail::read_sessions_impl(in, v, path, out);
+}
+
+/// A session workload as the `sessions` object of the format above.
+[[nodiscard]] inline boost::json::object to_json(const session_workload& w) {
+    return boost::json::object{{"turns", w.turns},
+                               {"think_time", w.think.to_string()},
+                               {"system_prompt_tokens", w.system_prompt_tokens},
+                               {"groups", w.groups},
+                               {"turn_tokens_sigma", w.turn_tokens_sigma},
+                               {"prefix_caching", w.prefix_caching}};
+}
 
 /**
  * Reads one use case (format above) at `path` through `in`; false after recording the first
@@ -243,7 +265,7 @@ inline bool read_use_case(json_reader& in, const boost::json::value& v, const st
     out.sessions.reset();
     if (const boost::json::value* sv = o->if_contains("sessions")) {
         session_workload w;
-        if (!detail::read_sessions(in, *sv, path + ".sessions", w))
+        if (!detail::read_sessions_impl(in, *sv, path + ".sessions", w))
             return false;
         out.sessions = w;
     }
@@ -312,12 +334,7 @@ use_cases_from_json(const boost::json::value& document) {
                           {"output_tokens", uc.output_tokens},
                           {"thresholds", std::move(thresholds)}};
     if (uc.sessions)
-        o["sessions"] =
-            boost::json::object{{"turns", uc.sessions->turns},
-                                {"think_time", uc.sessions->think.to_string()},
-                                {"system_prompt_tokens", uc.sessions->system_prompt_tokens},
-                                {"groups", uc.sessions->groups},
-                                {"turn_tokens_sigma", uc.sessions->turn_tokens_sigma}};
+        o["sessions"] = to_json(*uc.sessions);
     return o;
 }
 

@@ -7,6 +7,7 @@
 #include <llmcap/report/detail/reliability_sections.hpp>
 #include <llmcap/report/detail/report_context.hpp>
 #include <llmcap/report/detail/server_sections.hpp>
+#include <llmcap/report/detail/session_sections.hpp>
 #include <llmcap/report/detail/speed_sections.hpp>
 #include <llmcap/report/document.hpp>
 #include <llmcap/report/report_options.hpp>
@@ -35,6 +36,7 @@ namespace llmcap::report {
     detail::server_sections server{c};
     detail::energy_sections energy{c};
     detail::reliability_sections reliability{c};
+    detail::session_sections sessions{c};
     overview.header();
     overview.highlights_section();
     overview.summary_section();
@@ -43,6 +45,7 @@ namespace llmcap::report {
     speed.speed_section();
     speed.ttft_section();
     capacity.capacity_section();
+    sessions.conversations_section();
     server.queue_section();
     server.prefill_section();
     speed.itl_section();

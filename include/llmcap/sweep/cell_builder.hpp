@@ -42,6 +42,8 @@ struct cell_context {
     std::optional<energy_record> energy;
     /// Why a configured energy meter gave no reading.
     std::string energy_error;
+    /// A session cell's conversation counts (the turns are taken from the requests).
+    std::optional<session_record> sessions;
 };
 
 /// Tolerance of the prompt-length check: a prompt more than 1% off its target flags the cell.
@@ -58,8 +60,10 @@ inline constexpr double client_lag_tolerance = 0.01;
  */
 class cell_builder {
 public:
-    /// A builder for the cell `key`.
-    explicit cell_builder(cell_key key) : recorder_(std::move(key)) {}
+    /// A builder for the cell `key`; a session cell (key.sessions) of `turns` turns per
+    /// conversation also gathers the requests by turn.
+    explicit cell_builder(cell_key key, std::uint32_t turns = 0)
+        : recorder_(std::move(key)), turns_(turns) {}
 
     /// Records one finished request.
     void record(const request_trace& t, bool warmup) {
@@ -68,6 +72,8 @@ public:
             return;
         }
         recorder_.record(t);
+        if (recorder_.key().sessions)
+            turns_.record(t);
         if (t.failure) {
             std::vector<std::string>& examples = examples_[*t.failure];
             if (examples.size() < 3 &&
@@ -124,6 +130,15 @@ public:
             c.end_ns = to_nanoseconds(*last_ - ctx.origin);
         }
         c.sketches = recorder_.metrics_json();
+        c.cache.usage_cached_tokens =
+            recorder_.cache_reports(analysis::cache_report::usage_cached_tokens);
+        c.cache.timings_cache_n = recorder_.cache_reports(analysis::cache_report::timings_cache_n);
+        c.cache.impossible = recorder_.cache_impossible();
+        if (recorder_.key().sessions) {
+            session_record& s = c.sessions.emplace(ctx.sessions.value_or(session_record{}));
+            s.turns = turns_.statistics();
+            s.conversation_time_s = turns_.conversation_time();
+        }
         return c;
     }
 
@@ -133,8 +148,10 @@ private:
         prompt_.max_tokens = prompt_.reported == 0 ? n : std::max(prompt_.max_tokens, n);
         ++prompt_.reported;
         prompt_sum_ += static_cast<double>(n);
-        const std::uint64_t target =
-            request_target > 0 ? request_target : recorder_.key().context_tokens;
+        // A session's prompts are whole histories: no length was aimed for.
+        const std::uint64_t target = recorder_.key().sessions ? 0
+                                     : request_target > 0     ? request_target
+                                                              : recorder_.key().context_tokens;
         if (target > 0) {
             if (n == target)
                 ++prompt_.exact;
@@ -146,7 +163,7 @@ private:
 
     [[nodiscard]] prompt_length_check prompt_check() const {
         prompt_length_check p = prompt_;
-        p.target_tokens = recorder_.key().context_tokens;
+        p.target_tokens = recorder_.key().sessions ? 0 : recorder_.key().context_tokens;
         if (p.reported > 0)
             p.mean_tokens = prompt_sum_ / static_cast<double>(p.reported);
         // A cell with a target must show that its prompts met it.
@@ -167,6 +184,7 @@ private:
     }
 
     analysis::cell_recorder<> recorder_;
+    analysis::turn_recorder turns_;
     std::map<error, std::vector<std::string>> examples_;
     prompt_length_check prompt_;
     double prompt_sum_ = 0.0;

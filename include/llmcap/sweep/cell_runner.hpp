@@ -28,6 +28,9 @@ struct cell_spec {
     workload::text_style style = workload::text_style::prose;
     /// A fixed prompt; empty to generate prompts of key.context_tokens.
     std::string prompt;
+    /// Set for a session cell (key.sessions): users holding conversations, key.concurrency of
+    /// them, each turn a new message of key.context_tokens and an answer of key.output_tokens.
+    std::optional<analysis::session_workload> sessions;
     /// Warm-up requests.
     std::uint64_t warmup_requests = 0;
     /// When the cell stops.
@@ -64,6 +67,8 @@ struct cell_run {
     /// A problem that kept the cell from running (calibration failed): the cell is recorded
     /// with this message and no requests.
     std::string error;
+    /// A session cell's conversation counts (the turns come from the requests).
+    std::optional<session_record> sessions;
 };
 
 /// Receives each finished request of a cell: (trace, warmup).
@@ -122,6 +127,9 @@ concept cell_runner = requires(R& r, const R& cr, const cell_spec& spec, const t
     put("waiting_mean", m.waiting_mean);
     put("kv_cache_usage_max", m.kv_cache_usage_max);
     put("kv_cache_usage_mean", m.kv_cache_usage_mean);
+    put("prefix_cache_hit_rate", m.prefix_cache_hit_rate);
+    put("prefix_cache_queried_tokens", m.prefix_cache_queried_tokens);
+    put("prefix_cache_hit_tokens", m.prefix_cache_hit_tokens);
     return r;
 }
 

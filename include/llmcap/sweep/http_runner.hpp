@@ -21,6 +21,8 @@
 #include <llmcap/workload/load_shape.hpp>
 #include <llmcap/workload/prompt_factory.hpp>
 #include <llmcap/workload/request_options.hpp>
+#include <llmcap/workload/session.hpp>
+#include <llmcap/workload/session_driver.hpp>
 #include <llmcap/workload/token_counter.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -33,7 +35,7 @@
 #include <span>      // span
 #include <stdexcept> // invalid_argument
 #include <string>    // string
-#include <utility>   // move
+#include <utility>   // move, pair
 #include <vector>    // vector
 
 namespace llmcap::sweep {
@@ -164,6 +166,8 @@ public:
         ro.extensions = extensions_;
         ro.cache_busting = options_.cache_busting;
         ro.seed = spec.seed;
+        if (spec.sessions)
+            co_return co_await run_sessions(spec, on_trace, ro);
         workload::prompt_factory& factory = factory_for(spec.style);
         std::optional<workload::calibrated_prompt> calibration;
         if (spec.prompt.empty()) {
@@ -211,12 +215,7 @@ public:
             }
         }
         prometheus::scrape before;
-        std::string scrape_error;
-        if (options_.scrape_metrics)
-            scrape_error = co_await scrape_into(before);
-        if (meter_ != nullptr)
-            if (const std::error_code ec = meter_->start())
-                out.energy_error = "energy meter: " + ec.message();
+        const std::string scrape_error = co_await open_window(out, before);
         workload::driver_options d;
         d.stop = spec.stop;
         d.first_index = first_index;
@@ -232,36 +231,7 @@ public:
             workload::closed_loop shape(spec.key.concurrency);
             r = co_await workload::drive(*endpoint_, shape, make, record, d);
         }
-        if (meter_ != nullptr && out.energy_error.empty()) {
-            const telemetry::energy_result e = meter_->stop();
-            if (e.ok()) {
-                energy_record rec;
-                rec.energy_j = e.reading->energy_j;
-                rec.mean_power_w = e.reading->mean_power_w;
-                rec.peak_power_w = e.reading->peak_power_w;
-                rec.elapsed_s = to_seconds(e.reading->elapsed);
-                rec.source = e.reading->source;
-                rec.method = e.reading->method;
-                rec.gpu_count = e.reading->gpu_count;
-                out.energy = rec;
-            } else {
-                out.energy_error = e.message.empty() ? e.error.message() : e.message;
-            }
-        }
-        if (options_.scrape_metrics) {
-            prometheus::scrape after;
-            const std::string after_error = co_await scrape_into(after);
-            if (!scrape_error.empty() || !after_error.empty()) {
-                server_metrics_record s;
-                s.error = !scrape_error.empty() ? scrape_error : after_error;
-                out.server = std::move(s);
-            } else {
-                prometheus::cell_metric_inputs in;
-                in.traces = std::span<const request_trace>(measured);
-                out.server = to_record(
-                    prometheus::compute_server_cell_metrics(metric_map(), before, after, in));
-            }
-        }
+        co_await close_window(out, before, scrape_error, measured);
         if constexpr (requires { endpoint_->close_idle(); })
             if (out_of_resources) // so the run's files can still be written
                 endpoint_->close_idle();
@@ -297,15 +267,134 @@ private:
         }
     }
 
-    workload::prompt_factory& factory_for(workload::text_style style) {
-        auto it = factories_.find(style);
+    // Opens a cell's measurement window: the first scrape (its error returned) and the meter.
+    boost::asio::awaitable<std::string> open_window(cell_run& out, prometheus::scrape& before) {
+        std::string scrape_error;
+        if (options_.scrape_metrics)
+            scrape_error = co_await scrape_into(before);
+        if (meter_ != nullptr)
+            if (const std::error_code ec = meter_->start())
+                out.energy_error = "energy meter: " + ec.message();
+        co_return scrape_error;
+    }
+
+    // Closes it: the meter's reading and the server's metrics over the measured requests.
+    boost::asio::awaitable<void> close_window(cell_run& out, const prometheus::scrape& before,
+                                              const std::string& scrape_error,
+                                              const std::vector<request_trace>& measured) {
+        if (meter_ != nullptr && out.energy_error.empty()) {
+            const telemetry::energy_result e = meter_->stop();
+            if (e.ok()) {
+                energy_record rec;
+                rec.energy_j = e.reading->energy_j;
+                rec.mean_power_w = e.reading->mean_power_w;
+                rec.peak_power_w = e.reading->peak_power_w;
+                rec.elapsed_s = to_seconds(e.reading->elapsed);
+                rec.source = e.reading->source;
+                rec.method = e.reading->method;
+                rec.gpu_count = e.reading->gpu_count;
+                out.energy = rec;
+            } else {
+                out.energy_error = e.message.empty() ? e.error.message() : e.message;
+            }
+        }
+        if (options_.scrape_metrics) {
+            prometheus::scrape after;
+            const std::string after_error = co_await scrape_into(after);
+            if (!scrape_error.empty() || !after_error.empty()) {
+                server_metrics_record s;
+                s.error = !scrape_error.empty() ? scrape_error : after_error;
+                out.server = std::move(s);
+            } else {
+                prometheus::cell_metric_inputs in;
+                in.traces = std::span<const request_trace>(measured);
+                out.server = to_record(
+                    prometheus::compute_server_cell_metrics(metric_map(), before, after, in));
+            }
+        }
+    }
+
+    // A session cell (spec.sessions): users holding conversations, driven by drive_sessions;
+    // its warm-up turns run inside the measurement window (a population cannot be paused).
+    boost::asio::awaitable<cell_run> run_sessions(const cell_spec& spec,
+                                                  const trace_callback& on_trace,
+                                                  const workload::request_options& ro) {
+        cell_run out;
+        out.next_index = spec.first_index;
+        const analysis::session_workload& w = *spec.sessions;
+        workload::prompt_factory& factory = factory_for(spec.style, true);
+        if (!counter_)
+            counter_.emplace(*endpoint_, ro, tokenize_shape_);
+        std::string why;
+        const std::optional<workload::calibrated_prompt> turn =
+            co_await factory.calibrate(*counter_, spec.key.context_tokens, &why);
+        std::optional<workload::calibrated_prompt> system;
+        if (turn && w.system_prompt_tokens > 0)
+            system = co_await factory.calibrate(*counter_, w.system_prompt_tokens, &why);
+        if (!turn || (w.system_prompt_tokens > 0 && !system)) {
+            out.error = "prompt calibration failed: " + why + unknown_model_hint();
+            co_return out;
+        }
+        workload::session_spec ss;
+        ss.users = spec.key.concurrency;
+        ss.turns = w.turns;
+        ss.turn_tokens = spec.key.context_tokens;
+        ss.turn_tokens_sigma = w.turn_tokens_sigma;
+        ss.output_tokens = spec.key.output_tokens;
+        ss.think = w.think;
+        ss.system_prompt_tokens = w.system_prompt_tokens;
+        ss.groups = w.groups;
+        ss.prefix_caching = w.prefix_caching;
+        ss.max_context_tokens = dialect_.max_model_len.value_or(0);
+        ss.cache_salt = run_salt_;
+        ss.seed = spec.seed ^ spec.first_index;
+        workload::session_source source(factory, ss, ro, *turn, system);
+        std::vector<request_trace> measured;
+        bool out_of_resources = false;
+        auto record = [&](const request_trace& t, bool warmup) {
+            if (!warmup)
+                measured.push_back(t);
+            out_of_resources = out_of_resources || t.failure == error::client_resources;
+            on_trace(t, warmup);
+        };
+        prometheus::scrape before;
+        const std::string scrape_error = co_await open_window(out, before);
+        workload::session_driver_options so;
+        so.driver.warmup_requests = spec.warmup_requests;
+        so.driver.stop = spec.stop;
+        so.driver.first_index = spec.first_index;
+        so.driver.stop_signal = spec.stop_signal;
+        so.first_conversation = spec.first_index + 1;
+        const workload::session_result r =
+            co_await workload::drive_sessions(*endpoint_, source, record, so);
+        co_await close_window(out, before, scrape_error, measured);
+        if constexpr (requires { endpoint_->close_idle(); })
+            if (out_of_resources)
+                endpoint_->close_idle();
+        session_record sr;
+        sr.conversations_started = r.conversations_started;
+        sr.conversations_completed = r.conversations_completed;
+        sr.ended_by_context = r.ended_by_context;
+        sr.ended_by_failure = r.ended_by_failure;
+        sr.in_progress_at_stop = r.in_progress_at_stop;
+        out.sessions = std::move(sr);
+        out.stop_reason = r.requests.stop_reason;
+        out.next_index = r.requests.next_index;
+        co_return out;
+    }
+
+    // The prompt factory of a text style; with `nonces`, one whose prompts start with nonces
+    // whatever the plan's cache busting (a session's users must not share their messages).
+    workload::prompt_factory& factory_for(workload::text_style style, bool nonces = false) {
+        const bool busting = options_.cache_busting || nonces;
+        auto it = factories_.find({style, busting});
         if (it == factories_.end()) {
             workload::prompt_options po;
             po.style = style;
             po.user_corpus = options_.corpus;
             po.seed = options_.seed;
-            po.cache_busting = options_.cache_busting;
-            it = factories_.emplace(style, workload::prompt_factory(po)).first;
+            po.cache_busting = busting;
+            it = factories_.emplace(std::pair{style, busting}, workload::prompt_factory(po)).first;
         }
         return it->second;
     }
@@ -338,7 +427,8 @@ private:
     openai::dialect_info dialect_;
     openai::extensions extensions_;
     openai::tokenize_shape tokenize_shape_ = openai::tokenize_shape::none;
-    std::map<workload::text_style, workload::prompt_factory> factories_;
+    std::map<std::pair<workload::text_style, bool>, workload::prompt_factory> factories_;
+    std::string run_salt_ = "llmcap-" + std::to_string(std::random_device{}());
     std::optional<workload::server_token_counter<Endpoint>> counter_;
     std::optional<metrics_target> metrics_target_;
     std::optional<client::http_endpoint> metrics_endpoint_;

@@ -13,7 +13,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
-#include <algorithm> // max
+#include <algorithm> // max, clamp
 #include <cstdint>   // uint32_t, uint64_t
 #include <optional>  // optional
 #include <string>    // string
@@ -55,6 +55,18 @@ struct request_policy {
             r.max_duration = from_seconds(*max_duration_s);
         return r;
     }
+
+    /// The driver's stop rule for a session cell of `users` users and conversations of `turns`
+    /// turns: as for concurrency users × turns ÷ requests_per_concurrency, so that by default
+    /// (2 per unit) each user holds about one whole conversation and every turn index is
+    /// measured about as often as the others.
+    [[nodiscard]] workload::stop_rule session_rule_for(std::uint32_t users,
+                                                       std::uint32_t turns) const {
+        const std::uint64_t per = std::max<std::uint32_t>(requests_per_concurrency, 1);
+        const std::uint64_t load = std::uint64_t{users} * turns / per;
+        return rule_for(
+            static_cast<std::uint32_t>(std::clamp<std::uint64_t>(load, 1, 0xffffffffu)));
+    }
 };
 
 /// Closed loop (the default: concurrency = requests in flight) or open loop (Poisson or gamma
@@ -76,6 +88,8 @@ struct planned_cell {
     workload::text_style style = workload::text_style::prose;
     /// A fixed prompt (the quick suite); empty to generate prompts of key.context_tokens.
     std::string prompt;
+    /// Set for a session cell (key.sessions, key.concurrency users): how the conversations go.
+    std::optional<analysis::session_workload> sessions;
 };
 
 /// A use case whose capacity is searched for (DESIGN.md §5).
@@ -125,19 +139,23 @@ inline void add_grid(sweep_plan& plan, const std::vector<std::uint32_t>& context
     for (std::uint32_t ctx : contexts)
         for (std::uint32_t out : outputs)
             for (std::uint32_t c : concurrencies)
-                plan.cells.push_back({cell_key{ctx, out, c, name}, style, {}});
+                plan.cells.push_back({cell_key{ctx, out, c, name}, style, {}, std::nullopt});
 }
 
 /// The plan as JSON (stored in `run.json`; read back on resume).
 [[nodiscard]] inline boost::json::object to_json(const sweep_plan& p) {
     boost::json::array cells;
-    for (const planned_cell& c : p.cells)
-        cells.push_back(boost::json::object{{"context_tokens", c.key.context_tokens},
-                                            {"output_tokens", c.key.output_tokens},
-                                            {"concurrency", c.key.concurrency},
-                                            {"name", c.key.use_case},
-                                            {"style", workload::text_style_name(c.style)},
-                                            {"prompt", c.prompt}});
+    for (const planned_cell& c : p.cells) {
+        boost::json::object cell{{"context_tokens", c.key.context_tokens},
+                                 {"output_tokens", c.key.output_tokens},
+                                 {"concurrency", c.key.concurrency},
+                                 {"name", c.key.use_case},
+                                 {"style", workload::text_style_name(c.style)},
+                                 {"prompt", c.prompt}};
+        if (c.sessions) // users holding conversations: "concurrency" counts users
+            cell["sessions"] = analysis::to_json(*c.sessions);
+        cells.push_back(std::move(cell));
+    }
     boost::json::array searches;
     for (const use_case_search& s : p.searches)
         searches.push_back(boost::json::object{{"use_case", analysis::to_json(s.use_case)},
@@ -248,6 +266,13 @@ inline bool read_style(json_reader& in, const boost::json::object& o, const std:
                     in.optional_field(*co, "prompt", cp, c.prompt);
                     if (co->contains("style"))
                         detail::read_style(in, *co, cp, c.style);
+                    if (const boost::json::value* sv = co->if_contains("sessions"); sv && in.ok()) {
+                        analysis::session_workload w;
+                        if (analysis::read_session_workload(in, *sv, cp + ".sessions", w)) {
+                            c.sessions = w;
+                            c.key.sessions = true;
+                        }
+                    }
                     if (in.ok() && c.key.concurrency == 0)
                         in.fail(cp + ".concurrency", "must be at least 1");
                     if (in.ok() && c.key.output_tokens == 0)

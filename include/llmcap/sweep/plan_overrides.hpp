@@ -30,6 +30,17 @@ struct plan_overrides {
     std::uint32_t max_search_concurrency = 0;
     /// Seed of prompts and arrivals; empty: the plan's.
     std::optional<std::uint64_t> seed;
+    /// A session workload: when set, the plan's cells are replaced by session cells, one per
+    /// level of `users`, named "sessions" (messages of `turn_tokens`, answers of output_tokens
+    /// or the plan's first output length).
+    std::optional<analysis::session_workload> sessions;
+    /// The users of the session cells, in order (required with `sessions`).
+    std::vector<std::uint32_t> users;
+    /// Tokens of each new user message of the session cells.
+    std::uint32_t turn_tokens = 512;
+    /// With `sessions`: also run every level with prefix caching defeated, as cells named
+    /// "sessions_nocache", for the cache-on/cache-off comparison.
+    bool cache_compare = false;
 };
 
 /**
@@ -47,6 +58,8 @@ struct plan_overrides {
  *   concurrency, cell budget, text style) with the given definition; another gets the
  *   defaults of use_case_search. Then max_search_concurrency, when given, replaces every
  *   search's highest concurrency.
+ * - Sessions: when given, the cells are session cells instead (see plan_overrides::sessions);
+ *   contexts and concurrency are then not used.
  * - Seed: replaced when given.
  *
  * Cost: O(cells × distinct values) for the grid, O(use cases × searches) for the searches.
@@ -60,7 +73,7 @@ struct plan_overrides {
             return false;
         }
     sweep_plan out = plan;
-    if (!o.contexts.empty() || !o.concurrency.empty() || o.output_tokens != 0) {
+    if (!o.sessions && (!o.contexts.empty() || !o.concurrency.empty() || o.output_tokens != 0)) {
         std::vector<std::uint32_t> contexts, outputs, levels;
         for (const planned_cell& c : out.cells)
             for (auto [v, list] :
@@ -89,6 +102,34 @@ struct plan_overrides {
         }
         out.cells.clear();
         add_grid(out, contexts, outputs, levels);
+    }
+    if (o.sessions) {
+        if (o.users.empty() || std::find(o.users.begin(), o.users.end(), 0u) != o.users.end()) {
+            why = "session cells need user counts of at least 1";
+            return false;
+        }
+        if (o.turn_tokens == 0) {
+            why = "session cells need turn tokens of at least 1";
+            return false;
+        }
+        std::uint32_t output = o.output_tokens;
+        if (output == 0)
+            output = out.cells.empty() ? 256 : out.cells.front().key.output_tokens;
+        out.cells.clear();
+        for (const bool caching : {true, false}) {
+            if (!caching && !o.cache_compare)
+                break;
+            analysis::session_workload w = *o.sessions;
+            w.prefix_caching = caching && o.sessions->prefix_caching;
+            for (std::uint32_t u : o.users) {
+                planned_cell c;
+                c.key =
+                    cell_key{o.turn_tokens, output, u, caching ? "sessions" : "sessions_nocache"};
+                c.key.sessions = true;
+                c.sessions = w;
+                out.cells.push_back(std::move(c));
+            }
+        }
     }
     if (o.use_cases) {
         std::vector<use_case_search> searches;

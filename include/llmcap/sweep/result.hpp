@@ -4,6 +4,7 @@
 #include <llmcap/analysis/cell_key.hpp>
 #include <llmcap/analysis/cell_summary.hpp>
 #include <llmcap/analysis/scaling.hpp>
+#include <llmcap/analysis/turn_recorder.hpp>
 #include <llmcap/analysis/use_case.hpp>
 #include <llmcap/core/error.hpp>
 #include <llmcap/prometheus/server_cell_metrics.hpp>
@@ -120,6 +121,46 @@ template <class Enum, std::size_t N>
 /// Identifies one cell of a sweep: scenario, prompt and output lengths, load (the one key of
 /// the library, analysis::cell_key).
 using cell_key = analysis::cell_key;
+
+/// A session cell's conversations (DESIGN.md §9): how they went and what each turn measured.
+struct session_record {
+    /// Turns per conversation of the workload.
+    std::uint32_t turns_per_conversation = 0;
+    /// Conversations started in the cell (warm-up turns included).
+    std::uint64_t conversations_started = 0;
+    /// Conversations that reached their last turn with every turn answered.
+    std::uint64_t conversations_completed = 0;
+    /// Conversations ended because the next turn would not fit the model's context.
+    std::uint64_t ended_by_context = 0;
+    /// Conversations ended by a failed turn.
+    std::uint64_t ended_by_failure = 0;
+    /// Conversations still going when the cell stopped.
+    std::uint64_t in_progress_at_stop = 0;
+    /// The measured requests by turn index, from turn 1.
+    std::vector<analysis::turn_statistics> turns;
+    /// Time of the measured conversations whose turns all succeeded, first intended start to
+    /// last end, seconds.
+    analysis::metric_statistics conversation_time_s;
+
+    friend bool operator==(const session_record&, const session_record&) = default;
+};
+
+/// Where a cell's requests reported their cached prompt tokens (analysis::cache_report).
+struct cache_report_counts {
+    /// Requests with `usage.prompt_tokens_details.cached_tokens`.
+    std::uint64_t usage_cached_tokens = 0;
+    /// Requests with llama.cpp's `timings.cache_n`.
+    std::uint64_t timings_cache_n = 0;
+    /// Requests whose cached count exceeded their prompt (not used).
+    std::uint64_t impossible = 0;
+
+    /// Requests that reported a usable count.
+    [[nodiscard]] std::uint64_t reported() const noexcept {
+        return usage_cached_tokens + timings_cache_n;
+    }
+
+    friend bool operator==(const cache_report_counts&, const cache_report_counts&) = default;
+};
 
 /// The failures of one kind in a cell, with a few example messages.
 struct failure_count {
@@ -296,6 +337,10 @@ struct cell_result {
     bool simulated = false;
     /// Serialized quantile sketches per metric name (stats JSON format); may be empty.
     boost::json::object sketches;
+    /// Where the requests reported cached prompt tokens.
+    cache_report_counts cache;
+    /// A session cell's conversations; empty for single requests.
+    std::optional<session_record> sessions;
 
     /// True when no measured request succeeded: the cell has no statistics, whatever the
     /// reason (the runner could not start it, or every request failed). Such a cell is a

@@ -82,6 +82,8 @@ namespace llmcap::sweep {
                           {"use_case", k.use_case}};
     if (k.rate_per_s) // open loop only: closed-loop cells are written as before
         o["rate_per_s"] = *k.rate_per_s;
+    if (k.sessions) // session cells only, likewise
+        o["sessions"] = true;
     o["id"] = k.id();
     return o;
 }
@@ -142,6 +144,33 @@ namespace llmcap::sweep {
                                           {"error", c.server->error}};
     } else {
         o["server"] = nullptr;
+    }
+    if (c.cache.reported() > 0 || c.cache.impossible > 0) // absent: nothing reported
+        o["cache"] = boost::json::object{{"usage_cached_tokens", c.cache.usage_cached_tokens},
+                                         {"timings_cache_n", c.cache.timings_cache_n},
+                                         {"impossible", c.cache.impossible}};
+    if (c.sessions) {
+        const session_record& r = *c.sessions;
+        boost::json::array turns;
+        for (const analysis::turn_statistics& t : r.turns)
+            turns.push_back(boost::json::object{
+                {"turn", t.turn},
+                {"requests", t.requests},
+                {"succeeded", t.succeeded},
+                {"ttft_s", sweep::to_json(t.ttft)},
+                {"ttfa_mean_s", json_number_or_null(t.ttfa_mean_s)},
+                {"generation_speed_mean", json_number_or_null(t.generation_speed_mean)},
+                {"prompt_tokens_mean", json_number_or_null(t.prompt_tokens_mean)},
+                {"cached_prompt_fraction", json_number_or_null(t.cached_prompt_fraction)}});
+        o["sessions"] =
+            boost::json::object{{"turns_per_conversation", r.turns_per_conversation},
+                                {"conversations_started", r.conversations_started},
+                                {"conversations_completed", r.conversations_completed},
+                                {"ended_by_context", r.ended_by_context},
+                                {"ended_by_failure", r.ended_by_failure},
+                                {"in_progress_at_stop", r.in_progress_at_stop},
+                                {"conversation_time_s", sweep::to_json(r.conversation_time_s)},
+                                {"turns", std::move(turns)}};
     }
     if (c.energy) {
         const energy_record& e = *c.energy;
@@ -313,10 +342,59 @@ inline bool read_key(json_reader& in, const boost::json::value& v, const std::st
     in.field(*o, "concurrency", path, k.concurrency);
     in.field(*o, "use_case", path, k.use_case);
     in.optional_field(*o, "rate_per_s", path, k.rate_per_s);
+    in.optional_field(*o, "sessions", path, k.sessions);
     if (in.ok() && k.concurrency == 0)
         return in.fail(path + ".concurrency", "must be at least 1");
     if (in.ok() && k.rate_per_s && !(*k.rate_per_s > 0.0 && std::isfinite(*k.rate_per_s)))
         return in.fail(path + ".rate_per_s", "must be a positive number");
+    return in.ok();
+}
+
+inline bool read_sessions(json_reader& in, const boost::json::value& v, const std::string& path,
+                          session_record& r) {
+    const boost::json::object* o = in.object(v, path);
+    if (o == nullptr)
+        return false;
+    in.field(*o, "turns_per_conversation", path, r.turns_per_conversation);
+    in.field(*o, "conversations_started", path, r.conversations_started);
+    in.field(*o, "conversations_completed", path, r.conversations_completed);
+    in.field(*o, "ended_by_context", path, r.ended_by_context);
+    in.field(*o, "ended_by_failure", path, r.ended_by_failure);
+    in.field(*o, "in_progress_at_stop", path, r.in_progress_at_stop);
+    if (in.ok() && r.conversations_completed + r.ended_by_context + r.ended_by_failure +
+                           r.in_progress_at_stop >
+                       r.conversations_started)
+        return in.fail(path, "more conversations ended than started");
+    if (const boost::json::value* t = in.member(*o, "conversation_time_s", path))
+        read_statistics(in, *t, path + ".conversation_time_s", r.conversation_time_s);
+    const boost::json::value* tv = in.member(*o, "turns", path);
+    const boost::json::array* ta = tv == nullptr ? nullptr : in.array(*tv, path + ".turns");
+    if (ta == nullptr)
+        return false;
+    for (std::size_t i = 0; i < ta->size() && in.ok(); ++i) {
+        const std::string p = path + ".turns[" + std::to_string(i) + "]";
+        const boost::json::object* to = in.object((*ta)[i], p);
+        if (to == nullptr)
+            break;
+        analysis::turn_statistics t;
+        in.field(*to, "turn", p, t.turn);
+        if (in.ok() && t.turn != i + 1)
+            return in.fail(p + ".turn", "expected " + std::to_string(i + 1));
+        in.field(*to, "requests", p, t.requests);
+        in.field(*to, "succeeded", p, t.succeeded);
+        if (in.ok() && t.succeeded > t.requests)
+            return in.fail(p + ".succeeded", "exceeds requests");
+        if (const boost::json::value* s = in.member(*to, "ttft_s", p))
+            read_statistics(in, *s, p + ".ttft_s", t.ttft);
+        in.field(*to, "ttfa_mean_s", p, t.ttfa_mean_s);
+        in.field(*to, "generation_speed_mean", p, t.generation_speed_mean);
+        in.field(*to, "prompt_tokens_mean", p, t.prompt_tokens_mean);
+        in.field(*to, "cached_prompt_fraction", p, t.cached_prompt_fraction);
+        if (in.ok() && t.cached_prompt_fraction &&
+            !(*t.cached_prompt_fraction >= 0.0 && *t.cached_prompt_fraction <= 1.0))
+            return in.fail(p + ".cached_prompt_fraction", "expected a fraction in [0, 1]");
+        r.turns.push_back(std::move(t));
+    }
     return in.ok();
 }
 
@@ -404,6 +482,20 @@ inline bool read_cell(json_reader& in, const boost::json::value& v, const std::s
     } else {
         c.server.reset();
     }
+    c.cache = {};
+    if (const boost::json::value* cv = o->if_contains("cache"); cv && in.ok()) {
+        const std::string p = path + ".cache";
+        if (const boost::json::object* co = in.object(*cv, p)) {
+            in.field(*co, "usage_cached_tokens", p, c.cache.usage_cached_tokens);
+            in.field(*co, "timings_cache_n", p, c.cache.timings_cache_n);
+            in.field(*co, "impossible", p, c.cache.impossible);
+            if (in.ok() && c.cache.reported() + c.cache.impossible > c.requests_started)
+                return in.fail(p, "counts more requests than requests_started");
+        }
+    }
+    c.sessions.reset();
+    if (const boost::json::value* sv = o->if_contains("sessions"); sv && in.ok())
+        read_sessions(in, *sv, path + ".sessions", c.sessions.emplace());
     if (const boost::json::value* ev = in.member(*o, "energy", path); ev && !ev->is_null()) {
         const std::string p = path + ".energy";
         if (const boost::json::object* eo = in.object(*ev, p)) {

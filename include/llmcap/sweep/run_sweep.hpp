@@ -104,7 +104,7 @@ namespace detail {
 /// Rebuilds a stored cell from its requests (exact statistics) and its stored extras.
 [[nodiscard]] inline cell_result
 rebuild(const cell_result& stored, const std::vector<trace_record>& traces, time_point origin) {
-    cell_builder b(stored.key);
+    cell_builder b(stored.key, stored.sessions ? stored.sessions->turns_per_conversation : 0);
     for (const trace_record& r : traces)
         b.record(r.trace, r.warmup);
     cell_context ctx;
@@ -118,6 +118,7 @@ rebuild(const cell_result& stored, const std::vector<trace_record>& traces, time
     ctx.server = stored.server;
     ctx.energy = stored.energy;
     ctx.energy_error = stored.energy_error;
+    ctx.sessions = stored.sessions;
     cell_result c = b.finish(ctx);
     c.warmup_requests = std::max(c.warmup_requests, stored.warmup_requests);
     return c;
@@ -180,16 +181,18 @@ public:
 
     /// Runs one cell, or takes it from the resumed state; false when the run was interrupted
     /// (or, read-only, when the cell was never measured).
-    boost::asio::awaitable<bool> measure(cell_key key, workload::text_style style,
-                                         const std::string& prompt) {
-        if (plan_.load.open) // an open-loop cell is named by its arrival rate too
+    boost::asio::awaitable<bool>
+    measure(cell_key key, workload::text_style style, const std::string& prompt,
+            const std::optional<analysis::session_workload>& sessions = std::nullopt) {
+        key.sessions = sessions.has_value();
+        if (plan_.load.open && !sessions) // an open-loop cell is named by its arrival rate too
             key.rate_per_s = plan_.load.rate_per_s;
         const std::string id = key.id();
         if (done_by_id_.contains(id))
             co_return true;
         if (stopped() || options_.read_only)
             co_return false;
-        cell_builder builder(key);
+        cell_builder builder(key, sessions ? sessions->turns : 0);
         const trace_callback on_trace = [&](const request_trace& t, bool warmup) {
             builder.record(t, warmup);
             dir_->append_request(trace_record{id, warmup, t}, origin_);
@@ -201,7 +204,9 @@ public:
         spec.style = style;
         spec.prompt = prompt;
         spec.warmup_requests = plan_.requests.warmup_requests;
-        spec.stop = plan_.requests.rule_for(key.concurrency);
+        spec.sessions = sessions;
+        spec.stop = sessions ? plan_.requests.session_rule_for(key.concurrency, sessions->turns)
+                             : plan_.requests.rule_for(key.concurrency);
         spec.load = plan_.load;
         spec.first_index = next_index_;
         spec.seed = plan_.seed;
@@ -225,6 +230,9 @@ public:
         ctx.server = r.server;
         ctx.energy = r.energy;
         ctx.energy_error = r.energy_error;
+        ctx.sessions = r.sessions;
+        if (ctx.sessions && sessions)
+            ctx.sessions->turns_per_conversation = sessions->turns;
         cell_result c = builder.finish(ctx);
         c.warmup_requests = std::max(c.warmup_requests, r.warmup_requests);
         dir_->append_cell(c);
@@ -256,12 +264,12 @@ public:
             const cell_result* cell = stored(uc, *level);
             if (cell == nullptr) {
                 if (!co_await measure(
-                        cell_key{uc.context_tokens, uc.output_tokens, *level, uc.name}, s.style,
-                        {})) {
+                        cell_key{uc.context_tokens, uc.output_tokens, *level, uc.name}, s.style, {},
+                        uc.sessions)) {
                     if (options_.read_only)
-                        outcome_.search_errors.push_back(uc.name + ": concurrency " +
-                                                         std::to_string(*level) +
-                                                         " was never measured");
+                        outcome_.search_errors.push_back(
+                            uc.name + (uc.sessions ? ": users " : ": concurrency ") +
+                            std::to_string(*level) + " was never measured");
                     co_return false;
                 }
                 cell = stored(uc, *level);
@@ -341,8 +349,11 @@ private:
     [[nodiscard]] const cell_result* stored(const analysis::use_case& uc,
                                             std::uint32_t level) const {
         for (const std::string& name : {uc.name, std::string()}) {
+            if (uc.sessions && name.empty())
+                break; // grid cells are single requests, never a session's
             cell_key key{uc.context_tokens, uc.output_tokens, level, name};
-            if (plan_.load.open)
+            key.sessions = uc.sessions.has_value();
+            if (plan_.load.open && !uc.sessions)
                 key.rate_per_s = plan_.load.rate_per_s;
             if (const auto it = done_by_id_.find(key.id()); it != done_by_id_.end())
                 return &done_[it->second];
@@ -386,7 +397,7 @@ boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
     co_await session.open();
     bool interrupted = false;
     for (const planned_cell& p : session.plan().cells)
-        if (!co_await session.measure(p.key, p.style, p.prompt)) {
+        if (!co_await session.measure(p.key, p.style, p.prompt, p.sessions)) {
             interrupted = true;
             break;
         }

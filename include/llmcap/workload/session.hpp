@@ -166,7 +166,9 @@ public:
 
     /**
      * The conversation's next turn as request `index`: appends the new user message to the
-     * history and returns the request (the whole history, `max_tokens` = output_tokens).
+     * history and returns the request (the whole history, `max_tokens` = output_tokens), with
+     * no prompt length aimed for (prepared_request::prompt_tokens_target 0): the server's count
+     * is the prompt's length.
      */
     [[nodiscard]] prepared_request next_turn(conversation& c, std::uint64_t index) {
         std::string text = prompts_->prompt(turn_, index);
@@ -198,11 +200,7 @@ public:
             r.extra["cache_prompt"] = false;
         }
         openai::restrict_to(options_.extensions, r);
-        const std::uint64_t estimate =
-            c.turns_sent == 1 ? 0 : c.last_prompt_tokens + c.last_output_tokens + spec_.turn_tokens;
-        const auto target = static_cast<std::uint32_t>(
-            std::min<std::uint64_t>(estimate > 0 ? estimate : first_turn_tokens(), 0xffffffffu));
-        return {std::move(r), target};
+        return {std::move(r), 0}; // a history has no length aimed for
     }
 
     /// Records the answer to the conversation's last turn: its text becomes the assistant's
@@ -228,11 +226,6 @@ public:
     }
 
 private:
-    [[nodiscard]] std::uint64_t first_turn_tokens() const noexcept {
-        return std::uint64_t{spec_.turn_tokens} +
-               (system_ ? std::uint64_t{spec_.system_prompt_tokens} : 0);
-    }
-
     prompt_factory* prompts_;
     session_spec spec_;
     request_options options_;

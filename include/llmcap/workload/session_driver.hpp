@@ -2,6 +2,7 @@
 
 #include <llmcap/analysis/request_metrics.hpp>
 #include <llmcap/client/request_context.hpp>
+#include <llmcap/client/stop_signal.hpp>
 #include <llmcap/client/streaming_endpoint.hpp>
 #include <llmcap/client/timeline.hpp>
 #include <llmcap/core/clock.hpp>
@@ -58,6 +59,31 @@ struct in_place_timer {
     template <class Make>
     explicit in_place_timer(Make make) : timer(make()) {}
     Timer timer;
+};
+
+/// Registered with the run's stop signal while a session cell runs: Ctrl-C wakes the users in
+/// a pause at once (the requests in flight are cancelled by the client itself).
+template <class Wake>
+class pause_breaker final : public client::detail::abortable {
+public:
+    pause_breaker(client::stop_signal* signal, Wake wake)
+        : signal_(signal), wake_(std::move(wake)) {
+        if (signal_ != nullptr)
+            signal_->add(*this);
+    }
+    pause_breaker(const pause_breaker&) = delete;
+    pause_breaker& operator=(const pause_breaker&) = delete;
+    ~pause_breaker() override {
+        if (signal_ != nullptr)
+            signal_->remove(*this);
+    }
+    void abort(error) noexcept override {
+        wake_();
+    }
+
+private:
+    client::stop_signal* signal_;
+    Wake wake_;
 };
 
 } // namespace detail
@@ -228,6 +254,10 @@ boost::asio::awaitable<session_result> drive_sessions(Endpoint& endpoint, sessio
         }
     };
 
+    const detail::pause_breaker breaker(dopt.stop_signal, [&timers]() noexcept {
+        for (user_timer& u : timers)
+            u.timer.cancel();
+    });
     const std::uint32_t users = source.spec().users;
     for (std::uint32_t u = 0; u < users; ++u) {
         timer_type& t = timers.emplace_back([&] { return clock.make_timer(ex); }).timer;

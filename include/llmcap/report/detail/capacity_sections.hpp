@@ -55,12 +55,18 @@ struct capacity_sections : report_context {
 
     [[nodiscard]] static std::string reading(const sweep::use_case_result& u) {
         const analysis::capacity_result& c = u.capacity;
+        // A session use case's load is users holding conversations, not requests in flight.
+        const auto load = [&u](std::uint32_t n) {
+            if (u.use_case.sessions)
+                return format_count(n) + (n == 1 ? " user" : " users");
+            return conc(n);
+        };
         switch (c.kind) {
         case analysis::capacity_kind::at_least:
-            return "Every threshold holds up to " + conc(c.capacity) +
+            return "Every threshold holds up to " + load(c.capacity) +
                    ", the most measured; more capacity is likely.";
         case analysis::capacity_kind::below_minimum:
-            return "Already outside a threshold at " + conc(c.lowest_concurrency) +
+            return "Already outside a threshold at " + load(c.lowest_concurrency) +
                    ": not suited to this workload as configured.";
         case analysis::capacity_kind::exact:
         case analysis::capacity_kind::interpolated:
@@ -68,7 +74,7 @@ struct capacity_sections : report_context {
         }
         if (c.capacity <= 1)
             return "Suited to a single user at a time.";
-        return "Serves " + conc(c.capacity) + " within the thresholds.";
+        return "Serves " + load(c.capacity) + " within the thresholds.";
     }
 
     /// The concurrency levels shown in a use case's table: lowest, around the capacity,
@@ -93,6 +99,18 @@ struct capacity_sections : report_context {
 
     [[nodiscard]] static std::string use_case_description(const analysis::use_case& uc) {
         const std::string context = format_tokens_short(uc.context_tokens);
+        if (uc.sessions)
+            return "Users holding conversations of " + format_count(uc.sessions->turns) +
+                   " turns: each turn resends the history with the answers and adds a message "
+                   "of " +
+                   context + " tokens, then the user pauses (" + uc.sessions->think.to_string() +
+                   ")" +
+                   (uc.sessions->system_prompt_tokens > 0
+                        ? " after a shared system prompt of " +
+                              format_tokens_short(uc.sessions->system_prompt_tokens) + " tokens"
+                        : std::string()) +
+                   ". The capacity is a number of users, searched over users; the conversations "
+                   "section gives the requests in flight at each load.";
         if (uc.name == "code_completion")
             return "Inline suggestions in an editor, as autocomplete. Prompts are short and "
                    "answers shorter (" +

@@ -178,9 +178,14 @@ grid grid_of(const sweep::sweep_result&&) = delete;
     };
     const bool any_grid = std::any_of(r.cells.begin(), r.cells.end(),
                                       [&](const sweep::cell_result& c) { return !from_search(c); });
+    // Session cells count users, not requests in flight: their own section reports them, and
+    // they form the grid only in a run that has nothing else.
+    const bool any_single =
+        std::any_of(r.cells.begin(), r.cells.end(),
+                    [](const sweep::cell_result& c) { return !c.key.sessions; });
     std::map<std::uint32_t, std::uint64_t> outputs;
     for (const sweep::cell_result& c : r.cells) {
-        if (any_grid && from_search(c))
+        if ((any_grid && from_search(c)) || (any_single && c.key.sessions))
             continue;
         if (std::any_of(g.cells.begin(), g.cells.end(),
                         [&](const sweep::cell_result* o) { return o->key == c.key; }))
@@ -325,6 +330,19 @@ struct metric_look {
         return {"Client lag (s)", "client lag", value_style::seconds};
     case metric::output_tokens:
         return {"Output tokens", "output tokens", value_style::number};
+    case metric::ttft_later_turns:
+        return {"TTFT of later turns (s)", "TTFT of later turns", value_style::seconds};
+    case metric::cached_prompt_tokens:
+        return {"Cached prompt tokens", "cached prompt tokens", value_style::number};
+    case metric::uncached_prompt_tokens:
+        return {"Uncached prompt tokens", "uncached prompt tokens", value_style::number};
+    case metric::effective_prefill_speed:
+        return {"Effective prefill speed, uncached tokens (tok/s)", "effective prefill speed",
+                value_style::tokens_per_s};
+    case metric::cached_prompt_fraction:
+        return {"Cached prompt fraction", "cached prompt fraction", value_style::number};
+    case metric::mean_in_flight:
+        return {"Mean requests in flight", "mean requests in flight", value_style::number};
     }
     return {"", "", value_style::number};
 }
