@@ -377,6 +377,8 @@ private:
     // Caches the request's full blocks among its first `tokens` tokens (those a planned step
     // computes), in order; a block whose key is cached already stays private.
     void cache_blocks(request_state& s, std::uint64_t tokens) {
+        if (s.slots.size() >= s.keys.size()) // all cached, or nothing to cache (no ids)
+            return;
         const std::uint64_t full =
             std::min<std::uint64_t>(tokens / settings_.block_size, s.keys.size());
         while (s.slots.size() < full) {
