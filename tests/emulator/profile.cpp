@@ -96,6 +96,21 @@ TEST_CASE("profile: every shipped profile parses and names itself") {
     CHECK_THROWS_AS((void)emu::builtin_profile("no-such-profile"), std::invalid_argument);
 }
 
+TEST_CASE("profile: engine.enable_prefix_caching is read, true when absent, and checked") {
+    const std::string def(emu::builtin_profile_json(emu::default_profile_name));
+    const std::string on = "\"enable_prefix_caching\": true";
+    CHECK(emu::load_profile(def).engine.enable_prefix_caching);
+    CHECK_FALSE(emu::load_profile(replaced(def, on, "\"enable_prefix_caching\": false"))
+                    .engine.enable_prefix_caching);
+    // Optional: a profile written before the setting existed gets vLLM v1's default.
+    CHECK(emu::load_profile(replaced(def, ",\n              " + on, ""))
+              .engine.enable_prefix_caching);
+    CHECK(error_of(replaced(def, on, "\"enable_prefix_caching\": 1")) ==
+          "profile: $.engine.enable_prefix_caching: expected a boolean, got the number 1");
+    CHECK(error_of(replaced(def, on, "\"enable_prefix_caching\": \"yes\"")) ==
+          "profile: $.engine.enable_prefix_caching: expected a boolean, got a string");
+}
+
 TEST_CASE("profile: malformed input is refused with a message naming the JSONPath") {
     CHECK(error_of("{not json").rfind("profile: syntax error at byte ", 0) == 0);
     CHECK(error_of("[1, 2]") == "profile: $: expected an object, got an array");
