@@ -115,6 +115,8 @@ public:
             cache_reported_prompt_tokens_ += prompt_tokens(t).value_or(c->tokens);
         } else if (cached_exceeds_prompt(t)) {
             ++cache_impossible_;
+        } else if (t.usage) {
+            cache_absent_prompt_tokens_ += t.usage->prompt_tokens;
         }
         if (const std::optional<duration> lag = client_lag(t))
             samples_[index_of(metric::client_lag)].add(to_seconds(*lag));
@@ -164,6 +166,7 @@ public:
         cache_impossible_ += other.cache_impossible_;
         cached_tokens_ += other.cached_tokens_;
         cache_reported_prompt_tokens_ += other.cache_reported_prompt_tokens_;
+        cache_absent_prompt_tokens_ += other.cache_absent_prompt_tokens_;
         if (other.first_start_)
             first_start_ =
                 first_start_ ? std::min(*first_start_, *other.first_start_) : *other.first_start_;
@@ -249,13 +252,19 @@ public:
     [[nodiscard]] std::uint64_t cached_tokens_total() const noexcept {
         return cached_tokens_;
     }
-    /// Σ cached ÷ Σ prompt tokens over the requests that reported a cached count; empty when
-    /// none did ("not reported", never 0).
+    /**
+     * Σ cached ÷ Σ prompt tokens; empty when no request reported a cached count ("not
+     * reported", never 0). Once some request reported `usage.prompt_tokens_details.
+     * cached_tokens`, the requests whose usage came without it count as 0 cached: vLLM and
+     * SGLang send the field only when something was cached.
+     */
     [[nodiscard]] std::optional<double> cached_prompt_fraction() const noexcept {
-        if (cache_reported() == 0 || cache_reported_prompt_tokens_ == 0)
+        const std::uint64_t prompt =
+            cache_reported_prompt_tokens_ +
+            (cache_reports_[0] > 0 ? cache_absent_prompt_tokens_ : std::uint64_t{0});
+        if (cache_reported() == 0 || prompt == 0)
             return std::nullopt;
-        return static_cast<double>(cached_tokens_) /
-               static_cast<double>(cache_reported_prompt_tokens_);
+        return static_cast<double>(cached_tokens_) / static_cast<double>(prompt);
     }
     /// Mean requests in flight (Little's law): Σ (end − intended start) of every recorded
     /// request ÷ window(); empty when the window is empty.
@@ -306,7 +315,8 @@ public:
      * when absent, as in files written before it existed), "output_tokens_total",
      * "prompt_tokens_total", "busy_ns" (Σ request time, for mean_in_flight()), "cache":
      * {"usage_cached_tokens", "timings_cache_n" (requests per reporting field), "impossible",
-     * "cached_tokens", "prompt_tokens"} (both read as 0 when absent, as in files written before
+     * "cached_tokens", "prompt_tokens", "absent_prompt_tokens" (of requests with usage but no
+     * cached count)} (both read as 0 when absent, as in files written before
      * them), "first_intended_start_ns", "last_end_ns" (trace_clock ticks since
      * its epoch in nanoseconds, null when empty), "metrics": {metric name:
      * stats::sample_statistics JSON}}.
@@ -341,7 +351,8 @@ public:
                                          {"timings_cache_n", cache_reports_[1]},
                                          {"impossible", cache_impossible_},
                                          {"cached_tokens", cached_tokens_},
-                                         {"prompt_tokens", cache_reported_prompt_tokens_}};
+                                         {"prompt_tokens", cache_reported_prompt_tokens_},
+                                         {"absent_prompt_tokens", cache_absent_prompt_tokens_}};
         o["first_intended_start_ns"] =
             first_start_ ? boost::json::value(to_ns(*first_start_)) : boost::json::value(nullptr);
         o["last_end_ns"] =
@@ -408,6 +419,8 @@ public:
                 in.field(*c, "impossible", "$.cache", r.cache_impossible_);
                 in.field(*c, "cached_tokens", "$.cache", r.cached_tokens_);
                 in.field(*c, "prompt_tokens", "$.cache", r.cache_reported_prompt_tokens_);
+                in.optional_field(*c, "absent_prompt_tokens", "$.cache",
+                                  r.cache_absent_prompt_tokens_);
                 if (in.ok() && r.cached_tokens_ > r.cache_reported_prompt_tokens_)
                     in.fail("$.cache.cached_tokens", "exceeds $.cache.prompt_tokens");
                 if (in.ok() &&
@@ -495,6 +508,7 @@ private:
     std::uint64_t cache_impossible_ = 0;
     std::uint64_t cached_tokens_ = 0;
     std::uint64_t cache_reported_prompt_tokens_ = 0;
+    std::uint64_t cache_absent_prompt_tokens_ = 0;
     std::optional<time_point> first_start_;
     std::optional<time_point> last_end_;
 };

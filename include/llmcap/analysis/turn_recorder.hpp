@@ -90,6 +90,10 @@ public:
             s.cached += c->tokens;
             s.cache_prompt += prompt_tokens(t).value_or(c->tokens);
             ++s.cache_reports;
+            if (c->source == cache_report::usage_cached_tokens)
+                ++s.usage_reports;
+        } else if (t.usage && !cached_exceeds_prompt(t)) {
+            s.absent_prompt += t.usage->prompt_tokens;
         }
         if (turns_ > 0 && t.turn == turns_) {
             const auto it = conversation_start_.find(t.conversation);
@@ -117,9 +121,12 @@ public:
                 r.generation_speed_mean = s.speed.mean();
             if (s.prompt.count() > 0)
                 r.prompt_tokens_mean = s.prompt.mean();
-            if (s.cache_reports > 0 && s.cache_prompt > 0)
+            // As cell_recorder: once usage reported cached tokens, usage without them is 0.
+            const std::uint64_t prompt =
+                s.cache_prompt + (s.usage_reports > 0 ? s.absent_prompt : std::uint64_t{0});
+            if (s.cache_reports > 0 && prompt > 0)
                 r.cached_prompt_fraction =
-                    static_cast<double>(s.cached) / static_cast<double>(s.cache_prompt);
+                    static_cast<double>(s.cached) / static_cast<double>(prompt);
             out.push_back(std::move(r));
         }
         return out;
@@ -144,6 +151,8 @@ private:
         std::uint64_t cached = 0;
         std::uint64_t cache_prompt = 0;
         std::uint64_t cache_reports = 0;
+        std::uint64_t usage_reports = 0;
+        std::uint64_t absent_prompt = 0;
     };
 
     [[nodiscard]] static metric_statistics to_statistics(const sketch& samples) {

@@ -12,6 +12,9 @@
 
 namespace llmcap::sweep {
 
+/// The most users a session use case's capacity search tries unless told otherwise.
+inline constexpr std::uint32_t session_search_max_users = 1024;
+
 /**
  * Changes to a plan (a preset, or one read from JSON), as a command line gives them; every
  * member left at its default keeps the plan's own. apply_overrides makes the changes.
@@ -56,8 +59,8 @@ struct plan_overrides {
  *   grid cells.
  * - Searches: a use case the plan already searches keeps that search's settings (highest
  *   concurrency, cell budget, text style) with the given definition; another gets the
- *   defaults of use_case_search. Then max_search_concurrency, when given, replaces every
- *   search's highest concurrency.
+ *   defaults of use_case_search (a session use case: up to session_search_max_users users). Then
+ * max_search_concurrency, when given, replaces every search's highest concurrency.
  * - Sessions: when given, the cells are session cells instead (see plan_overrides::sessions);
  *   contexts and concurrency are then not used.
  * - Seed: replaced when given.
@@ -135,6 +138,8 @@ struct plan_overrides {
         std::vector<use_case_search> searches;
         for (const analysis::use_case& uc : *o.use_cases) {
             use_case_search s;
+            if (uc.sessions) // users pause between turns: many more users than slots
+                s.max_concurrency = session_search_max_users;
             for (const use_case_search& existing : out.searches)
                 if (existing.use_case.name == uc.name)
                     s = existing;

@@ -182,11 +182,13 @@ private:
         line_chart c;
         c.id = id;
         c.title = title;
-        c.x = make_axis("Turn", axis_scale::linear, value_style::number);
+        c.x = make_axis("Turn", axis_scale::linear, value_style::requests); // whole numbers
         c.y = std::move(y);
         for (const auto& [name, cells] : sc)
             for (const sweep::cell_result* cell : cells) {
-                chart_series s{name + ", " + format_count(cell->key.concurrency) + " users", {}};
+                const std::uint32_t users = cell->key.concurrency;
+                chart_series s{
+                    name + ", " + format_count(users) + (users == 1 ? " user" : " users"), {}};
                 for (const analysis::turn_statistics& t : cell->sessions->turns)
                     if (const std::optional<double> v = value(t))
                         s.points.push_back({static_cast<double>(t.turn), *v});
