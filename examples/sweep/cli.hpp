@@ -6,6 +6,7 @@
 #include <llmcap/analysis/use_case.hpp>
 #include <llmcap/analysis/use_case_json.hpp>
 #include <llmcap/core/clock.hpp>
+#include <llmcap/core/duration_text.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -108,23 +109,12 @@ parse_counts(const std::string& text, const std::string& option, bool allow_k) {
  */
 [[nodiscard]] inline llmcap::duration parse_duration(const std::string& text,
                                                      const std::string& option) {
-    std::string_view number = text;
-    double unit_s = 1.0;
-    for (const auto& [suffix, seconds] :
-         {std::pair<std::string_view, double>{"ms", 1e-3}, {"s", 1.0}, {"m", 60.0}, {"h", 3600.0}})
-        if (number.size() > suffix.size() && number.ends_with(suffix)) {
-            number.remove_suffix(suffix.size());
-            unit_s = seconds;
-            break;
-        }
-    double v = 0.0;
-    const auto r = std::from_chars(number.data(), number.data() + number.size(), v);
-    if (number.empty() || r.ec != std::errc{} || r.ptr != number.data() + number.size() ||
-        !std::isfinite(v) || v <= 0.0 || v * unit_s > 1e7)
-        throw usage_error(option + ": " + quote_input(text) +
-                          " is not a duration (a positive number with ms, s, m or h, e.g. 30s; "
-                          "at most 1e7 s)");
-    return std::chrono::duration_cast<llmcap::duration>(std::chrono::duration<double>(v * unit_s));
+    std::string why;
+    if (const std::optional<llmcap::duration> d = llmcap::parse_duration(text, why))
+        return *d;
+    throw usage_error(option + ": " + quote_input(text) +
+                      " is not a duration (a positive number with ms, s, m or h, e.g. 30s; "
+                      "at most 1e7 s)");
 }
 
 /// The use cases named by --use-cases: "all", built-in names separated by commas, or a JSON
@@ -153,8 +143,10 @@ parse_use_cases(const std::string& spec, const std::string& option) {
             llmcap::analysis::find_builtin_use_case(name);
         if (!u) {
             std::string known;
-            for (const llmcap::analysis::use_case& b : llmcap::analysis::builtin_use_cases())
-                known += (known.empty() ? "" : ", ") + b.name;
+            for (const auto& list : {llmcap::analysis::builtin_use_cases(),
+                                     llmcap::analysis::builtin_session_use_cases()})
+                for (const llmcap::analysis::use_case& b : list)
+                    known += (known.empty() ? "" : ", ") + b.name;
             throw usage_error(option + ": no use case \"" + name + "\" (built in: " + known +
                               "; or give a JSON file)");
         }

@@ -83,6 +83,14 @@ struct plan_options {
     std::string use_cases = "all";
     std::uint32_t max_search_concurrency = 0;
     std::uint64_t seed = 1;
+    bool sessions = false;
+    std::string users = "1,8,32,128";
+    std::uint32_t turns = 8;
+    std::string turn_tokens = "512";
+    std::string think_time = "lognormal:10s";
+    std::string system_prompt = "0";
+    std::uint32_t groups = 1;
+    bool cache_compare = false;
 };
 
 void add_plan_options(CLI::App& app, plan_options& o) {
@@ -113,6 +121,32 @@ void add_plan_options(CLI::App& app, plan_options& o) {
     app.add_option("--seed", o.seed, "Seed of prompts and arrivals")
         ->capture_default_str()
         ->check(not_negative);
+    app.add_flag("--sessions", o.sessions,
+                 "Session cells instead of the grid: users holding conversations, each turn "
+                 "resending the history with the server's answers (--users, --turns, "
+                 "--turn-tokens, --think-time, --system-prompt; answers of --output-tokens)");
+    app.add_option("--users", o.users, "Users of the session cells, comma-separated")
+        ->capture_default_str();
+    app.add_option("--turns", o.turns, "Turns per conversation")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    app.add_option("--turn-tokens", o.turn_tokens,
+                   "Tokens of each new user message (k = 1,024 tokens)")
+        ->capture_default_str();
+    app.add_option("--think-time", o.think_time,
+                   "Pause before each next turn: 0, fixed:5s, exponential:10s, lognormal:10s "
+                   "or lognormal:10s:SIGMA (mean; a bare duration is fixed)")
+        ->capture_default_str();
+    app.add_option("--system-prompt", o.system_prompt,
+                   "Tokens of a system prompt shared by each group of users (k = 1,024); 0: "
+                   "none")
+        ->capture_default_str();
+    app.add_option("--groups", o.groups, "Groups of users, each with its own system prompt")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    app.add_flag("--cache-compare", o.cache_compare,
+                 "With --sessions: also run every level with prefix caching defeated "
+                 "(cells named sessions_nocache)");
 }
 
 /// The preset `o` names with the other plan options applied (sweep/plan_overrides.hpp).
@@ -132,8 +166,27 @@ ls::sweep_plan make_plan(const plan_options& o) {
     else if (o.use_cases != "all")
         change.use_cases = parse_use_cases(o.use_cases, "--use-cases");
     change.max_search_concurrency = o.max_search_concurrency;
+    if (o.sessions) {
+        la::session_workload w;
+        w.turns = o.turns;
+        std::string why;
+        const std::optional<llmcap::think_time> think = llmcap::parse_think_time(o.think_time, why);
+        if (!think)
+            throw usage_error("--think-time: " + why);
+        w.think = *think;
+        if (o.system_prompt != "0")
+            w.system_prompt_tokens = parse_counts(o.system_prompt, "--system-prompt", true).at(0);
+        w.groups = o.groups;
+        change.sessions = w;
+        change.users = parse_counts(o.users, "--users", false);
+        change.turn_tokens = parse_counts(o.turn_tokens, "--turn-tokens", true).at(0);
+        change.cache_compare = o.cache_compare;
+    } else if (o.cache_compare) {
+        throw usage_error("--cache-compare: only with --sessions");
+    }
     if (std::string why; !ls::apply_overrides(*plan, change, why))
-        throw usage_error("--contexts/--concurrency: " + why);
+        throw usage_error(std::string(o.sessions ? "--sessions: " : "--contexts/--concurrency: ") +
+                          why);
     return std::move(*plan);
 }
 
@@ -489,9 +542,9 @@ struct demo_args {
     bool quiet = false;
 };
 
-/// The demo's reduced GLM-4.7-Flash plan: 3 contexts × 3 levels at 128 output tokens, and the
+/// The demo's reduced GLM-4.7-Flash plan: 3 contexts × 3 levels at 128 output tokens, the
 /// code-completion and general-chatbot capacity searches (the chatbot with 128-token answers,
-/// so both searches reuse grid cells).
+/// so both searches reuse grid cells), and a reduced chatbot_sessions search over users.
 ls::sweep_plan demo_plan() {
     ls::sweep_plan plan = *ls::preset("glm-4.7-flash-h200");
     plan.name = "demo (reduced glm-4.7-flash-h200, bf16)";
@@ -513,6 +566,20 @@ ls::sweep_plan demo_plan() {
         } else {
             continue;
         }
+        searches.push_back(std::move(s));
+    }
+    // One session use case: users holding short conversations, searched over users.
+    if (std::optional<la::use_case> chat = la::find_builtin_use_case("chatbot_sessions")) {
+        chat->title = "Chatbot Conversations (3 turns, 64-token answers)";
+        chat->output_tokens = 64;
+        chat->sessions->turns = 3;
+        chat->sessions->think = llmcap::think_time{llmcap::think_time::family::exponential,
+                                                   std::chrono::seconds(1), 1.0};
+        chat->sessions->system_prompt_tokens = 512;
+        ls::use_case_search s;
+        s.use_case = std::move(*chat);
+        s.max_concurrency = 64;
+        s.max_cells = 4;
         searches.push_back(std::move(s));
     }
     plan.searches = std::move(searches);
@@ -826,7 +893,9 @@ int main(int argc, char** argv) {
             if (!ra.resume.empty())
                 for (const char* option :
                      {"--preset", "--contexts", "--concurrency", "--output-tokens", "--use-cases",
-                      "--max-search-concurrency", "--seed", "--out"})
+                      "--max-search-concurrency", "--seed", "--out", "--sessions", "--users",
+                      "--turns", "--turn-tokens", "--think-time", "--system-prompt", "--groups",
+                      "--cache-compare"})
                     if (run->count(option) > 0)
                         throw usage_error(std::string(option) +
                                           ": cannot be changed on --resume (the run goes on "

@@ -26,7 +26,7 @@ public:
         : live_(!quiet && isatty(fileno(stderr)) != 0), plan_(plan),
           start_(std::chrono::steady_clock::now()) {
         for (const llmcap::sweep::planned_cell& c : plan.cells)
-            planned_grid_ += requests_of(c.key.concurrency);
+            planned_grid_ += requests_of(c.key);
     }
 
     /// A request finished.
@@ -34,7 +34,7 @@ public:
         if (key.id() != cell_) {
             cell_ = key.id();
             cell_done_ = 0;
-            cell_planned_ = requests_of(key.concurrency);
+            cell_planned_ = requests_of(key);
             ++cells_started_;
         }
         ++cell_done_;
@@ -102,8 +102,20 @@ public:
     }
 
 private:
-    [[nodiscard]] std::uint64_t requests_of(std::uint32_t concurrency) const {
-        const llmcap::workload::stop_rule r = plan_.requests.rule_for(concurrency);
+    // The requests a cell runs: a session cell's count follows its users and turns.
+    [[nodiscard]] std::uint64_t requests_of(const llmcap::sweep::cell_key& key) const {
+        std::uint32_t turns = 0;
+        if (key.sessions) {
+            for (const llmcap::sweep::planned_cell& c : plan_.cells)
+                if (c.sessions && c.key.use_case == key.use_case)
+                    turns = c.sessions->turns;
+            for (const llmcap::sweep::use_case_search& s : plan_.searches)
+                if (s.use_case.sessions && s.use_case.name == key.use_case)
+                    turns = s.use_case.sessions->turns;
+        }
+        const llmcap::workload::stop_rule r =
+            turns > 0 ? plan_.requests.session_rule_for(key.concurrency, turns)
+                      : plan_.requests.rule_for(key.concurrency);
         return plan_.requests.warmup_requests + (r.requests > 0 ? r.requests : r.max_requests);
     }
     [[nodiscard]] double seconds_since_start() const {

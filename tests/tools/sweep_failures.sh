@@ -145,6 +145,25 @@ expect "a CA file that does not exist" 2 '--ca-cert: cannot read "/nonexistent/c
     "$sweep" run --url https://127.0.0.1:9 --ca-cert /nonexistent/ca.pem --out "$work/ca"
 expect "--resume with plan options" 2 "--contexts: cannot be changed on --resume" -- \
     "$sweep" run --resume "$work/r500" --contexts 64k
+expect "a think time that does not parse" 2 \
+    '--think-time: think time "soon": "soon" is not a duration' -- \
+    "$sweep" simulate --sessions --think-time soon --out "$work/think"
+expect "a think-time family that does not exist" 2 'unknown distribution "gamma"' -- \
+    "$sweep" simulate --sessions --think-time gamma:5s --out "$work/think"
+expect "--cache-compare without --sessions" 2 "--cache-compare: only with --sessions" -- \
+    "$sweep" simulate --cache-compare --out "$work/think"
+expect "session users of 0" 2 "--users: .*0.* is not a positive integer" -- \
+    "$sweep" simulate --sessions --users 0,4 --out "$work/think"
+expect "--resume with session options" 2 "--turns: cannot be changed on --resume" -- \
+    "$sweep" run --resume "$work/r500" --turns 4
+expect "a session simulation with the cache comparison" 0 \
+    "cell sessions/ctx256/out32/u4.*cell sessions_nocache/ctx256/out32/u4" -- \
+    "$sweep" simulate --sessions --users 2,4 --turns 3 --turn-tokens 256 --output-tokens 32 \
+    --think-time exponential:1s --system-prompt 1k --use-cases none --cache-compare --quiet \
+    --out "$work/sessions"
+grep -q "## Conversations" "$work/sessions/report.md" &&
+    grep -q "What prefix caching is worth" "$work/sessions/report.md" ||
+    { failed=$((failed + 1)); echo "FAILED: the session run's report has no conversations section"; }
 
 # --- outputs that cannot be written, inputs that hold nothing ---------------------------------
 "$sweep" simulate --contexts 1k,8k --concurrency 1,2 --output-tokens 128 --use-cases none --quiet \

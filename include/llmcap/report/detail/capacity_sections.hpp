@@ -154,7 +154,10 @@ struct capacity_sections : report_context {
     void use_case_subsection(const sweep::use_case_result& u) {
         const analysis::use_case& uc = u.use_case;
         const analysis::capacity_result& cap = u.capacity;
-        h3(uc.title + " (" + ctx(uc.context_tokens) + " context)", "use-case-" + uc.name);
+        // A session use case's load is users; its context is each new message.
+        const bool users = uc.sessions.has_value();
+        h3(uc.title + " (" + ctx(uc.context_tokens) + (users ? " per message)" : " context)"),
+           "use-case-" + uc.name);
         p(use_case_description(uc));
         p("Thresholds: " + thresholds_text(uc) +
           ". Output length: " + format_count(uc.output_tokens) + " tokens.");
@@ -175,10 +178,11 @@ struct capacity_sections : report_context {
             for (char& ch : c.id)
                 if (ch == '_')
                     ch = '-';
-            c.title = uc.title + ": " + l.name + " by concurrency";
+            c.title = uc.title + ": " + l.name + (users ? " by users" : " by concurrency");
             c.title[uc.title.size() + 2] = static_cast<char>(
                 std::toupper(static_cast<unsigned char>(c.title[uc.title.size() + 2])));
-            c.x = make_axis("Concurrent requests", axis_scale::linear, value_style::requests);
+            c.x = make_axis(users ? "Users" : "Concurrent requests", axis_scale::linear,
+                            value_style::requests);
             c.x.include_zero = false;
             if (needs_log_scale(levels, 16.0))
                 c.x.scale = axis_scale::log;
@@ -211,9 +215,10 @@ struct capacity_sections : report_context {
             if (cap.kind != analysis::capacity_kind::below_minimum && cap.capacity > 0)
                 c.markers.push_back(
                     {static_cast<double>(cap.capacity), "capacity " + capacity_text(cap)});
-            fig(std::move(c), "Mean " + l.name + " at " + ctx(uc.context_tokens) +
-                                  " context against concurrency" +
-                                  (m == metric::throughput ? "." : "; dashed: threshold."));
+            fig(std::move(c),
+                "Mean " + l.name + " at " + ctx(uc.context_tokens) +
+                    (users ? " per message against users" : " context against concurrency") +
+                    (m == metric::throughput ? "." : "; dashed: threshold."));
         }
 
         // The table at measured levels.
@@ -221,7 +226,8 @@ struct capacity_sections : report_context {
         if (!levels_shown.empty()) {
             table t{{"Metric"}, {}, {align::left}, {}};
             for (const sweep::cell_result* c : levels_shown) {
-                t.header.push_back("@ " + conc(c->key.concurrency));
+                t.header.push_back("@ " + (users ? format_count(c->key.concurrency) + " users"
+                                                 : conc(c->key.concurrency)));
                 t.alignment.push_back(align::right);
             }
             for (metric m : shown) {
