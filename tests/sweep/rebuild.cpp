@@ -2,6 +2,8 @@
 // exact number parsing, byte-identical results, and errors that name the file and line.
 #include <llmcap/sweep/run_sweep.hpp>
 
+#include "sweep_run.hpp"
+
 #include <llmcap/emulator/builtin_profiles.hpp>
 #include <llmcap/sweep/output_dir.hpp>
 #include <llmcap/sweep/simulator_runner.hpp>
@@ -24,20 +26,12 @@
 #include <vector>
 
 using namespace llmcap;
+using test::fresh_dir;
+using test::read_file;
+using test::simulate;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path fresh_dir(const std::string& name) {
-    const auto d = fs::path(LLMCAP_TEST_BINARY_DIR) / "sweep-tests" / name;
-    fs::remove_all(d);
-    return d;
-}
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 void write_file(const fs::path& p, const std::string& text) {
     std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
@@ -63,8 +57,6 @@ std::string join_lines(const std::vector<std::string>& lines) {
     return out;
 }
 
-sweep::sweep_outcome simulate(const sweep::sweep_plan& plan, const fs::path& dir, bool resume);
-
 /// A simulated run in `dir`: contexts 1K and 4K × concurrency 1, 2, 16 output tokens, and a
 /// capacity search at 1K.
 sweep::sweep_outcome simulated_run(const fs::path& dir) {
@@ -84,25 +76,6 @@ sweep::sweep_outcome simulated_run(const fs::path& dir) {
     s.max_concurrency = 32;
     p.searches.push_back(s);
     return simulate(p, dir, false);
-}
-
-/// Runs `plan` (or, with `resume`, the plan stored in `dir`) in the simulator into `dir`.
-sweep::sweep_outcome simulate(const sweep::sweep_plan& plan, const fs::path& dir, bool resume) {
-    sweep::simulator_runner runner(emulator::builtin_profile());
-    sweep::sweep_options o;
-    o.output_dir = dir;
-    o.resume = resume;
-    boost::asio::io_context io;
-    std::optional<sweep::sweep_outcome> out;
-    boost::asio::co_spawn(io, sweep::run_sweep(plan, runner, o),
-                          [&](std::exception_ptr e, sweep::sweep_outcome r) {
-                              if (e)
-                                  std::rethrow_exception(e);
-                              out = std::move(r);
-                          });
-    io.run();
-    REQUIRE(out.has_value());
-    return std::move(*out);
 }
 
 /// The message with which rebuild_results(dir) refuses, or "no error".

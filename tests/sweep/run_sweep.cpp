@@ -1,6 +1,7 @@
 #include <llmcap/sweep/run_sweep.hpp>
 
 #include "../workload/fake_endpoint.hpp"
+#include "sweep_run.hpp"
 
 #include <llmcap/emulator/builtin_profiles.hpp>
 #include <llmcap/emulator/energy_model.hpp>
@@ -28,29 +29,10 @@
 #include <string>
 
 using namespace llmcap;
+using test::fresh_dir;
+using test::run;
 
 namespace {
-
-std::filesystem::path fresh_dir(const std::string& name) {
-    const auto d = std::filesystem::path(LLMCAP_TEST_BINARY_DIR) / "sweep-tests" / name;
-    std::filesystem::remove_all(d);
-    return d;
-}
-
-template <class Runner>
-sweep::sweep_outcome run(const sweep::sweep_plan& plan, Runner& runner, sweep::sweep_options o) {
-    boost::asio::io_context io;
-    std::optional<sweep::sweep_outcome> out;
-    boost::asio::co_spawn(io, sweep::run_sweep(plan, runner, std::move(o)),
-                          [&](std::exception_ptr e, sweep::sweep_outcome r) {
-                              if (e)
-                                  std::rethrow_exception(e);
-                              out = std::move(r);
-                          });
-    io.run();
-    REQUIRE(out.has_value());
-    return std::move(*out);
-}
 
 std::size_t count_lines(const std::filesystem::path& p) {
     std::ifstream in(p);

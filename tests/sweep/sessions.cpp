@@ -1,54 +1,22 @@
 // Session workloads through the sweep: cells of users holding conversations in the simulator,
 // their per-turn record, the capacity search in users, and their rebuild from the run's files.
-#include <llmcap/sweep/run_sweep.hpp>
-#include <llmcap/sweep/simulator_runner.hpp>
+#include "sweep_run.hpp"
 
 #include <llmcap/analysis/capacity.hpp>
-#include <llmcap/emulator/builtin_profiles.hpp>
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 
 #include <doctest/doctest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <string>
 
 using namespace llmcap;
+using test::fresh_dir;
+using test::read_file;
+using test::simulate;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path fresh_dir(const std::string& name) {
-    const auto d = fs::path(LLMCAP_TEST_BINARY_DIR) / "sweep-tests" / name;
-    fs::remove_all(d);
-    return d;
-}
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-sweep::sweep_outcome simulate(const sweep::sweep_plan& plan, const fs::path& dir) {
-    sweep::simulator_runner runner(emulator::builtin_profile());
-    sweep::sweep_options o;
-    o.output_dir = dir;
-    boost::asio::io_context io;
-    std::optional<sweep::sweep_outcome> out;
-    boost::asio::co_spawn(io, sweep::run_sweep(plan, runner, o),
-                          [&](std::exception_ptr e, sweep::sweep_outcome r) {
-                              if (e)
-                                  std::rethrow_exception(e);
-                              out = std::move(r);
-                          });
-    io.run();
-    REQUIRE(out.has_value());
-    return std::move(*out);
-}
 
 // A small chat: 4 turns of 128-token messages and 64-token answers after a 256-token system
 // prompt, users pausing 2 s on average.

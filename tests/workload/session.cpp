@@ -169,6 +169,19 @@ session_run run_sessions(session_endpoint& e, client::virtual_timeline& clock,
     return out;
 }
 
+// A session spec of `users` users, `turns` turns, 32-token messages, 4-token answers and the
+// think time `think`.
+workload::session_spec spec_of(std::uint32_t users, std::uint32_t turns, const char* think = "0") {
+    workload::session_spec s;
+    s.users = users;
+    s.turns = turns;
+    s.turn_tokens = 32;
+    s.output_tokens = 4;
+    std::string error;
+    s.think = *parse_think_time(think, error);
+    return s;
+}
+
 } // namespace
 
 TEST_CASE("parse_think_time: the documented forms, read back by to_string") {
@@ -259,13 +272,7 @@ TEST_CASE("drive_sessions: each turn resends the history with the server's own a
 TEST_CASE("drive_sessions: a turn is sent a think time after the answer, latencies from then") {
     client::virtual_timeline clock;
     session_endpoint e(clock);
-    workload::session_spec spec;
-    spec.users = 1;
-    spec.turns = 3;
-    spec.turn_tokens = 32;
-    spec.output_tokens = 4;
-    std::string error;
-    spec.think = *parse_think_time("fixed:2s", error);
+    workload::session_spec spec = spec_of(1, 3, "fixed:2s");
     workload::driver_options d;
     d.stop.requests = 3;
     const session_run r = run_sessions(e, clock, spec, d);
@@ -281,13 +288,7 @@ TEST_CASE("drive_sessions: a turn is sent a think time after the answer, latenci
 TEST_CASE("drive_sessions: users leave after their turns and new users keep the population") {
     client::virtual_timeline clock;
     session_endpoint e(clock);
-    workload::session_spec spec;
-    spec.users = 5;
-    spec.turns = 3;
-    spec.turn_tokens = 32;
-    spec.output_tokens = 4;
-    std::string error;
-    spec.think = *parse_think_time("exponential:1s", error);
+    workload::session_spec spec = spec_of(5, 3, "exponential:1s");
     workload::driver_options d;
     d.warmup_requests = 5;
     d.stop.requests = 60;
@@ -336,11 +337,7 @@ TEST_CASE("drive_sessions: a failed turn ends its conversation, counted, and is 
     client::virtual_timeline clock;
     session_endpoint e(clock);
     e.fail_indices = {1};
-    workload::session_spec spec;
-    spec.users = 1;
-    spec.turns = 4;
-    spec.turn_tokens = 32;
-    spec.output_tokens = 4;
+    workload::session_spec spec = spec_of(1, 4);
     workload::driver_options d;
     d.stop.requests = 6;
     const session_run r = run_sessions(e, clock, spec, d);
@@ -356,13 +353,7 @@ TEST_CASE("drive_sessions: a failed turn ends its conversation, counted, and is 
 TEST_CASE("drive_sessions: once the count is reached, users in a pause leave at once") {
     client::virtual_timeline clock;
     session_endpoint e(clock);
-    workload::session_spec spec;
-    spec.users = 3;
-    spec.turns = 4;
-    spec.turn_tokens = 32;
-    spec.output_tokens = 4;
-    std::string error;
-    spec.think = *parse_think_time("fixed:600s", error);
+    workload::session_spec spec = spec_of(3, 4, "fixed:600s");
     workload::driver_options d;
     d.stop.requests = 4;
     const session_run r = run_sessions(e, clock, spec, d);
@@ -378,13 +369,7 @@ TEST_CASE("drive_sessions: once the count is reached, users in a pause leave at 
 TEST_CASE("drive_sessions: a duration rule ends the cell at the deadline") {
     client::virtual_timeline clock;
     session_endpoint e(clock);
-    workload::session_spec spec;
-    spec.users = 4;
-    spec.turns = 100;
-    spec.turn_tokens = 32;
-    spec.output_tokens = 4;
-    std::string error;
-    spec.think = *parse_think_time("fixed:1s", error);
+    workload::session_spec spec = spec_of(4, 100, "fixed:1s");
     workload::driver_options d;
     d.stop.max_duration = 30s;
     const session_run r = run_sessions(e, clock, spec, d);
@@ -398,11 +383,7 @@ TEST_CASE("drive_sessions: a duration rule ends the cell at the deadline") {
 TEST_CASE("drive_sessions: cache off gives every request a unique first token and salt") {
     client::virtual_timeline clock;
     session_endpoint e(clock);
-    workload::session_spec spec;
-    spec.users = 2;
-    spec.turns = 3;
-    spec.turn_tokens = 32;
-    spec.output_tokens = 4;
+    workload::session_spec spec = spec_of(2, 3);
     spec.system_prompt_tokens = 50;
     spec.prefix_caching = false;
     workload::driver_options d;
@@ -422,11 +403,7 @@ TEST_CASE("drive_sessions: cache off gives every request a unique first token an
 TEST_CASE("drive_sessions: cache on shares each group's system prompt and a run salt") {
     client::virtual_timeline clock;
     session_endpoint e(clock);
-    workload::session_spec spec;
-    spec.users = 4;
-    spec.turns = 1;
-    spec.turn_tokens = 32;
-    spec.output_tokens = 4;
+    workload::session_spec spec = spec_of(4, 1);
     spec.system_prompt_tokens = 50;
     spec.groups = 2;
     spec.cache_salt = "run-42";
@@ -488,13 +465,7 @@ TEST_CASE("session_source: an invalid spec or a completions API is refused") {
 TEST_CASE("drive_sessions: the stop signal wakes users in a pause; the cell ends cancelled") {
     client::virtual_timeline clock;
     session_endpoint e(clock);
-    workload::session_spec spec;
-    spec.users = 3;
-    spec.turns = 4;
-    spec.turn_tokens = 32;
-    spec.output_tokens = 4;
-    std::string error;
-    spec.think = *parse_think_time("fixed:600s", error);
+    workload::session_spec spec = spec_of(3, 4, "fixed:600s");
     client::stop_signal stop;
     workload::driver_options d;
     d.stop.requests = 100;

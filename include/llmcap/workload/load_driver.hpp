@@ -135,6 +135,51 @@ namespace detail {
            ci.half_width() <= fraction * std::abs(mean);
 }
 
+/// The measured requests' TTFT and generation speed, for the confidence rule.
+struct confidence_tracker {
+    stats::running_moments ttft;
+    stats::running_moments speed;
+    std::uint64_t succeeded = 0;
+
+    /// Records a measured request; true once `rule`'s confidence rule holds (both means known
+    /// to ± its fraction after min_requests successes; TTFT alone when no request had a
+    /// measurable speed).
+    bool record(const request_trace& t, const stop_rule& rule) {
+        if (t.ok()) {
+            ++succeeded;
+            if (const auto v = analysis::ttft(t))
+                ttft.add(to_seconds(*v));
+            if (const auto v = analysis::generation_speed_tokens_per_s(t))
+                speed.add(*v);
+        }
+        return rule.ci_relative_half_width && succeeded >= rule.min_requests &&
+               ci_tight(ttft, *rule.ci_relative_half_width) &&
+               (speed.count() == 0 || ci_tight(speed, *rule.ci_relative_half_width));
+    }
+};
+
+/// Why no measured request may start any more, at `now`; empty while requests may start. The
+/// order is the stop rule's: the stop signal, the request count, the cap, the confidence rule,
+/// the duration since `first_measured`, and no rule at all (nothing to measure).
+[[nodiscard]] inline std::optional<stop_reason>
+stop_due(const stop_rule& rule, const client::stop_signal* signal, std::uint64_t measured_started,
+         bool confident, std::optional<time_point> first_measured, time_point now) noexcept {
+    if (signal != nullptr && signal->stop_requested())
+        return stop_reason::cancelled;
+    if (rule.requests > 0 && measured_started >= rule.requests)
+        return stop_reason::request_count;
+    if (rule.max_requests > 0 && measured_started >= rule.max_requests)
+        return stop_reason::max_requests;
+    if (confident)
+        return stop_reason::confidence;
+    if (rule.max_duration && first_measured && now >= *first_measured + *rule.max_duration)
+        return stop_reason::duration;
+    if (rule.requests == 0 && rule.max_requests == 0 && !rule.max_duration &&
+        !rule.ci_relative_half_width)
+        return stop_reason::request_count;
+    return std::nullopt;
+}
+
 } // namespace detail
 
 /**
@@ -163,8 +208,7 @@ boost::asio::awaitable<driver_result> drive(Endpoint& endpoint, Shape& shape, Ma
     std::size_t in_flight = 0;
     std::uint64_t started = 0;
     std::optional<time_point> first_measured;
-    stats::running_moments ttft;
-    stats::running_moments speed;
+    detail::confidence_tracker measured;
     std::exception_ptr failure;
     bool ci_met = false;
     const stop_rule& rule = options.stop;
@@ -178,17 +222,8 @@ boost::asio::awaitable<driver_result> drive(Endpoint& endpoint, Shape& shape, Ma
                              bool warmup) -> asio::awaitable<void> {
         const request_trace t = co_await endpoint.stream(p.request, ctx);
         if (!warmup) {
-            if (t.ok()) {
-                ++result.measured_succeeded;
-                if (const auto v = analysis::ttft(t))
-                    ttft.add(to_seconds(*v));
-                if (const auto v = analysis::generation_speed_tokens_per_s(t))
-                    speed.add(*v);
-            }
-            if (rule.ci_relative_half_width && result.measured_succeeded >= rule.min_requests &&
-                detail::ci_tight(ttft, *rule.ci_relative_half_width) &&
-                (speed.count() == 0 || detail::ci_tight(speed, *rule.ci_relative_half_width)))
-                ci_met = true;
+            ci_met = measured.record(t, rule) || ci_met;
+            result.measured_succeeded = measured.succeeded;
         }
         on_trace(t, warmup);
     };
@@ -196,36 +231,15 @@ boost::asio::awaitable<driver_result> drive(Endpoint& endpoint, Shape& shape, Ma
     for (;;) {
         if (failure)
             break;
-        if (options.stop_signal != nullptr && options.stop_signal->stop_requested()) {
-            result.stop_reason = stop_reason::cancelled;
-            break;
-        }
-        if (rule.requests > 0 && result.measured_started >= rule.requests) {
-            result.stop_reason = stop_reason::request_count;
-            break;
-        }
-        if (rule.max_requests > 0 && result.measured_started >= rule.max_requests) {
-            result.stop_reason = stop_reason::max_requests;
-            break;
-        }
-        if (ci_met) {
-            result.stop_reason = stop_reason::confidence;
-            break;
-        }
         const time_point now = clock.now();
-        std::optional<time_point> deadline;
-        if (rule.max_duration && first_measured) {
-            deadline = *first_measured + *rule.max_duration;
-            if (now >= *deadline) {
-                result.stop_reason = stop_reason::duration;
-                break;
-            }
-        }
-        if (rule.requests == 0 && rule.max_requests == 0 && !rule.max_duration &&
-            !rule.ci_relative_half_width) {
-            result.stop_reason = stop_reason::request_count; // no rule at all: nothing to measure
+        if (const std::optional<stop_reason> why = detail::stop_due(
+                rule, options.stop_signal, result.measured_started, ci_met, first_measured, now)) {
+            result.stop_reason = *why;
             break;
         }
+        std::optional<time_point> deadline;
+        if (rule.max_duration && first_measured)
+            deadline = *first_measured + *rule.max_duration;
         const std::optional<time_point> next = shape.next_start(now, in_flight);
         if (!next || (shape.cap() > 0 && in_flight >= shape.cap())) {
             co_await wait_until(deadline.value_or(time_point::max()));

@@ -1,13 +1,11 @@
 #pragma once
 
-#include <llmcap/analysis/request_metrics.hpp>
 #include <llmcap/client/request_context.hpp>
 #include <llmcap/client/stop_signal.hpp>
 #include <llmcap/client/streaming_endpoint.hpp>
 #include <llmcap/client/timeline.hpp>
 #include <llmcap/core/clock.hpp>
 #include <llmcap/core/request_trace.hpp>
-#include <llmcap/stats/running_moments.hpp>
 #include <llmcap/workload/load_driver.hpp>
 #include <llmcap/workload/session.hpp>
 #include <llmcap/workload/stop_reason.hpp>
@@ -125,8 +123,7 @@ boost::asio::awaitable<session_result> drive_sessions(Endpoint& endpoint, sessio
     driver_result& req = result.requests;
     std::uint64_t started = 0;
     std::optional<time_point> first_measured;
-    stats::running_moments ttft;
-    stats::running_moments speed;
+    detail::confidence_tracker measured;
     std::exception_ptr failure;
     bool ci_met = false;
     bool stopping = false;
@@ -142,25 +139,9 @@ boost::asio::awaitable<session_result> drive_sessions(Endpoint& endpoint, sessio
             return false;
         if (failure) {
             stopping = true;
-        } else if (dopt.stop_signal != nullptr && dopt.stop_signal->stop_requested()) {
-            req.stop_reason = stop_reason::cancelled;
-            stopping = true;
-        } else if (rule.requests > 0 && req.measured_started >= rule.requests) {
-            req.stop_reason = stop_reason::request_count;
-            stopping = true;
-        } else if (rule.max_requests > 0 && req.measured_started >= rule.max_requests) {
-            req.stop_reason = stop_reason::max_requests;
-            stopping = true;
-        } else if (ci_met) {
-            req.stop_reason = stop_reason::confidence;
-            stopping = true;
-        } else if (rule.max_duration && first_measured &&
-                   now >= *first_measured + *rule.max_duration) {
-            req.stop_reason = stop_reason::duration;
-            stopping = true;
-        } else if (rule.requests == 0 && rule.max_requests == 0 && !rule.max_duration &&
-                   !rule.ci_relative_half_width) {
-            req.stop_reason = stop_reason::request_count; // no rule at all: nothing to measure
+        } else if (const std::optional<stop_reason> why = detail::stop_due(
+                       rule, dopt.stop_signal, req.measured_started, ci_met, first_measured, now)) {
+            req.stop_reason = *why;
             stopping = true;
         }
         if (stopping)
@@ -225,17 +206,8 @@ boost::asio::awaitable<session_result> drive_sessions(Endpoint& endpoint, sessio
             tr.conversation = c->id;
             tr.turn = c->turns_sent;
             if (!warmup) {
-                if (tr.ok()) {
-                    ++req.measured_succeeded;
-                    if (const auto v = analysis::ttft(tr))
-                        ttft.add(to_seconds(*v));
-                    if (const auto v = analysis::generation_speed_tokens_per_s(tr))
-                        speed.add(*v);
-                }
-                if (rule.ci_relative_half_width && req.measured_succeeded >= rule.min_requests &&
-                    detail::ci_tight(ttft, *rule.ci_relative_half_width) &&
-                    (speed.count() == 0 || detail::ci_tight(speed, *rule.ci_relative_half_width)))
-                    ci_met = true;
+                ci_met = measured.record(tr, rule) || ci_met;
+                req.measured_succeeded = measured.succeeded;
             }
             on_trace(tr, warmup);
             (void)may_start(clock.now()); // the confidence rule may hold now

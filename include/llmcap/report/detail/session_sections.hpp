@@ -90,10 +90,10 @@ private:
           ctx(first.key.context_tokens) + " tokens, answers of " + ctx(first.key.output_tokens) +
           " tokens.");
         table t{{"Users", "Mean in flight", "Users per slot", "TTFT, later turns P95",
-                 "Generation speed", "Cached prompt", "Conversations done", "Ended early"},
+                 "Generation speed", "Cached prompt", "Server hit rate", "Conversation time",
+                 "Conversations done", "Ended early"},
                 {},
-                {align::right, align::right, align::right, align::right, align::right, align::right,
-                 align::right, align::right},
+                std::vector<align>(10, align::right),
                 {}};
         for (const sweep::cell_result* c : cells) {
             const auto v = [&](metric m, statistic st) { return c->summary.value(m, st); };
@@ -110,6 +110,8 @@ private:
                  c->cache.reported() > 0
                      ? value_or_dash(v(metric::cached_prompt_fraction, statistic::mean), percent)
                      : "not reported",
+                 server_hit_rate(*c),
+                 sr.conversation_time_s.count > 0 ? seconds(sr.conversation_time_s.mean) : "—",
                  format_count(sr.conversations_completed),
                  sr.ended_by_context + sr.ended_by_failure == 0
                      ? "0"
@@ -117,11 +119,24 @@ private:
                            format_count(sr.ended_by_failure) + " failed"});
         }
         t.caption = "Cached prompt: the share of prompt tokens the server reported served from "
-                    "its prefix cache; \"not reported\" when it reported none. Ended early: "
+                    "its prefix cache; \"not reported\" when it reported none. Server hit rate: "
+                    "the same from the server's /metrics counters over the cell, where it exports "
+                    "them. Conversation time: mean, first turn's intended start to last answer, "
+                    "of the conversations whose turns all succeeded. Ended early: "
                     "conversations ended because the next turn would not fit the model's "
                     "context (a new user took the slot, nothing was truncated) or because a "
                     "turn failed.";
         doc.add(std::move(t));
+    }
+
+    // The server's own prefix-cache hit rate over the cell, or why there is none.
+    [[nodiscard]] static std::string server_hit_rate(const sweep::cell_result& c) {
+        if (!c.server)
+            return "not scraped";
+        const auto it = c.server->values.find("prefix_cache_hit_rate");
+        if (it == c.server->values.end() || !it->second.value)
+            return "not reported";
+        return format_percent(*it->second.value);
     }
 
     // Users held by each session use case: its capacity and the mean requests in flight there.
