@@ -1,6 +1,8 @@
 // Test that header file is self-contained.
 #include <llmcap/workload/session_driver.hpp>
 
+#include "fake_endpoint.hpp" // its chat_tokens: the emulator's chat template
+
 #include <llmcap/client/stop_signal.hpp>
 #include <llmcap/client/virtual_timeline.hpp>
 #include <llmcap/emulator/tokenizer.hpp>
@@ -44,14 +46,6 @@ public:
         return *timeline_;
     }
 
-    static std::uint64_t prompt_tokens(const openai::completion_request& r) {
-        std::uint64_t n = emulator::tokenizer::generation_prompt_tokens;
-        for (const auto& m : r.messages)
-            n += emulator::tokenizer::count(m.content) +
-                 emulator::tokenizer::message_overhead_tokens;
-        return n;
-    }
-
     boost::asio::awaitable<request_trace> stream(const openai::completion_request& r,
                                                  client::request_context ctx) {
         const auto ex = co_await boost::asio::this_coro::executor;
@@ -70,7 +64,7 @@ public:
         requests.push_back(r);
         arrivals.push_back(*t.send);
         max_in_flight = std::max(max_in_flight, ++in_flight);
-        const std::uint64_t prompt = prompt_tokens(r);
+        const std::uint64_t prompt = test::fake_endpoint::chat_tokens(r);
         if (context_tokens > 0 && prompt + t.max_tokens > context_tokens) {
             t.http_status = 400;
             t.fail(error::http_status, "HTTP 400: too long");
@@ -258,8 +252,8 @@ TEST_CASE("drive_sessions: each turn resends the history with the server's own a
         CHECK(r.traces[n].turn == n + 1);
         // History grows: each prompt is longer than the last by the answer and a message.
         if (n > 0)
-            CHECK(session_endpoint::prompt_tokens(e.requests[n]) >
-                  session_endpoint::prompt_tokens(e.requests[n - 1]) + 8);
+            CHECK(test::fake_endpoint::chat_tokens(e.requests[n]) >
+                  test::fake_endpoint::chat_tokens(e.requests[n - 1]) + 8);
     }
     CHECK(r.result.conversations_started == 1);
     CHECK(r.result.conversations_completed == 1);

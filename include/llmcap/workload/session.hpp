@@ -171,8 +171,10 @@ public:
      * is the prompt's length.
      */
     [[nodiscard]] prepared_request next_turn(conversation& c, std::uint64_t index) {
-        std::string text = prompts_->prompt(turn_, index);
-        if (spec_.turn_tokens_sigma > 0.0) {
+        std::string text;
+        if (spec_.turn_tokens_sigma == 0.0) {
+            text = prompts_->prompt(turn_, index);
+        } else {
             const double k = spec_.turn_tokens;
             const double mu = std::log(k) - spec_.turn_tokens_sigma * spec_.turn_tokens_sigma / 2;
             const double drawn =

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <llmcap/analysis/capacity.hpp>
+#include <llmcap/analysis/interpolation.hpp>
 #include <llmcap/analysis/metric.hpp>
 #include <llmcap/analysis/turn_recorder.hpp>
 #include <llmcap/report/detail/report_context.hpp>
@@ -56,7 +57,7 @@ struct session_sections : report_context {
           "requests it had in flight (Little's law over the cell).");
         for (const auto& [name, cells] : scenarios)
             scenario_table(name, cells);
-        users_held();
+        users_held(scenarios);
         ttft_by_turn(scenarios);
         cache_by_turn(scenarios);
         cache_comparison(scenarios);
@@ -140,7 +141,7 @@ private:
     }
 
     // Users held by each session use case: its capacity and the mean requests in flight there.
-    void users_held() {
+    void users_held(const std::map<std::string, std::vector<const sweep::cell_result*>>& sc) {
         table t{{"Use case", "Users held", "Mean in flight there", "Users per slot", "Bound by"},
                 {},
                 {align::left, align::right, align::right, align::right, align::left},
@@ -149,14 +150,17 @@ private:
             if (!u.use_case.sessions)
                 continue;
             const analysis::capacity_result& cap = u.capacity;
-            std::vector<std::pair<double, double>> points; // users → mean in flight
-            for (const sweep::cell_result& c : r.cells)
-                if (c.key.sessions && c.key.use_case == u.use_case.name)
-                    if (const auto f = c.summary.value(metric::mean_in_flight, statistic::mean))
-                        points.emplace_back(static_cast<double>(c.key.concurrency), *f);
-            std::sort(points.begin(), points.end());
-            const double users = cap.crossing ? *cap.crossing : cap.capacity;
-            std::optional<double> in_flight = interpolate(points, users);
+            std::vector<double> users_at, in_flight_at; // increasing users
+            if (const auto cells = sc.find(u.use_case.name); cells != sc.end())
+                for (const sweep::cell_result* c : cells->second)
+                    if (const auto f = c->summary.value(metric::mean_in_flight, statistic::mean)) {
+                        users_at.push_back(static_cast<double>(c->key.concurrency));
+                        in_flight_at.push_back(*f);
+                    }
+            std::optional<double> in_flight;
+            if (!users_at.empty())
+                in_flight = analysis::interpolant(std::move(users_at), std::move(in_flight_at))(
+                    cap.crossing ? *cap.crossing : static_cast<double>(cap.capacity));
             std::optional<double> per_slot;
             if (in_flight && *in_flight > 0.0 && cap.capacity > 0)
                 per_slot = static_cast<double>(cap.capacity) / *in_flight;
@@ -174,20 +178,6 @@ private:
                     "divided by the requests in flight at that load, measured rather than "
                     "assumed.";
         doc.add(std::move(t));
-    }
-
-    // Linear interpolation of (x, y) points at x; empty outside their range.
-    [[nodiscard]] static std::optional<double>
-    interpolate(const std::vector<std::pair<double, double>>& pts, double x) {
-        if (pts.empty() || x < pts.front().first || x > pts.back().first)
-            return std::nullopt;
-        for (std::size_t i = 0; i + 1 < pts.size(); ++i)
-            if (x <= pts[i + 1].first) {
-                const auto [x0, y0] = pts[i];
-                const auto [x1, y1] = pts[i + 1];
-                return x1 == x0 ? y0 : y0 + (y1 - y0) * (x - x0) / (x1 - x0);
-            }
-        return pts.back().second;
     }
 
     template <class Value>
