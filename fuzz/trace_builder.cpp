@@ -11,6 +11,7 @@
 #include <llmcap/openai/trace_builder.hpp>
 
 #include "fuzz_check.hpp"
+#include "trace_shape.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -23,39 +24,9 @@
 
 namespace {
 
+using fuzz::shape_of;
 using llmcap::request_trace;
 using llmcap::time_point;
-
-// The trace without its timestamps (as tests/openai/trace_builder.cpp compares replays).
-struct shape {
-    std::vector<std::pair<std::uint32_t, llmcap::token_kind>> events;
-    std::uint64_t sse_events;
-    std::optional<llmcap::error> failure;
-    std::string finish_reason, model, id;
-    bool done;
-    bool exact_event_tokens;
-    std::optional<llmcap::usage_info> usage;
-    std::optional<llmcap::server_timings> timings;
-    std::string answer;
-    bool operator==(const shape&) const = default;
-};
-
-shape shape_of(const request_trace& t, std::string answer = {}) {
-    shape s{{},
-            t.sse_events,
-            t.failure,
-            t.finish_reason,
-            t.server_model,
-            t.response_id,
-            t.done_marker,
-            t.exact_event_tokens,
-            t.usage,
-            t.timings,
-            std::move(answer)};
-    for (const auto& e : t.events)
-        s.events.emplace_back(e.tokens, e.kind);
-    return s;
-}
 
 struct settings {
     llmcap::openai::trace_builder_options options;
@@ -110,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     std::string text_whole, text_a, text_b;
     const request_trace t_whole = replay(body, {body.size() + 1}, s, &text_whole);
-    const shape whole = shape_of(t_whole, text_whole);
+    const fuzz::trace_shape whole = shape_of(t_whole, text_whole);
     const request_trace t_a = replay(body, reads_a, s, &text_a);
     FUZZ_CHECK(shape_of(t_a, std::move(text_a)) == whole, "trace differs for read split A");
     const request_trace t_b = replay(body, reads_b, s, &text_b);

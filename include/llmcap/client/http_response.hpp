@@ -16,7 +16,8 @@ struct http_response {
     std::string content_type;
     /// The `Server` header (dialect detection reads it).
     std::string server;
-    /// The body (up to endpoint_options::body_limit_bytes).
+    /// The body; a larger one is a failure that keeps its first
+    /// endpoint_options::body_limit_bytes bytes.
     std::string body;
     /// Why the exchange failed; a status other than 2xx is error::http_status (the body is
     /// kept). Empty on success.

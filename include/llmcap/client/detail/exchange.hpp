@@ -228,6 +228,8 @@ public:
         if (action_ != body_action::keep)
             return;
         if (r_.body.size() + bytes.size() > body_limit_) {
+            // The body keeps its first body_limit_ bytes, however the reads fell.
+            r_.body.append(bytes.substr(0, body_limit_ - r_.body.size()));
             r_.failure = error::bad_response;
             r_.error_message =
                 "response body larger than " + std::to_string(body_limit_) + " bytes";

@@ -6,7 +6,7 @@
 #include <llmcap/client/detail/connection.hpp>
 #include <llmcap/client/detail/exchange.hpp>
 #include <llmcap/client/detail/request_state.hpp>
-#include <llmcap/client/detail/sink_body.hpp>
+#include <llmcap/client/detail/response_reader.hpp>
 #include <llmcap/client/endpoint_url.hpp>
 #include <llmcap/client/options.hpp>
 #include <llmcap/core/clock.hpp>
@@ -17,13 +17,9 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
 
-#include <algorithm>   // min
 #include <array>       // array
 #include <cstddef>     // size_t
-#include <cstdint>     // uint32_t
 #include <optional>    // optional
 #include <string>      // string
 #include <string_view> // string_view
@@ -51,7 +47,6 @@ transact(connection& c, request_state& state,
          const std::array<boost::asio::const_buffer, 2>& request, response_handler& handler,
          bool may_retry, const endpoint_options& opt, const endpoint_url& url) {
     namespace asio = boost::asio;
-    namespace http = boost::beast::http;
     co_await asio::this_coro::throw_if_cancelled(false);
     const auto cs = co_await asio::this_coro::cancellation_state;
     const timeouts& to = opt.timeouts;
@@ -89,67 +84,37 @@ transact(connection& c, request_state& state,
         }
     }
 
-    http::response_parser<sink_body> parser;
-    parser.eager(true);
-    parser.header_limit(
-        static_cast<std::uint32_t>(std::min<std::size_t>(opt.header_limit_bytes, 0xffffffffu)));
-    parser.body_limit(boost::none);
-    parser.get().body() = &handler;
-
-    bool got_bytes = false;
-    bool headers_done = false;
-    bool draining = false;
-    bool token_stage = false;
+    response_reader reader(handler, opt.header_limit_bytes);
     time_point read_time = send;
-    parser.eager(false); // stop after the header: on_headers() must see it before any body
+    bool got_bytes = false;
     for (;;) {
-        // Parse what the buffer holds.
+        // Parse what the buffer holds; set the deadline of each phase as it begins.
         for (std::string_view data = c.buffer.data(); !data.empty(); data = c.buffer.data()) {
-            handler.set_read_time(read_time);
-            boost::system::error_code pec;
-            const std::size_t used = parser.put(asio::buffer(data.data(), data.size()), pec);
+            const bool had_headers = reader.headers_done();
+            const bool was_draining = reader.draining();
+            const bool had_token = reader.token_stage();
+            std::size_t used = 0;
+            const read_state rs = reader.put(data, read_time, where(), used);
             c.buffer.consume(used);
-            const bool need_more = pec == http::error::need_more;
-            if (need_more)
-                pec = {};
-            if (pec) {
-                const std::string what =
-                    "invalid HTTP response from " + where() + ": " + pec.message();
-                if (!headers_done)
-                    handler.on_failure(read_time, error::bad_response, what);
-                else
-                    handler.on_broken(read_time, error::bad_response, what);
+            if (rs == read_state::keep)
+                co_return outcome::keep;
+            if (rs == read_state::close)
                 co_return outcome::close;
-            }
-            if (!headers_done && parser.is_header_done()) {
-                headers_done = true;
-                parser.eager(true);
-                if (!handler.on_headers(parser.get().base(), read_time))
-                    co_return outcome::close;
+            if (!had_headers && reader.headers_done()) {
                 if (handler.is_token_stream())
                     state.set_deadline(after(send, to.first_token), error::first_token_timeout);
                 else
                     state.set_deadline(after(read_time, to.idle), error::idle_timeout);
             }
-            if (handler.action() == body_action::close)
-                co_return outcome::close;
-            if (handler.action() == body_action::drain && !draining) {
-                draining = true;
+            if (!was_draining && reader.draining())
                 state.set_deadline(after(read_time, opt.drain), error::idle_timeout);
-            }
-            if (parser.is_done()) {
-                handler.on_complete(read_time); // after a drain: checks the output length
-                co_return parser.keep_alive() ? outcome::keep : outcome::close;
-            }
-            if (!token_stage && headers_done && handler.first_token_seen() && !draining) {
-                token_stage = true;
+            if (!had_token && reader.token_stage())
                 state.set_deadline(after(read_time, to.idle), error::idle_timeout);
-            }
-            if (need_more || used == 0)
+            if (rs == read_state::need_more)
                 break;
         }
         if (auto why = abort_reason()) {
-            if (draining) // the stream had ended; only the rest of the message is lost
+            if (reader.draining()) // the stream had ended; only the rest of the message is lost
                 handler.on_broken(read_time, error::truncated_stream, abort_text(*why));
             else
                 handler.on_failure(trace_clock::now(), *why, abort_text(*why));
@@ -164,14 +129,14 @@ transact(connection& c, request_state& state,
         c.buffer.commit(n);
         if (n > 0) {
             got_bytes = true;
-            if (token_stage && !draining)
+            if (reader.token_stage() && !reader.draining())
                 state.extend(after(read_time, to.idle));
-            else if (headers_done && !handler.is_token_stream())
+            else if (reader.headers_done() && !handler.is_token_stream())
                 state.extend(after(read_time, to.idle));
         }
         if (!rec)
             continue;
-        if (draining) {
+        if (reader.draining()) {
             handler.on_broken(read_time, error::truncated_stream, rec.message());
             co_return outcome::close;
         }
@@ -182,27 +147,7 @@ transact(connection& c, request_state& state,
         const bool eof = rec == asio::error::eof || rec == asio::ssl::error::stream_truncated;
         if (!got_bytes && may_retry && (eof || rec == asio::error::connection_reset))
             co_return outcome::retry;
-        if (eof && headers_done) {
-            boost::system::error_code pec;
-            handler.set_read_time(read_time);
-            parser.put_eof(pec);
-            if (!pec && parser.is_done()) {
-                handler.on_complete(read_time); // body delimited by the close
-                co_return outcome::close;
-            }
-        }
-        if (!headers_done)
-            handler.on_failure(
-                read_time, error::bad_response,
-                (eof ? "connection closed by " + where()
-                     : "connection to " + where() + " failed (" + rec.message() + ")") +
-                    " before the response headers");
-        else
-            handler.on_broken(
-                read_time, error::truncated_stream,
-                (eof ? "connection closed by " + where()
-                     : "connection to " + where() + " failed (" + rec.message() + ")") +
-                    " before the end of the response");
+        reader.end(read_time, eof, where(), rec.message());
         co_return outcome::close;
     }
 }
