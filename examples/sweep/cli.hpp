@@ -103,6 +103,36 @@ parse_counts(const std::string& text, const std::string& option, bool allow_k) {
     return out;
 }
 
+/// "0.5,1,2.5" → {0.5, 1, 2.5}: positive finite numbers (requests per second, a shape, a
+/// percentage), comma-separated.
+[[nodiscard]] inline std::vector<double> parse_positive_numbers(const std::string& text,
+                                                                const std::string& option) {
+    std::vector<double> out;
+    std::size_t at = 0;
+    while (at <= text.size()) {
+        std::size_t end = text.find(',', at);
+        if (end == std::string::npos)
+            end = text.size();
+        const std::string item = text.substr(at, end - at);
+        double v = 0.0;
+        const auto r = std::from_chars(item.data(), item.data() + item.size(), v);
+        if (item.empty() || r.ec != std::errc{} || r.ptr != item.data() + item.size() ||
+            !(v > 0.0) || !std::isfinite(v))
+            throw usage_error(option + ": " + quote_input(item) + " is not a positive number");
+        out.push_back(v);
+        at = end + 1;
+    }
+    return out;
+}
+
+/// One positive finite number (see parse_positive_numbers).
+[[nodiscard]] inline double parse_positive_number(const std::string& text,
+                                                  const std::string& option) {
+    if (text.find(',') != std::string::npos)
+        throw usage_error(option + ": " + quote_input(text) + " is not one number");
+    return parse_positive_numbers(text, option).front();
+}
+
 /**
  * A duration: a number with a unit, `ms`, `s`, `m` or `h` (`500ms`, `30s`, `10m`, `6h`); a bare
  * number is seconds. Positive and finite.

@@ -91,6 +91,17 @@ struct plan_options {
     std::string system_prompt = "0";
     std::uint32_t groups = 1;
     bool cache_compare = false;
+    // Open loop and request counts: empty strings are "not given".
+    std::string rate;
+    std::string rates;
+    std::string burstiness;
+    std::uint32_t max_in_flight = ls::default_max_in_flight;
+    std::string requests_per_cell;
+    std::string prompts_per_concurrency;
+    std::string duration;
+    std::string warmup;
+    std::string ci_half_width;
+    std::string max_requests;
 };
 
 void add_plan_options(CLI::App& app, plan_options& o) {
@@ -147,6 +158,35 @@ void add_plan_options(CLI::App& app, plan_options& o) {
     app.add_flag("--cache-compare", o.cache_compare,
                  "With --sessions: also run every level with prefix caching defeated "
                  "(cells named sessions_nocache)");
+    app.add_option("--rate", o.rate,
+                   "Open loop: requests arrive at this mean rate (requests/s) in every grid "
+                   "cell, whatever their concurrency (see --max-in-flight)");
+    app.add_option("--rates", o.rates,
+                   "Open loop: a rate sweep, one cell per rate (requests/s, comma-separated, "
+                   "e.g. 0.5,1,2,4) for each context length and output length of the grid");
+    app.add_option("--burstiness", o.burstiness,
+                   "Open loop: gamma shape of the gaps between arrivals; 1 (default) is "
+                   "Poisson, below 1 burstier, above 1 more regular");
+    app.add_option("--max-in-flight", o.max_in_flight,
+                   "Open loop: the most requests in flight at once (arrivals beyond wait)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    app.add_option("--requests-per-cell", o.requests_per_cell,
+                   "Measured requests of every cell; default: the preset's count per unit of "
+                   "concurrency");
+    app.add_option("--prompts-per-concurrency", o.prompts_per_concurrency,
+                   "Measured requests per unit of concurrency: a cell at concurrency c runs "
+                   "K x c (1 quick, 5 recommended, 10 stable)");
+    app.add_option("--duration", o.duration,
+                   "Stop starting requests this long after a cell's first (e.g. 60s, 5m); "
+                   "alone, every cell runs for it; with a request count, whichever comes first");
+    app.add_option("--warmup", o.warmup, "Warm-up requests per cell, not measured");
+    app.add_option("--ci-half-width", o.ci_half_width,
+                   "Sample each cell until the 95% confidence intervals of its mean TTFT and "
+                   "generation speed are within +/- this many percent (e.g. 5), bounded by "
+                   "--max-requests (default 100 x concurrency)");
+    app.add_option("--max-requests", o.max_requests,
+                   "The most measured requests of any cell; 0: no cap");
 }
 
 /// The preset `o` names with the other plan options applied (sweep/plan_overrides.hpp).
@@ -184,8 +224,66 @@ ls::sweep_plan make_plan(const plan_options& o) {
     } else if (o.cache_compare) {
         throw usage_error("--cache-compare: only with --sessions");
     }
+    if (!o.rate.empty() && !o.rates.empty())
+        throw usage_error("--rate and --rates: give one (--rates 2 is --rate 2)");
+    if (!o.rate.empty())
+        change.rates = {parse_positive_number(o.rate, "--rate")};
+    else if (!o.rates.empty())
+        change.rates = parse_positive_numbers(o.rates, "--rates");
+    if (!change.rates.empty() && o.sessions)
+        throw usage_error(std::string(o.rate.empty() ? "--rates" : "--rate") +
+                          ": not with --sessions (users, not arrivals, make the load)");
+    if (!o.burstiness.empty()) {
+        if (change.rates.empty())
+            throw usage_error("--burstiness: only with --rate or --rates");
+        change.burstiness = parse_positive_number(o.burstiness, "--burstiness");
+    }
+    change.max_in_flight = o.max_in_flight;
+    if (!o.requests_per_cell.empty() && !o.prompts_per_concurrency.empty())
+        throw usage_error("--requests-per-cell and --prompts-per-concurrency: give one");
+    if (!o.ci_half_width.empty() &&
+        (!o.requests_per_cell.empty() || !o.prompts_per_concurrency.empty()))
+        throw usage_error(
+            std::string("--ci-half-width: not with ") +
+            (o.requests_per_cell.empty() ? "--prompts-per-concurrency" : "--requests-per-cell") +
+            " (the confidence target decides how many requests a cell runs; bound it with "
+            "--max-requests)");
+    for (const auto& [count, option] :
+         {std::pair{&o.requests_per_cell, "--requests-per-cell"},
+          std::pair{&o.prompts_per_concurrency, "--prompts-per-concurrency"},
+          std::pair{&o.warmup, "--warmup"}, std::pair{&o.max_requests, "--max-requests"}})
+        if (count->find(',') != std::string::npos)
+            throw usage_error(std::string(option) + ": " + quote_input(*count) +
+                              " is not one number");
+    if (!o.requests_per_cell.empty())
+        change.requests_per_cell =
+            parse_counts(o.requests_per_cell, "--requests-per-cell", false).at(0);
+    if (!o.prompts_per_concurrency.empty())
+        change.requests_per_concurrency =
+            parse_counts(o.prompts_per_concurrency, "--prompts-per-concurrency", false).at(0);
+    if (!o.duration.empty())
+        change.duration_s = llmcap::to_seconds(parse_duration(o.duration, "--duration"));
+    if (!o.warmup.empty())
+        change.warmup_requests =
+            o.warmup == "0" ? 0u : parse_counts(o.warmup, "--warmup", false).at(0);
+    if (!o.ci_half_width.empty()) {
+        const double percent = parse_positive_number(o.ci_half_width, "--ci-half-width");
+        if (percent >= 100.0)
+            throw usage_error("--ci-half-width: " + quote_input(o.ci_half_width) +
+                              " is not a percentage below 100 (e.g. 5 for +/-5%)");
+        change.ci_half_width = percent / 100.0;
+    }
+    if (!o.max_requests.empty())
+        change.max_requests = o.max_requests == "0"
+                                  ? 0u
+                                  : parse_counts(o.max_requests, "--max-requests", false).at(0);
     if (std::string why; !ls::apply_overrides(*plan, change, why))
-        throw usage_error(std::string(o.sessions ? "--sessions: " : "--contexts/--concurrency: ") +
+        throw usage_error(std::string(o.sessions ? "--sessions: "
+                                      : why.find("rate") != std::string::npos ||
+                                              why.find("burstiness") != std::string::npos ||
+                                              why.find("in flight") != std::string::npos
+                                          ? "--rate/--rates: "
+                                          : "--contexts/--concurrency: ") +
                           why);
     return std::move(*plan);
 }

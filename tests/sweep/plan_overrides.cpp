@@ -12,6 +12,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint> // uint32_t
+#include <limits>  // numeric_limits
 #include <string>  // string
 #include <vector>  // vector
 
@@ -253,4 +254,134 @@ TEST_CASE("session_rule_for: about one conversation per user, at least min_reque
     CHECK(r.session_rule_for(1, 2).requests == 4);
     r.max_duration_s = 30.0;
     CHECK(r.session_rule_for(8, 6).max_duration == from_seconds(30.0));
+}
+
+TEST_CASE("apply_overrides: rates turn each grid cell into one open-loop cell per rate") {
+    sweep::sweep_plan p = glm();
+    sweep::plan_overrides o;
+    o.contexts = {1024, 8192};
+    o.concurrency = {1, 4, 16}; // concurrency levels collapse into the cap
+    o.output_tokens = 128;
+    o.rates = {0.5, 2.0};
+    o.max_in_flight = 32;
+    o.burstiness = 0.5;
+    std::string why;
+    REQUIRE(sweep::apply_overrides(p, o, why));
+    std::vector<std::string> ids;
+    for (const sweep::planned_cell& c : p.cells)
+        ids.push_back(c.key.id());
+    CHECK(ids == std::vector<std::string>{"grid/ctx1024/out128/c32/rate0.5",
+                                          "grid/ctx1024/out128/c32/rate2",
+                                          "grid/ctx8192/out128/c32/rate0.5",
+                                          "grid/ctx8192/out128/c32/rate2"});
+    CHECK(p.load.burstiness == 0.5);
+
+    // The plan keeps the rates through run.json.
+    const auto back = sweep::plan_from_json(sweep::to_json(p));
+    REQUIRE(back.has_value());
+    REQUIRE(back->cells.size() == 4);
+    CHECK(back->cells[1].key.rate_per_s == 2.0);
+    CHECK(back->cells[1].key.concurrency == 32);
+    CHECK(back->load.burstiness == 0.5);
+
+    // run.json refuses a rate that is not a positive number.
+    boost::json::object bad = sweep::to_json(p);
+    bad["cells"].as_array()[0].as_object()["rate_per_s"] = -1;
+    const auto refused = sweep::plan_from_json(bad);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().message() ==
+          "results json: $.cells[0].rate_per_s: must be a positive number");
+}
+
+TEST_CASE("apply_overrides: bad rates, burstiness and caps are refused, the plan unchanged") {
+    const sweep::sweep_plan before = glm();
+    const auto refuse = [&](const sweep::plan_overrides& o, const std::string& expected) {
+        sweep::sweep_plan p = before;
+        std::string why;
+        CHECK_FALSE(sweep::apply_overrides(p, o, why));
+        CHECK(why == expected);
+        CHECK(keys(p) == keys(before));
+    };
+    sweep::plan_overrides o;
+    o.rates = {1.0, 0.0};
+    refuse(o, "an arrival rate of 0 requests/s (each must be a positive number)");
+    o.rates = {std::numeric_limits<double>::quiet_NaN()};
+    refuse(o, "an arrival rate of nan requests/s (each must be a positive number)");
+    o.rates = {-2.0};
+    refuse(o, "an arrival rate of -2 requests/s (each must be a positive number)");
+    o.rates = {1.0};
+    o.max_in_flight = 0;
+    refuse(o, "a cap of 0 requests in flight (it must be at least 1)");
+    o.max_in_flight = 8;
+    o.burstiness = std::numeric_limits<double>::infinity();
+    refuse(o, "a burstiness of inf (the gamma shape must be a positive number; 1 is Poisson)");
+    o.burstiness.reset();
+    o.sessions = analysis::session_workload{};
+    o.users = {2};
+    refuse(o, "session cells have users, not an arrival rate");
+}
+
+TEST_CASE("apply_overrides: request counts replace the plan's request policy") {
+    const auto policy = [](const sweep::plan_overrides& o) {
+        sweep::sweep_plan p = glm();
+        std::string why;
+        REQUIRE_MESSAGE(sweep::apply_overrides(p, o, why), why);
+        return p.requests;
+    };
+    sweep::plan_overrides o;
+    o.requests_per_cell = 50;
+    sweep::request_policy r = policy(o);
+    CHECK(r.rule_for(1).requests == 50);
+    CHECK(r.rule_for(64).requests == 50);
+
+    o = {};
+    o.requests_per_concurrency = 5; // the standard scenarios' x5: no floor
+    r = policy(o);
+    CHECK(r.rule_for(1).requests == 5);
+    CHECK(r.rule_for(16).requests == 80);
+
+    o = {};
+    o.duration_s = 30.0; // alone: cells run for the duration, no count
+    r = policy(o);
+    CHECK(r.rule_for(8).requests == 0);
+    REQUIRE(r.rule_for(8).max_duration);
+    CHECK(*r.rule_for(8).max_duration == from_seconds(30.0));
+
+    o.requests_per_cell = 20; // with a count: whichever comes first
+    r = policy(o);
+    CHECK(r.rule_for(8).requests == 20);
+    CHECK(r.rule_for(8).max_duration.has_value());
+
+    o = {};
+    o.ci_half_width = 0.05;
+    o.max_requests = 300;
+    o.warmup_requests = 3;
+    r = policy(o);
+    CHECK(r.rule_for(4).ci_relative_half_width == 0.05);
+    CHECK(r.rule_for(4).max_requests == 300);
+    CHECK(r.warmup_requests == 3);
+
+    // Refusals: a target beside a count, two counts, a count of 0, a half-width out of (0, 1).
+    sweep::sweep_plan p = glm();
+    std::string why;
+    o.requests_per_cell = 10;
+    CHECK_FALSE(sweep::apply_overrides(p, o, why));
+    CHECK(why.find("a confidence target beside a request count") == 0);
+    o = {};
+    o.requests_per_cell = 10;
+    o.requests_per_concurrency = 2;
+    CHECK_FALSE(sweep::apply_overrides(p, o, why));
+    CHECK(why == "requests per cell and requests per concurrency both given (choose one)");
+    o = {};
+    o.requests_per_cell = 0;
+    CHECK_FALSE(sweep::apply_overrides(p, o, why));
+    CHECK(why == "a request count of 0 (it must be at least 1)");
+    o = {};
+    o.ci_half_width = 1.5;
+    CHECK_FALSE(sweep::apply_overrides(p, o, why));
+    CHECK(why == "a confidence half-width of 1.5 (it must be a fraction between 0 and 1)");
+    o = {};
+    o.duration_s = -1.0;
+    CHECK_FALSE(sweep::apply_overrides(p, o, why));
+    CHECK(why == "a cell duration of -1 s (it must be positive)");
 }

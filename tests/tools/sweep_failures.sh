@@ -208,5 +208,70 @@ expect "report on a run that completed no cell" 1 "holds no completed cell" -- \
 expect "report on a directory that is not a run" 1 "cannot read $work/empty-dir/run.json" -- \
     "$sweep" report "$work/empty-dir"
 
+# --- open loop and request counts -------------------------------------------------------------
+expect "a rate of 0" 2 '--rate: "0" is not a positive number' -- \
+    "$sweep" simulate --rate 0 --out "$work/open-bad"
+expect "a NaN rate" 2 '--rates: "nan" is not a positive number' -- \
+    "$sweep" simulate --rates 1,nan --out "$work/open-bad"
+expect "a negative rate" 2 '--rates: "-2" is not a positive number' -- \
+    "$sweep" simulate --rates -2 --out "$work/open-bad"
+expect "--rate and --rates" 2 "--rate and --rates: give one" -- \
+    "$sweep" simulate --rate 1 --rates 1,2 --out "$work/open-bad"
+expect "a rate with sessions" 2 "--rate: not with --sessions" -- \
+    "$sweep" simulate --sessions --rate 1 --out "$work/open-bad"
+expect "burstiness without a rate" 2 "--burstiness: only with --rate or --rates" -- \
+    "$sweep" simulate --burstiness 0.5 --out "$work/open-bad"
+expect "a cap of 0 in flight" 2 "--max-in-flight" -- \
+    "$sweep" simulate --rate 1 --max-in-flight 0 --out "$work/open-bad"
+expect "0 requests per cell" 2 '--requests-per-cell: "0" is not a positive integer' -- \
+    "$sweep" simulate --requests-per-cell 0 --out "$work/open-bad"
+expect "a list of request counts" 2 '--requests-per-cell: "10,20" is not one number' -- \
+    "$sweep" simulate --requests-per-cell 10,20 --out "$work/open-bad"
+expect "two request counts" 2 "--requests-per-cell and --prompts-per-concurrency: give one" -- \
+    "$sweep" simulate --requests-per-cell 10 --prompts-per-concurrency 5 --out "$work/open-bad"
+expect "a confidence target beside a count" 2 "--ci-half-width: not with --requests-per-cell" -- \
+    "$sweep" simulate --requests-per-cell 10 --ci-half-width 5 --out "$work/open-bad"
+expect "a confidence half-width of 100%" 2 '--ci-half-width: "100" is not a percentage below 100' -- \
+    "$sweep" simulate --ci-half-width 100 --out "$work/open-bad"
+expect "a duration of 0" 2 '--duration: "0s" is not a duration' -- \
+    "$sweep" simulate --duration 0s --out "$work/open-bad"
+[[ ! -e "$work/open-bad" ]] ||
+    { failed=$((failed + 1)); echo "FAILED: a refused command line created its run directory"; }
+
+# An open-loop rate sweep against the emulator over HTTP: one cell per rate, the cap as its
+# concurrency, the requests asked for, the rate in every file.
+start_emulator
+expect "a rate sweep over HTTP" 0 \
+    "cell grid/ctx1024/out8/c6/rate4: 6/6 ok.*cell grid/ctx1024/out8/c6/rate16: 6/6 ok" -- \
+    "$sweep" run --url "$url" --contexts 1k --output-tokens 8 --rates 4,16 --burstiness 0.5 \
+    --max-in-flight 6 --requests-per-cell 6 --warmup 0 --use-cases none --quiet --out "$work/open"
+# (Boost.JSON writes doubles in exponent form: 4 is 4E0.)
+[[ $(grep -c '"rate_per_s":4E0' "$work/open/cells.jsonl") -eq 1 &&
+    $(grep -c '"rate_per_s":1.6E1' "$work/open/cells.jsonl") -eq 1 &&
+    $(grep -c '"warmup":false' "$work/open/requests.jsonl") -eq 12 &&
+    $(grep -c '"warmup":true' "$work/open/requests.jsonl") -eq 0 ]] &&
+    grep -q '"burstiness":5E-1' "$work/open/run.json" &&
+    grep -q "Arrival rate (requests/s)" "$work/open/report.md" ||
+    { failed=$((failed + 1)); echo "FAILED: the rate sweep's files do not hold its cells as asked"; }
+# A duration-bounded closed loop: the cell stops on time, not on a count.
+expect "cells bounded by --duration" 0 "cell grid/ctx1024/out8/c2" -- \
+    "$sweep" run --url "$url" --contexts 1k --concurrency 2 --output-tokens 8 --duration 2s \
+    --use-cases none --quiet --out "$work/timed"
+grep -q '"stop_reason":"duration"' "$work/timed/cells.jsonl" ||
+    { failed=$((failed + 1)); echo "FAILED: the --duration cell did not stop on its duration"; }
+
+# The same options in simulate: K x concurrency requests; a confidence target bounded by
+# --max-requests; an open loop in virtual time.
+expect "--prompts-per-concurrency in simulate" 0 \
+    "cell grid/ctx1024/out16/c1: 5/5 ok.*cell grid/ctx1024/out16/c4: 20/20 ok" -- \
+    "$sweep" simulate --contexts 1k --concurrency 1,4 --output-tokens 16 \
+    --prompts-per-concurrency 5 --use-cases none --quiet --out "$work/sim-k"
+expect "--ci-half-width with a rate in simulate" 0 "cell grid/ctx1024/out16/c16/rate3" -- \
+    "$sweep" simulate --contexts 1k --output-tokens 16 --rate 3 --max-in-flight 16 \
+    --ci-half-width 10 --max-requests 60 --use-cases none --quiet --out "$work/sim-ci"
+grep -Eq '"stop_reason":"(confidence|max_requests)"' "$work/sim-ci/cells.jsonl" &&
+    grep -q '"ci_relative_half_width":1E-1' "$work/sim-ci/run.json" ||
+    { failed=$((failed + 1)); echo "FAILED: the --ci-half-width cell did not stop on its target or cap"; }
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

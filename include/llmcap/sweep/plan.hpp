@@ -14,6 +14,7 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm> // max, clamp
+#include <cmath>     // isfinite
 #include <cstdint>   // uint32_t, uint64_t
 #include <optional>  // optional
 #include <string>    // string
@@ -82,7 +83,9 @@ struct load_options {
 
 /// One cell of a plan.
 struct planned_cell {
-    /// Which cell (use_case names a workload for named cells).
+    /// Which cell (use_case names a workload for named cells). With `key.rate_per_s` the cell
+    /// runs an open loop at that rate (burstiness from the plan's load_options), its
+    /// concurrency the cap on requests in flight.
     cell_key key;
     /// Text of generated prompts.
     workload::text_style style = workload::text_style::prose;
@@ -154,6 +157,8 @@ inline void add_grid(sweep_plan& plan, const std::vector<std::uint32_t>& context
                                  {"prompt", c.prompt}};
         if (c.sessions) // users holding conversations: "concurrency" counts users
             cell["sessions"] = analysis::to_json(*c.sessions);
+        if (c.key.rate_per_s) // an open-loop cell: "concurrency" is the cap on requests in flight
+            cell["rate_per_s"] = *c.key.rate_per_s;
         cells.push_back(std::move(cell));
     }
     boost::json::array searches;
@@ -272,6 +277,14 @@ inline bool read_style(json_reader& in, const boost::json::object& o, const std:
                             c.sessions = w;
                             c.key.sessions = true;
                         }
+                    }
+                    if (co->contains("rate_per_s") && in.ok()) {
+                        in.optional_field(*co, "rate_per_s", cp, c.key.rate_per_s);
+                        if (in.ok() && !(c.key.rate_per_s && *c.key.rate_per_s > 0.0 &&
+                                         std::isfinite(*c.key.rate_per_s)))
+                            in.fail(cp + ".rate_per_s", "must be a positive number");
+                        if (in.ok() && c.sessions)
+                            in.fail(cp + ".rate_per_s", "a session cell has no arrival rate");
                     }
                     if (in.ok() && c.key.concurrency == 0)
                         in.fail(cp + ".concurrency", "must be at least 1");

@@ -3,17 +3,24 @@
 #include <llmcap/analysis/use_case.hpp>
 #include <llmcap/sweep/plan.hpp>
 
-#include <algorithm> // find
-#include <cstdint>   // uint32_t, uint64_t
-#include <optional>  // optional
-#include <string>    // string, to_string
-#include <utility>   // move
-#include <vector>    // vector
+#include <algorithm>    // find, none_of
+#include <charconv>     // to_chars
+#include <cmath>        // isfinite
+#include <cstdint>      // uint32_t, uint64_t
+#include <optional>     // optional
+#include <string>       // string, to_string
+#include <system_error> // errc
+#include <utility>      // move
+#include <vector>       // vector
 
 namespace llmcap::sweep {
 
 /// The most users a session use case's capacity search tries unless told otherwise.
 inline constexpr std::uint32_t session_search_max_users = 1024;
+
+/// The cap on requests in flight of open-loop cells unless told otherwise: high enough that a
+/// served model's queue, not the client, holds what the server cannot take yet.
+inline constexpr std::uint32_t default_max_in_flight = 1024;
 
 /**
  * Changes to a plan (a preset, or one read from JSON), as a command line gives them; every
@@ -44,7 +51,101 @@ struct plan_overrides {
     /// With `sessions`: also run every level with prefix caching defeated, as cells named
     /// "sessions_nocache", for the cache-on/cache-off comparison.
     bool cache_compare = false;
+
+    // --- open loop ---
+    /// Arrival rates, requests per second: when given, every grid cell becomes one open-loop
+    /// cell per rate (the cell's arrival rate, DESIGN.md §9), its concurrency the cap
+    /// max_in_flight. Empty: the plan's load.
+    std::vector<double> rates;
+    /// Gamma shape of the gaps between arrivals (1: Poisson; below 1 burstier); empty: the
+    /// plan's.
+    std::optional<double> burstiness;
+    /// The open-loop cells' cap on requests in flight.
+    std::uint32_t max_in_flight = default_max_in_flight;
+
+    // --- request counts (request_policy) ---
+    /// Measured requests of every cell, whatever its concurrency.
+    std::optional<std::uint32_t> requests_per_cell;
+    /// Measured requests per unit of concurrency (×1, ×5, ×10 in the standard scenarios):
+    /// a cell at concurrency c runs K × c.
+    std::optional<std::uint32_t> requests_per_concurrency;
+    /// Stop starting requests this long after a cell's first, seconds. Alone, it replaces the
+    /// counts; with a count, whichever comes first ends the cell.
+    std::optional<double> duration_s;
+    /// Warm-up requests per cell.
+    std::optional<std::uint32_t> warmup_requests;
+    /// Sample each cell until the 95% confidence intervals of its mean TTFT and generation speed
+    /// are within ± this fraction (0.05: ±5%), instead of a count.
+    std::optional<double> ci_half_width;
+    /// The most measured requests of a cell; 0 for no cap.
+    std::optional<std::uint32_t> max_requests;
 };
+
+namespace detail {
+
+/// A number for a message: "2.5", "nan", "-inf".
+[[nodiscard]] inline std::string number_for_message(double x) {
+    char buf[32];
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
+    return ec == std::errc() ? std::string(buf, end) : std::string("?");
+}
+
+} // namespace detail
+
+/// Applies the request-count members of `o` to `r` (see apply_overrides); false with `why`
+/// for a combination that cannot hold.
+[[nodiscard]] inline bool apply_request_counts(request_policy& r, const plan_overrides& o,
+                                               std::string& why) {
+    const bool count = o.requests_per_cell || o.requests_per_concurrency;
+    if (o.requests_per_cell && o.requests_per_concurrency) {
+        why = "requests per cell and requests per concurrency both given (choose one)";
+        return false;
+    }
+    if (o.ci_half_width) {
+        if (count) {
+            why = "a confidence target beside a request count (the target decides how many "
+                  "requests a cell runs; bound it with the most requests per cell)";
+            return false;
+        }
+        if (!(*o.ci_half_width > 0.0 && *o.ci_half_width < 1.0)) {
+            why = std::string("a confidence half-width of ") +
+                  detail::number_for_message(*o.ci_half_width) +
+                  " (it must be a fraction between 0 and 1)";
+            return false;
+        }
+    }
+    if (o.duration_s && !(*o.duration_s > 0.0 && std::isfinite(*o.duration_s))) {
+        why = std::string("a cell duration of ") + detail::number_for_message(*o.duration_s) +
+              " s (it must be positive)";
+        return false;
+    }
+    if ((o.requests_per_cell && *o.requests_per_cell == 0) ||
+        (o.requests_per_concurrency && *o.requests_per_concurrency == 0)) {
+        why = "a request count of 0 (it must be at least 1)";
+        return false;
+    }
+    request_policy out = r;
+    if (o.requests_per_cell) {
+        out.requests_per_concurrency = 0;
+        out.min_requests = *o.requests_per_cell;
+    } else if (o.requests_per_concurrency) {
+        out.requests_per_concurrency = *o.requests_per_concurrency;
+        out.min_requests = 1;
+    } else if (o.duration_s && !o.ci_half_width) {
+        out.requests_per_concurrency = 0; // the duration alone ends a cell
+        out.min_requests = 0;
+    }
+    if (count || o.duration_s || o.ci_half_width)
+        out.ci_relative_half_width = o.ci_half_width;
+    if (o.duration_s)
+        out.max_duration_s = o.duration_s;
+    if (o.warmup_requests)
+        out.warmup_requests = *o.warmup_requests;
+    if (o.max_requests)
+        out.max_requests = *o.max_requests;
+    r = out;
+    return true;
+}
 
 /**
  * Applies `o` to `plan`. Returns false, with `why` saying what was wrong and `plan` unchanged,
@@ -59,10 +160,18 @@ struct plan_overrides {
  *   grid cells.
  * - Searches: a use case the plan already searches keeps that search's settings (highest
  *   concurrency, cell budget, text style) with the given definition; another gets the
- *   defaults of use_case_search (a session use case: up to session_search_max_users users). Then
- * max_search_concurrency, when given, replaces every search's highest concurrency.
+ *   defaults of use_case_search (a session use case: up to session_search_max_users users).
+ * Then max_search_concurrency, when given, replaces every search's highest concurrency.
  * - Sessions: when given, the cells are session cells instead (see plan_overrides::sessions);
  *   contexts and concurrency are then not used.
+ * - Open loop: with rates, each grid cell (not a session cell) becomes one cell per rate,
+ *   concurrency max_in_flight, named by its rate; burstiness replaces the plan's. A rate or
+ *   burstiness that is not a positive finite number, a cap of 0, or rates with sessions are
+ *   refused.
+ * - Request counts: requests_per_cell (every cell runs that many), requests_per_concurrency
+ *   (K × concurrency, no floor), duration_s (alone: cells run that long), ci_half_width (a
+ *   fraction in (0, 1); refused beside a count, which it would make unused), warmup_requests
+ * and max_requests replace the plan's request_policy.
  * - Seed: replaced when given.
  *
  * Cost: O(cells × distinct values) for the grid, O(use cases × searches) for the searches.
@@ -134,6 +243,43 @@ struct plan_overrides {
             }
         }
     }
+    if (!o.rates.empty()) {
+        if (o.sessions) {
+            why = "session cells have users, not an arrival rate";
+            return false;
+        }
+        if (o.max_in_flight == 0) {
+            why = "a cap of 0 requests in flight (it must be at least 1)";
+            return false;
+        }
+        std::vector<planned_cell> open;
+        for (const planned_cell& c : out.cells)
+            for (const double r : o.rates) {
+                if (!(r > 0.0 && std::isfinite(r))) {
+                    why = std::string("an arrival rate of ") + detail::number_for_message(r) +
+                          " requests/s (each must be a positive number)";
+                    return false;
+                }
+                planned_cell oc = c;
+                oc.key.concurrency = o.max_in_flight;
+                oc.key.rate_per_s = r;
+                // Grid cells differing only in concurrency become the same open-loop cell.
+                if (std::none_of(open.begin(), open.end(),
+                                 [&](const planned_cell& x) { return x.key == oc.key; }))
+                    open.push_back(std::move(oc));
+            }
+        out.cells = std::move(open);
+    }
+    if (o.burstiness) {
+        if (!(*o.burstiness > 0.0 && std::isfinite(*o.burstiness))) {
+            why = std::string("a burstiness of ") + detail::number_for_message(*o.burstiness) +
+                  " (the gamma shape must be a positive number; 1 is Poisson)";
+            return false;
+        }
+        out.load.burstiness = *o.burstiness;
+    }
+    if (!apply_request_counts(out.requests, o, why))
+        return false;
     if (o.use_cases) {
         std::vector<use_case_search> searches;
         for (const analysis::use_case& uc : *o.use_cases) {

@@ -185,7 +185,9 @@ public:
     measure(cell_key key, workload::text_style style, const std::string& prompt,
             const std::optional<analysis::session_workload>& sessions = std::nullopt) {
         key.sessions = sessions.has_value();
-        if (plan_.load.open && !sessions) // an open-loop cell is named by its arrival rate too
+        // An open-loop cell is named by its arrival rate too: its own (a rate sweep's cells),
+        // else the plan's.
+        if (plan_.load.open && !sessions && !key.rate_per_s)
             key.rate_per_s = plan_.load.rate_per_s;
         const std::string id = key.id();
         if (done_by_id_.contains(id))
@@ -208,6 +210,10 @@ public:
         spec.stop = sessions ? plan_.requests.session_rule_for(key.concurrency, sessions->turns)
                              : plan_.requests.rule_for(key.concurrency);
         spec.load = plan_.load;
+        if (key.rate_per_s) {
+            spec.load.open = true;
+            spec.load.rate_per_s = *key.rate_per_s;
+        }
         spec.first_index = next_index_;
         spec.seed = plan_.seed;
         spec.stop_signal = options_.stop;
