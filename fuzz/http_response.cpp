@@ -15,7 +15,8 @@
 // Input layout: byte 0 flags (bits 0-1: 0 streamed completion, 1 non-streamed completion,
 // 2 or 3 plain GET; bit 2: the input ends in a read error instead of a close; bit 3: small body
 // limits, 96 bytes of body and 48 of error body; bit 4: a 128-byte header limit), bytes 1-2
-// read-size seeds, then the response bytes.
+// read-size seeds, then the response bytes. LLMCAP_FUZZ_TRACE=1 prints every put() (replaying an
+// input to see where two splits part).
 #include <llmcap/client/detail/exchange.hpp>
 #include <llmcap/client/detail/response_reader.hpp>
 #include <llmcap/client/http_response.hpp>
@@ -28,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -94,6 +96,8 @@ result exchange(std::string_view bytes, const std::vector<std::size_t>& reads, c
         while (!buffer.empty()) {
             std::size_t used = 0;
             const read_state rs = reader.put(buffer, at, "fuzz:80", used);
+            if (std::getenv("LLMCAP_FUZZ_TRACE") != nullptr)
+                std::fprintf(stderr, "put: used %zu bytes, state %d\n", used, static_cast<int>(rs));
             FUZZ_CHECK(used <= buffer.size(), "put() used more than it was given");
             buffer.erase(0, used);
             r.used += used;
