@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -149,6 +150,32 @@ TEST_CASE("cell_result: JSON round trip keeps every field") {
     CHECK(back->prompt.exact == c.prompt.exact);
     CHECK(json_near(sweep::to_json(*back), sweep::to_json(c)));
     CHECK(v.as_object().at("success_rate").as_double() == doctest::Approx(20.0 / 21.0));
+}
+
+TEST_CASE("cell_result: an open-loop cell keeps its arrival check; a closed loop has none") {
+    sweep::cell_result c = sample_cell(3, 0.9, 20.0);
+    c.key.rate_per_s = 2.5;
+    c.arrivals = sweep::arrival_check{2.5, 2.4, 0.0001, 0.004, 0.02, true};
+    const auto back =
+        sweep::cell_result_from_json(boost::json::parse(boost::json::serialize(sweep::to_json(c))));
+    REQUIRE(back.has_value());
+    REQUIRE(back->arrivals.has_value());
+    CHECK(*back->arrivals == *c.arrivals);
+    // A cell with too few sends to give a rate writes null and reads back NaN.
+    c.arrivals->achieved_rate_per_s = std::numeric_limits<double>::quiet_NaN();
+    const boost::json::object o = sweep::to_json(c);
+    CHECK(o.at("arrivals").as_object().at("achieved_rate_per_s").is_null());
+    const auto nan = sweep::cell_result_from_json(o);
+    REQUIRE(nan.has_value());
+    CHECK(std::isnan(nan->arrivals->achieved_rate_per_s));
+    c.arrivals.reset();
+    CHECK_FALSE(sweep::to_json(c).contains("arrivals"));
+    // A wrong type names the field.
+    boost::json::object bad = sweep::to_json(sample_cell(3, 0.9, 20.0));
+    bad["arrivals"] = boost::json::object{{"offered_rate_per_s", "fast"}};
+    const auto refused = sweep::cell_result_from_json(bad);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().path == "$.arrivals.offered_rate_per_s");
 }
 
 TEST_CASE("cell_result: enumerations are written as their names and read back") {

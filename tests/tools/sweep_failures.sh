@@ -251,14 +251,30 @@ expect "a rate sweep over HTTP" 0 \
     $(grep -c '"warmup":false' "$work/open/requests.jsonl") -eq 12 &&
     $(grep -c '"warmup":true' "$work/open/requests.jsonl") -eq 0 ]] &&
     grep -q '"burstiness":5E-1' "$work/open/run.json" &&
-    grep -q "Arrival rate (requests/s)" "$work/open/report.md" ||
+    grep -q "Arrival rate (requests/s)" "$work/open/report.md" &&
+    [[ $(grep -c '"arrivals":{"offered_rate_per_s"' "$work/open/cells.jsonl") -eq 2 ]] &&
+    grep -q "## Arrivals" "$work/open/report.md" ||
     { failed=$((failed + 1)); echo "FAILED: the rate sweep's files do not hold its cells as asked"; }
+# The report rebuilt from the files keeps the arrival table.
+rm "$work/open/report.md"
+expect "report of an open-loop run" 0 "open/report.md" -- "$sweep" report "$work/open"
+grep -q "## Arrivals" "$work/open/report.md" ||
+    { failed=$((failed + 1)); echo "FAILED: the rebuilt report lost the arrival table"; }
 # A duration-bounded closed loop: the cell stops on time, not on a count.
 expect "cells bounded by --duration" 0 "cell grid/ctx1024/out8/c2" -- \
     "$sweep" run --url "$url" --contexts 1k --concurrency 2 --output-tokens 8 --duration 2s \
     --use-cases none --quiet --out "$work/timed"
 grep -q '"stop_reason":"duration"' "$work/timed/cells.jsonl" ||
     { failed=$((failed + 1)); echo "FAILED: the --duration cell did not stop on its duration"; }
+
+# An offered rate far above what a cap of 2 lets through: the schedule is not kept, and the
+# report says so.
+expect "an open loop held back by its cap" 0 "cell grid/ctx1024/out32/c2/rate500" -- \
+    "$sweep" simulate --contexts 1k --output-tokens 32 --rate 500 --max-in-flight 2 \
+    --requests-per-cell 20 --use-cases none --quiet --out "$work/sim-late"
+grep -q '"late":true' "$work/sim-late/cells.jsonl" &&
+    grep -q "1 of 1 open-loop cells did not keep their schedule" "$work/sim-late/report.md" ||
+    { failed=$((failed + 1)); echo "FAILED: a cell held back by its cap is not marked late"; }
 
 # The same options in simulate: K x concurrency requests; a confidence target bounded by
 # --max-requests; an open loop in virtual time.

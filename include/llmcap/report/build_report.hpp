@@ -1,5 +1,6 @@
 #pragma once
 
+#include <llmcap/report/detail/arrival_sections.hpp>
 #include <llmcap/report/detail/capacity_sections.hpp>
 #include <llmcap/report/detail/energy_sections.hpp>
 #include <llmcap/report/detail/grid.hpp>
@@ -19,7 +20,8 @@
  * throughput, per-user speed, TTFT, capacity per use case, queue wait, prefill speed, ITL,
  * scaling efficiency, power and cost) and what it lacks (percentiles P50–P99.9 with confidence
  * intervals, success and failure breakdown, short-output, prompt-length and client-lag checks,
- * time to first answer token, energy per token, the physical bound and the fraction achieved).
+ * time to first answer token, energy per token, the physical bound and the fraction achieved;
+ * conversations for session cells, and for open-loop cells the arrival schedule kept).
  * Every figure comes from the sweep result; nothing depends on the time the report is built.
  */
 namespace llmcap::report {
@@ -37,6 +39,7 @@ namespace llmcap::report {
     detail::energy_sections energy{c};
     detail::reliability_sections reliability{c};
     detail::session_sections sessions{c};
+    detail::arrival_sections arrivals{c};
     overview.header();
     overview.highlights_section();
     overview.summary_section();
@@ -46,6 +49,7 @@ namespace llmcap::report {
     speed.ttft_section();
     capacity.capacity_section();
     sessions.conversations_section();
+    arrivals.arrivals_section();
     server.queue_section();
     server.prefill_section();
     speed.itl_section();

@@ -84,6 +84,11 @@ public:
             add_prompt(t.usage->prompt_tokens, t.prompt_tokens_target);
         if (const auto lag = analysis::client_lag(t))
             lags_.add(to_seconds(*lag));
+        if (t.send) {
+            ++sends_;
+            first_send_ = first_send_ ? std::min(*first_send_, *t.send) : *t.send;
+            last_send_ = last_send_ ? std::max(*last_send_, *t.send) : *t.send;
+        }
         first_ = first_ ? std::min(*first_, t.intended_start) : t.intended_start;
         last_ = last_ ? std::max(*last_, t.end) : t.end;
     }
@@ -113,6 +118,8 @@ public:
         }
         c.prompt = prompt_check();
         c.client_lag = lag_check(c.summary);
+        if (c.key.rate_per_s)
+            c.arrivals = arrivals(*c.key.rate_per_s);
         c.server = ctx.server;
         c.energy = ctx.energy;
         if (c.energy && recorder_.output_tokens_total() > 0)
@@ -172,6 +179,21 @@ private:
         return p;
     }
 
+    [[nodiscard]] arrival_check arrivals(double offered) const {
+        arrival_check a;
+        a.offered_rate_per_s = offered;
+        if (sends_ >= 2 && *last_send_ > *first_send_)
+            a.achieved_rate_per_s =
+                static_cast<double>(sends_ - 1) / to_seconds(*last_send_ - *first_send_);
+        if (lags_.count() > 0) {
+            a.lag_p50_s = lags_.quantile(0.5);
+            a.lag_p99_s = lags_.quantile(0.99);
+            a.lag_max_s = lags_.quantile(1.0);
+            a.late = a.lag_p99_s > open_loop_lag_tolerance_s;
+        }
+        return a;
+    }
+
     [[nodiscard]] client_lag_check lag_check(const analysis::cell_summary& s) const {
         client_lag_check l;
         if (lags_.count() > 0)
@@ -189,6 +211,9 @@ private:
     prompt_length_check prompt_;
     double prompt_sum_ = 0.0;
     stats::exact_quantiles lags_;
+    std::uint64_t sends_ = 0;
+    std::optional<time_point> first_send_;
+    std::optional<time_point> last_send_;
     std::optional<time_point> first_;
     std::optional<time_point> last_;
     std::uint64_t warmup_ = 0;

@@ -209,6 +209,30 @@ struct client_lag_check {
     friend bool operator==(const client_lag_check&, const client_lag_check&) = default;
 };
 
+/// How closely an open-loop cell kept its arrival schedule (DESIGN.md §4, client lag): the rate
+/// asked for, the rate the client sent at, and how late requests went on the wire.
+struct arrival_check {
+    /// The arrival rate asked for (the cell key's), requests per second.
+    double offered_rate_per_s = 0.0;
+    /// Measured requests sent per second: (sends − 1) ÷ (last send − first send); NaN with
+    /// fewer than two sends.
+    double achieved_rate_per_s = std::numeric_limits<double>::quiet_NaN();
+    /// Send − intended start over the measured requests: P50, P99 and max, seconds (NaN when
+    /// none was sent).
+    double lag_p50_s = std::numeric_limits<double>::quiet_NaN();
+    double lag_p99_s = std::numeric_limits<double>::quiet_NaN();
+    double lag_max_s = std::numeric_limits<double>::quiet_NaN();
+    /// True when the P99 lag exceeds open_loop_lag_tolerance_s: requests left later than
+    /// scheduled (a cap on requests in flight that was reached, or a client too busy), so
+    /// the offered load was not the one applied.
+    bool late = false;
+
+    friend bool operator==(const arrival_check&, const arrival_check&) = default;
+};
+
+/// The send lag above which an open-loop cell's schedule counts as not kept, seconds.
+inline constexpr double open_loop_lag_tolerance_s = 0.001;
+
 /// One server-reported quantity of a cell (prometheus::server_value, owned).
 struct server_quantity {
     /// The value in the unit its name gives; empty unless state is measured.
@@ -311,6 +335,8 @@ struct cell_result {
     prompt_length_check prompt;
     /// Client lag check.
     client_lag_check client_lag;
+    /// Set for an open-loop cell (key.rate_per_s): the schedule kept.
+    std::optional<arrival_check> arrivals;
     /// What the server reported; empty when not scraped.
     std::optional<server_metrics_record> server;
     /// GPU energy; empty when not measured.

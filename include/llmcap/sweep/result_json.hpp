@@ -149,6 +149,14 @@ namespace llmcap::sweep {
         o["cache"] = boost::json::object{{"usage_cached_tokens", c.cache.usage_cached_tokens},
                                          {"timings_cache_n", c.cache.timings_cache_n},
                                          {"impossible", c.cache.impossible}};
+    if (c.arrivals) // open-loop cells only
+        o["arrivals"] = boost::json::object{
+            {"offered_rate_per_s", c.arrivals->offered_rate_per_s},
+            {"achieved_rate_per_s", json_number_or_null(c.arrivals->achieved_rate_per_s)},
+            {"lag_p50_s", json_number_or_null(c.arrivals->lag_p50_s)},
+            {"lag_p99_s", json_number_or_null(c.arrivals->lag_p99_s)},
+            {"lag_max_s", json_number_or_null(c.arrivals->lag_max_s)},
+            {"late", c.arrivals->late}};
     if (c.sessions) {
         const session_record& r = *c.sessions;
         boost::json::array turns;
@@ -491,6 +499,19 @@ inline bool read_cell(json_reader& in, const boost::json::value& v, const std::s
             in.field(*co, "impossible", p, c.cache.impossible);
             if (in.ok() && c.cache.reported() + c.cache.impossible > c.requests_started)
                 return in.fail(p, "counts more requests than requests_started");
+        }
+    }
+    c.arrivals.reset();
+    if (const boost::json::value* av = o->if_contains("arrivals"); av && in.ok()) {
+        const std::string p = path + ".arrivals";
+        if (const boost::json::object* ao = in.object(*av, p)) {
+            arrival_check& a = c.arrivals.emplace();
+            in.field(*ao, "offered_rate_per_s", p, a.offered_rate_per_s);
+            in.field(*ao, "achieved_rate_per_s", p, a.achieved_rate_per_s);
+            in.field(*ao, "lag_p50_s", p, a.lag_p50_s);
+            in.field(*ao, "lag_p99_s", p, a.lag_p99_s);
+            in.field(*ao, "lag_max_s", p, a.lag_max_s);
+            in.field(*ao, "late", p, a.late);
         }
     }
     c.sessions.reset();
