@@ -25,7 +25,10 @@ namespace {
 
 boost::json::value reparse(const boost::json::value& v) {
     boost::system::error_code ec;
-    boost::json::value back = llmcap::parse_json(boost::json::serialize(v), ec);
+    const std::string text = boost::json::serialize(v);
+    boost::json::value back = llmcap::parse_json(text, ec);
+    if (ec)
+        std::fprintf(stderr, "written: %s\nerror: %s\n", text.c_str(), ec.message().c_str());
     FUZZ_CHECK(!ec, "written JSON does not parse");
     return back;
 }

@@ -81,6 +81,24 @@ TEST_CASE("parse_json: a syntax error names the subject and the byte, with no pa
     CHECK(ok->as_array()[1].as_double() == 2.5);
 }
 
+// Found by fuzz/jsonl_rebuild.cpp (fuzz/regressions/jsonl_rebuild/run-json-number-overflow): a
+// run.json whose plan held 1e4001024 read it as infinity, kept it in the run's options, and
+// wrote it back as text no JSON reader accepts.
+TEST_CASE("parse_json: a number beyond the range of a double is refused, not made infinite") {
+    for (const char* big : {"1e400", "[1, -1e309]", R"({"context_tokens": 1e4001024})"}) {
+        CAPTURE(big);
+        const auto r = llmcap::parse_json(big, "run.json");
+        REQUIRE_FALSE(r);
+        CHECK(r.error().message().find("exponent overflow") != std::string::npos);
+    }
+    // The largest and smallest doubles, and underflow to zero, still read.
+    const auto edge = llmcap::parse_json("[1.7976931348623157e308, 5e-324, 1e-400]", "x");
+    REQUIRE(edge);
+    CHECK(edge->as_array()[0].as_double() == 1.7976931348623157e308);
+    CHECK(edge->as_array()[1].as_double() == 5e-324);
+    CHECK(edge->as_array()[2].as_double() == 0.0);
+}
+
 TEST_CASE("json numbers: shortest text, null for non-finite, decimal strings read exactly") {
     CHECK(llmcap::json_number_or_null(0.1) == boost::json::value(0.1));
     CHECK(llmcap::json_number_or_null(std::numeric_limits<double>::quiet_NaN()).is_null());

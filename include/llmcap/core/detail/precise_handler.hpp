@@ -7,6 +7,7 @@
 #include <boost/json/value.hpp>
 
 #include <charconv>     // from_chars
+#include <cmath>        // isfinite
 #include <cstddef>      // size_t
 #include <cstdint>      // int64_t, uint64_t
 #include <optional>     // optional
@@ -82,12 +83,19 @@ public:
         number_.clear();
         return put(boost::json::value(v));
     }
-    bool on_double(double v, sv s, ec_t&) {
+    bool on_double(double v, sv s, ec_t& ec) {
         number_.append(s.data(), s.size());
         double exact = v;
         const auto r = std::from_chars(number_.data(), number_.data() + number_.size(), exact);
         number_.clear();
-        return put(boost::json::value(r.ec == std::errc{} ? exact : v));
+        const double read = r.ec == std::errc{} ? exact : v;
+        // A number beyond the range of a double (1e400) would become infinity, which no JSON
+        // text can hold: written back it would not parse. Refused where it is read.
+        if (!std::isfinite(read)) {
+            ec = boost::json::error::exponent_overflow;
+            return false;
+        }
+        return put(boost::json::value(read));
     }
     bool on_bool(bool b, ec_t&) {
         return put(boost::json::value(b));
