@@ -270,10 +270,9 @@ TEST_CASE("apply_overrides: rates turn each grid cell into one open-loop cell pe
     std::vector<std::string> ids;
     for (const sweep::planned_cell& c : p.cells)
         ids.push_back(c.key.id());
-    CHECK(ids == std::vector<std::string>{"grid/ctx1024/out128/c32/rate0.5",
-                                          "grid/ctx1024/out128/c32/rate2",
-                                          "grid/ctx8192/out128/c32/rate0.5",
-                                          "grid/ctx8192/out128/c32/rate2"});
+    CHECK(ids == std::vector<std::string>{
+                     "grid/ctx1024/out128/c32/rate0.5", "grid/ctx1024/out128/c32/rate2",
+                     "grid/ctx8192/out128/c32/rate0.5", "grid/ctx8192/out128/c32/rate2"});
     CHECK(p.load.burstiness == 0.5);
 
     // The plan keeps the rates through run.json.
