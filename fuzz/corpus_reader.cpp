@@ -4,13 +4,16 @@
 // Checks: no crash; a failure is about "corpus" and keeps no text; a success has at least one
 // text and no empty one; plain text splits at blank lines, so no text holds a line of only
 // spaces and tabs; detection picks the reader its rule names (the result equals that reader's);
-// reading is a pure function of the input.
+// reading is a pure function of the input; every record has a non-empty prompt that is one of
+// the texts, an answer that is not empty, a stated output length above 0, and records come in
+// file order; a failure keeps no record and no skip count.
 // Input layout: byte 0 picks the format (0 detect, 1 plain text, 2 JSON Lines, 3 ShareGPT), then
 // the text.
 #include <llmcap/workload/corpus.hpp>
 
 #include "fuzz_check.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -22,7 +25,17 @@ using llmcap::workload::corpus_format;
 
 bool same(const llmcap::workload::corpus_parse_result& a,
           const llmcap::workload::corpus_parse_result& b) {
-    return a.error == b.error && a.value.texts == b.value.texts;
+    if (a.error != b.error || a.value.texts != b.value.texts ||
+        a.value.skipped != b.value.skipped || a.value.records.size() != b.value.records.size())
+        return false;
+    for (std::size_t i = 0; i < a.value.records.size(); ++i) {
+        const auto& x = a.value.records[i];
+        const auto& y = b.value.records[i];
+        if (x.prompt != y.prompt || x.answer != y.answer || x.output_tokens != y.output_tokens ||
+            x.source != y.source)
+            return false;
+    }
+    return true;
 }
 
 // The format detection's rule, written out independently.
@@ -52,8 +65,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!r.ok()) {
         FUZZ_CHECK(r.error.rfind("corpus: ", 0) == 0, "an error about something else");
         FUZZ_CHECK(r.value.texts.empty(), "texts kept beside an error");
+        FUZZ_CHECK(r.value.records.empty() && r.value.skipped.empty(),
+                   "records kept beside an error");
         return 0;
     }
+    std::size_t last_source = 0;
+    for (const llmcap::workload::corpus_record& rec : r.value.records) {
+        FUZZ_CHECK(!rec.prompt.empty(), "a record without a prompt");
+        FUZZ_CHECK(std::find(r.value.texts.begin(), r.value.texts.end(), rec.prompt) !=
+                       r.value.texts.end(),
+                   "a record's prompt is not among the texts");
+        FUZZ_CHECK(!rec.answer || !rec.answer->empty(), "an empty answer kept");
+        FUZZ_CHECK(!rec.output_tokens || *rec.output_tokens > 0, "a stated output length of 0");
+        FUZZ_CHECK(rec.source > last_source, "records out of file order");
+        last_source = rec.source;
+    }
+    for (const auto& [why, n] : r.value.skipped)
+        FUZZ_CHECK(n > 0 && !why.empty(), "a skip count of 0 or without a reason");
     FUZZ_CHECK(!r.value.texts.empty(), "a corpus without text");
     const bool plain =
         (format == corpus_format::detect ? detected(text) : format) == corpus_format::plain_text;

@@ -35,6 +35,8 @@
 #include <llmcap/telemetry/dcgm_energy_meter.hpp>
 #include <llmcap/telemetry/nvml_energy_meter.hpp>
 #include <llmcap/version.hpp>
+#include <llmcap/workload/corpus.hpp>
+#include <llmcap/workload/trace_file.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -102,6 +104,13 @@ struct plan_options {
     std::string warmup;
     std::string ci_half_width;
     std::string max_requests;
+    std::string dataset;
+    std::string dataset_lengths;
+    std::string rate_start;
+    std::uint32_t max_rate_cells = 0; // 0: not given (8)
+    std::string trace;
+    std::string trace_format;
+    std::string time_scale;
 };
 
 void add_plan_options(CLI::App& app, plan_options& o) {
@@ -163,7 +172,15 @@ void add_plan_options(CLI::App& app, plan_options& o) {
                    "cell, whatever their concurrency (see --max-in-flight)");
     app.add_option("--rates", o.rates,
                    "Open loop: a rate sweep, one cell per rate (requests/s, comma-separated, "
-                   "e.g. 0.5,1,2,4) for each context length and output length of the grid");
+                   "e.g. 0.5,1,2,4) for each context length and output length of the grid; "
+                   "auto: search each for the highest rate the server keeps up with "
+                   "(--rate-start, --max-rate-cells)");
+    app.add_option("--rate-start", o.rate_start,
+                   "With --rates auto: the first rate tried (requests/s; default 1), doubled "
+                   "until the server stops keeping up, then bisected");
+    app.add_option("--max-rate-cells", o.max_rate_cells,
+                   "With --rates auto: the most cells each search measures (default 8)")
+        ->check(CLI::PositiveNumber);
     app.add_option("--burstiness", o.burstiness,
                    "Open loop: gamma shape of the gaps between arrivals; 1 (default) is "
                    "Poisson, below 1 burstier, above 1 more regular");
@@ -187,6 +204,25 @@ void add_plan_options(CLI::App& app, plan_options& o) {
                    "--max-requests (default 100 x concurrency)");
     app.add_option("--max-requests", o.max_requests,
                    "The most measured requests of any cell; 0: no cap");
+    app.add_option("--trace", o.trace,
+                   "Replay a production trace: each request sent at its time (scaled by "
+                   "--time-scale) with its prompt and output lengths, at most --max-in-flight at "
+                   "once; needs --trace-format");
+    app.add_option("--trace-format", o.trace_format,
+                   "Format of --trace: mooncake (JSON Lines, with hash_ids for shared prefixes), "
+                   "azure (CSV: TIMESTAMP, ContextTokens, GeneratedTokens) or burstgpt (CSV: "
+                   "Timestamp, Request tokens, Response tokens)");
+    app.add_option("--time-scale", o.time_scale,
+                   "Multiply the trace's times by this (0.5 replays twice as fast; default 1)");
+    app.add_option("--dataset", o.dataset,
+                   "Prompts from a dataset file: ShareGPT JSON, JSON Lines or plain text "
+                   "(documents separated by blank lines); see --dataset-lengths");
+    app.add_option("--dataset-lengths", o.dataset_lengths,
+                   "own (default): each request is a record of --dataset with its own prompt "
+                   "and, where the record has an answer or an output length, its own output "
+                   "length (cells named dataset, one per concurrency level or rate); resample: "
+                   "the grid's cells, their prompts cut from the dataset's text to each "
+                   "context length");
 }
 
 /// The preset `o` names with the other plan options applied (sweep/plan_overrides.hpp).
@@ -226,15 +262,30 @@ ls::sweep_plan make_plan(const plan_options& o) {
     }
     if (!o.rate.empty() && !o.rates.empty())
         throw usage_error("--rate and --rates: give one (--rates 2 is --rate 2)");
+    change.find_rate = o.rates == "auto";
     if (!o.rate.empty())
         change.rates = {parse_positive_number(o.rate, "--rate")};
-    else if (!o.rates.empty())
+    else if (!o.rates.empty() && !change.find_rate)
         change.rates = parse_positive_numbers(o.rates, "--rates");
+    if (!o.rate_start.empty() && !change.find_rate)
+        throw usage_error("--rate-start: only with --rates auto");
+    if (!o.rate_start.empty())
+        change.rate_start = parse_positive_number(o.rate_start, "--rate-start");
+    if (o.max_rate_cells != 0 && !change.find_rate)
+        throw usage_error("--max-rate-cells: only with --rates auto");
+    if (o.max_rate_cells != 0)
+        change.max_rate_cells = o.max_rate_cells;
+    if (change.find_rate && o.sessions)
+        throw usage_error("--rates: not with --sessions (users, not arrivals, make the load)");
+    // A rate search's cells must last long enough to show a trend: a minute unless told.
+    if (change.find_rate && o.requests_per_cell.empty() && o.prompts_per_concurrency.empty() &&
+        o.duration.empty() && o.ci_half_width.empty())
+        change.duration_s = 60.0;
     if (!change.rates.empty() && o.sessions)
         throw usage_error(std::string(o.rate.empty() ? "--rates" : "--rate") +
                           ": not with --sessions (users, not arrivals, make the load)");
     if (!o.burstiness.empty()) {
-        if (change.rates.empty())
+        if (change.rates.empty() && !change.find_rate)
             throw usage_error("--burstiness: only with --rate or --rates");
         change.burstiness = parse_positive_number(o.burstiness, "--burstiness");
     }
@@ -277,6 +328,44 @@ ls::sweep_plan make_plan(const plan_options& o) {
         change.max_requests = o.max_requests == "0"
                                   ? 0u
                                   : parse_counts(o.max_requests, "--max-requests", false).at(0);
+    if (o.trace.empty() && (!o.trace_format.empty() || !o.time_scale.empty()))
+        throw usage_error(std::string(o.trace_format.empty() ? "--time-scale" : "--trace-format") +
+                          ": only with --trace");
+    if (!o.trace.empty()) {
+        if (o.trace_format.empty())
+            throw usage_error("--trace: needs --trace-format (mooncake, azure or burstgpt)");
+        if (!llmcap::workload::trace_format_from_name(o.trace_format))
+            throw usage_error("--trace-format: expected mooncake, azure or burstgpt, got " +
+                              quote_input(o.trace_format));
+        for (const auto& [given, option] :
+             {std::pair{!o.rate.empty() || !o.rates.empty(), "--rate/--rates"},
+              std::pair{o.sessions, "--sessions"}, std::pair{!o.dataset.empty(), "--dataset"},
+              std::pair{!o.contexts.empty(), "--contexts"},
+              std::pair{!o.concurrency.empty(), "--concurrency"},
+              std::pair{o.output_tokens != 0, "--output-tokens"}})
+            if (given)
+                throw usage_error(std::string("--trace: not with ") + option +
+                                  " (the trace brings its own arrivals and lengths; "
+                                  "--max-in-flight caps the requests in flight)");
+        change.trace_path = o.trace;
+        change.trace_format = o.trace_format;
+        change.trace_time_scale =
+            o.time_scale.empty() ? 1.0 : parse_positive_number(o.time_scale, "--time-scale");
+    }
+    if (!o.dataset_lengths.empty() && o.dataset.empty())
+        throw usage_error("--dataset-lengths: only with --dataset");
+    if (!o.dataset_lengths.empty() && o.dataset_lengths != "own" && o.dataset_lengths != "resample")
+        throw usage_error("--dataset-lengths: expected own or resample, got " +
+                          quote_input(o.dataset_lengths));
+    change.dataset_path = o.dataset;
+    change.dataset_own_lengths = !o.dataset.empty() && o.dataset_lengths != "resample";
+    if (change.dataset_own_lengths && !o.contexts.empty())
+        throw usage_error("--contexts: not with --dataset's own lengths (each record has its "
+                          "own; --dataset-lengths resample cuts the dataset's text to these "
+                          "lengths instead)");
+    if (change.dataset_own_lengths && o.sessions)
+        throw usage_error("--dataset: not with --sessions (conversations build their own "
+                          "messages; --dataset-lengths resample takes their text from it)");
     if (std::string why; !ls::apply_overrides(*plan, change, why))
         throw usage_error(std::string(o.sessions ? "--sessions: "
                                       : why.find("rate") != std::string::npos ||
@@ -286,6 +375,42 @@ ls::sweep_plan make_plan(const plan_options& o) {
                                           : "--contexts/--concurrency: ") +
                           why);
     return std::move(*plan);
+}
+
+/// The plan's corpus file read (empty when it has none); says on stderr what was read and
+/// left out. A file that cannot be read or holds something invalid throws (exit 1), naming it.
+llmcap::workload::corpus read_dataset(const ls::sweep_plan& plan) {
+    if (plan.corpus_path.empty())
+        return {};
+    llmcap::workload::corpus_parse_result r = llmcap::workload::load_corpus(plan.corpus_path);
+    if (!r.ok())
+        throw std::runtime_error("--dataset " + plan.corpus_path + ": " + r.error);
+    std::string skipped;
+    for (const auto& [why, n] : r.value.skipped)
+        skipped += (skipped.empty() ? "; skipped: " : ", ") + std::to_string(n) + " " + why;
+    std::fprintf(stderr, "dataset %s: %zu records with a prompt%s\n", plan.corpus_path.c_str(),
+                 r.value.records.size(), skipped.c_str());
+    return std::move(r.value);
+}
+
+/// The plan's trace read (empty when it has none); says on stderr what was read and left out.
+/// A file that cannot be read or holds something invalid throws (exit 1), naming it.
+llmcap::workload::trace_read read_trace(const ls::sweep_plan& plan) {
+    if (plan.trace_path.empty())
+        return {};
+    const std::optional<llmcap::workload::trace_format> f =
+        llmcap::workload::trace_format_from_name(plan.trace_format);
+    llmcap::workload::trace_read r = llmcap::workload::load_trace(plan.trace_path, *f);
+    if (!r.ok())
+        throw std::runtime_error("--trace " + plan.trace_path + ": " + r.error);
+    std::string skipped;
+    for (const auto& [why, n] : r.skipped)
+        skipped += (skipped.empty() ? "; skipped: " : ", ") + std::to_string(n) + " " + why;
+    std::fprintf(stderr, "trace %s: %zu requests over %s%s\n", plan.trace_path.c_str(),
+                 r.entries.size(),
+                 lr::format_duration_s(r.entries.back().at_s * plan.trace_time_scale).c_str(),
+                 skipped.c_str());
+    return r;
 }
 
 /// Runs a sweep to its end on `ioc` with Ctrl-C handling; returns the outcome.
@@ -498,6 +623,8 @@ int cmd_run(const run_args& a) {
         plan = make_plan(a.plan);
         plan.model = model;
     }
+    llmcap::workload::corpus dataset = read_dataset(plan); // before the server is asked
+    llmcap::workload::trace_read trace = read_trace(plan);
     llmcap::client::endpoint_options eo;
     eo.api_key_env = a.api_key_env;
     if (std::string why; !llmcap::client::parse_endpoint_url(url, why))
@@ -589,6 +716,11 @@ int cmd_run(const run_args& a) {
     ro.cache_busting = plan.cache_busting;
     ro.api = plan.api == "completions" ? llmcap::openai::api::completions
                                        : llmcap::openai::api::chat_completions;
+    ro.corpus = std::move(dataset);
+    ro.corpus_file = plan.corpus_path;
+    ro.trace = std::move(trace);
+    ro.trace_file = plan.trace_path;
+    ro.trace_time_scale = plan.trace_time_scale;
     ls::http_runner<llmcap::client::http_endpoint, tel::any_energy_meter> runner(
         endpoint, ro, meter ? &meter : nullptr);
     ls::sweep_options so;
@@ -624,7 +756,8 @@ int cmd_simulate(const simulate_args& a) {
         throw usage_error(std::string("--profile: ") + e.what());
     }
     asio::io_context ioc;
-    ls::simulator_runner runner(profile);
+    ls::simulator_runner runner(profile, read_dataset(plan), plan.corpus_path, read_trace(plan),
+                                plan.trace_path, plan.trace_time_scale);
     ls::sweep_options so;
     so.output_dir = a.out;
     so.gpu = "1x " + profile.gpu.name;
@@ -989,11 +1122,39 @@ int main(int argc, char** argv) {
                 throw usage_error("--max-failure-rate: " + std::to_string(ra.max_failure_rate) +
                                   " is not a fraction from 0 to 1");
             if (!ra.resume.empty())
-                for (const char* option :
-                     {"--preset", "--contexts", "--concurrency", "--output-tokens", "--use-cases",
-                      "--max-search-concurrency", "--seed", "--out", "--sessions", "--users",
-                      "--turns", "--turn-tokens", "--think-time", "--system-prompt", "--groups",
-                      "--cache-compare"})
+                for (const char* option : {"--preset",
+                                           "--contexts",
+                                           "--concurrency",
+                                           "--output-tokens",
+                                           "--use-cases",
+                                           "--max-search-concurrency",
+                                           "--seed",
+                                           "--out",
+                                           "--sessions",
+                                           "--users",
+                                           "--turns",
+                                           "--turn-tokens",
+                                           "--think-time",
+                                           "--system-prompt",
+                                           "--groups",
+                                           "--cache-compare",
+                                           "--rate",
+                                           "--rates",
+                                           "--burstiness",
+                                           "--max-in-flight",
+                                           "--requests-per-cell",
+                                           "--prompts-per-concurrency",
+                                           "--duration",
+                                           "--warmup",
+                                           "--ci-half-width",
+                                           "--max-requests",
+                                           "--dataset",
+                                           "--dataset-lengths",
+                                           "--rate-start",
+                                           "--max-rate-cells",
+                                           "--trace",
+                                           "--trace-format",
+                                           "--time-scale"})
                     if (run->count(option) > 0)
                         throw usage_error(std::string(option) +
                                           ": cannot be changed on --resume (the run goes on "

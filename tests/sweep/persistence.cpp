@@ -238,7 +238,8 @@ TEST_CASE("sweep_plan: malformed plans name the field") {
         boost::json::object o = good;
         o["cells"].as_array()[0].as_object()["context_tokens"] = 0;
         CHECK(error_of(o) ==
-              "results json: $.cells[0].context_tokens: must be at least 1 without a fixed prompt");
+              "results json: $.cells[0].context_tokens: must be at least 1 without a fixed prompt "
+              "or a dataset");
     }
 }
 

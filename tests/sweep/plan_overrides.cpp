@@ -5,16 +5,19 @@
 #include <llmcap/analysis/use_case.hpp>
 #include <llmcap/sweep/plan.hpp>
 #include <llmcap/sweep/presets.hpp>
+#include <llmcap/sweep/rate_search.hpp>
 #include <llmcap/workload/text_source.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <doctest/doctest.h>
 
-#include <cstdint> // uint32_t
-#include <limits>  // numeric_limits
-#include <string>  // string
-#include <vector>  // vector
+#include <cstdint>   // uint32_t
+#include <limits>    // numeric_limits
+#include <stdexcept> // invalid_argument
+#include <string>    // string
+#include <utility>   // pair
+#include <vector>    // vector
 
 using namespace llmcap;
 
@@ -320,6 +323,69 @@ TEST_CASE("apply_overrides: bad rates, burstiness and caps are refused, the plan
     refuse(o, "session cells have users, not an arrival rate");
 }
 
+TEST_CASE("apply_overrides: a dataset's own lengths make one dataset cell per level and rate") {
+    sweep::sweep_plan p = glm();
+    sweep::plan_overrides o;
+    o.concurrency = {1, 8};
+    o.output_tokens = 256;
+    o.dataset_path = "chats.json";
+    o.dataset_own_lengths = true;
+    std::string why;
+    REQUIRE(sweep::apply_overrides(p, o, why));
+    CHECK(keys(p) == std::vector<std::string>{"0/256/1/dataset", "0/256/8/dataset"});
+    CHECK(p.corpus_path == "chats.json");
+    CHECK(p.cells[0].dataset);
+    CHECK_FALSE(p.searches.empty()); // searches keep their own lengths, text from the dataset
+
+    // Through run.json and back.
+    const auto back = sweep::plan_from_json(sweep::to_json(p));
+    REQUIRE(back.has_value());
+    CHECK(back->cells[1].dataset);
+    CHECK(back->cells[1].key.context_tokens == 0);
+    boost::json::object orphan = sweep::to_json(p);
+    orphan["corpus_path"] = "";
+    const auto refused = sweep::plan_from_json(orphan);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().message() ==
+          "results json: $.cells[0].dataset: a dataset cell needs the plan's corpus_path");
+
+    // With rates, each becomes an open-loop dataset cell per rate.
+    sweep::sweep_plan q = glm();
+    o.rates = {1.0, 4.0};
+    o.max_in_flight = 64;
+    REQUIRE(sweep::apply_overrides(q, o, why));
+    std::vector<std::string> ids;
+    for (const sweep::planned_cell& c : q.cells)
+        ids.push_back(c.key.id());
+    CHECK(ids == std::vector<std::string>{"dataset/ctx0/out256/c64/rate1",
+                                          "dataset/ctx0/out256/c64/rate4"});
+
+    // Resampling only names the file: the grid stays.
+    sweep::sweep_plan r = glm();
+    sweep::plan_overrides resample;
+    resample.dataset_path = "chats.json";
+    REQUIRE(sweep::apply_overrides(r, resample, why));
+    CHECK(keys(r) == keys(glm()));
+    CHECK(r.corpus_path == "chats.json");
+
+    const auto refuse = [&](const sweep::plan_overrides& bad, const std::string& expected) {
+        sweep::sweep_plan x = glm();
+        CHECK_FALSE(sweep::apply_overrides(x, bad, why));
+        CHECK(why == expected);
+        CHECK(keys(x) == keys(glm()));
+    };
+    sweep::plan_overrides bad;
+    bad.dataset_own_lengths = true;
+    refuse(bad, "a dataset's own lengths without a dataset file");
+    bad.dataset_path = "chats.json";
+    bad.contexts = {1024};
+    refuse(bad, "context lengths beside a dataset's own lengths (each record has its own)");
+    bad.contexts.clear();
+    bad.sessions = analysis::session_workload{};
+    bad.users = {2};
+    refuse(bad, "session cells build their own messages, not a dataset's");
+}
+
 TEST_CASE("apply_overrides: request counts replace the plan's request policy") {
     const auto policy = [](const sweep::plan_overrides& o) {
         sweep::sweep_plan p = glm();
@@ -383,4 +449,82 @@ TEST_CASE("apply_overrides: request counts replace the plan's request policy") {
     o.duration_s = -1.0;
     CHECK_FALSE(sweep::apply_overrides(p, o, why));
     CHECK(why == "a cell duration of -1 s (it must be positive)");
+}
+
+TEST_CASE("rate_finder: doubles to a bracket, then bisects it to 10%") {
+    const auto search = [](double start, std::uint32_t cells, double capacity) {
+        sweep::rate_search s;
+        s.start_rate_per_s = start;
+        s.max_cells = cells;
+        sweep::rate_finder f(s);
+        while (const auto rate = f.next_rate())
+            f.add(*rate, *rate <= capacity);
+        return f.result();
+    };
+    const sweep::rate_search_result up = search(1.0, 12, 5.3);
+    REQUIRE(up.measured.size() >= 5);
+    CHECK(up.measured[0] == std::pair{1.0, true});
+    CHECK(up.measured[3] == std::pair{8.0, false});
+    CHECK(up.converged);
+    CHECK(*up.sustainable_rate_per_s <= 5.3);
+    CHECK(*up.unsustainable_rate_per_s > 5.3);
+    CHECK(*up.unsustainable_rate_per_s <= *up.sustainable_rate_per_s * 1.1);
+
+    // Too high a start halves down first.
+    const sweep::rate_search_result down = search(100.0, 12, 5.3);
+    CHECK(down.measured[1] == std::pair{50.0, false});
+    CHECK(down.converged);
+    CHECK(*down.sustainable_rate_per_s <= 5.3);
+
+    // The budget ends the search unconverged, with what it found.
+    const sweep::rate_search_result spent = search(1.0, 3, 100.0);
+    CHECK(spent.measured.size() == 3);
+    CHECK_FALSE(spent.converged);
+    CHECK(spent.sustainable_rate_per_s == 4.0);
+    CHECK_FALSE(spent.unsustainable_rate_per_s.has_value());
+
+    // Through JSON and back.
+    const auto text = boost::json::serialize(sweep::to_json(up));
+    llmcap::json_reader in("rates");
+    sweep::rate_search_result back;
+    REQUIRE(sweep::read_rate_search_result(in, boost::json::parse(text), "$", back));
+    CHECK(back == up);
+
+    sweep::rate_search bad;
+    bad.start_rate_per_s = 0.0;
+    CHECK_THROWS_AS(sweep::rate_finder{bad}, std::invalid_argument);
+}
+
+TEST_CASE("apply_overrides: a rate search per context and output length replaces the cells") {
+    sweep::sweep_plan p = glm();
+    sweep::plan_overrides o;
+    o.contexts = {1024, 8192};
+    o.concurrency = {1, 4};
+    o.output_tokens = 128;
+    o.find_rate = true;
+    o.rate_start = 2.0;
+    o.max_rate_cells = 5;
+    o.max_in_flight = 64;
+    std::string why;
+    REQUIRE(sweep::apply_overrides(p, o, why));
+    CHECK(p.cells.empty());
+    REQUIRE(p.rate_searches.size() == 2);
+    CHECK(p.rate_searches[1].context_tokens == 8192);
+    CHECK(p.rate_searches[1].output_tokens == 128);
+    CHECK(p.rate_searches[1].start_rate_per_s == 2.0);
+    CHECK(p.rate_searches[1].max_cells == 5);
+    CHECK(p.rate_searches[1].max_in_flight == 64);
+    const auto back = sweep::plan_from_json(sweep::to_json(p));
+    REQUIRE(back.has_value());
+    CHECK(back->rate_searches == p.rate_searches);
+
+    sweep::plan_overrides both = o;
+    both.rates = {1.0};
+    sweep::sweep_plan q = glm();
+    CHECK_FALSE(sweep::apply_overrides(q, both, why));
+    CHECK(why == "a rate search beside fixed rates (choose one)");
+    sweep::plan_overrides zero = o;
+    zero.rate_start = -1.0;
+    CHECK_FALSE(sweep::apply_overrides(q, zero, why));
+    CHECK(why == "a rate search starting at -1 requests/s (it must be a positive number)");
 }

@@ -1,5 +1,7 @@
 #include <llmcap/sweep/result_json.hpp>
 
+#include <llmcap/sweep/cell_builder.hpp>
+
 #include <llmcap/analysis/capacity.hpp>
 #include <llmcap/analysis/scaling.hpp>
 #include <llmcap/analysis/use_case.hpp>
@@ -9,6 +11,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -155,7 +158,8 @@ TEST_CASE("cell_result: JSON round trip keeps every field") {
 TEST_CASE("cell_result: an open-loop cell keeps its arrival check; a closed loop has none") {
     sweep::cell_result c = sample_cell(3, 0.9, 20.0);
     c.key.rate_per_s = 2.5;
-    c.arrivals = sweep::arrival_check{2.5, 2.4, 0.0001, 0.004, 0.02, true};
+    c.arrivals = sweep::arrival_check{2.5, 2.4, 0.0001, 0.004, 0.02, true,  7,   3.0,
+                                      9.0, 0.5, 2.0,    3.5,   8.0,  false, true};
     const auto back =
         sweep::cell_result_from_json(boost::json::parse(boost::json::serialize(sweep::to_json(c))));
     REQUIRE(back.has_value());
@@ -168,6 +172,15 @@ TEST_CASE("cell_result: an open-loop cell keeps its arrival check; a closed loop
     const auto nan = sweep::cell_result_from_json(o);
     REQUIRE(nan.has_value());
     CHECK(std::isnan(nan->arrivals->achieved_rate_per_s));
+    // A file written before the saturation check reads as not assessed.
+    boost::json::object old = sweep::to_json(c);
+    for (const char* k : {"backlog_early", "backlog_late", "ttft_early_s", "ttft_late_s",
+                          "e2e_early_s", "e2e_late_s", "too_short", "saturated"})
+        old["arrivals"].as_object().erase(k);
+    const auto before = sweep::cell_result_from_json(old);
+    REQUIRE(before.has_value());
+    CHECK(std::isnan(before->arrivals->backlog_late));
+    CHECK_FALSE(before->arrivals->saturated);
     c.arrivals.reset();
     CHECK_FALSE(sweep::to_json(c).contains("arrivals"));
     // A wrong type names the field.
@@ -176,6 +189,56 @@ TEST_CASE("cell_result: an open-loop cell keeps its arrival check; a closed loop
     const auto refused = sweep::cell_result_from_json(bad);
     REQUIRE_FALSE(refused.has_value());
     CHECK(refused.error().path == "$.arrivals.offered_rate_per_s");
+}
+
+namespace {
+
+/// The arrival check of an open-loop cell of `n` requests arriving every 100 ms, each served
+/// alone in `service_s` once the previous one finished (a single slot), prefill 10 ms.
+sweep::arrival_check single_slot(std::size_t n, double service_s) {
+    sweep::cell_key key{1024, 16, 64, "", 10.0};
+    sweep::cell_builder b(key);
+    const time_point origin{};
+    time_point free = origin;
+    for (std::size_t i = 0; i < n; ++i) {
+        request_trace t;
+        t.index = i;
+        t.intended_start = origin + std::chrono::milliseconds(100 * static_cast<int>(i));
+        t.send = t.intended_start;
+        const time_point begin = std::max(free, t.intended_start);
+        t.events.push_back({begin + std::chrono::milliseconds(10), 1, token_kind::content});
+        t.end = begin + from_seconds(service_s);
+        free = t.end;
+        t.usage = usage_info{1024, 16, 1040, std::nullopt, std::nullopt};
+        b.record(t, false);
+    }
+    sweep::cell_context ctx;
+    return *b.finish(ctx).arrivals;
+}
+
+} // namespace
+
+TEST_CASE("arrival_check: a queue that grows through the cell is saturated, a steady one not") {
+    // Served in 50 ms, arriving every 100 ms: never more than one request waiting.
+    const sweep::arrival_check steady = single_slot(40, 0.05);
+    CHECK_FALSE(steady.saturated);
+    CHECK(steady.backlog_late <= 1.0);
+    CHECK(steady.ttft_late_s == doctest::Approx(0.01));
+    // Served in 150 ms: the backlog grows by one every 300 ms, without bound.
+    const sweep::arrival_check growing = single_slot(40, 0.15);
+    CHECK(growing.saturated);
+    CHECK(growing.backlog_late >= 1.5 * growing.backlog_early);
+    CHECK(growing.ttft_late_s > 1.5 * growing.ttft_early_s);
+    CHECK(growing.e2e_late_s > 1.5 * growing.e2e_early_s);
+    CHECK_FALSE(growing.too_short);
+    // Requests that take 2 s arriving over 1.5 s: no verdict either way.
+    const sweep::arrival_check brief = single_slot(16, 2.0);
+    CHECK(brief.too_short);
+    CHECK_FALSE(brief.saturated);
+    // Too few requests to tell: not assessed, not saturated.
+    const sweep::arrival_check short_cell = single_slot(8, 0.15);
+    CHECK(std::isnan(short_cell.backlog_late));
+    CHECK_FALSE(short_cell.saturated);
 }
 
 TEST_CASE("cell_result: enumerations are written as their names and read back") {

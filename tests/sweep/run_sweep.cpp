@@ -7,8 +7,11 @@
 #include <llmcap/emulator/energy_model.hpp>
 #include <llmcap/sweep/http_runner.hpp>
 #include <llmcap/sweep/output_dir.hpp>
+#include <llmcap/sweep/plan_overrides.hpp>
 #include <llmcap/sweep/presets.hpp>
 #include <llmcap/sweep/simulator_runner.hpp>
+#include <llmcap/workload/corpus.hpp>
+#include <llmcap/workload/trace_file.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -18,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -349,4 +353,229 @@ TEST_CASE("run_sweep: over a streaming endpoint, with calibration, scraping, Ctr
     // Every request of the resumed run started with its own first token.
     std::set<std::string> firsts(e2.first_pieces.begin(), e2.first_pieces.end());
     CHECK(firsts.size() + 1 >= e2.first_pieces.size()); // the calibration probe's sample repeats
+}
+
+TEST_CASE("run_sweep: a dataset's own lengths in the simulator, records counted and skipped") {
+    const auto dir = fresh_dir("dataset-own");
+    std::filesystem::create_directories(dir.parent_path());
+    const auto file = dir.parent_path() / "dataset-own.jsonl";
+    {
+        std::ofstream out(file);
+        out << R"({"prompt":"What is the capital of France? Answer in one word.","output_tokens":5})"
+            << "\n"
+            << R"({"prompt":"Summarise the water cycle.","completion":"Water evaporates, )"
+               R"(condenses into clouds and falls again as rain or snow."})"
+            << "\n"
+            << R"({"prompt":""})"
+            << "\n"
+            << "{\"prompt\":\"" << std::string(20000, 'x') << "\"}\n"
+            << R"({"messages":[{"role":"user","content":"Write a haiku about autumn."}]})"
+            << "\n";
+    }
+    sweep::sweep_plan p;
+    p.name = "dataset";
+    sweep::add_grid(p, {1024}, {16}, {2});
+    sweep::plan_overrides o;
+    o.dataset_path = file.string();
+    o.dataset_own_lengths = true;
+    o.requests_per_cell = 6;
+    o.warmup_requests = 0;
+    std::string why;
+    REQUIRE(sweep::apply_overrides(p, o, why));
+    REQUIRE(p.cells.size() == 1);
+    CHECK(p.cells[0].key.id() == "dataset/ctx0/out16/c2");
+
+    const workload::corpus_parse_result data = workload::load_corpus(file.string());
+    REQUIRE(data.ok());
+    emulator::profile profile = emulator::builtin_profile();
+    profile.model.max_context_tokens = 2048; // the 20,000-byte prompt does not fit
+    sweep::simulator_runner runner(profile, {}, data.value, file.string());
+    sweep::sweep_options so;
+    so.output_dir = dir;
+    const sweep::sweep_outcome out = run(p, runner, so);
+    REQUIRE(out.result.cells.size() == 1);
+    const sweep::cell_result& c = out.result.cells[0];
+    CHECK(c.requests_started == 6);
+    CHECK(c.requests_succeeded == 6);
+    REQUIRE(c.dataset.has_value());
+    CHECK(c.dataset->file == file.string());
+    CHECK(c.dataset->records == 4); // the empty prompt is no record
+    CHECK(c.dataset->used == 3);
+    CHECK(c.dataset->outputs_from_data == 2); // the stated length and the counted answer
+    CHECK(c.dataset->skipped ==
+          std::map<std::string, std::uint64_t>{
+              {"empty prompt", 1}, {"longer than the model's context (2048 tokens)", 1}});
+    CHECK(c.dataset->prompt_tokens_max < 100);
+
+    // Request i took record i mod 3: its own output length, else the cell's 16 tokens; its
+    // prompt tokens the same on every pass through the records.
+    std::map<std::uint64_t, std::uint64_t> outputs, prompts;
+    sweep::output_dir::read_lines(
+        dir / "requests.jsonl", [&](const boost::json::value& v, std::size_t) {
+            const std::uint64_t i = v.at("index").to_number<std::uint64_t>();
+            const auto& usage = v.at("usage").as_object();
+            outputs[i] = usage.at("completion_tokens").to_number<std::uint64_t>();
+            prompts[i] = usage.at("prompt_tokens").to_number<std::uint64_t>();
+        });
+    REQUIRE(outputs.size() == 6);
+    CHECK(outputs[0] == 5);
+    CHECK(outputs[1] > 5);
+    CHECK(outputs[1] < 30);
+    CHECK(outputs[2] == 16);
+    for (std::uint64_t i = 0; i < 3; ++i) {
+        CHECK(outputs[i] == outputs[i + 3]);
+        CHECK(prompts[i] == prompts[i + 3]);
+    }
+    CHECK(prompts[0] != prompts[1]);
+
+    // cells.jsonl keeps the record; `report` rebuilds the same results.
+    const sweep::sweep_outcome again = sweep::rebuild_results(dir);
+    REQUIRE(again.result.cells.size() == 1);
+    CHECK(again.result.cells[0].dataset == c.dataset);
+}
+
+TEST_CASE("run_sweep: a dataset cell without a usable record fails, saying why") {
+    const auto dir = fresh_dir("dataset-none");
+    sweep::sweep_plan p;
+    p.name = "dataset";
+    p.corpus_path = "tiny.jsonl";
+    p.requests.warmup_requests = 0;
+    sweep::planned_cell cell;
+    cell.key = sweep::cell_key{0, 8, 1, "dataset"};
+    cell.dataset = true;
+    p.cells.push_back(cell);
+    workload::corpus data;
+    data.records.push_back({std::string(20000, 'y'), std::nullopt, std::nullopt, 1});
+    data.texts.push_back(data.records[0].prompt);
+    emulator::profile profile = emulator::builtin_profile();
+    profile.model.max_context_tokens = 1024;
+    sweep::simulator_runner runner(profile, {}, data, "tiny.jsonl");
+    sweep::sweep_options so;
+    so.output_dir = dir;
+    const sweep::sweep_outcome out = run(p, runner, so);
+    REQUIRE(out.result.cells.size() == 1);
+    CHECK(out.result.cells[0].measured_nothing());
+    CHECK(out.result.cells[0].stop_error ==
+          "dataset tiny.jsonl: no record fits (skipped: 1 longer than the model's context (1024 "
+          "tokens))");
+}
+
+TEST_CASE("run_sweep: a rate search in the simulator brackets the sustainable rate") {
+    const auto dir = fresh_dir("rate-search");
+    sweep::sweep_plan p;
+    p.name = "rates";
+    p.requests.warmup_requests = 0;
+    p.requests.requests_per_concurrency = 0;
+    p.requests.min_requests = 0;
+    p.requests.max_duration_s = 30.0; // the arrivals of each cell span 30 s
+    sweep::rate_search s;
+    s.context_tokens = 1024;
+    s.output_tokens = 16;
+    s.start_rate_per_s = 16.0;
+    s.max_in_flight = 512;
+    s.max_cells = 8;
+    p.rate_searches.push_back(s);
+    const sweep::sweep_outcome out = test::simulate(p, dir);
+    REQUIRE(out.result.rate_searches.size() == 1);
+    const sweep::rate_search_result& r = out.result.rate_searches[0];
+    std::string tried;
+    for (const auto& [rate, kept_up] : r.measured)
+        tried += std::to_string(rate) + (kept_up ? "+ " : "- ");
+    MESSAGE("rates tried: " << tried);
+    REQUIRE(r.sustainable_rate_per_s.has_value());
+    REQUIRE(r.unsustainable_rate_per_s.has_value());
+    CHECK(*r.sustainable_rate_per_s < *r.unsustainable_rate_per_s);
+    CHECK(r.converged);
+    CHECK(out.search_errors.empty());
+    // Every rate is a cell of the run, kept up exactly when its cell kept up.
+    REQUIRE(out.result.cells.size() == r.measured.size());
+    for (std::size_t i = 0; i < r.measured.size(); ++i) {
+        const sweep::cell_result& c = out.result.cells[i];
+        CAPTURE(c.key.id());
+        CHECK(c.key.rate_per_s == r.measured[i].first);
+        CHECK(c.key.concurrency == 512);
+        REQUIRE(c.arrivals.has_value());
+        CHECK_FALSE(c.arrivals->too_short);
+        CHECK(r.measured[i].second == (!c.arrivals->saturated && !c.arrivals->late));
+        // Above the sustainable rate the server falls behind: time in the system grows.
+        if (!r.measured[i].second)
+            CHECK(c.arrivals->e2e_late_s > 1.5 * c.arrivals->e2e_early_s);
+    }
+    // `report` replays the search on the stored cells and finds the same.
+    const sweep::sweep_outcome again = sweep::rebuild_results(dir);
+    REQUIRE(again.result.rate_searches.size() == 1);
+    CHECK(again.result.rate_searches[0] == r);
+}
+
+TEST_CASE("run_sweep: a Mooncake trace replayed in the simulator shares the prefixes its hash ids "
+          "imply, at its times") {
+    const auto dir = fresh_dir("trace-mooncake");
+    const std::string file =
+        std::string(LLMCAP_TEST_FIXTURES_DIR) + "/traces/mooncake_sample.jsonl";
+    const workload::trace_read trace = workload::load_trace(file, workload::trace_format::mooncake);
+    REQUIRE(trace.ok());
+    sweep::sweep_plan p;
+    p.name = "trace";
+    sweep::add_grid(p, {1024}, {16}, {1});
+    sweep::plan_overrides o;
+    o.trace_path = file;
+    o.trace_format = "mooncake";
+    o.trace_time_scale = 2.0;
+    o.max_in_flight = 8;
+    std::string why;
+    REQUIRE(sweep::apply_overrides(p, o, why));
+    REQUIRE(p.cells.size() == 1);
+    CHECK(p.cells[0].key.id() == "trace/ctx0/out0/c8");
+
+    sweep::simulator_runner runner(emulator::builtin_profile(), {}, {}, trace, file, 2.0);
+    sweep::sweep_options so;
+    so.output_dir = dir;
+    const sweep::sweep_outcome out = run(p, runner, so);
+    REQUIRE(out.result.cells.size() == 1);
+    const sweep::cell_result& c = out.result.cells[0];
+    CHECK(c.requests_started == 4);
+    CHECK(c.requests_succeeded == 4);
+    CHECK(c.warmup_requests == 0);
+    REQUIRE(c.arrivals.has_value());
+    CHECK(c.arrivals->late_requests == 0);
+    CHECK(c.arrivals->lag_max_s == 0.0); // virtual time keeps the schedule exactly
+    REQUIRE(c.dataset.has_value());
+    CHECK(c.dataset->used == 4);
+    CHECK(c.dataset->skipped.at("zero length") == 1);
+
+    std::vector<double> at;
+    std::vector<std::uint64_t> prompt, output, cached;
+    sweep::output_dir::read_lines(
+        dir / "requests.jsonl", [&](const boost::json::value& v, std::size_t) {
+            at.push_back(v.at("intended_start_ns").to_number<double>() / 1e9);
+            const auto& usage = v.at("usage").as_object();
+            prompt.push_back(usage.at("prompt_tokens").to_number<std::uint64_t>());
+            output.push_back(usage.at("completion_tokens").to_number<std::uint64_t>());
+            const boost::json::value* ct = usage.if_contains("cached_tokens");
+            cached.push_back(ct == nullptr || ct->is_null() ? 0 : ct->to_number<std::uint64_t>());
+        });
+    REQUIRE(at.size() == 4);
+    std::vector<std::size_t> order{0, 1, 2, 3}; // by intended start (the file is in end order)
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return at[a] < at[b] || (at[a] == at[b] && prompt[a] > prompt[b]);
+    });
+    // The trace's times, doubled: 0, 0.5, 0.5 and 2.8 s after the first.
+    CHECK(at[order[1]] - at[order[0]] == doctest::Approx(0.5));
+    CHECK(at[order[2]] - at[order[0]] == doctest::Approx(0.5));
+    CHECK(at[order[3]] - at[order[0]] == doctest::Approx(2.8));
+    // Each prompt as long as the trace says (the emulator's tokenizer is the server's).
+    CHECK(prompt[order[0]] == 1200);
+    CHECK(prompt[order[1]] == 1100);
+    CHECK(prompt[order[2]] == 600);
+    CHECK(prompt[order[3]] == 700);
+    CHECK(output[order[0]] == 16);
+    CHECK(output[order[3]] == 10);
+    // Hash ids [0,1,2], [0,1,3], [0,4], [8,9]: the second request finds two 512-token blocks in
+    // the prefix cache, the third one, the fourth none (the cache holds 16-token blocks).
+    CHECK(cached[order[0]] == 0);
+    CHECK(cached[order[1]] >= 1024 - 16);
+    CHECK(cached[order[1]] < 1100);
+    CHECK(cached[order[2]] >= 512 - 16);
+    CHECK(cached[order[2]] < 600);
+    CHECK(cached[order[3]] < 16);
 }

@@ -289,5 +289,110 @@ grep -Eq '"stop_reason":"(confidence|max_requests)"' "$work/sim-ci/cells.jsonl" 
     grep -q '"ci_relative_half_width":1E-1' "$work/sim-ci/run.json" ||
     { failed=$((failed + 1)); echo "FAILED: the --ci-half-width cell did not stop on its target or cap"; }
 
+# Datasets: a ShareGPT file's records at their own lengths over HTTP, each record's answer
+# counted for its output length; the same file resampled to the grid's length in simulate.
+cat >"$work/chats.json" <<'JSON'
+[{"conversations":[{"from":"human","value":"What is the boiling point of water at sea level?"},
+                   {"from":"gpt","value":"One hundred degrees Celsius."}]},
+ {"conversations":[{"from":"gpt","value":"A greeting with no question."}]},
+ {"conversations":[{"from":"human","value":"Name three primary colours, please."},
+                   {"from":"gpt","value":"Red, yellow and blue are the traditional three."}]},
+ {"conversations":[{"from":"human","value":"Translate 'good morning' into French."}]}]
+JSON
+expect "a dataset's own lengths over HTTP" 0 \
+    "dataset .*chats.json: 3 records with a prompt; skipped: 1 no user turn.*cell dataset/ctx0/out8/c2: 6/6 ok" -- \
+    "$sweep" run --url "$url" --dataset "$work/chats.json" --concurrency 2 --output-tokens 8 \
+    --requests-per-cell 6 --warmup 0 --use-cases none --quiet --out "$work/dataset"
+grep -q '"dataset":{"file":"[^"]*chats.json","records":3,"used":3,"outputs_from_data":2' \
+    "$work/dataset/cells.jsonl" &&
+    grep -q '"dataset":true' "$work/dataset/run.json" &&
+    grep -q "## Dataset" "$work/dataset/report.md" &&
+    grep -q "1 no user turn" "$work/dataset/report.md" ||
+    { failed=$((failed + 1)); echo "FAILED: the dataset run's files do not record its records"; }
+expect "a dataset resampled in simulate" 0 "cell grid/ctx1024/out8/c1: 3/3 ok" -- \
+    "$sweep" simulate --dataset "$work/chats.json" --dataset-lengths resample --contexts 1k \
+    --concurrency 1 --output-tokens 8 --requests-per-cell 3 --use-cases none --quiet \
+    --out "$work/dataset-resample"
+expect "a dataset at rates in simulate" 0 "cell dataset/ctx0/out8/c4/rate2: 5/5 ok" -- \
+    "$sweep" simulate --dataset "$work/chats.json" --rates 2 --max-in-flight 4 \
+    --output-tokens 8 --requests-per-cell 5 --use-cases none --quiet --out "$work/dataset-open"
+printf '{"prompt":"a"}\n{"prompt":\n' >"$work/broken.jsonl"
+expect "a dataset with a broken line" 1 "--dataset .*broken.jsonl: corpus: line 2: syntax error" -- \
+    "$sweep" simulate --dataset "$work/broken.jsonl" --use-cases none --out "$work/dataset-bad"
+expect "a dataset that does not exist" 1 "corpus: cannot read /nonexistent/data.json" -- \
+    "$sweep" simulate --dataset /nonexistent/data.json --use-cases none --out "$work/dataset-bad"
+expect "--dataset-lengths without --dataset" 2 "--dataset-lengths: only with --dataset" -- \
+    "$sweep" simulate --dataset-lengths own --out "$work/dataset-bad"
+expect "an unknown --dataset-lengths" 2 '--dataset-lengths: expected own or resample, got "short"' -- \
+    "$sweep" simulate --dataset "$work/chats.json" --dataset-lengths short --out "$work/dataset-bad"
+expect "--contexts with a dataset's own lengths" 2 "--contexts: not with --dataset's own lengths" -- \
+    "$sweep" simulate --dataset "$work/chats.json" --contexts 1k --out "$work/dataset-bad"
+expect "--resume with --dataset" 2 "--dataset: cannot be changed on --resume" -- \
+    "$sweep" run --resume "$work/dataset" --dataset "$work/chats.json"
+[[ ! -e "$work/dataset-bad" ]] ||
+    { failed=$((failed + 1)); echo "FAILED: a refused dataset created its run directory"; }
+
+# A search for the highest sustainable rate over HTTP, replayed by `report`; and its refusals.
+expect "--rates auto over HTTP" 0 "cell grid/ctx1024/out8/c64/rate2: 12/12 ok.*cell grid/ctx1024/out8/c64/rate4: 12/12 ok" -- \
+    "$sweep" run --url "$url" --contexts 1k --output-tokens 8 --rates auto --rate-start 2 \
+    --max-rate-cells 2 --max-in-flight 64 --requests-per-cell 12 --warmup 0 --use-cases none \
+    --quiet --out "$work/rate-auto"
+grep -Ezq '"rate_searches": \[[[:space:]]*\{[[:space:]]*"search": \{[[:space:]]*"context_tokens": 1024,[[:space:]]*"output_tokens": 8,[[:space:]]*"start_rate_per_s": 2E0' \
+    "$work/rate-auto/results.json" &&
+    grep -q "## Sustainable rate" "$work/rate-auto/report.md" ||
+    { failed=$((failed + 1)); echo "FAILED: the rate search is not in results.json and the report"; }
+cp "$work/rate-auto/results.json" "$work/rate-auto-results.json"
+expect "report replays the rate search" 0 "rate-auto/report.md" -- "$sweep" report "$work/rate-auto"
+cmp -s "$work/rate-auto/results.json" "$work/rate-auto-results.json" ||
+    { failed=$((failed + 1)); echo "FAILED: report did not rebuild the rate search's results.json byte for byte"; }
+expect "--rate-start without --rates auto" 2 "--rate-start: only with --rates auto" -- \
+    "$sweep" simulate --rates 1,2 --rate-start 2 --out "$work/rate-bad"
+expect "--max-rate-cells without --rates auto" 2 "--max-rate-cells: only with --rates auto" -- \
+    "$sweep" simulate --max-rate-cells 3 --out "$work/rate-bad"
+expect "--rates auto with sessions" 2 "--rates: not with --sessions" -- \
+    "$sweep" simulate --sessions --rates auto --out "$work/rate-bad"
+expect "a rate search from 0" 2 '--rate-start: "0" is not a positive number' -- \
+    "$sweep" simulate --rates auto --rate-start 0 --out "$work/rate-bad"
+[[ ! -e "$work/rate-bad" ]] ||
+    { failed=$((failed + 1)); echo "FAILED: a refused rate search created its run directory"; }
+
+# Trace replay over HTTP: the Mooncake sample at half its times, the requests at their times,
+# their lengths and the shared prefixes; and the refusals.
+traces=$(dirname "$0")/../fixtures/traces
+expect "a Mooncake trace over HTTP" 0 \
+    "trace .*mooncake_sample.jsonl: 4 requests over [^;]*; skipped: 1 zero length.*cell trace/ctx0/out0/c16: 4/4 ok" -- \
+    "$sweep" run --url "$url" --trace "$traces/mooncake_sample.jsonl" --trace-format mooncake \
+    --time-scale 0.5 --max-in-flight 16 --use-cases none --quiet --out "$work/trace"
+grep -q '"trace":true' "$work/trace/run.json" &&
+    grep -q '"late_requests":' "$work/trace/cells.jsonl" &&
+    [[ $(grep -c '"prompt_tokens":1200' "$work/trace/requests.jsonl") -eq 1 ]] &&
+    grep -q "## Arrivals" "$work/trace/report.md" ||
+    { failed=$((failed + 1)); echo "FAILED: the trace replay's files do not hold its requests"; }
+expect "a BurstGPT trace in simulate" 0 "cell trace/ctx0/out0/c1024: 3/3 ok" -- \
+    "$sweep" simulate --trace "$traces/burstgpt_sample.csv" --trace-format burstgpt \
+    --time-scale 0.01 --use-cases none --quiet --out "$work/trace-burst"
+expect "an Azure trace in simulate" 0 "cell trace/ctx0/out0/c1024: 3/3 ok" -- \
+    "$sweep" simulate --trace "$traces/azure_sample.csv" --trace-format azure \
+    --use-cases none --quiet --out "$work/trace-azure"
+printf 'Timestamp,Request tokens,Response tokens\n2,10,5\n1,10,5\n' >"$work/unsorted.csv"
+expect "an unsorted trace" 1 \
+    "--trace .*unsorted.csv: trace: line 3, column 1 \\(Timestamp\\): 1.000000 is earlier than line 2" -- \
+    "$sweep" simulate --trace "$work/unsorted.csv" --trace-format burstgpt --use-cases none \
+    --out "$work/trace-bad"
+expect "--trace without --trace-format" 2 "--trace: needs --trace-format" -- \
+    "$sweep" simulate --trace "$work/unsorted.csv" --out "$work/trace-bad"
+expect "an unknown trace format" 2 '--trace-format: expected mooncake, azure or burstgpt, got "sharegpt"' -- \
+    "$sweep" simulate --trace "$work/unsorted.csv" --trace-format sharegpt --out "$work/trace-bad"
+expect "--time-scale without --trace" 2 "--time-scale: only with --trace" -- \
+    "$sweep" simulate --time-scale 2 --out "$work/trace-bad"
+expect "a trace with rates" 2 "--trace: not with --rate/--rates" -- \
+    "$sweep" simulate --trace "$work/unsorted.csv" --trace-format burstgpt --rates 1,2 \
+    --out "$work/trace-bad"
+expect "a time scale of 0" 2 '--time-scale: "0" is not a positive number' -- \
+    "$sweep" simulate --trace "$work/unsorted.csv" --trace-format burstgpt --time-scale 0 \
+    --out "$work/trace-bad"
+[[ ! -e "$work/trace-bad" ]] ||
+    { failed=$((failed + 1)); echo "FAILED: a refused trace created its run directory"; }
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -15,6 +15,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -122,6 +123,64 @@ TEST_CASE("parse_corpus: plain text, JSONL and ShareGPT") {
                 {"id":"x","conversations":[{"from":"human","value":"q2"}]}])");
         REQUIRE(r.ok());
         CHECK(r.value.texts == std::vector<std::string>{"q1", "q2"});
+    }
+}
+
+TEST_CASE("parse_corpus: records hold each prompt with its answer or stated output length") {
+    SUBCASE("ShareGPT: the first user turn and the reply after it; no user turn is skipped") {
+        const auto r = workload::parse_corpus(
+            R"([{"conversations":[{"from":"system","value":"be brief"},
+                                  {"from":"human","value":"q1"},{"from":"gpt","value":"a1"},
+                                  {"from":"human","value":"q1b"},{"from":"gpt","value":"a1b"}]},
+                {"conversations":[{"from":"gpt","value":"hello"}]},
+                {"conversations":[{"from":"human","value":"q3"}]},
+                {"conversations":[{"from":"human","value":"q4"},{"from":"gpt","value":""}]}])");
+        REQUIRE(r.ok());
+        REQUIRE(r.value.records.size() == 3);
+        CHECK(r.value.records[0].prompt == "q1");
+        CHECK(r.value.records[0].answer == "a1");
+        CHECK(r.value.records[0].source == 1);
+        CHECK(r.value.records[1].prompt == "q3");
+        CHECK_FALSE(r.value.records[1].answer.has_value());
+        CHECK(r.value.records[1].source == 3);
+        CHECK_FALSE(r.value.records[2].answer.has_value()); // an empty reply is no answer
+        CHECK(r.value.skipped == std::map<std::string, std::uint64_t>{{"no user turn", 1}});
+        CHECK(r.value.texts == std::vector<std::string>{"q1", "q1b", "q3", "q4"});
+    }
+    SUBCASE("JSON Lines: answers, stated lengths, empty prompts and zero lengths") {
+        const auto r = workload::parse_corpus(
+            "{\"prompt\":\"p1\",\"completion\":\"c1\"}\n"
+            "{\"prompt\":\"p2\",\"output_tokens\":7}\n"
+            "{\"prompt\":\"\"}\n"
+            "{\"prompt\":\"p4\",\"max_tokens\":0}\n"
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"u5\"},"
+            "{\"role\":\"assistant\",\"content\":\"a5\"}],\"output_len\":9}\n"
+            "\"p6\"\n");
+        REQUIRE(r.ok());
+        REQUIRE(r.value.records.size() == 4);
+        CHECK(r.value.records[0].answer == "c1");
+        CHECK(r.value.records[1].output_tokens == 7u);
+        CHECK(r.value.records[2].prompt == "u5");
+        CHECK(r.value.records[2].answer == "a5");
+        CHECK(r.value.records[2].output_tokens == 9u);
+        CHECK(r.value.records[2].source == 5);
+        CHECK(r.value.records[3].source == 6);
+        CHECK(r.value.skipped ==
+              std::map<std::string, std::uint64_t>{{"empty prompt", 1}, {"output length 0", 1}});
+    }
+    SUBCASE("plain text: one record per document") {
+        const auto r = workload::parse_corpus("a\n\nb\n");
+        REQUIRE(r.ok());
+        REQUIRE(r.value.records.size() == 2);
+        CHECK(r.value.records[1].prompt == "b");
+        CHECK(r.value.records[1].source == 2);
+    }
+    SUBCASE("a stated length that is not a count is an error naming the line and field") {
+        const auto r = workload::parse_corpus("{\"prompt\":\"p\",\"output_tokens\":-3}\n");
+        CHECK(r.error ==
+              "corpus: line 1: $.output_tokens: expected a non-negative integer, got the "
+              "number -3");
+        CHECK(r.value.records.empty());
     }
 }
 

@@ -49,7 +49,9 @@ namespace llmcap::report {
     speed.ttft_section();
     capacity.capacity_section();
     sessions.conversations_section();
+    arrivals.rate_search_section();
     arrivals.arrivals_section();
+    arrivals.dataset_section();
     server.queue_section();
     server.prefill_section();
     speed.itl_section();

@@ -12,6 +12,7 @@
 #include <algorithm> // min, max, find
 #include <cmath>     // abs
 #include <cstdint>   // uint64_t
+#include <limits>    // numeric_limits
 #include <map>       // map
 #include <optional>  // optional
 #include <string>    // string
@@ -44,6 +45,8 @@ struct cell_context {
     std::string energy_error;
     /// A session cell's conversation counts (the turns are taken from the requests).
     std::optional<session_record> sessions;
+    /// A dataset cell's records.
+    std::optional<dataset_record> dataset;
 };
 
 /// Tolerance of the prompt-length check: a prompt more than 1% off its target flags the cell.
@@ -55,7 +58,8 @@ inline constexpr double client_lag_tolerance = 0.01;
  * Builds a cell_result from a cell's finished requests (a trace_sink for one cell): statistics
  * through analysis::cell_recorder over the measured requests, failures by kind with example
  * messages, the prompt-length and client-lag checks. Each request is folded in as it is
- * recorded: no trace is kept. Warm-up requests are only counted. Deterministic: the same
+ * recorded: no trace is kept (an open-loop cell keeps each request's arrival, end and TTFT for
+ * its saturation check). Warm-up requests are only counted. Deterministic: the same
  * traces in the same order give the same result.
  */
 class cell_builder {
@@ -91,6 +95,17 @@ public:
         }
         first_ = first_ ? std::min(*first_, t.intended_start) : t.intended_start;
         last_ = last_ ? std::max(*last_, t.end) : t.end;
+        last_intended_ =
+            last_intended_ ? std::max(*last_intended_, t.intended_start) : t.intended_start;
+        if (const auto lag = analysis::client_lag(t);
+            !lag || to_seconds(*lag) > open_loop_lag_tolerance_s)
+            ++late_requests_;
+        if (scheduled()) {
+            const std::optional<time_point> first_token = t.first_token_time();
+            spans_.push_back(
+                {t.intended_start, t.end,
+                 t.ok() && first_token ? to_seconds(*first_token - t.intended_start) : -1.0});
+        }
     }
 
     /// Warm-up requests counted.
@@ -118,14 +133,22 @@ public:
         }
         c.prompt = prompt_check();
         c.client_lag = lag_check(c.summary);
-        if (c.key.rate_per_s)
+        if (c.key.rate_per_s) {
             c.arrivals = arrivals(*c.key.rate_per_s);
+        } else if (scheduled()) { // a trace: the rate its schedule offered
+            const double scheduled_s =
+                first_ && last_intended_ ? to_seconds(*last_intended_ - *first_) : 0.0;
+            c.arrivals = arrivals(scheduled_s > 0.0
+                                      ? static_cast<double>(recorder_.started() - 1) / scheduled_s
+                                      : std::numeric_limits<double>::quiet_NaN());
+        }
         c.server = ctx.server;
         c.energy = ctx.energy;
         if (c.energy && recorder_.output_tokens_total() > 0)
             c.energy->joules_per_output_token =
                 c.energy->energy_j / static_cast<double>(recorder_.output_tokens_total());
         c.energy_error = ctx.energy_error;
+        c.dataset = ctx.dataset;
         c.stop_reason = ctx.stop_reason;
         c.stop_error = ctx.stop_error;
         c.complete = ctx.complete;
@@ -179,8 +202,66 @@ private:
         return p;
     }
 
+    /// The saturation figures of an open-loop cell (arrival_check's backlog and TTFT by quarter).
+    void trend(arrival_check& a) const {
+        const std::size_t n = spans_.size();
+        if (n < saturation_min_requests)
+            return;
+        std::vector<arrival_span> by_start = spans_;
+        std::stable_sort(
+            by_start.begin(), by_start.end(),
+            [](const arrival_span& x, const arrival_span& y) { return x.arrival < y.arrival; });
+        std::vector<time_point> ends;
+        for (const arrival_span& s : by_start)
+            ends.push_back(s.end);
+        std::sort(ends.begin(), ends.end());
+        // Backlog at request i's arrival: requests that arrived before it, less those finished.
+        std::vector<double> backlog(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto done = static_cast<std::size_t>(
+                std::upper_bound(ends.begin(), ends.end(), by_start[i].arrival) - ends.begin());
+            backlog[i] = static_cast<double>(i > done ? i - done : 0);
+        }
+        enum class of { queue, ttft, e2e };
+        const auto median = [&](std::size_t from, std::size_t to, of what) {
+            std::vector<double> v;
+            for (std::size_t i = from; i < to; ++i)
+                if (what == of::queue)
+                    v.push_back(backlog[i]);
+                else if (what == of::e2e)
+                    v.push_back(to_seconds(by_start[i].end - by_start[i].arrival));
+                else if (by_start[i].ttft_s >= 0.0)
+                    v.push_back(by_start[i].ttft_s);
+            if (v.empty())
+                return std::numeric_limits<double>::quiet_NaN();
+            std::sort(v.begin(), v.end());
+            const std::size_t m = v.size() / 2;
+            return v.size() % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2.0;
+        };
+        const std::size_t q = n / 4;
+        a.backlog_early = median(q, 2 * q, of::queue);
+        a.backlog_late = median(n - q, n, of::queue);
+        a.ttft_early_s = median(q, 2 * q, of::ttft);
+        a.ttft_late_s = median(n - q, n, of::ttft);
+        a.e2e_early_s = median(q, 2 * q, of::e2e);
+        a.e2e_late_s = median(n - q, n, of::e2e);
+        const double arrivals_s = to_seconds(by_start.back().arrival - by_start.front().arrival);
+        a.too_short = arrivals_s < saturation_min_span * median(0, q, of::e2e);
+        a.saturated = !a.too_short && a.backlog_late >= saturation_growth * a.backlog_early &&
+                      a.backlog_late >= a.backlog_early + 2.0 &&
+                      a.e2e_late_s >= saturation_growth * a.e2e_early_s;
+    }
+
+    /// True for a cell whose requests were sent on a schedule: open loop or trace replay.
+    [[nodiscard]] bool scheduled() const {
+        return recorder_.key().rate_per_s.has_value() ||
+               recorder_.key().use_case == trace_cell_name;
+    }
+
     [[nodiscard]] arrival_check arrivals(double offered) const {
         arrival_check a;
+        trend(a);
+        a.late_requests = late_requests_;
         a.offered_rate_per_s = offered;
         if (sends_ >= 2 && *last_send_ > *first_send_)
             a.achieved_rate_per_s =
@@ -217,6 +298,16 @@ private:
     std::optional<time_point> first_;
     std::optional<time_point> last_;
     std::uint64_t warmup_ = 0;
+    /// An open-loop cell's measured request: its scheduled arrival, its end and its TTFT from
+    /// the arrival (−1 when it failed or had no token).
+    struct arrival_span {
+        time_point arrival;
+        time_point end;
+        double ttft_s = -1.0;
+    };
+    std::vector<arrival_span> spans_;
+    std::optional<time_point> last_intended_;
+    std::uint64_t late_requests_ = 0;
 };
 
 } // namespace llmcap::sweep

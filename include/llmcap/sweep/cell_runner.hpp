@@ -28,6 +28,12 @@ struct cell_spec {
     workload::text_style style = workload::text_style::prose;
     /// A fixed prompt; empty to generate prompts of key.context_tokens.
     std::string prompt;
+    /// True for a dataset cell: each request is a record of the runner's dataset, its own
+    /// prompt and, where the data has one, its own output length (else key.output_tokens).
+    bool dataset = false;
+    /// True for a trace cell: the runner's trace replayed at its times (scaled), key.concurrency
+    /// the cap on requests in flight; no warm-up.
+    bool trace = false;
     /// Set for a session cell (key.sessions): users holding conversations, key.concurrency of
     /// them, each turn a new message of key.context_tokens and an answer of key.output_tokens.
     std::optional<analysis::session_workload> sessions;
@@ -69,6 +75,8 @@ struct cell_run {
     std::string error;
     /// A session cell's conversation counts (the turns come from the requests).
     std::optional<session_record> sessions;
+    /// A dataset cell's records.
+    std::optional<dataset_record> dataset;
 };
 
 /// Receives each finished request of a cell: (trace, warmup).

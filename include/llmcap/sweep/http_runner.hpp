@@ -24,19 +24,23 @@
 #include <llmcap/workload/session.hpp>
 #include <llmcap/workload/session_driver.hpp>
 #include <llmcap/workload/token_counter.hpp>
+#include <llmcap/workload/trace_file.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/this_coro.hpp>
 
-#include <cstdint>   // uint64_t
-#include <map>       // map
-#include <optional>  // optional
-#include <random>    // mt19937_64
-#include <span>      // span
-#include <stdexcept> // invalid_argument
-#include <string>    // string
-#include <utility>   // move, pair
-#include <vector>    // vector
+#include <algorithm>   // min, max
+#include <chrono>      // milliseconds
+#include <cstdint>     // uint32_t, uint64_t
+#include <map>         // map
+#include <optional>    // optional
+#include <random>      // mt19937_64
+#include <span>        // span
+#include <stdexcept>   // invalid_argument
+#include <string>      // string
+#include <string_view> // string_view
+#include <utility>     // move, pair
+#include <vector>      // vector
 
 namespace llmcap::sweep {
 
@@ -66,8 +70,20 @@ struct http_runner_options {
     bool cache_busting = true;
     /// Seed of prompts and arrivals.
     std::uint64_t seed = 1;
-    /// Prompt text from a corpus instead of the built-in generator (when non-empty).
+    /// Prompt text from a corpus instead of the built-in generator (when non-empty), and the
+    /// records of dataset cells.
     workload::corpus corpus;
+    /// The corpus file's name, for dataset_record and messages.
+    std::string corpus_file;
+    /// The most records of the corpus a run counts on the server for dataset cells; requests
+    /// beyond cycle through them.
+    std::uint64_t max_dataset_records = 4096;
+    /// The trace trace cells replay (its requests and what its reader skipped).
+    workload::trace_read trace;
+    /// The trace file's name, for messages and the cell's record.
+    std::string trace_file;
+    /// Trace times are multiplied by this.
+    double trace_time_scale = 1.0;
     /// Scrape the server's metrics page before and after each cell.
     bool scrape_metrics = true;
     /// Where the metrics page is; empty: `/metrics` on the serving endpoint. A URL with a path
@@ -168,9 +184,24 @@ public:
         ro.seed = spec.seed;
         if (spec.sessions)
             co_return co_await run_sessions(spec, on_trace, ro);
+        if (spec.trace)
+            co_return co_await run_trace(spec, on_trace, ro);
         workload::prompt_factory& factory = factory_for(spec.style);
         std::optional<workload::calibrated_prompt> calibration;
-        if (spec.prompt.empty()) {
+        if (spec.dataset) {
+            const workload::stop_rule& s = spec.stop;
+            const std::uint64_t measured_count = s.requests > 0 ? s.requests
+                                                 : s.max_requests > 0
+                                                     ? s.max_requests
+                                                     : options_.max_dataset_records;
+            if (const std::string why =
+                    co_await prepare_dataset(ro, spec.warmup_requests + measured_count);
+                !why.empty()) {
+                out.error = why;
+                co_return out;
+            }
+            out.dataset = dataset_summary();
+        } else if (spec.prompt.empty()) {
             if (!counter_)
                 counter_.emplace(*endpoint_, ro, tokenize_shape_);
             std::string why;
@@ -181,6 +212,15 @@ public:
             }
         }
         auto make = [&](std::uint64_t index) {
+            if (spec.dataset) { // a record's own prompt and output length
+                const dataset_entry& e = dataset_[index % dataset_.size()];
+                workload::request_options o = ro;
+                o.max_tokens = e.output_tokens.value_or(spec.key.output_tokens);
+                return workload::prepared_request{
+                    workload::make_request(
+                        o, factory.nonce(index) + options_.corpus.records[e.record].prompt, index),
+                    0};
+            }
             if (calibration) // a generated prompt of the cell's length
                 return workload::request_from(factory, *calibration, ro, index);
             // The cell's fixed prompt, made unique by a nonce; its length is the server's count.
@@ -241,6 +281,230 @@ public:
     }
 
 private:
+    /// A record of the corpus counted on the server, ready for dataset cells.
+    struct dataset_entry {
+        /// Its index in options_.corpus.records.
+        std::size_t record = 0;
+        /// Prompt tokens the server counted (chat template included).
+        std::uint64_t prompt_tokens = 0;
+        /// Output length from the data; empty: the cell's.
+        std::optional<std::uint32_t> output_tokens;
+    };
+
+    /// Counts raw text with a newline after it, so that blocks joined by newlines keep their
+    /// counts: the token_counter a block factory calibrates on.
+    struct block_counter {
+        workload::server_token_counter<Endpoint>* counter;
+        boost::asio::awaitable<workload::count_result> count_prompt(std::string_view text) {
+            co_return co_await counter->count_text(std::string(text) + "\n");
+        }
+    };
+
+    // A trace cell: every request of the trace (those that fit the model's context, at most
+    // the stop rule's max_requests) with a prompt of its length built before the schedule
+    // starts, then sent at its time (scaled) by drive() over scheduled_arrivals. A Mooncake
+    // request's prompt is its hash ids' blocks joined by newlines, each block's text made from
+    // its id, so that requests with equal leading ids share exactly those blocks' tokens (and
+    // no cache busting: the prefix cache is meant to see them).
+    boost::asio::awaitable<cell_run> run_trace(const cell_spec& spec,
+                                               const trace_callback& on_trace,
+                                               const workload::request_options& ro) {
+        cell_run out;
+        out.next_index = spec.first_index;
+        const std::string file = "trace " + options_.trace_file;
+        if (!counter_)
+            counter_.emplace(*endpoint_, ro, tokenize_shape_);
+        dataset_record rec;
+        rec.file = options_.trace_file;
+        rec.records = options_.trace.entries.size();
+        rec.skipped = options_.trace.skipped;
+        std::vector<const workload::trace_entry*> chosen;
+        const std::optional<std::uint64_t> context = dialect_.max_model_len;
+        for (const workload::trace_entry& e : options_.trace.entries) {
+            if (spec.stop.max_requests > 0 && chosen.size() >= spec.stop.max_requests)
+                break;
+            if (context && std::uint64_t{e.input_tokens} + e.output_tokens > *context) {
+                ++rec.skipped["longer than the model's context (" + std::to_string(*context) +
+                              " tokens)"];
+                continue;
+            }
+            chosen.push_back(&e);
+        }
+        if (chosen.empty()) {
+            std::string skipped;
+            for (const auto& [why, n] : rec.skipped)
+                skipped += (skipped.empty() ? " (skipped: " : ", ") + std::to_string(n) + " " + why;
+            out.error = file + ": no request to replay" + (skipped.empty() ? "" : skipped + ")");
+            co_return out;
+        }
+        // Prompts first, outside the schedule.
+        workload::prompt_factory& plain = factory_for(workload::text_style::prose);
+        if (!block_factory_) { // its own: block calibrations count raw text
+            workload::prompt_options po;
+            po.user_corpus = options_.corpus;
+            po.seed = options_.seed;
+            po.cache_busting = true; // each hash id's block starts with its own nonce
+            block_factory_.emplace(std::move(po));
+        }
+        workload::prompt_factory& blocks = *block_factory_;
+        block_counter raw{&*counter_};
+        std::vector<workload::prepared_request> requests;
+        std::vector<duration> offsets;
+        double prompt_sum = 0.0;
+        for (std::size_t i = 0; i < chosen.size(); ++i) {
+            const workload::trace_entry& e = *chosen[i];
+            const std::uint64_t index = spec.first_index + i;
+            workload::request_options o = ro;
+            o.max_tokens = e.output_tokens;
+            std::string prompt, why;
+            if (e.hash_ids.empty()) {
+                const std::optional<workload::calibrated_prompt> c =
+                    co_await plain.calibrate(*counter_, e.input_tokens, &why);
+                if (!c) {
+                    out.error = file + ": line " + std::to_string(e.line) +
+                                ": prompt calibration failed: " + why + unknown_model_hint();
+                    co_return out;
+                }
+                prompt = plain.prompt(*c, index);
+            } else {
+                o.cache_busting = false; // shared blocks must reach the prefix cache
+                if (!counter_->template_overhead()) {
+                    const workload::count_result probe = co_await counter_->count_prompt("x");
+                    if (!probe.tokens) {
+                        out.error = file + ": counting tokens failed: " + probe.error;
+                        co_return out;
+                    }
+                }
+                const std::int64_t overhead = counter_->template_overhead().value_or(0);
+                const std::int64_t raw_total =
+                    std::max<std::int64_t>(1, std::int64_t{e.input_tokens} - overhead);
+                const std::size_t k = e.hash_ids.size();
+                for (std::size_t j = 0; j < k; ++j) {
+                    const std::int64_t full = workload::mooncake_block_tokens;
+                    const std::int64_t tokens =
+                        j + 1 < k ? full
+                                  : std::max<std::int64_t>(
+                                        1, raw_total - full * static_cast<std::int64_t>(k - 1));
+                    const std::optional<workload::calibrated_prompt> c =
+                        co_await blocks.calibrate(raw, static_cast<std::uint32_t>(tokens), &why);
+                    if (!c) {
+                        out.error = file + ": line " + std::to_string(e.line) +
+                                    ": block calibration failed: " + why;
+                        co_return out;
+                    }
+                    prompt += blocks.prompt(*c, e.hash_ids[j]);
+                    prompt += '\n';
+                }
+            }
+            requests.push_back(
+                {workload::make_request(o, std::move(prompt), index), e.input_tokens});
+            offsets.push_back(from_seconds(e.at_s * options_.trace_time_scale));
+            prompt_sum += e.input_tokens;
+            rec.prompt_tokens_max = std::max<std::uint64_t>(rec.prompt_tokens_max, e.input_tokens);
+        }
+        rec.used = chosen.size();
+        rec.outputs_from_data = chosen.size();
+        rec.prompt_tokens_mean = prompt_sum / static_cast<double>(chosen.size());
+        out.dataset = rec;
+        auto make = [&](std::uint64_t index) { return requests.at(index - spec.first_index); };
+        std::vector<request_trace> measured;
+        bool out_of_resources = false;
+        auto record = [&](const request_trace& t, bool warmup) {
+            if (!warmup)
+                measured.push_back(t);
+            out_of_resources = out_of_resources || t.failure == error::client_resources;
+            on_trace(t, warmup);
+        };
+        prometheus::scrape before;
+        const std::string scrape_error = co_await open_window(out, before);
+        workload::driver_options d;
+        d.stop.requests = requests.size();
+        d.first_index = spec.first_index;
+        d.stop_signal = spec.stop_signal;
+        // The schedule starts a moment from now, so that the first request is not late.
+        workload::scheduled_arrivals shape(std::move(offsets), spec.key.concurrency,
+                                           client::timeline_of(*endpoint_).now() +
+                                               std::chrono::milliseconds(10));
+        const workload::driver_result r =
+            co_await workload::drive(*endpoint_, shape, make, record, d);
+        co_await close_window(out, before, scrape_error, measured);
+        if constexpr (requires { endpoint_->close_idle(); })
+            if (out_of_resources)
+                endpoint_->close_idle();
+        out.stop_reason = r.stop_reason;
+        out.next_index = r.next_index;
+        co_return out;
+    }
+
+    // Counts records of the corpus on the server, in file order, until `need` are usable (or
+    // the file or max_dataset_records is exhausted); a record whose prompt and stated output
+    // do not fit the model's context is skipped and counted. Returns why the cell cannot run.
+    boost::asio::awaitable<std::string> prepare_dataset(const workload::request_options& ro,
+                                                        std::uint64_t need) {
+        const std::vector<workload::corpus_record>& records = options_.corpus.records;
+        const std::string file = "dataset " + options_.corpus_file;
+        if (records.empty())
+            co_return file + ": no record with a prompt" + skipped_note();
+        if (!counter_)
+            counter_.emplace(*endpoint_, ro, tokenize_shape_);
+        need = std::min(need, options_.max_dataset_records);
+        const std::optional<std::uint64_t> context = dialect_.max_model_len;
+        while (dataset_.size() < need && dataset_next_ < records.size()) {
+            const std::size_t i = dataset_next_++;
+            const workload::corpus_record& r = records[i];
+            const std::string where = file + ": record " + std::to_string(i + 1) + " (at " +
+                                      std::to_string(r.source) + ")";
+            const workload::count_result p = co_await counter_->count_prompt(r.prompt);
+            if (!p.tokens)
+                co_return where + ": counting its prompt failed: " + p.error + unknown_model_hint();
+            dataset_entry e{i, *p.tokens, r.output_tokens};
+            if (!e.output_tokens && r.answer) {
+                const workload::count_result a = co_await counter_->count_text(*r.answer);
+                if (!a.tokens)
+                    co_return where + ": counting its answer failed: " + a.error;
+                if (*a.tokens > 0)
+                    e.output_tokens =
+                        static_cast<std::uint32_t>(std::min<std::uint64_t>(*a.tokens, 0xffffffffu));
+            }
+            if (context && e.prompt_tokens + e.output_tokens.value_or(0) > *context) {
+                ++dataset_skipped_["longer than the model's context (" + std::to_string(*context) +
+                                   " tokens)"];
+                continue;
+            }
+            dataset_.push_back(e);
+        }
+        if (dataset_.empty())
+            co_return file + ": no record fits" + skipped_note();
+        co_return std::string();
+    }
+
+    // " (skipped: 3 no user turn, 2 longer than ...)" for the records left out so far.
+    [[nodiscard]] std::string skipped_note() const {
+        std::string s;
+        for (const auto& [why, n] : dataset_summary().skipped)
+            s += (s.empty() ? " (skipped: " : ", ") + std::to_string(n) + " " + why;
+        return s.empty() ? s : s + ")";
+    }
+
+    [[nodiscard]] dataset_record dataset_summary() const {
+        dataset_record d;
+        d.file = options_.corpus_file;
+        d.records = options_.corpus.records.size();
+        d.used = dataset_.size();
+        d.skipped = options_.corpus.skipped;
+        for (const auto& [why, n] : dataset_skipped_)
+            d.skipped[why] += n;
+        double sum = 0.0;
+        for (const dataset_entry& e : dataset_) {
+            d.outputs_from_data += e.output_tokens ? 1u : 0u;
+            sum += static_cast<double>(e.prompt_tokens);
+            d.prompt_tokens_max = std::max(d.prompt_tokens_max, e.prompt_tokens);
+        }
+        if (!dataset_.empty())
+            d.prompt_tokens_mean = sum / static_cast<double>(dataset_.size());
+        return d;
+    }
+
     /// When the server's model list does not hold the requested model: says so, naming the
     /// models it offers (a typo in --model makes vLLM answer 404 to every request).
     [[nodiscard]] std::string unknown_model_hint() const {
@@ -433,6 +697,10 @@ private:
     std::optional<metrics_target> metrics_target_;
     std::optional<client::http_endpoint> metrics_endpoint_;
     std::vector<std::string> offered_models_;
+    std::vector<dataset_entry> dataset_;
+    std::optional<workload::prompt_factory> block_factory_;
+    std::size_t dataset_next_ = 0;
+    std::map<std::string, std::uint64_t> dataset_skipped_;
 };
 
 } // namespace llmcap::sweep

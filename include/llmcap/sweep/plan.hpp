@@ -5,9 +5,11 @@
 #include <llmcap/core/json_error.hpp>
 #include <llmcap/core/json_number.hpp>
 #include <llmcap/core/json_reader.hpp>
+#include <llmcap/sweep/rate_search.hpp>
 #include <llmcap/sweep/result.hpp>
 #include <llmcap/workload/load_driver.hpp>
 #include <llmcap/workload/text_source.hpp>
+#include <llmcap/workload/trace_file.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -93,6 +95,13 @@ struct planned_cell {
     std::string prompt;
     /// Set for a session cell (key.sessions, key.concurrency users): how the conversations go.
     std::optional<analysis::session_workload> sessions;
+    /// True for a dataset cell (named "dataset", context 0): each request is a record of the
+    /// plan's corpus file with its own prompt and, where the data has one, its own output length
+    /// (else key.output_tokens).
+    bool dataset = false;
+    /// True for a trace replay's cell (named "trace", context and output 0): the plan's trace
+    /// file replayed at its times, key.concurrency the cap on requests in flight.
+    bool trace = false;
 };
 
 /// A use case whose capacity is searched for (DESIGN.md §5).
@@ -121,8 +130,15 @@ struct sweep_plan {
     bool cache_busting = true;
     /// Seed of prompts and arrivals.
     std::uint64_t seed = 1;
-    /// A corpus file for prompts; empty for built-in text.
+    /// A corpus file: the text of generated prompts (cut to each cell's length) and the records
+    /// of dataset cells; empty for built-in text.
     std::string corpus_path;
+    /// A production trace replayed by trace cells; empty for none.
+    std::string trace_path;
+    /// Its format: "mooncake", "azure" or "burstgpt" (workload::trace_format_name).
+    std::string trace_format;
+    /// Trace times are multiplied by this (0.5: twice as fast).
+    double trace_time_scale = 1.0;
     /// Requests per cell.
     request_policy requests;
     /// Load shape.
@@ -131,6 +147,9 @@ struct sweep_plan {
     std::vector<planned_cell> cells;
     /// Capacity searches, run after the cells.
     std::vector<use_case_search> searches;
+    /// Searches for the highest sustainable arrival rate, run after the cells and before the
+    /// capacity searches.
+    std::vector<rate_search> rate_searches;
 };
 
 /// Appends the cells contexts × outputs × concurrencies (in that nesting order) to `plan`.
@@ -142,7 +161,7 @@ inline void add_grid(sweep_plan& plan, const std::vector<std::uint32_t>& context
     for (std::uint32_t ctx : contexts)
         for (std::uint32_t out : outputs)
             for (std::uint32_t c : concurrencies)
-                plan.cells.push_back({cell_key{ctx, out, c, name}, style, {}, std::nullopt});
+                plan.cells.push_back({cell_key{ctx, out, c, name}, style, {}, std::nullopt, false});
 }
 
 /// The plan as JSON (stored in `run.json`; read back on resume).
@@ -159,6 +178,10 @@ inline void add_grid(sweep_plan& plan, const std::vector<std::uint32_t>& context
             cell["sessions"] = analysis::to_json(*c.sessions);
         if (c.key.rate_per_s) // an open-loop cell: "concurrency" is the cap on requests in flight
             cell["rate_per_s"] = *c.key.rate_per_s;
+        if (c.dataset) // the corpus file's records, each with its own lengths
+            cell["dataset"] = true;
+        if (c.trace) // the trace file's requests at their times
+            cell["trace"] = true;
         cells.push_back(std::move(cell));
     }
     boost::json::array searches;
@@ -168,7 +191,7 @@ inline void add_grid(sweep_plan& plan, const std::vector<std::uint32_t>& context
                                                {"max_cells", s.max_cells},
                                                {"style", workload::text_style_name(s.style)}});
     const request_policy& r = p.requests;
-    return {
+    boost::json::object out{
         {"name", p.name},
         {"model", p.model},
         {"api", p.api},
@@ -188,6 +211,18 @@ inline void add_grid(sweep_plan& plan, const std::vector<std::uint32_t>& context
                                      {"burstiness", p.load.burstiness}}},
         {"cells", std::move(cells)},
         {"searches", std::move(searches)}};
+    if (!p.trace_path.empty()) { // absent: no trace
+        out["trace_path"] = p.trace_path;
+        out["trace_format"] = p.trace_format;
+        out["trace_time_scale"] = p.trace_time_scale;
+    }
+    if (!p.rate_searches.empty()) { // absent: no rate search
+        boost::json::array rates;
+        for (const rate_search& s : p.rate_searches)
+            rates.push_back(to_json(s));
+        out["rate_searches"] = std::move(rates);
+    }
+    return out;
 }
 
 namespace detail {
@@ -227,6 +262,13 @@ inline bool read_style(json_reader& in, const boost::json::object& o, const std:
         in.field(*o, "cache_busting", path, p.cache_busting);
         in.field(*o, "seed", path, p.seed);
         in.field(*o, "corpus_path", path, p.corpus_path);
+        in.optional_field(*o, "trace_path", path, p.trace_path);
+        in.optional_field(*o, "trace_format", path, p.trace_format);
+        in.optional_field(*o, "trace_time_scale", path, p.trace_time_scale);
+        if (in.ok() && !p.trace_path.empty() && !workload::trace_format_from_name(p.trace_format))
+            in.fail(path + ".trace_format", "expected \"mooncake\", \"azure\" or \"burstgpt\"");
+        if (in.ok() && !(p.trace_time_scale > 0.0 && std::isfinite(p.trace_time_scale)))
+            in.fail(path + ".trace_time_scale", "must be a positive number");
         if (const boost::json::value* rv = in.member(*o, "requests", path)) {
             const std::string rp = path + ".requests";
             if (const boost::json::object* ro = in.object(*rv, rp)) {
@@ -278,6 +320,14 @@ inline bool read_style(json_reader& in, const boost::json::object& o, const std:
                             c.key.sessions = true;
                         }
                     }
+                    in.optional_field(*co, "dataset", cp, c.dataset);
+                    in.optional_field(*co, "trace", cp, c.trace);
+                    if (in.ok() && c.trace && p.trace_path.empty())
+                        in.fail(cp + ".trace", "a trace cell needs the plan's trace_path");
+                    if (in.ok() && c.dataset && c.sessions)
+                        in.fail(cp + ".dataset", "a session cell has no dataset records");
+                    if (in.ok() && c.dataset && p.corpus_path.empty())
+                        in.fail(cp + ".dataset", "a dataset cell needs the plan's corpus_path");
                     if (co->contains("rate_per_s") && in.ok()) {
                         in.optional_field(*co, "rate_per_s", cp, c.key.rate_per_s);
                         if (in.ok() && !(c.key.rate_per_s && *c.key.rate_per_s > 0.0 &&
@@ -288,11 +338,12 @@ inline bool read_style(json_reader& in, const boost::json::object& o, const std:
                     }
                     if (in.ok() && c.key.concurrency == 0)
                         in.fail(cp + ".concurrency", "must be at least 1");
-                    if (in.ok() && c.key.output_tokens == 0)
+                    if (in.ok() && c.key.output_tokens == 0 && !c.trace)
                         in.fail(cp + ".output_tokens", "must be at least 1");
-                    if (in.ok() && c.key.context_tokens == 0 && c.prompt.empty())
+                    if (in.ok() && c.key.context_tokens == 0 && c.prompt.empty() && !c.dataset &&
+                        !c.trace)
                         in.fail(cp + ".context_tokens",
-                                "must be at least 1 without a fixed prompt");
+                                "must be at least 1 without a fixed prompt or a dataset");
                     p.cells.push_back(std::move(c));
                 }
             }
@@ -318,7 +369,16 @@ inline bool read_style(json_reader& in, const boost::json::object& o, const std:
                 }
             }
         }
-        if (in.ok() && p.cells.empty() && p.searches.empty())
+        if (const boost::json::value* rv = o->if_contains("rate_searches"); rv && in.ok()) {
+            if (const boost::json::array* ra = in.array(*rv, path + ".rate_searches"))
+                for (std::size_t i = 0; i < ra->size() && in.ok(); ++i) {
+                    rate_search s;
+                    if (read_rate_search(in, (*ra)[i],
+                                         path + ".rate_searches[" + std::to_string(i) + "]", s))
+                        p.rate_searches.push_back(s);
+                }
+        }
+        if (in.ok() && p.cells.empty() && p.searches.empty() && p.rate_searches.empty())
             in.fail(path, "the plan has no cell and no search");
     }
     return in.result(std::move(p));

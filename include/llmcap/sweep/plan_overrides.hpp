@@ -52,6 +52,23 @@ struct plan_overrides {
     /// "sessions_nocache", for the cache-on/cache-off comparison.
     bool cache_compare = false;
 
+    // --- datasets ---
+    /// A corpus file (plain text, JSON Lines or ShareGPT) whose text generated prompts are cut
+    /// from; empty: the plan's.
+    std::string dataset_path;
+    /// With dataset_path: the grid's cells become dataset cells, one per output length and
+    /// concurrency level (or rate), each request a record of the file with its own lengths.
+    bool dataset_own_lengths = false;
+
+    // --- trace replay ---
+    /// A trace file: when given, the cells give way to one trace cell (its cap on requests in
+    /// flight max_in_flight) replaying it.
+    std::string trace_path;
+    /// Its format ("mooncake", "azure", "burstgpt").
+    std::string trace_format;
+    /// Trace times are multiplied by this.
+    double trace_time_scale = 1.0;
+
     // --- open loop ---
     /// Arrival rates, requests per second: when given, every grid cell becomes one open-loop
     /// cell per rate (the cell's arrival rate, DESIGN.md §9), its concurrency the cap
@@ -62,6 +79,14 @@ struct plan_overrides {
     std::optional<double> burstiness;
     /// The open-loop cells' cap on requests in flight.
     std::uint32_t max_in_flight = default_max_in_flight;
+    /// Instead of cells: one search for the highest sustainable rate per context and output
+    /// length of the grid (or per output length of dataset cells), from rate_start, measuring at
+    /// most max_rate_cells cells each (rate_search).
+    bool find_rate = false;
+    /// The first rate a rate search tries, requests per second.
+    double rate_start = 1.0;
+    /// The most cells of each rate search.
+    std::uint32_t max_rate_cells = 8;
 
     // --- request counts (request_policy) ---
     /// Measured requests of every cell, whatever its concurrency.
@@ -164,6 +189,15 @@ namespace detail {
  * Then max_search_concurrency, when given, replaces every search's highest concurrency.
  * - Sessions: when given, the cells are session cells instead (see plan_overrides::sessions);
  *   contexts and concurrency are then not used.
+ * - Trace: with trace_path, the cells give way to one trace cell (context and output 0, named
+ *   "trace", capped at max_in_flight); refused beside sessions, rates, a rate search or a
+ *   dataset's own lengths, or with an unknown format or a time scale that is not positive.
+ * - Rate search: with find_rate, the cells give way to one rate_search per distinct context
+ *   and output length (dataset cells: per output length), from rate_start, capped at
+ *   max_in_flight, at most max_rate_cells cells; refused beside rates or sessions.
+ * - Dataset: dataset_path replaces the plan's corpus file; with dataset_own_lengths the cells
+ *   become dataset cells (context 0, named "dataset", one per output length and concurrency
+ *   level), refused with sessions, with context lengths or without a file.
  * - Open loop: with rates, each grid cell (not a session cell) becomes one cell per rate,
  *   concurrency max_in_flight, named by its rate; burstiness replaces the plan's. A rate or
  *   burstiness that is not a positive finite number, a cap of 0, or rates with sessions are
@@ -243,6 +277,36 @@ namespace detail {
             }
         }
     }
+    if (!o.dataset_path.empty())
+        out.corpus_path = o.dataset_path;
+    if (o.dataset_own_lengths) {
+        if (o.dataset_path.empty()) {
+            why = "a dataset's own lengths without a dataset file";
+            return false;
+        }
+        if (o.sessions) {
+            why = "session cells build their own messages, not a dataset's";
+            return false;
+        }
+        if (!o.contexts.empty()) {
+            why = "context lengths beside a dataset's own lengths (each record has its own)";
+            return false;
+        }
+        std::vector<planned_cell> own;
+        for (const planned_cell& c : out.cells) {
+            planned_cell d;
+            d.key = cell_key{0, c.key.output_tokens, c.key.concurrency, "dataset"};
+            d.dataset = true;
+            if (std::none_of(own.begin(), own.end(),
+                             [&](const planned_cell& x) { return x.key == d.key; }))
+                own.push_back(std::move(d));
+        }
+        if (own.empty()) {
+            why = "plan \"" + out.name + "\" has no cells to take concurrency levels from";
+            return false;
+        }
+        out.cells = std::move(own);
+    }
     if (!o.rates.empty()) {
         if (o.sessions) {
             why = "session cells have users, not an arrival rate";
@@ -269,6 +333,71 @@ namespace detail {
                     open.push_back(std::move(oc));
             }
         out.cells = std::move(open);
+    }
+    if (!o.trace_path.empty()) {
+        if (!workload::trace_format_from_name(o.trace_format)) {
+            why =
+                "a trace format \"" + o.trace_format + "\" (expected mooncake, azure or burstgpt)";
+            return false;
+        }
+        if (!(o.trace_time_scale > 0.0 && std::isfinite(o.trace_time_scale))) {
+            why = std::string("a trace time scale of ") +
+                  detail::number_for_message(o.trace_time_scale) +
+                  " (it must be a positive number)";
+            return false;
+        }
+        if (o.sessions || !o.rates.empty() || o.find_rate || o.dataset_own_lengths) {
+            why = "a trace beside sessions, rates or a dataset's own lengths (a trace brings its "
+                  "own arrivals and lengths)";
+            return false;
+        }
+        if (o.max_in_flight == 0) {
+            why = "a cap of 0 requests in flight (it must be at least 1)";
+            return false;
+        }
+        planned_cell t;
+        t.key = cell_key{0, 0, o.max_in_flight, std::string(trace_cell_name)};
+        t.trace = true;
+        out.cells = {std::move(t)};
+        out.trace_path = o.trace_path;
+        out.trace_format = o.trace_format;
+        out.trace_time_scale = o.trace_time_scale;
+    }
+    if (o.find_rate) {
+        if (!o.rates.empty() || o.sessions) {
+            why = o.sessions ? "session cells have users, not an arrival rate"
+                             : "a rate search beside fixed rates (choose one)";
+            return false;
+        }
+        if (!(o.rate_start > 0.0 && std::isfinite(o.rate_start))) {
+            why = std::string("a rate search starting at ") +
+                  detail::number_for_message(o.rate_start) +
+                  " requests/s (it must be a positive number)";
+            return false;
+        }
+        if (o.max_rate_cells == 0 || o.max_in_flight == 0) {
+            why = o.max_in_flight == 0 ? "a cap of 0 requests in flight (it must be at least 1)"
+                                       : "a rate search of 0 cells (it needs at least 1)";
+            return false;
+        }
+        std::vector<rate_search> searches;
+        for (const planned_cell& c : out.cells) {
+            rate_search s;
+            s.context_tokens = c.key.context_tokens;
+            s.output_tokens = c.key.output_tokens;
+            s.start_rate_per_s = o.rate_start;
+            s.max_in_flight = o.max_in_flight;
+            s.max_cells = o.max_rate_cells;
+            s.dataset = c.dataset;
+            if (std::find(searches.begin(), searches.end(), s) == searches.end())
+                searches.push_back(s);
+        }
+        if (searches.empty()) {
+            why = "plan \"" + out.name + "\" has no cells to take lengths from";
+            return false;
+        }
+        out.cells.clear();
+        out.rate_searches = std::move(searches);
     }
     if (o.burstiness) {
         if (!(*o.burstiness > 0.0 && std::isfinite(*o.burstiness))) {

@@ -98,7 +98,7 @@ inline constexpr std::array<quick_case, 5> quick_suite{{
             p.cells.push_back(
                 {cell_key{0, q.output_tokens, 1, std::string(q.name)},
                  q.name == "code" ? workload::text_style::code : workload::text_style::prose,
-                 std::string(q.prompt), std::nullopt});
+                 std::string(q.prompt), std::nullopt, false});
         return p;
     }
     return std::nullopt;

@@ -8,6 +8,7 @@
 #include <llmcap/analysis/use_case.hpp>
 #include <llmcap/core/error.hpp>
 #include <llmcap/prometheus/server_cell_metrics.hpp>
+#include <llmcap/sweep/rate_search.hpp>
 #include <llmcap/telemetry/energy_reading.hpp>
 #include <llmcap/workload/stop_reason.hpp>
 
@@ -226,12 +227,75 @@ struct arrival_check {
     /// scheduled (a cap on requests in flight that was reached, or a client too busy), so
     /// the offered load was not the one applied.
     bool late = false;
+    /// Measured requests sent more than open_loop_lag_tolerance_s after their scheduled time
+    /// (or never sent).
+    std::uint64_t late_requests = 0;
+    /// The backlog when a request arrived (requests arrived before it and not yet finished,
+    /// whether sent or held by the cap): the median over the second quarter of the measured
+    /// requests (in order of arrival) and over the last quarter. NaN with fewer than
+    /// saturation_min_requests.
+    double backlog_early = std::numeric_limits<double>::quiet_NaN();
+    double backlog_late = std::numeric_limits<double>::quiet_NaN();
+    /// TTFT from the scheduled arrival, median over the same quarters, seconds.
+    double ttft_early_s = std::numeric_limits<double>::quiet_NaN();
+    double ttft_late_s = std::numeric_limits<double>::quiet_NaN();
+    /// Time in the system (end − scheduled arrival), median over the same quarters, seconds.
+    double e2e_early_s = std::numeric_limits<double>::quiet_NaN();
+    double e2e_late_s = std::numeric_limits<double>::quiet_NaN();
+    /// True when the arrivals spanned less than saturation_min_span times the median time in
+    /// the system of the cell's first quarter: the cell ended before a stable server's backlog
+    /// could have levelled off, so whether it kept up cannot be told (a longer cell can).
+    bool too_short = false;
+    /// True when the server did not keep up: backlog and time in the system both rose through
+    /// the cell by saturation_growth or more (the backlog by at least two requests), so the
+    /// cell's averages describe a queue that grows without bound, not a steady state.
+    bool saturated = false;
 
     friend bool operator==(const arrival_check&, const arrival_check&) = default;
 };
 
+/// Where a dataset cell's prompts came from (the dataset's own lengths, DESIGN.md §3): the
+/// records read, those counted on the server and used in turn, and those left out, by reason.
+struct dataset_record {
+    /// The dataset file as given.
+    std::string file;
+    /// Records with a prompt in the file.
+    std::uint64_t records = 0;
+    /// Records counted on the server and used in turn, request i taking record i mod used.
+    std::uint64_t used = 0;
+    /// Of those, records whose output length came from the data (a stated length or the
+    /// counted answer); the others asked for the cell's output length.
+    std::uint64_t outputs_from_data = 0;
+    /// Records left out, by reason ("no user turn", "longer than the model's context"), over
+    /// the whole file as read and counted so far.
+    std::map<std::string, std::uint64_t> skipped;
+    /// Prompt tokens of the records used, as the server counted them: mean and max.
+    double prompt_tokens_mean = std::numeric_limits<double>::quiet_NaN();
+    std::uint64_t prompt_tokens_max = 0;
+
+    friend bool operator==(const dataset_record&, const dataset_record&) = default;
+};
+
+/// The name of a trace replay's cell (cell_key::use_case): its requests arrive at a trace's
+/// times with the trace's lengths (context and output 0 in the key).
+inline constexpr std::string_view trace_cell_name = "trace";
+
 /// The send lag above which an open-loop cell's schedule counts as not kept, seconds.
 inline constexpr double open_loop_lag_tolerance_s = 0.001;
+
+/// The fewest measured requests an open-loop cell needs for its saturation check.
+inline constexpr std::uint64_t saturation_min_requests = 12;
+
+/// How many times its first requests' time in the system an open-loop cell's arrivals must span
+/// for its saturation check to judge it: long enough for a stable server's backlog to level off
+/// (it fills over about one time in the system).
+inline constexpr double saturation_min_span = 4.0;
+
+/// How much backlog and time in the system must grow from the second quarter of an open-loop cell
+/// to its last for the cell to count as saturated. The second quarter, not the first, so that the
+/// queue a stable server builds up as the cell starts does not count as growth; a queue that grows
+/// steadily from empty is about 2.3 times longer in the last quarter than in the second.
+inline constexpr double saturation_growth = 1.5;
 
 /// One server-reported quantity of a cell (prometheus::server_value, owned).
 struct server_quantity {
@@ -337,6 +401,8 @@ struct cell_result {
     client_lag_check client_lag;
     /// Set for an open-loop cell (key.rate_per_s): the schedule kept.
     std::optional<arrival_check> arrivals;
+    /// Set for a cell whose prompts are a dataset's records, or a trace's requests: which.
+    std::optional<dataset_record> dataset;
     /// What the server reported; empty when not scraped.
     std::optional<server_metrics_record> server;
     /// GPU energy; empty when not measured.
@@ -498,6 +564,8 @@ struct sweep_result {
     std::vector<cell_result> cells;
     /// Per use case, its capacity search.
     std::vector<use_case_result> use_cases;
+    /// Each search for the highest sustainable arrival rate (the cells are in `cells`).
+    std::vector<rate_search_result> rate_searches;
     /// Scaling efficiency per context length, from the grid cells.
     std::vector<analysis::context_scaling> scaling;
     /// True when every cell was simulated.

@@ -121,12 +121,35 @@ namespace llmcap::sweep {
                                          {"impossible", c.cache.impossible}};
     if (c.arrivals) // open-loop cells only
         o["arrivals"] = boost::json::object{
-            {"offered_rate_per_s", c.arrivals->offered_rate_per_s},
+            {"offered_rate_per_s", json_number_or_null(c.arrivals->offered_rate_per_s)},
             {"achieved_rate_per_s", json_number_or_null(c.arrivals->achieved_rate_per_s)},
             {"lag_p50_s", json_number_or_null(c.arrivals->lag_p50_s)},
             {"lag_p99_s", json_number_or_null(c.arrivals->lag_p99_s)},
             {"lag_max_s", json_number_or_null(c.arrivals->lag_max_s)},
-            {"late", c.arrivals->late}};
+            {"late", c.arrivals->late},
+            {"late_requests", c.arrivals->late_requests},
+            {"backlog_early", json_number_or_null(c.arrivals->backlog_early)},
+            {"backlog_late", json_number_or_null(c.arrivals->backlog_late)},
+            {"ttft_early_s", json_number_or_null(c.arrivals->ttft_early_s)},
+            {"ttft_late_s", json_number_or_null(c.arrivals->ttft_late_s)},
+            {"e2e_early_s", json_number_or_null(c.arrivals->e2e_early_s)},
+            {"e2e_late_s", json_number_or_null(c.arrivals->e2e_late_s)},
+            {"too_short", c.arrivals->too_short},
+            {"saturated", c.arrivals->saturated}};
+    if (c.dataset) { // dataset cells only
+        const dataset_record& d = *c.dataset;
+        boost::json::object skipped;
+        for (const auto& [why, n] : d.skipped)
+            skipped[why] = n;
+        o["dataset"] =
+            boost::json::object{{"file", d.file},
+                                {"records", d.records},
+                                {"used", d.used},
+                                {"outputs_from_data", d.outputs_from_data},
+                                {"skipped", std::move(skipped)},
+                                {"prompt_tokens_mean", json_number_or_null(d.prompt_tokens_mean)},
+                                {"prompt_tokens_max", d.prompt_tokens_max}};
+    }
     if (c.sessions) {
         const session_record& r = *c.sessions;
         boost::json::array turns;
@@ -232,10 +255,17 @@ namespace llmcap::sweep {
     boost::json::array scaling;
     for (const analysis::context_scaling& s : r.scaling)
         scaling.push_back(sweep::to_json(s));
-    return {{"schema_version", r.version},   {"run", sweep::to_json(r.run)},
-            {"cells", std::move(cells)},     {"use_cases", std::move(use_cases)},
-            {"scaling", std::move(scaling)}, {"simulated", r.simulated},
-            {"complete", r.complete}};
+    boost::json::object o{{"schema_version", r.version},   {"run", sweep::to_json(r.run)},
+                          {"cells", std::move(cells)},     {"use_cases", std::move(use_cases)},
+                          {"scaling", std::move(scaling)}, {"simulated", r.simulated},
+                          {"complete", r.complete}};
+    if (!r.rate_searches.empty()) { // absent: the run searched no rate
+        boost::json::array rates;
+        for (const rate_search_result& s : r.rate_searches)
+            rates.push_back(sweep::to_json(s));
+        o["rate_searches"] = std::move(rates);
+    }
+    return o;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -429,6 +459,36 @@ inline bool read_cell(json_reader& in, const boost::json::value& v, const std::s
             in.field(*ao, "lag_p99_s", p, a.lag_p99_s);
             in.field(*ao, "lag_max_s", p, a.lag_max_s);
             in.field(*ao, "late", p, a.late);
+            in.optional_field(*ao, "late_requests", p, a.late_requests);
+            // Absent in files written before the saturation check: not assessed.
+            in.optional_field(*ao, "backlog_early", p, a.backlog_early);
+            in.optional_field(*ao, "backlog_late", p, a.backlog_late);
+            in.optional_field(*ao, "ttft_early_s", p, a.ttft_early_s);
+            in.optional_field(*ao, "ttft_late_s", p, a.ttft_late_s);
+            in.optional_field(*ao, "e2e_early_s", p, a.e2e_early_s);
+            in.optional_field(*ao, "e2e_late_s", p, a.e2e_late_s);
+            in.optional_field(*ao, "too_short", p, a.too_short);
+            in.optional_field(*ao, "saturated", p, a.saturated);
+        }
+    }
+    c.dataset.reset();
+    if (const boost::json::value* dv = o->if_contains("dataset"); dv && in.ok()) {
+        const std::string p = path + ".dataset";
+        if (const boost::json::object* d = in.object(*dv, p)) {
+            dataset_record& r = c.dataset.emplace();
+            in.field(*d, "file", p, r.file);
+            in.field(*d, "records", p, r.records);
+            in.field(*d, "used", p, r.used);
+            in.field(*d, "outputs_from_data", p, r.outputs_from_data);
+            in.field(*d, "prompt_tokens_mean", p, r.prompt_tokens_mean);
+            in.field(*d, "prompt_tokens_max", p, r.prompt_tokens_max);
+            if (const boost::json::value* sk = in.member(*d, "skipped", p))
+                if (const boost::json::object* so = in.object(*sk, p + ".skipped"))
+                    for (const auto& kv : *so)
+                        in.read(kv.value(), p + ".skipped." + std::string(kv.key()),
+                                r.skipped[std::string(kv.key())]);
+            if (in.ok() && r.outputs_from_data > r.used)
+                return in.fail(p + ".outputs_from_data", "exceeds used");
         }
     }
     c.sessions.reset();
@@ -613,6 +673,8 @@ use_case_result_from_json(const boost::json::value& v) {
         list("cells", r.cells, detail::read_cell);
         list("use_cases", r.use_cases, detail::read_use_case_result);
         list("scaling", r.scaling, detail::read_scaling);
+        if (o->contains("rate_searches"))
+            list("rate_searches", r.rate_searches, read_rate_search_result);
         in.field(*o, "simulated", path, r.simulated);
         in.field(*o, "complete", path, r.complete);
         return in.ok();

@@ -119,10 +119,14 @@ rebuild(const cell_result& stored, const std::vector<trace_record>& traces, time
     ctx.energy = stored.energy;
     ctx.energy_error = stored.energy_error;
     ctx.sessions = stored.sessions;
+    ctx.dataset = stored.dataset;
     cell_result c = b.finish(ctx);
     c.warmup_requests = std::max(c.warmup_requests, stored.warmup_requests);
     return c;
 }
+
+/// The most failed requests, as a fraction, of a cell a rate search counts as kept up.
+inline constexpr double rate_search_max_failures = 0.05;
 
 /// One run of run_sweep: its directory, the cells done so far and the three steps (measure a
 /// cell, search a use case's capacity, assemble the results).
@@ -183,7 +187,8 @@ public:
     /// (or, read-only, when the cell was never measured).
     boost::asio::awaitable<bool>
     measure(cell_key key, workload::text_style style, const std::string& prompt,
-            const std::optional<analysis::session_workload>& sessions = std::nullopt) {
+            const std::optional<analysis::session_workload>& sessions = std::nullopt,
+            bool dataset = false, bool trace = false) {
         key.sessions = sessions.has_value();
         // An open-loop cell is named by its arrival rate too: its own (a rate sweep's cells),
         // else the plan's.
@@ -205,6 +210,8 @@ public:
         spec.key = key;
         spec.style = style;
         spec.prompt = prompt;
+        spec.dataset = dataset;
+        spec.trace = trace;
         spec.warmup_requests = plan_.requests.warmup_requests;
         spec.sessions = sessions;
         spec.stop = sessions ? plan_.requests.session_rule_for(key.concurrency, sessions->turns)
@@ -237,6 +244,7 @@ public:
         ctx.energy = r.energy;
         ctx.energy_error = r.energy_error;
         ctx.sessions = r.sessions;
+        ctx.dataset = r.dataset;
         if (ctx.sessions && sessions)
             ctx.sessions->turns_per_conversation = sessions->turns;
         cell_result c = builder.finish(ctx);
@@ -299,10 +307,62 @@ public:
         co_return true;
     }
 
+    /// Runs a search for the highest sustainable arrival rate (rate_finder), measuring an
+    /// open-loop cell per rate it asks for (named by its rate, so a grid cell of the same rate is
+    /// reused). A rate is kept up when its cell measured something, kept its schedule, did not
+    /// saturate the server (arrival_check) and failed at most rate_search_max_failures of its
+    /// requests; a cell too short to tell ends the search with an error in search_errors.
+    /// Appends the outcome to `found`; false when the run was interrupted.
+    boost::asio::awaitable<bool> find_rate(const rate_search& s,
+                                           std::vector<rate_search_result>& found) {
+        std::optional<rate_finder> finder;
+        try {
+            finder.emplace(s);
+        } catch (const std::invalid_argument& e) {
+            outcome_.search_errors.push_back("rate search: " + std::string(e.what()));
+            co_return true;
+        }
+        while (const std::optional<double> rate = finder->next_rate()) {
+            const cell_key key{s.dataset ? 0u : s.context_tokens, s.output_tokens, s.max_in_flight,
+                               s.dataset ? "dataset" : "", *rate};
+            if (!co_await measure(key, workload::text_style::prose, {}, std::nullopt, s.dataset)) {
+                if (options_.read_only)
+                    outcome_.search_errors.push_back(
+                        "rate search at " + std::to_string(s.context_tokens) +
+                        " context tokens: " + key.id() + " was never measured");
+                co_return false;
+            }
+            const cell_result& c = done_[done_by_id_.at(key.id())];
+            const double failed =
+                c.requests_started == 0
+                    ? 1.0
+                    : static_cast<double>(c.requests_started - c.requests_succeeded) /
+                          static_cast<double>(c.requests_started);
+            // Failures, or a schedule the cap held back, are a verdict whatever the length.
+            const bool fell_behind = c.measured_nothing() || !c.arrivals || c.arrivals->late ||
+                                     failed > rate_search_max_failures;
+            if (!fell_behind && c.arrivals->too_short) {
+                outcome_.search_errors.push_back(
+                    "rate search at " + key.id() +
+                    ": the cell was too short to tell whether the server kept up (its arrivals "
+                    "must span " +
+                    std::to_string(static_cast<int>(saturation_min_span)) +
+                    " times its first requests' time in the system); give a longer --duration "
+                    "or more requests per cell");
+                break;
+            }
+            const bool kept_up = !fell_behind && !c.arrivals->saturated;
+            finder->add(*rate, kept_up);
+        }
+        found.push_back(finder->result());
+        co_return true;
+    }
+
     /// The results from every completed cell (in measurement order: the same for a resumed run
     /// as for an uninterrupted one, since files keep that order), written to `results.json`
     /// (and run.json's finish time when the run ended).
-    [[nodiscard]] sweep_outcome assemble(std::vector<use_case_result> use_cases, bool interrupted) {
+    [[nodiscard]] sweep_outcome assemble(std::vector<use_case_result> use_cases, bool interrupted,
+                                         std::vector<rate_search_result> rates = {}) {
         const std::vector<cell_result>& cells = done_;
         if (options_.read_only && cells.empty())
             throw std::runtime_error("cannot rebuild the results of " +
@@ -313,6 +373,7 @@ public:
         result.run = run_;
         result.cells = cells;
         result.use_cases = std::move(use_cases);
+        result.rate_searches = std::move(rates);
         std::vector<analysis::cell_summary> grid;
         for (const cell_result& c : cells)
             if (c.key.use_case.empty())
@@ -403,7 +464,13 @@ boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
     co_await session.open();
     bool interrupted = false;
     for (const planned_cell& p : session.plan().cells)
-        if (!co_await session.measure(p.key, p.style, p.prompt, p.sessions)) {
+        if (!co_await session.measure(p.key, p.style, p.prompt, p.sessions, p.dataset, p.trace)) {
+            interrupted = true;
+            break;
+        }
+    std::vector<rate_search_result> rates;
+    for (const rate_search& s : session.plan().rate_searches)
+        if (interrupted || !co_await session.find_rate(s, rates)) {
             interrupted = true;
             break;
         }
@@ -413,7 +480,7 @@ boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
             interrupted = true;
             break;
         }
-    co_return session.assemble(std::move(use_cases), interrupted);
+    co_return session.assemble(std::move(use_cases), interrupted, std::move(rates));
 }
 
 /// A cell_runner that measures nothing: for rebuilding results from a run's files.

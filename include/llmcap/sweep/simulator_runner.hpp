@@ -9,6 +9,8 @@
 #include <llmcap/sweep/cell_runner.hpp>
 #include <llmcap/sweep/http_runner.hpp>
 #include <llmcap/sweep/result.hpp>
+#include <llmcap/workload/corpus.hpp>
+#include <llmcap/workload/trace_file.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -49,10 +51,27 @@ namespace llmcap::sweep {
 class simulator_runner {
 public:
     /// A runner for `profile` (emulator::builtin_profile() for the default), its GPU's power
-    /// drawn as `power` says (the default: an H200 SXM, 90 W idle, 700 W at full load).
-    explicit simulator_runner(emulator::profile profile, emulator::power_model power = {})
+    /// drawn as `power` says (the default: an H200 SXM, 90 W idle, 700 W at full load); prompt
+    /// text and dataset records from `corpus` (read from `corpus_file`) when it has any, as
+    /// http_runner_options says.
+    explicit simulator_runner(emulator::profile profile, emulator::power_model power = {},
+                              workload::corpus corpus = {}, std::string corpus_file = {})
         : endpoint_(timeline_, std::move(profile), endpoint_options(power)), meter_(endpoint_),
-          runner_(endpoint_, runner_options(endpoint_.served_profile()), &meter_) {}
+          runner_(
+              endpoint_,
+              runner_options(endpoint_.served_profile(), std::move(corpus), std::move(corpus_file)),
+              &meter_) {}
+
+    /// A runner as above whose trace cells replay `trace` (read from `trace_file`), its times
+    /// multiplied by `time_scale`.
+    simulator_runner(emulator::profile profile, workload::corpus corpus, std::string corpus_file,
+                     workload::trace_read trace, std::string trace_file, double time_scale)
+        : endpoint_(timeline_, std::move(profile), endpoint_options({})), meter_(endpoint_),
+          runner_(endpoint_,
+                  runner_options(endpoint_.served_profile(), std::move(corpus),
+                                 std::move(corpus_file), std::move(trace), std::move(trace_file),
+                                 time_scale),
+                  &meter_) {}
 
     /// The virtual epoch: every trace counts from it.
     [[nodiscard]] time_point origin() const noexcept {
@@ -99,8 +118,17 @@ private:
         return o;
     }
 
-    static http_runner_options runner_options(const emulator::profile& p) {
+    static http_runner_options runner_options(const emulator::profile& p, workload::corpus corpus,
+                                              std::string corpus_file,
+                                              workload::trace_read trace = {},
+                                              std::string trace_file = {},
+                                              double time_scale = 1.0) {
         http_runner_options o;
+        o.corpus = std::move(corpus);
+        o.corpus_file = std::move(corpus_file);
+        o.trace = std::move(trace);
+        o.trace_file = std::move(trace_file);
+        o.trace_time_scale = time_scale;
         o.url = "simulator:" + p.name;
         o.model = p.model.name;
         openai::dialect_info d; // the virtual endpoint answers as vLLM does

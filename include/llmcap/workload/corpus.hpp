@@ -9,9 +9,12 @@
 #include <boost/json/value.hpp>
 
 #include <cstddef>          // size_t
+#include <cstdint>          // uint32_t, uint64_t
 #include <fstream>          // ifstream
 #include <initializer_list> // initializer_list
 #include <iterator>         // istreambuf_iterator
+#include <map>              // map
+#include <optional>         // optional
 #include <string>           // string, to_string
 #include <string_view>      // string_view
 #include <utility>          // move
@@ -27,16 +30,40 @@ enum class corpus_format {
     plain_text,
     /// JSON Lines: each non-empty line a string, or an object with `prompt`, `text` or
     /// `content` (a string), or `messages` (an array of {role, content}; user turns are taken).
+    /// An object may give the answer (`output`, `completion`, `response` or `answer`) and an
+    /// output length (`output_tokens`, `output_len` or `max_tokens`).
     jsonl,
     /// ShareGPT-style JSON: an array of objects with `conversations` (an array of {from, value};
-    /// turns from "human" or "user" are taken).
+    /// turns from "human" or "user" are taken; the turn after the first one is its answer).
     sharegpt,
 };
 
-/// A corpus: the texts prompts are cut from, in file order.
+/// One record of a dataset: a prompt and, where the data has them, the answer given to it or
+/// the output length it asked for.
+struct corpus_record {
+    /// The prompt: a plain-text document, a JSON Lines prompt, or the first user turn of a
+    /// conversation. Never empty.
+    std::string prompt;
+    /// The reply that followed the prompt (the next turn not from the user or the system, a
+    /// JSON Lines `output`, `completion`, `response` or `answer`); empty when the data has none.
+    std::optional<std::string> answer;
+    /// An output length the record states (JSON Lines `output_tokens`, `output_len` or
+    /// `max_tokens`), tokens; empty when none.
+    std::optional<std::uint32_t> output_tokens;
+    /// Where the record is: the line (JSON Lines), the conversation (ShareGPT, from 1) or the
+    /// document (plain text, from 1).
+    std::size_t source = 0;
+};
+
+/// A corpus: the texts prompts are cut from, and the records of a dataset, in file order.
 struct corpus {
-    /// Non-empty texts.
+    /// Non-empty texts: every user text (all user turns of a conversation).
     std::vector<std::string> texts;
+    /// One record per document, line or conversation that has a prompt.
+    std::vector<corpus_record> records;
+    /// Records left out, by reason ("no user turn", "empty prompt"): each a line, document or
+    /// conversation that is valid but holds no prompt.
+    std::map<std::string, std::uint64_t> skipped;
 };
 
 /// The outcome of parse_corpus: a corpus, or an error naming where the input was wrong.
@@ -55,13 +82,17 @@ struct corpus_parse_result {
 
 namespace detail {
 
-/// Appends the user texts of a list of turns ({role, content} or {from, value}) at `path`.
+/// Appends the user texts of a list of turns ({role, content} or {from, value}) at `path` to
+/// `out.texts`, and its record (the first non-empty user turn and the reply after it) to
+/// `out.records`, or counts it as skipped.
 inline bool take_turns(json_reader& in, const boost::json::value& v, const std::string& path,
-                       std::vector<std::string>& out, std::string_view role_key,
-                       std::string_view text_key) {
+                       corpus& out, std::string_view role_key, std::string_view text_key,
+                       std::size_t source) {
     const boost::json::array* a = in.array(v, path);
     if (a == nullptr)
         return false;
+    std::optional<corpus_record> record;
+    bool replied = false; // the first turn after the prompt not from the user or the system
     for (std::size_t i = 0; i < a->size(); ++i) {
         const std::string at = path + "[" + std::to_string(i) + "]";
         const boost::json::object* m = in.object((*a)[i], at);
@@ -69,9 +100,21 @@ inline bool take_turns(json_reader& in, const boost::json::value& v, const std::
         std::string text;
         if (m == nullptr || !in.field(*m, role_key, at, role) || !in.field(*m, text_key, at, text))
             return false;
-        if ((role == "user" || role == "human") && !text.empty())
-            out.push_back(std::move(text));
+        const bool user = role == "user" || role == "human";
+        if (user && !text.empty()) {
+            if (!record)
+                record = corpus_record{text, std::nullopt, std::nullopt, source};
+            out.texts.push_back(std::move(text));
+        } else if (!user && role != "system" && record && !replied) {
+            replied = true;
+            if (!text.empty())
+                record->answer = std::move(text);
+        }
     }
+    if (record)
+        out.records.push_back(std::move(*record));
+    else
+        ++out.skipped["no user turn"];
     return true;
 }
 
@@ -86,36 +129,71 @@ inline bool take_string(const boost::json::object& o, std::initializer_list<std:
     return false;
 }
 
-/// Reads one JSON Lines line (numbered `line_no`) into `texts`.
-inline json_result<bool> read_jsonl_line(std::string_view line, std::size_t line_no,
-                                         std::vector<std::string>& texts) {
+/// Reads a stated output length (`output_tokens`, `output_len` or `max_tokens`) of `o`.
+inline void take_output_tokens(json_reader& in, const boost::json::object& o,
+                               corpus_record& record) {
+    for (std::string_view key : {"output_tokens", "output_len", "max_tokens"}) {
+        const boost::json::value* v = o.if_contains(key);
+        if (v == nullptr)
+            continue;
+        std::uint32_t n = 0;
+        if (in.field(o, key, "$", n))
+            record.output_tokens = n;
+        return;
+    }
+}
+
+/// Reads one JSON Lines line (numbered `line_no`) into `out`.
+inline json_result<bool> read_jsonl_line(std::string_view line, std::size_t line_no, corpus& out) {
     const std::string subject = "corpus: line " + std::to_string(line_no);
     const json_result<boost::json::value> v = parse_json(line, subject);
     if (!v)
         return v.error();
     json_reader in(subject);
-    std::string text;
+    corpus_record record;
+    record.source = line_no;
     if (v->is_string()) {
-        text.assign(v->get_string().data(), v->get_string().size());
+        record.prompt.assign(v->get_string().data(), v->get_string().size());
     } else if (const boost::json::object* o = v->if_object()) {
-        if (!take_string(*o, {"prompt", "text", "content"}, text)) {
+        if (!take_string(*o, {"prompt", "text", "content"}, record.prompt)) {
             if (const boost::json::value* m = o->if_contains("messages")) {
-                take_turns(in, *m, "$.messages", texts, "role", "content");
+                const std::size_t before = out.records.size();
+                take_turns(in, *m, "$.messages", out, "role", "content", line_no);
+                if (in.ok() && out.records.size() > before) {
+                    take_output_tokens(in, *o, out.records.back());
+                    if (out.records.back().output_tokens == 0u) {
+                        out.records.pop_back();
+                        ++out.skipped["output length 0"];
+                    }
+                }
                 return in.result(true);
             }
             in.fail("$", "expected a \"prompt\", \"text\" or \"content\" string or a "
                          "\"messages\" array");
         }
+        std::string answer;
+        if (in.ok() && take_string(*o, {"output", "completion", "response", "answer"}, answer) &&
+            !answer.empty())
+            record.answer = std::move(answer);
+        if (in.ok())
+            take_output_tokens(in, *o, record);
     } else {
         in.fail("$", "expected a string or an object");
     }
-    if (in.ok() && !text.empty())
-        texts.push_back(std::move(text));
+    if (in.ok() && record.prompt.empty()) {
+        ++out.skipped["empty prompt"];
+    } else if (in.ok() && record.output_tokens == 0u) {
+        out.texts.push_back(record.prompt);
+        ++out.skipped["output length 0"];
+    } else if (in.ok()) {
+        out.texts.push_back(record.prompt);
+        out.records.push_back(std::move(record));
+    }
     return in.result(true);
 }
 
-/// Reads a ShareGPT document into `texts`.
-inline json_result<bool> read_sharegpt(std::string_view content, std::vector<std::string>& texts) {
+/// Reads a ShareGPT document into `out`.
+inline json_result<bool> read_sharegpt(std::string_view content, corpus& out) {
     const json_result<boost::json::value> v = parse_json(content, "corpus");
     if (!v)
         return v.error();
@@ -130,7 +208,7 @@ inline json_result<bool> read_sharegpt(std::string_view content, std::vector<std
         if (conv == nullptr)
             in.fail(at, "expected an object with \"conversations\"");
         else
-            take_turns(in, *conv, at + ".conversations", texts, "from", "value");
+            take_turns(in, *conv, at + ".conversations", out, "from", "value", i + 1);
     }
     return in.result(true);
 }
@@ -156,6 +234,7 @@ parse_corpus(std::string_view content, corpus_format format = corpus_format::det
                                           : corpus_format::plain_text;
     }
     std::vector<std::string>& texts = r.value.texts;
+    corpus& out = r.value;
     if (format == corpus_format::plain_text) {
         std::string current;
         std::size_t pos = 0;
@@ -167,8 +246,10 @@ parse_corpus(std::string_view content, corpus_format format = corpus_format::det
             if (!line.empty() && line.back() == '\r')
                 line.remove_suffix(1);
             if (line.find_first_not_of(" \t") == std::string_view::npos) {
-                if (!current.empty())
-                    texts.push_back(std::move(current));
+                if (!current.empty()) {
+                    texts.push_back(current);
+                    out.records.push_back({std::move(current), {}, {}, out.records.size() + 1});
+                }
                 current.clear();
             } else {
                 if (!current.empty())
@@ -177,8 +258,10 @@ parse_corpus(std::string_view content, corpus_format format = corpus_format::det
             }
             pos = end + 1;
         }
-        if (!current.empty())
-            texts.push_back(std::move(current));
+        if (!current.empty()) {
+            texts.push_back(current);
+            out.records.push_back({std::move(current), {}, {}, out.records.size() + 1});
+        }
     } else if (format == corpus_format::jsonl) {
         std::size_t pos = 0;
         std::size_t line_no = 0;
@@ -191,16 +274,16 @@ parse_corpus(std::string_view content, corpus_format format = corpus_format::det
             ++line_no;
             if (line.find_first_not_of(" \t\r") == std::string_view::npos)
                 continue;
-            if (const json_result<bool> read = detail::read_jsonl_line(line, line_no, texts); !read)
+            if (const json_result<bool> read = detail::read_jsonl_line(line, line_no, out); !read)
                 r.error = read.error().message();
         }
-    } else if (const json_result<bool> read = detail::read_sharegpt(content, texts); !read) {
+    } else if (const json_result<bool> read = detail::read_sharegpt(content, out); !read) {
         r.error = read.error().message();
     }
     if (r.ok() && texts.empty())
         r.error = "corpus: no text found";
     if (!r.ok())
-        texts.clear();
+        r.value = corpus{};
     return r;
 }
 

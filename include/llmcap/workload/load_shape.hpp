@@ -152,8 +152,39 @@ private:
     time_point origin_;
 };
 
+/// Trace replay: arrivals at given offsets from an origin (a trace's times, scaled), in order,
+/// with an optional cap on requests in flight; no arrival after the last offset.
+class scheduled_arrivals {
+public:
+    /// Arrivals at `origin` + each of `offsets` (non-decreasing).
+    scheduled_arrivals(std::vector<duration> offsets, std::uint32_t max_concurrency,
+                       time_point origin)
+        : offsets_(std::move(offsets)), cap_(max_concurrency), origin_(origin) {}
+    /// The next arrival; empty after the last.
+    [[nodiscard]] std::optional<time_point> next_start(time_point, std::size_t) const {
+        if (next_ >= offsets_.size())
+            return std::nullopt;
+        return origin_ + offsets_[next_];
+    }
+    /// Moves to the following arrival.
+    void started() noexcept {
+        ++next_;
+    }
+    /// The concurrency cap (0: none).
+    [[nodiscard]] std::size_t cap() const noexcept {
+        return cap_;
+    }
+
+private:
+    std::vector<duration> offsets_;
+    std::size_t cap_;
+    time_point origin_;
+    std::size_t next_ = 0;
+};
+
 static_assert(load_shape<closed_loop>);
 static_assert(load_shape<open_loop>);
+static_assert(load_shape<scheduled_arrivals>);
 static_assert(load_shape<linear_ramp>);
 
 } // namespace llmcap::workload

@@ -129,6 +129,24 @@ public:
         co_return count_result{static_cast<std::uint64_t>(n < 0 ? 0 : n), {}};
     }
 
+    /// Tokens of `text` alone, no chat template (an answer's length): the tokenizer's count, or,
+    /// without a tokenizer, a probe's prompt tokens less those of an empty message.
+    boost::asio::awaitable<count_result> count_text(std::string_view text) {
+        if (shape_ != openai::tokenize_shape::none)
+            co_return co_await tokenize(text);
+        if (!empty_message_) {
+            const count_result empty = co_await probe({});
+            if (!empty.tokens)
+                co_return empty;
+            empty_message_ = *empty.tokens;
+        }
+        const count_result full = co_await probe(text);
+        if (!full.tokens)
+            co_return full;
+        co_return count_result{*full.tokens > *empty_message_ ? *full.tokens - *empty_message_ : 0,
+                               {}};
+    }
+
 private:
     boost::asio::awaitable<count_result> tokenize(std::string_view text) {
         ++calls_;
@@ -164,6 +182,7 @@ private:
     request_options options_;
     openai::tokenize_shape shape_;
     std::optional<std::int64_t> overhead_;
+    std::optional<std::uint64_t> empty_message_;
     std::uint64_t calls_ = 0;
 };
 

@@ -14,9 +14,84 @@
 
 namespace llmcap::report::detail {
 
-/// Arrivals: for open-loop cells, the rate asked for against the rate the client sent at, and
-/// how late requests went on the wire against their schedule.
+/// What load reached the server besides a grid's synthetic prompts. Arrivals: for open-loop
+/// cells, the rate asked for against the rate the client sent at, and how late requests went on
+/// the wire against their schedule. Dataset: for dataset cells, the records used and skipped.
 struct arrival_sections : report_context {
+    void rate_search_section() {
+        if (r.rate_searches.empty())
+            return;
+        h2("Sustainable rate", "sustainable-rate");
+        p("A rate search looks for the highest arrival rate the server keeps up with: it doubles "
+          "the rate from where it starts until a cell saturates the server (its backlog and "
+          "TTFT grow through the cell), misses its schedule, or fails more than 5% of its "
+          "requests, then halves the bracket geometrically until its ends are within 10%. "
+          "Every rate tried is a cell of the Arrivals table.");
+        table t{{"Prompt", "Output", "Sustainable", "Not sustained", "Rates tried", "Converged"},
+                {},
+                {align::left, align::right, align::right, align::right, align::left, align::left},
+                {}};
+        const auto per_s = [](const std::optional<double>& x) {
+            return x ? format_significant(*x, 3) + "/s" : std::string(not_available);
+        };
+        for (const sweep::rate_search_result& s : r.rate_searches) {
+            std::string tried;
+            for (const auto& [rate, kept_up] : s.measured)
+                tried += (tried.empty() ? "" : ", ") + format_significant(rate, 3) +
+                         (kept_up ? " ✓" : " ✗");
+            t.rows.push_back(
+                {s.search.dataset ? std::string("dataset") : ctx(s.search.context_tokens),
+                 format_count(s.search.output_tokens), per_s(s.sustainable_rate_per_s),
+                 per_s(s.unsustainable_rate_per_s), tried,
+                 s.converged                   ? "yes"
+                 : !s.sustainable_rate_per_s   ? "no: no rate tried was kept up"
+                 : !s.unsustainable_rate_per_s ? "no: every rate tried was kept up"
+                                               : "no: cell budget spent"});
+        }
+        t.caption = "Sustainable: the highest rate kept up. Not sustained: the lowest rate that "
+                    "was not. Rates tried in order, ✓ kept up, ✗ not.";
+        doc.add(std::move(t));
+    }
+
+    void dataset_section() {
+        std::vector<const sweep::cell_result*> cells;
+        for (const sweep::cell_result* c : table_cells())
+            if (c->dataset)
+                cells.push_back(c);
+        if (cells.empty())
+            return;
+        h2("Dataset", "dataset");
+        p("Dataset cells send the records of a dataset file as they are: each request is one "
+          "record's prompt, and its output length is the record's own (a stated length, or its "
+          "answer counted by the server's tokenizer) or else the cell's. Records are counted on "
+          "the server in file order and used in turn; a record whose prompt and answer do not "
+          "fit the model's context, or that has no prompt, is skipped.");
+        table t{{"Cell", "File", "Records", "Used", "Own output length", "Prompt tokens mean",
+                 "Max", "Skipped"},
+                {},
+                {align::left, align::left, align::right, align::right, align::right, align::right,
+                 align::right, align::left},
+                {}};
+        for (const sweep::cell_result* c : cells) {
+            const sweep::dataset_record& d = *c->dataset;
+            std::string skipped;
+            for (const auto& [why, n] : d.skipped)
+                skipped += (skipped.empty() ? "" : "; ") + format_count(n) + " " + why;
+            t.rows.push_back({where(c), d.file, format_count(d.records), format_count(d.used),
+                              format_count(d.outputs_from_data),
+                              std::isfinite(d.prompt_tokens_mean)
+                                  ? format_significant(d.prompt_tokens_mean, 4)
+                                  : std::string(not_available),
+                              format_count(d.prompt_tokens_max),
+                              skipped.empty() ? std::string("none") : skipped});
+        }
+        t.caption = "Records: records of the file with a prompt. Used: records counted and sent "
+                    "in turn (request i takes record i mod used). Own output length: used records "
+                    "whose output length came from the data. Skipped: over the file as read and "
+                    "counted so far.";
+        doc.add(std::move(t));
+    }
+
     void arrivals_section() {
         std::vector<const sweep::cell_result*> cells;
         for (const sweep::cell_result* c : table_cells())
@@ -27,7 +102,8 @@ struct arrival_sections : report_context {
         h2("Arrivals", "arrivals");
         p(std::string(
               "In an open loop requests arrive on a schedule (a mean rate, gaps drawn from a gamma "
-              "distribution), whether or not the server has finished the earlier ones. A cell "
+              "distribution, or a trace's times), whether or not the server has finished the "
+              "earlier ones. A cell "
               "measures the load it was asked for only if the client kept that schedule: the "
               "achieved rate is the measured requests sent per second, and the send lag is how "
               "late "
@@ -35,12 +111,15 @@ struct arrival_sections : report_context {
           format_duration_s(sweep::open_loop_lag_tolerance_s) +
           " marks the cell: the cap on requests in flight was reached, or the client was too "
           "busy, and the latencies count from the scheduled times.");
-        table t{{"Cell", "Offered", "Achieved", "Send lag P50", "P99", "Max", "Schedule"},
+        table t{{"Cell", "Offered", "Achieved", "Send lag P50", "P99", "Max", "Schedule", "Backlog",
+                 "Time in system", "TTFT", "Server"},
                 {},
                 {align::left, align::right, align::right, align::right, align::right, align::right,
-                 align::left},
+                 align::left, align::right, align::right, align::right, align::left},
                 {}};
         std::size_t late = 0;
+        std::size_t saturated = 0;
+        std::string first_saturated;
         for (const sweep::cell_result* c : cells) {
             const sweep::arrival_check& a = *c->arrivals;
             const auto per_s = [](double per_second) {
@@ -48,14 +127,54 @@ struct arrival_sections : report_context {
                                                  : std::string(not_available);
             };
             late += a.late ? 1 : 0;
+            if (a.saturated && saturated++ == 0)
+                first_saturated = where(c);
+            const bool assessed = std::isfinite(a.backlog_late);
+            const auto change = [](const std::string& from, const std::string& to) {
+                return from + " → " + to;
+            };
             t.rows.push_back({where(c), per_s(a.offered_rate_per_s), per_s(a.achieved_rate_per_s),
                               format_duration_s(a.lag_p50_s), format_duration_s(a.lag_p99_s),
-                              format_duration_s(a.lag_max_s), a.late ? "late" : "kept"});
+                              format_duration_s(a.lag_max_s),
+                              a.late ? "late (" + format_count(a.late_requests) + " requests > " +
+                                           format_duration_s(sweep::open_loop_lag_tolerance_s) + ")"
+                                     : std::string("kept"),
+                              assessed ? change(format_significant(a.backlog_early, 3),
+                                                format_significant(a.backlog_late, 3))
+                                       : std::string(not_available),
+                              assessed ? change(format_duration_s(a.e2e_early_s),
+                                                format_duration_s(a.e2e_late_s))
+                                       : std::string(not_available),
+                              assessed ? change(format_duration_s(a.ttft_early_s),
+                                                format_duration_s(a.ttft_late_s))
+                                       : std::string(not_available),
+                              !assessed     ? "too few requests"
+                              : a.too_short ? "cell too short to tell"
+                              : a.saturated ? "saturated"
+                                            : "kept up"});
         }
-        t.caption = "Offered: the cell's arrival rate. Achieved: (measured requests sent − 1) ÷ "
+        t.caption = "Offered: the cell's arrival rate (a trace's: its requests over its span). "
+                    "Achieved: (measured requests sent − 1) ÷ "
                     "(last send − first send); random gaps make it differ from the offered rate "
-                    "by chance in short cells. Send lag: send time − scheduled time.";
+                    "by chance in short cells. Send lag: send time − scheduled time. Backlog: "
+                    "requests arrived and not finished when a request arrived; Backlog, time in "
+                    "the system (end − scheduled arrival) and TTFT (from the scheduled arrival) "
+                    "are medians over the second quarter of the cell's requests → over its last "
+                    "quarter. Server: saturated when backlog and time in the system both grew " +
+                    format_significant(sweep::saturation_growth, 2) +
+                    "-fold or more (the backlog by at least 2): the queue was still growing when "
+                    "the cell ended; too short when the arrivals spanned under " +
+                    format_significant(sweep::saturation_min_span, 1) +
+                    " times the first requests' time in the system.";
         doc.add(std::move(t));
+        if (saturated > 0)
+            doc.add(note{note_kind::warning,
+                         format_count(saturated) + " of " + format_count(cells.size()) +
+                             " open-loop cells saturated the server, the first " + first_saturated +
+                             ": arrivals outpaced completions and the queue grew through the "
+                             "cell, so their latencies depend on how long the cell ran, not on "
+                             "the rate alone. The highest rate that kept up is the sustainable "
+                             "one."});
         if (late > 0)
             doc.add(note{note_kind::warning,
                          format_count(late) + " of " + format_count(cells.size()) +
