@@ -9,6 +9,7 @@
 #include <llmcap/sweep/plan.hpp>
 #include <llmcap/sweep/plan_overrides.hpp>
 #include <llmcap/sweep/presets.hpp>
+#include <llmcap/sweep/rate_search.hpp>
 #include <llmcap/sweep/result.hpp>
 #include <llmcap/sweep/result_fwd.hpp>
 #include <llmcap/sweep/result_json.hpp>

@@ -8,3 +8,5 @@
 #include <llmcap/workload/stop_reason.hpp>
 #include <llmcap/workload/text_source.hpp>
 #include <llmcap/workload/token_counter.hpp>
+#include <llmcap/workload/trace_file.hpp>
+#include <llmcap/workload/trace_prompts.hpp>

@@ -158,8 +158,8 @@ TEST_CASE("cell_result: JSON round trip keeps every field") {
 TEST_CASE("cell_result: an open-loop cell keeps its arrival check; a closed loop has none") {
     sweep::cell_result c = sample_cell(3, 0.9, 20.0);
     c.key.rate_per_s = 2.5;
-    c.arrivals = sweep::arrival_check{2.5, 2.4, 0.0001, 0.004, 0.02, true,  7,   3.0,
-                                      9.0, 0.5, 2.0,    3.5,   8.0,  false, true};
+    c.arrivals = sweep::arrival_check{2.5, 2.4, 0.0001, 0.004, 0.02, true,  7,  3.0,
+                                      9.0, 0.5, 2.0,    3.5,   8.0,  false, {}, true};
     const auto back =
         sweep::cell_result_from_json(boost::json::parse(boost::json::serialize(sweep::to_json(c))));
     REQUIRE(back.has_value());
@@ -172,6 +172,21 @@ TEST_CASE("cell_result: an open-loop cell keeps its arrival check; a closed loop
     const auto nan = sweep::cell_result_from_json(o);
     REQUIRE(nan.has_value());
     CHECK(std::isnan(nan->arrivals->achieved_rate_per_s));
+    // The timeline, a TTFT of null included, round trips.
+    c.arrivals->timeline = {{0.25, 2.0, 0.5},
+                            {0.75, 3.0, std::numeric_limits<double>::quiet_NaN()}};
+    const auto with_timeline =
+        sweep::cell_result_from_json(boost::json::parse(boost::json::serialize(sweep::to_json(c))));
+    REQUIRE(with_timeline.has_value());
+    REQUIRE(with_timeline->arrivals->timeline.size() == 2);
+    CHECK(with_timeline->arrivals->timeline[0].backlog == 2.0);
+    CHECK(std::isnan(with_timeline->arrivals->timeline[1].ttft_s));
+    boost::json::object short_point = sweep::to_json(c);
+    short_point["arrivals"].as_object()["timeline"] = boost::json::array{boost::json::array{1, 2}};
+    const auto refused_point = sweep::cell_result_from_json(short_point);
+    REQUIRE_FALSE(refused_point.has_value());
+    CHECK(refused_point.error().path == "$.arrivals.timeline[0]");
+    c.arrivals->timeline.clear();
     // A file written before the saturation check reads as not assessed.
     boost::json::object old = sweep::to_json(c);
     for (const char* k : {"backlog_early", "backlog_late", "ttft_early_s", "ttft_late_s",
@@ -231,6 +246,15 @@ TEST_CASE("arrival_check: a queue that grows through the cell is saturated, a st
     CHECK(growing.ttft_late_s > 1.5 * growing.ttft_early_s);
     CHECK(growing.e2e_late_s > 1.5 * growing.e2e_early_s);
     CHECK_FALSE(growing.too_short);
+    // The timeline: 24 slices of the arrivals, in order; flat for the steady cell, climbing to
+    // the end for the growing one.
+    REQUIRE(steady.timeline.size() == 24);
+    REQUIRE(growing.timeline.size() == 24);
+    for (std::size_t i = 1; i < growing.timeline.size(); ++i)
+        CHECK(growing.timeline[i].at_s > growing.timeline[i - 1].at_s);
+    CHECK(steady.timeline.back().backlog <= 1.0);
+    CHECK(growing.timeline.back().backlog > growing.timeline.front().backlog + 5.0);
+    CHECK(growing.timeline.back().ttft_s > 10.0 * growing.timeline.front().ttft_s);
     // Requests that take 2 s arriving over 1.5 s: no verdict either way.
     const sweep::arrival_check brief = single_slot(16, 2.0);
     CHECK(brief.too_short);

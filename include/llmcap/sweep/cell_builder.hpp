@@ -205,7 +205,7 @@ private:
     /// The saturation figures of an open-loop cell (arrival_check's backlog and TTFT by quarter).
     void trend(arrival_check& a) const {
         const std::size_t n = spans_.size();
-        if (n < saturation_min_requests)
+        if (n < 2)
             return;
         std::vector<arrival_span> by_start = spans_;
         std::stable_sort(
@@ -238,6 +238,23 @@ private:
             const std::size_t m = v.size() / 2;
             return v.size() % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2.0;
         };
+        // The timeline: the requests by slice of the arrivals, medians of each slice.
+        const time_point t0 = by_start.front().arrival;
+        const double whole = to_seconds(by_start.back().arrival - t0);
+        const std::size_t slices = std::min(timeline_slices, n);
+        for (std::size_t k = 0, i = 0; k < slices; ++k) {
+            const double end_s = whole * static_cast<double>(k + 1) / static_cast<double>(slices);
+            const std::size_t from = i;
+            while (i < n && (k + 1 == slices || to_seconds(by_start[i].arrival - t0) < end_s))
+                ++i;
+            if (i == from)
+                continue;
+            a.timeline.push_back(
+                {whole * (static_cast<double>(k) + 0.5) / static_cast<double>(slices),
+                 median(from, i, of::queue), median(from, i, of::ttft)});
+        }
+        if (n < saturation_min_requests)
+            return;
         const std::size_t q = n / 4;
         a.backlog_early = median(q, 2 * q, of::queue);
         a.backlog_late = median(n - q, n, of::queue);

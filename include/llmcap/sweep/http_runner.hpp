@@ -25,6 +25,7 @@
 #include <llmcap/workload/session_driver.hpp>
 #include <llmcap/workload/token_counter.hpp>
 #include <llmcap/workload/trace_file.hpp>
+#include <llmcap/workload/trace_prompts.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -227,14 +228,8 @@ public:
             return workload::prepared_request{
                 workload::make_request(ro, factory.nonce(index) + spec.prompt, index), 0};
         };
-        std::vector<request_trace> measured;
-        bool out_of_resources = false; // the client ran out of sockets: free the idle ones
-        auto record = [&](const request_trace& t, bool warmup) {
-            if (!warmup)
-                measured.push_back(t);
-            out_of_resources = out_of_resources || t.failure == error::client_resources;
-            on_trace(t, warmup);
-        };
+        cell_requests finished{on_trace, {}, false};
+        auto record = [&](const request_trace& t, bool warmup) { finished.add(t, warmup); };
         // Warm-up first, at the cell's concurrency, before the scrape and the meter: the
         // server's histograms and the energy then cover the measured requests only.
         std::uint64_t first_index = spec.first_index;
@@ -271,10 +266,7 @@ public:
             workload::closed_loop shape(spec.key.concurrency);
             r = co_await workload::drive(*endpoint_, shape, make, record, d);
         }
-        co_await close_window(out, before, scrape_error, measured);
-        if constexpr (requires { endpoint_->close_idle(); })
-            if (out_of_resources) // so the run's files can still be written
-                endpoint_->close_idle();
+        co_await close_window(out, before, scrape_error, finished);
         out.stop_reason = r.stop_reason;
         out.next_index = r.next_index;
         co_return out;
@@ -291,21 +283,10 @@ private:
         std::optional<std::uint32_t> output_tokens;
     };
 
-    /// Counts raw text with a newline after it, so that blocks joined by newlines keep their
-    /// counts: the token_counter a block factory calibrates on.
-    struct block_counter {
-        workload::server_token_counter<Endpoint>* counter;
-        boost::asio::awaitable<workload::count_result> count_prompt(std::string_view text) {
-            co_return co_await counter->count_text(std::string(text) + "\n");
-        }
-    };
-
     // A trace cell: every request of the trace (those that fit the model's context, at most
-    // the stop rule's max_requests) with a prompt of its length built before the schedule
-    // starts, then sent at its time (scaled) by drive() over scheduled_arrivals. A Mooncake
-    // request's prompt is its hash ids' blocks joined by newlines, each block's text made from
-    // its id, so that requests with equal leading ids share exactly those blocks' tokens (and
-    // no cache busting: the prefix cache is meant to see them).
+    // the stop rule's max_requests) built before the schedule starts (workload::trace_request:
+    // Mooncake hash ids become shared blocks), then sent at its time (scaled) by drive() over
+    // scheduled_arrivals.
     boost::asio::awaitable<cell_run> run_trace(const cell_spec& spec,
                                                const trace_callback& on_trace,
                                                const workload::request_options& ro) {
@@ -347,57 +328,19 @@ private:
             block_factory_.emplace(std::move(po));
         }
         workload::prompt_factory& blocks = *block_factory_;
-        block_counter raw{&*counter_};
         std::vector<workload::prepared_request> requests;
         std::vector<duration> offsets;
         double prompt_sum = 0.0;
         for (std::size_t i = 0; i < chosen.size(); ++i) {
             const workload::trace_entry& e = *chosen[i];
-            const std::uint64_t index = spec.first_index + i;
-            workload::request_options o = ro;
-            o.max_tokens = e.output_tokens;
-            std::string prompt, why;
-            if (e.hash_ids.empty()) {
-                const std::optional<workload::calibrated_prompt> c =
-                    co_await plain.calibrate(*counter_, e.input_tokens, &why);
-                if (!c) {
-                    out.error = file + ": line " + std::to_string(e.line) +
-                                ": prompt calibration failed: " + why + unknown_model_hint();
-                    co_return out;
-                }
-                prompt = plain.prompt(*c, index);
-            } else {
-                o.cache_busting = false; // shared blocks must reach the prefix cache
-                if (!counter_->template_overhead()) {
-                    const workload::count_result probe = co_await counter_->count_prompt("x");
-                    if (!probe.tokens) {
-                        out.error = file + ": counting tokens failed: " + probe.error;
-                        co_return out;
-                    }
-                }
-                const std::int64_t overhead = counter_->template_overhead().value_or(0);
-                const std::int64_t raw_total =
-                    std::max<std::int64_t>(1, std::int64_t{e.input_tokens} - overhead);
-                const std::size_t k = e.hash_ids.size();
-                for (std::size_t j = 0; j < k; ++j) {
-                    const std::int64_t full = workload::mooncake_block_tokens;
-                    const std::int64_t tokens =
-                        j + 1 < k ? full
-                                  : std::max<std::int64_t>(
-                                        1, raw_total - full * static_cast<std::int64_t>(k - 1));
-                    const std::optional<workload::calibrated_prompt> c =
-                        co_await blocks.calibrate(raw, static_cast<std::uint32_t>(tokens), &why);
-                    if (!c) {
-                        out.error = file + ": line " + std::to_string(e.line) +
-                                    ": block calibration failed: " + why;
-                        co_return out;
-                    }
-                    prompt += blocks.prompt(*c, e.hash_ids[j]);
-                    prompt += '\n';
-                }
+            workload::trace_request_result made = co_await workload::trace_request(
+                *counter_, plain, blocks, e, ro, spec.first_index + i);
+            if (!made.request) {
+                out.error = file + ": line " + std::to_string(e.line) + ": " + made.error +
+                            unknown_model_hint();
+                co_return out;
             }
-            requests.push_back(
-                {workload::make_request(o, std::move(prompt), index), e.input_tokens});
+            requests.push_back(std::move(*made.request));
             offsets.push_back(from_seconds(e.at_s * options_.trace_time_scale));
             prompt_sum += e.input_tokens;
             rec.prompt_tokens_max = std::max<std::uint64_t>(rec.prompt_tokens_max, e.input_tokens);
@@ -407,14 +350,8 @@ private:
         rec.prompt_tokens_mean = prompt_sum / static_cast<double>(chosen.size());
         out.dataset = rec;
         auto make = [&](std::uint64_t index) { return requests.at(index - spec.first_index); };
-        std::vector<request_trace> measured;
-        bool out_of_resources = false;
-        auto record = [&](const request_trace& t, bool warmup) {
-            if (!warmup)
-                measured.push_back(t);
-            out_of_resources = out_of_resources || t.failure == error::client_resources;
-            on_trace(t, warmup);
-        };
+        cell_requests finished{on_trace, {}, false};
+        auto record = [&](const request_trace& t, bool warmup) { finished.add(t, warmup); };
         prometheus::scrape before;
         const std::string scrape_error = co_await open_window(out, before);
         workload::driver_options d;
@@ -427,10 +364,7 @@ private:
                                                std::chrono::milliseconds(10));
         const workload::driver_result r =
             co_await workload::drive(*endpoint_, shape, make, record, d);
-        co_await close_window(out, before, scrape_error, measured);
-        if constexpr (requires { endpoint_->close_idle(); })
-            if (out_of_resources)
-                endpoint_->close_idle();
+        co_await close_window(out, before, scrape_error, finished);
         out.stop_reason = r.stop_reason;
         out.next_index = r.next_index;
         co_return out;
@@ -542,10 +476,27 @@ private:
         co_return scrape_error;
     }
 
-    // Closes it: the meter's reading and the server's metrics over the measured requests.
+    /// The requests of a cell as they finish: passed on to the sweep, the measured ones kept
+    /// for the server's metrics, and whether the client ran out of sockets.
+    struct cell_requests {
+        const trace_callback& on_trace;
+        std::vector<request_trace> measured;
+        bool out_of_resources = false;
+        void add(const request_trace& t, bool warmup) {
+            if (!warmup)
+                measured.push_back(t);
+            out_of_resources = out_of_resources || t.failure == error::client_resources;
+            on_trace(t, warmup);
+        }
+    };
+
+    // Closes it: the meter's reading and the server's metrics over the measured requests; when
+    // the client ran out of sockets, its idle connections are closed so that the run's files
+    // can still be written.
     boost::asio::awaitable<void> close_window(cell_run& out, const prometheus::scrape& before,
                                               const std::string& scrape_error,
-                                              const std::vector<request_trace>& measured) {
+                                              const cell_requests& finished) {
+        const std::vector<request_trace>& measured = finished.measured;
         if (meter_ != nullptr && out.energy_error.empty()) {
             const telemetry::energy_result e = meter_->stop();
             if (e.ok()) {
@@ -576,6 +527,9 @@ private:
                     prometheus::compute_server_cell_metrics(metric_map(), before, after, in));
             }
         }
+        if constexpr (requires { endpoint_->close_idle(); })
+            if (finished.out_of_resources)
+                endpoint_->close_idle();
     }
 
     // A session cell (spec.sessions): users holding conversations, driven by drive_sessions;
@@ -613,14 +567,8 @@ private:
         ss.cache_salt = run_salt_;
         ss.seed = spec.seed ^ spec.first_index;
         workload::session_source source(factory, ss, ro, *turn, system);
-        std::vector<request_trace> measured;
-        bool out_of_resources = false;
-        auto record = [&](const request_trace& t, bool warmup) {
-            if (!warmup)
-                measured.push_back(t);
-            out_of_resources = out_of_resources || t.failure == error::client_resources;
-            on_trace(t, warmup);
-        };
+        cell_requests finished{on_trace, {}, false};
+        auto record = [&](const request_trace& t, bool warmup) { finished.add(t, warmup); };
         prometheus::scrape before;
         const std::string scrape_error = co_await open_window(out, before);
         workload::session_driver_options so;
@@ -631,10 +579,7 @@ private:
         so.first_conversation = spec.first_index + 1;
         const workload::session_result r =
             co_await workload::drive_sessions(*endpoint_, source, record, so);
-        co_await close_window(out, before, scrape_error, measured);
-        if constexpr (requires { endpoint_->close_idle(); })
-            if (out_of_resources)
-                endpoint_->close_idle();
+        co_await close_window(out, before, scrape_error, finished);
         session_record sr;
         sr.conversations_started = r.conversations_started;
         sr.conversations_completed = r.conversations_completed;

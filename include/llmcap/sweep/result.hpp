@@ -210,6 +210,21 @@ struct client_lag_check {
     friend bool operator==(const client_lag_check&, const client_lag_check&) = default;
 };
 
+/// One point of a scheduled cell's timeline: the requests that arrived in one slice of it.
+struct timeline_point {
+    /// Middle of the slice, seconds after the cell's first arrival.
+    double at_s = 0.0;
+    /// Median backlog when those requests arrived (see arrival_check::backlog_early).
+    double backlog = 0.0;
+    /// Median TTFT from their scheduled arrival, seconds; NaN when none had a first token.
+    double ttft_s = std::numeric_limits<double>::quiet_NaN();
+
+    friend bool operator==(const timeline_point&, const timeline_point&) = default;
+};
+
+/// Slices of a scheduled cell's timeline (fewer when it has fewer requests).
+inline constexpr std::size_t timeline_slices = 24;
+
 /// How closely an open-loop cell kept its arrival schedule (DESIGN.md §4, client lag): the rate
 /// asked for, the rate the client sent at, and how late requests went on the wire.
 struct arrival_check {
@@ -246,6 +261,9 @@ struct arrival_check {
     /// the system of the cell's first quarter: the cell ended before a stable server's backlog
     /// could have levelled off, so whether it kept up cannot be told (a longer cell can).
     bool too_short = false;
+    /// The backlog and TTFT through the cell, timeline_slices slices of its arrivals (empty
+    /// with fewer than two requests).
+    std::vector<timeline_point> timeline;
     /// True when the server did not keep up: backlog and time in the system both rose through
     /// the cell by saturation_growth or more (the backlog by at least two requests), so the
     /// cell's averages describe a queue that grows without bound, not a steady state.

@@ -58,6 +58,16 @@ namespace llmcap::sweep {
     return o;
 }
 
+/// A scheduled cell's timeline as `[[seconds, backlog, TTFT or null], ...]`.
+[[nodiscard]] inline boost::json::array timeline_json(const std::vector<timeline_point>& points) {
+    boost::json::array out;
+    for (const timeline_point& t : points)
+        out.push_back(boost::json::array{json_number_or_null(t.at_s),
+                                         json_number_or_null(t.backlog),
+                                         json_number_or_null(t.ttft_s)});
+    return out;
+}
+
 /// A cell result as JSON (one line of `cells.jsonl`).
 [[nodiscard]] inline boost::json::object to_json(const cell_result& c) {
     boost::json::array failures;
@@ -135,7 +145,8 @@ namespace llmcap::sweep {
             {"e2e_early_s", json_number_or_null(c.arrivals->e2e_early_s)},
             {"e2e_late_s", json_number_or_null(c.arrivals->e2e_late_s)},
             {"too_short", c.arrivals->too_short},
-            {"saturated", c.arrivals->saturated}};
+            {"saturated", c.arrivals->saturated},
+            {"timeline", timeline_json(c.arrivals->timeline)}};
     if (c.dataset) { // dataset cells only
         const dataset_record& d = *c.dataset;
         boost::json::object skipped;
@@ -469,6 +480,16 @@ inline bool read_cell(json_reader& in, const boost::json::value& v, const std::s
             in.optional_field(*ao, "e2e_late_s", p, a.e2e_late_s);
             in.optional_field(*ao, "too_short", p, a.too_short);
             in.optional_field(*ao, "saturated", p, a.saturated);
+            if (const boost::json::value* tv = ao->if_contains("timeline"); tv && in.ok())
+                if (const boost::json::array* ta = in.array(*tv, p + ".timeline"))
+                    for (std::size_t i = 0; i < ta->size() && in.ok(); ++i) {
+                        const std::string at = p + ".timeline[" + std::to_string(i) + "]";
+                        std::vector<double> x;
+                        if (in.read((*ta)[i], at, x) && x.size() != 3)
+                            in.fail(at, "expected [seconds, backlog, TTFT]");
+                        if (in.ok())
+                            a.timeline.push_back({x[0], x[1], x[2]});
+                    }
         }
     }
     c.dataset.reset();

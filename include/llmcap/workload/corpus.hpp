@@ -3,6 +3,7 @@
 #include <llmcap/core/json_error.hpp>
 #include <llmcap/core/json_parse.hpp>
 #include <llmcap/core/json_reader.hpp>
+#include <llmcap/core/text_lines.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -263,18 +264,13 @@ parse_corpus(std::string_view content, corpus_format format = corpus_format::det
             out.records.push_back({std::move(current), {}, {}, out.records.size() + 1});
         }
     } else if (format == corpus_format::jsonl) {
-        std::size_t pos = 0;
-        std::size_t line_no = 0;
-        while (pos < content.size() && r.ok()) {
-            std::size_t end = content.find('\n', pos);
-            if (end == std::string_view::npos)
-                end = content.size();
-            const std::string_view line = content.substr(pos, end - pos);
-            pos = end + 1;
-            ++line_no;
+        line_cursor lines(content);
+        std::string_view line;
+        while (r.ok() && lines.next(line)) {
             if (line.find_first_not_of(" \t\r") == std::string_view::npos)
                 continue;
-            if (const json_result<bool> read = detail::read_jsonl_line(line, line_no, out); !read)
+            if (const json_result<bool> read = detail::read_jsonl_line(line, lines.number(), out);
+                !read)
                 r.error = read.error().message();
         }
     } else if (const json_result<bool> read = detail::read_sharegpt(content, out); !read) {

@@ -3,6 +3,7 @@
 #include <llmcap/core/json_error.hpp>
 #include <llmcap/core/json_parse.hpp>
 #include <llmcap/core/json_reader.hpp>
+#include <llmcap/core/text_lines.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -234,15 +235,12 @@ inline std::string admit(trace_read& out, trace_entry e, double raw_time, double
 }
 
 inline void read_mooncake(std::string_view content, std::uint64_t max_context, trace_read& out) {
-    std::size_t pos = 0, line_no = 0, previous_line = 0;
+    std::size_t previous_line = 0;
     double previous = 0.0;
-    while (pos < content.size() && out.ok()) {
-        std::size_t end = content.find('\n', pos);
-        if (end == std::string_view::npos)
-            end = content.size();
-        const std::string_view line = content.substr(pos, end - pos);
-        pos = end + 1;
-        ++line_no;
+    line_cursor lines(content);
+    std::string_view line;
+    while (out.ok() && lines.next(line)) {
+        const std::size_t line_no = lines.number();
         if (line.find_first_not_of(" \t\r") == std::string_view::npos)
             continue;
         const std::string subject = "trace: line " + std::to_string(line_no);
@@ -296,18 +294,15 @@ inline void read_csv(std::string_view content, trace_format f, std::uint64_t max
                                  : csv_columns{"Timestamp", "Request tokens", "Response tokens"};
     if (content.substr(0, 3) == "\xEF\xBB\xBF")
         content.remove_prefix(3); // a byte-order mark
-    std::size_t pos = 0, line_no = 0, previous_line = 0;
+    std::size_t previous_line = 0;
     double previous = 0.0;
     std::vector<std::string> header, fields;
     std::size_t at[3] = {0, 0, 0}; // each column's position, from 1
     bool have_header = false;
-    while (pos < content.size() && out.ok()) {
-        std::size_t end = content.find('\n', pos);
-        if (end == std::string_view::npos)
-            end = content.size();
-        std::string_view line = content.substr(pos, end - pos);
-        pos = end + 1;
-        ++line_no;
+    line_cursor lines(content);
+    std::string_view line;
+    while (out.ok() && lines.next(line)) {
+        const std::size_t line_no = lines.number();
         if (!line.empty() && line.back() == '\r')
             line.remove_suffix(1);
         if (trim(line).empty())

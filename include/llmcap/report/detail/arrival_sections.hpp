@@ -4,6 +4,7 @@
 #include <llmcap/report/detail/report_context.hpp>
 #include <llmcap/report/document.hpp>
 #include <llmcap/report/format.hpp>
+#include <llmcap/report/svg_chart.hpp>
 #include <llmcap/sweep/result.hpp>
 
 #include <cmath>   // isfinite
@@ -51,6 +52,45 @@ struct arrival_sections : report_context {
         t.caption = "Sustainable: the highest rate kept up. Not sustained: the lowest rate that "
                     "was not. Rates tried in order, ✓ kept up, ✗ not.";
         doc.add(std::move(t));
+    }
+
+    /// Backlog and TTFT through each scheduled cell (arrival_check::timeline), one line a cell:
+    /// a server that keeps up draws flat lines after the first moments, one that does not
+    /// draws lines that climb to the end.
+    void timeline_figures(const std::vector<const sweep::cell_result*>& cells) {
+        line_chart backlog, ttft;
+        backlog.id = "timeline-backlog";
+        backlog.title = "Backlog through each cell";
+        backlog.x = make_axis("Seconds since the cell's first arrival");
+        backlog.y = make_axis("Requests arrived and not finished");
+        ttft.id = "timeline-ttft";
+        ttft.title = "TTFT through each cell";
+        ttft.x = make_axis("Seconds since the cell's first arrival");
+        ttft.y = make_axis("TTFT (s)", axis_scale::linear, value_style::seconds);
+        for (const sweep::cell_result* c : cells) {
+            chart_series b{where(c), {}}, f{where(c), {}};
+            for (const sweep::timeline_point& pt : c->arrivals->timeline) {
+                b.points.push_back({pt.at_s, pt.backlog});
+                f.points.push_back({pt.at_s, pt.ttft_s});
+            }
+            if (b.points.size() < 2)
+                continue;
+            backlog.series.push_back(std::move(b));
+            ttft.series.push_back(std::move(f));
+        }
+        if (backlog.series.empty())
+            return;
+        const std::string caption =
+            " Each point is the median over the requests that arrived in one " +
+            std::string("slice of the cell (") + format_count(sweep::timeline_slices) +
+            " slices of its arrivals).";
+        doc.add(figure{std::move(backlog),
+                       "Requests arrived and not yet finished when a request arrived, whether "
+                       "sent or held by the cap." +
+                           caption});
+        doc.add(figure{std::move(ttft),
+                       "TTFT counted from the scheduled arrival: it climbs when requests wait." +
+                           caption});
     }
 
     void dataset_section() {
@@ -167,6 +207,7 @@ struct arrival_sections : report_context {
                     format_significant(sweep::saturation_min_span, 1) +
                     " times the first requests' time in the system.";
         doc.add(std::move(t));
+        timeline_figures(cells);
         if (saturated > 0)
             doc.add(note{note_kind::warning,
                          format_count(saturated) + " of " + format_count(cells.size()) +
