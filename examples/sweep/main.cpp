@@ -277,9 +277,11 @@ ls::sweep_plan make_plan(const plan_options& o) {
         change.max_rate_cells = o.max_rate_cells;
     if (change.find_rate && o.sessions)
         throw usage_error("--rates: not with --sessions (users, not arrivals, make the load)");
-    // A rate search's cells must last long enough to show a trend: a minute unless told.
-    if (change.find_rate && o.requests_per_cell.empty() && o.prompts_per_concurrency.empty() &&
-        o.duration.empty() && o.ci_half_width.empty())
+    // Open-loop cells run a minute unless told: a count per unit of concurrency would be per
+    // unit of the cap (2,048 requests at the default), and a rate search needs cells long
+    // enough to show a trend.
+    if ((!change.rates.empty() || change.find_rate) && o.requests_per_cell.empty() &&
+        o.prompts_per_concurrency.empty() && o.duration.empty() && o.ci_half_width.empty())
         change.duration_s = 60.0;
     if (!change.rates.empty() && o.sessions)
         throw usage_error(std::string(o.rate.empty() ? "--rates" : "--rate") +
@@ -471,8 +473,9 @@ int finish_run(const ls::sweep_outcome& outcome, const fs::path& out, double max
                                      " and cells.jsonl, but cannot write",
                                  e.reason());
     }
-    for (const std::string& e : outcome.search_errors)
-        std::fprintf(stderr, "capacity search: %s\n", e.c_str());
+    for (const std::string& e : outcome.search_errors) // rate searches name themselves
+        std::fprintf(stderr, "%s%s\n", e.rfind("rate search", 0) == 0 ? "" : "capacity search: ",
+                     e.c_str());
     if (outcome.interrupted) {
         std::fprintf(stderr, "%s\ninterrupted; partial report in %s\nresume with: %s\n",
                      outcome.message.c_str(), out.c_str(), resume_command.c_str());

@@ -217,6 +217,13 @@ expect "a negative rate" 2 '--rates: "-2" is not a positive number' -- \
     "$sweep" simulate --rates -2 --out "$work/open-bad"
 expect "--rate and --rates" 2 "--rate and --rates: give one" -- \
     "$sweep" simulate --rate 1 --rates 1,2 --out "$work/open-bad"
+# Without a count, an open-loop cell runs for its default minute, not 2 x its cap.
+expect "an open-loop cell's default length" 0 "cell grid/ctx1024/out16/c8/rate2" -- \
+    "$sweep" simulate --contexts 1k --output-tokens 16 --rate 2 --max-in-flight 8 \
+    --use-cases none --quiet --out "$work/open-default"
+grep -q '"stop_reason":"duration"' "$work/open-default/cells.jsonl" &&
+    grep -q '"max_duration_s":6E1' "$work/open-default/run.json" ||
+    { failed=$((failed + 1)); echo "FAILED: an open-loop cell without a count did not run for 60 s"; }
 expect "a rate with sessions" 2 "--rate: not with --sessions" -- \
     "$sweep" simulate --sessions --rate 1 --out "$work/open-bad"
 expect "burstiness without a rate" 2 "--burstiness: only with --rate or --rates" -- \
@@ -366,6 +373,8 @@ expect "a Mooncake trace over HTTP" 0 \
 grep -q '"trace":true' "$work/trace/run.json" &&
     grep -q '"late_requests":' "$work/trace/cells.jsonl" &&
     [[ $(grep -c '"prompt_tokens":1200' "$work/trace/requests.jsonl") -eq 1 ]] &&
+    [[ $(grep -c '"cached_tokens":1024' "$work/trace/requests.jsonl") -eq 1 &&
+        $(grep -c '"cached_tokens":512' "$work/trace/requests.jsonl") -eq 1 ]] &&
     grep -q "## Arrivals" "$work/trace/report.md" ||
     { failed=$((failed + 1)); echo "FAILED: the trace replay's files do not hold its requests"; }
 expect "a BurstGPT trace in simulate" 0 "cell trace/ctx0/out0/c1024: 3/3 ok" -- \
