@@ -474,8 +474,8 @@ int finish_run(const ls::sweep_outcome& outcome, const fs::path& out, double max
                                  e.reason());
     }
     for (const std::string& e : outcome.search_errors) // rate searches name themselves
-        std::fprintf(stderr, "%s%s\n", e.rfind("rate search", 0) == 0 ? "" : "capacity search: ",
-                     e.c_str());
+        std::fprintf(stderr, "%s%s\n",
+                     e.rfind("rate search", 0) == 0 ? "" : "capacity search: ", e.c_str());
     if (outcome.interrupted) {
         std::fprintf(stderr, "%s\ninterrupted; partial report in %s\nresume with: %s\n",
                      outcome.message.c_str(), out.c_str(), resume_command.c_str());
