@@ -203,7 +203,7 @@ void add_plan_options(CLI::App& app, plan_options& o) {
                    "generation speed are within +/- this many percent (e.g. 5), bounded by "
                    "--max-requests (default 100 x concurrency)");
     app.add_option("--max-requests", o.max_requests,
-                   "The most measured requests of any cell; 0: no cap");
+                   "The most measured requests of any cell (a trace: its first N); 0: no cap");
     app.add_option("--trace", o.trace,
                    "Replay a production trace: each request sent at its time (scaled by "
                    "--time-scale) with its prompt and output lengths, at most --max-in-flight at "
