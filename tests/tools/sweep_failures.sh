@@ -280,7 +280,8 @@ expect "an open loop held back by its cap" 0 "cell grid/ctx1024/out32/c2/rate500
     "$sweep" simulate --contexts 1k --output-tokens 32 --rate 500 --max-in-flight 2 \
     --requests-per-cell 20 --use-cases none --quiet --out "$work/sim-late"
 grep -q '"late":true' "$work/sim-late/cells.jsonl" &&
-    grep -q "1 of 1 open-loop cells did not keep their schedule" "$work/sim-late/report.md" ||
+    grep -q "1 of 1 open-loop cells did not keep their schedule" "$work/sim-late/report.md" &&
+    grep -q "| not kept up (late) |" "$work/sim-late/report.md" ||
     { failed=$((failed + 1)); echo "FAILED: a cell held back by its cap is not marked late"; }
 
 # The same options in simulate: K x concurrency requests; a confidence target bounded by

@@ -188,9 +188,10 @@ struct arrival_sections : report_context {
                               assessed ? change(format_duration_s(a.ttft_early_s),
                                                 format_duration_s(a.ttft_late_s))
                                        : std::string(not_available),
-                              !assessed     ? "too few requests"
+                              a.saturated   ? "saturated"
+                              : a.late      ? "not kept up (late)"
+                              : !assessed   ? "too few requests"
                               : a.too_short ? "cell too short to tell"
-                              : a.saturated ? "saturated"
                                             : "kept up"});
         }
         t.caption = "Offered: the cell's arrival rate (a trace's: its requests over its span). "
@@ -203,7 +204,9 @@ struct arrival_sections : report_context {
                     "quarter. Server: saturated when backlog and time in the system both grew " +
                     format_significant(sweep::saturation_growth, 2) +
                     "-fold or more (the backlog by at least 2): the queue was still growing when "
-                    "the cell ended; too short when the arrivals spanned under " +
+                    "the cell ended; not kept up when the schedule was late (arrivals waited for "
+                    "the cap, whatever the cell's length); too short when the arrivals spanned "
+                    "under " +
                     format_significant(sweep::saturation_min_span, 1) +
                     " times the first requests' time in the system.";
         doc.add(std::move(t));
