@@ -387,9 +387,8 @@ llmcap::workload::corpus read_dataset(const ls::sweep_plan& plan) {
     llmcap::workload::corpus_parse_result r = llmcap::workload::load_corpus(plan.corpus_path);
     if (!r.ok())
         throw std::runtime_error("--dataset " + plan.corpus_path + ": " + r.error);
-    std::string skipped;
-    for (const auto& [why, n] : r.value.skipped)
-        skipped += (skipped.empty() ? "; skipped: " : ", ") + std::to_string(n) + " " + why;
+    const std::string skipped =
+        llmcap::workload::describe_skips(r.value.skipped, "; skipped: ", "");
     std::fprintf(stderr, "dataset %s: %zu records with a prompt%s\n", plan.corpus_path.c_str(),
                  r.value.records.size(), skipped.c_str());
     return std::move(r.value);
@@ -405,9 +404,7 @@ llmcap::workload::trace_read read_trace(const ls::sweep_plan& plan) {
     llmcap::workload::trace_read r = llmcap::workload::load_trace(plan.trace_path, *f);
     if (!r.ok())
         throw std::runtime_error("--trace " + plan.trace_path + ": " + r.error);
-    std::string skipped;
-    for (const auto& [why, n] : r.skipped)
-        skipped += (skipped.empty() ? "; skipped: " : ", ") + std::to_string(n) + " " + why;
+    const std::string skipped = llmcap::workload::describe_skips(r.skipped, "; skipped: ", "");
     std::fprintf(stderr, "trace %s: %zu requests over %s%s\n", plan.trace_path.c_str(),
                  r.entries.size(),
                  lr::format_duration_s(r.entries.back().at_s * plan.trace_time_scale).c_str(),

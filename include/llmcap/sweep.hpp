@@ -14,5 +14,6 @@
 #include <llmcap/sweep/result_fwd.hpp>
 #include <llmcap/sweep/result_json.hpp>
 #include <llmcap/sweep/run_sweep.hpp>
+#include <llmcap/sweep/schedule_json.hpp>
 #include <llmcap/sweep/simulator_runner.hpp>
 #include <llmcap/sweep/trace_json.hpp>

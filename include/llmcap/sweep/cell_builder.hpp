@@ -67,7 +67,9 @@ public:
     /// A builder for the cell `key`; a session cell (key.sessions) of `turns` turns per
     /// conversation also gathers the requests by turn.
     explicit cell_builder(cell_key key, std::uint32_t turns = 0)
-        : recorder_(std::move(key)), turns_(turns) {}
+        : recorder_(std::move(key)), turns_(turns),
+          scheduled_(recorder_.key().rate_per_s.has_value() ||
+                     recorder_.key().use_case == trace_cell_name) {}
 
     /// Records one finished request.
     void record(const request_trace& t, bool warmup) {
@@ -86,8 +88,11 @@ public:
         }
         if (t.usage)
             add_prompt(t.usage->prompt_tokens, t.prompt_tokens_target);
-        if (const auto lag = analysis::client_lag(t))
+        const auto lag = analysis::client_lag(t);
+        if (lag)
             lags_.add(to_seconds(*lag));
+        if (!lag || to_seconds(*lag) > open_loop_lag_tolerance_s)
+            ++late_requests_; // sent late, or never sent
         if (t.send) {
             ++sends_;
             first_send_ = first_send_ ? std::min(*first_send_, *t.send) : *t.send;
@@ -97,9 +102,6 @@ public:
         last_ = last_ ? std::max(*last_, t.end) : t.end;
         last_intended_ =
             last_intended_ ? std::max(*last_intended_, t.intended_start) : t.intended_start;
-        if (const auto lag = analysis::client_lag(t);
-            !lag || to_seconds(*lag) > open_loop_lag_tolerance_s)
-            ++late_requests_;
         if (scheduled()) {
             const std::optional<time_point> first_token = t.first_token_time();
             spans_.push_back(
@@ -262,17 +264,15 @@ private:
         a.ttft_late_s = median(n - q, n, of::ttft);
         a.e2e_early_s = median(q, 2 * q, of::e2e);
         a.e2e_late_s = median(n - q, n, of::e2e);
-        const double arrivals_s = to_seconds(by_start.back().arrival - by_start.front().arrival);
-        a.too_short = arrivals_s < saturation_min_span * median(0, q, of::e2e);
+        a.too_short = whole < saturation_min_span * median(0, q, of::e2e);
         a.saturated = !a.too_short && a.backlog_late >= saturation_growth * a.backlog_early &&
                       a.backlog_late >= a.backlog_early + 2.0 &&
                       a.e2e_late_s >= saturation_growth * a.e2e_early_s;
     }
 
     /// True for a cell whose requests were sent on a schedule: open loop or trace replay.
-    [[nodiscard]] bool scheduled() const {
-        return recorder_.key().rate_per_s.has_value() ||
-               recorder_.key().use_case == trace_cell_name;
+    [[nodiscard]] bool scheduled() const noexcept {
+        return scheduled_;
     }
 
     [[nodiscard]] arrival_check arrivals(double offered) const {
@@ -305,6 +305,7 @@ private:
 
     analysis::cell_recorder<> recorder_;
     analysis::turn_recorder turns_;
+    bool scheduled_; // open loop or trace replay: arrivals on a schedule
     std::map<error, std::vector<std::string>> examples_;
     prompt_length_check prompt_;
     double prompt_sum_ = 0.0;

@@ -305,17 +305,13 @@ private:
             if (spec.stop.max_requests > 0 && chosen.size() >= spec.stop.max_requests)
                 break;
             if (context && std::uint64_t{e.input_tokens} + e.output_tokens > *context) {
-                ++rec.skipped["longer than the model's context (" + std::to_string(*context) +
-                              " tokens)"];
+                ++rec.skipped[workload::too_long_reason(*context)];
                 continue;
             }
             chosen.push_back(&e);
         }
         if (chosen.empty()) {
-            std::string skipped;
-            for (const auto& [why, n] : rec.skipped)
-                skipped += (skipped.empty() ? " (skipped: " : ", ") + std::to_string(n) + " " + why;
-            out.error = file + ": no request to replay" + (skipped.empty() ? "" : skipped + ")");
+            out.error = file + ": no request to replay" + workload::describe_skips(rec.skipped);
             co_return out;
         }
         // Prompts first, outside the schedule.
@@ -378,7 +374,8 @@ private:
         const std::vector<workload::corpus_record>& records = options_.corpus.records;
         const std::string file = "dataset " + options_.corpus_file;
         if (records.empty())
-            co_return file + ": no record with a prompt" + skipped_note();
+            co_return file + ": no record with a prompt" +
+                workload::describe_skips(dataset_skips());
         if (!counter_)
             counter_.emplace(*endpoint_, ro, tokenize_shape_);
         need = std::min(need, options_.max_dataset_records);
@@ -401,23 +398,22 @@ private:
                         static_cast<std::uint32_t>(std::min<std::uint64_t>(*a.tokens, 0xffffffffu));
             }
             if (context && e.prompt_tokens + e.output_tokens.value_or(0) > *context) {
-                ++dataset_skipped_["longer than the model's context (" + std::to_string(*context) +
-                                   " tokens)"];
+                ++dataset_skipped_[workload::too_long_reason(*context)];
                 continue;
             }
             dataset_.push_back(e);
         }
         if (dataset_.empty())
-            co_return file + ": no record fits" + skipped_note();
+            co_return file + ": no record fits" + workload::describe_skips(dataset_skips());
         co_return std::string();
     }
 
-    // " (skipped: 3 no user turn, 2 longer than ...)" for the records left out so far.
-    [[nodiscard]] std::string skipped_note() const {
-        std::string s;
-        for (const auto& [why, n] : dataset_summary().skipped)
-            s += (s.empty() ? " (skipped: " : ", ") + std::to_string(n) + " " + why;
-        return s.empty() ? s : s + ")";
+    // The records left out so far: the reader's skips and those beyond the context.
+    [[nodiscard]] workload::skip_counts dataset_skips() const {
+        workload::skip_counts s = options_.corpus.skipped;
+        for (const auto& [why, n] : dataset_skipped_)
+            s[why] += n;
+        return s;
     }
 
     [[nodiscard]] dataset_record dataset_summary() const {
@@ -425,9 +421,7 @@ private:
         d.file = options_.corpus_file;
         d.records = options_.corpus.records.size();
         d.used = dataset_.size();
-        d.skipped = options_.corpus.skipped;
-        for (const auto& [why, n] : dataset_skipped_)
-            d.skipped[why] += n;
+        d.skipped = dataset_skips();
         double sum = 0.0;
         for (const dataset_entry& e : dataset_) {
             d.outputs_from_data += e.output_tokens ? 1u : 0u;
@@ -645,7 +639,7 @@ private:
     std::vector<dataset_entry> dataset_;
     std::optional<workload::prompt_factory> block_factory_;
     std::size_t dataset_next_ = 0;
-    std::map<std::string, std::uint64_t> dataset_skipped_;
+    workload::skip_counts dataset_skipped_;
 };
 
 } // namespace llmcap::sweep

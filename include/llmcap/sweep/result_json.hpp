@@ -12,6 +12,7 @@
 #include <llmcap/core/json_reader.hpp>
 #include <llmcap/sweep/capacity_json.hpp>
 #include <llmcap/sweep/result.hpp>
+#include <llmcap/sweep/schedule_json.hpp>
 #include <llmcap/sweep/summary_json.hpp>
 
 #include <boost/json/array.hpp>
@@ -56,16 +57,6 @@ namespace llmcap::sweep {
         o["sessions"] = true;
     o["id"] = k.id();
     return o;
-}
-
-/// A scheduled cell's timeline as `[[seconds, backlog, TTFT or null], ...]`.
-[[nodiscard]] inline boost::json::array timeline_json(const std::vector<timeline_point>& points) {
-    boost::json::array out;
-    for (const timeline_point& t : points)
-        out.push_back(boost::json::array{json_number_or_null(t.at_s),
-                                         json_number_or_null(t.backlog),
-                                         json_number_or_null(t.ttft_s)});
-    return out;
 }
 
 /// A cell result as JSON (one line of `cells.jsonl`).
@@ -129,38 +120,10 @@ namespace llmcap::sweep {
         o["cache"] = boost::json::object{{"usage_cached_tokens", c.cache.usage_cached_tokens},
                                          {"timings_cache_n", c.cache.timings_cache_n},
                                          {"impossible", c.cache.impossible}};
-    if (c.arrivals) // open-loop cells only
-        o["arrivals"] = boost::json::object{
-            {"offered_rate_per_s", json_number_or_null(c.arrivals->offered_rate_per_s)},
-            {"achieved_rate_per_s", json_number_or_null(c.arrivals->achieved_rate_per_s)},
-            {"lag_p50_s", json_number_or_null(c.arrivals->lag_p50_s)},
-            {"lag_p99_s", json_number_or_null(c.arrivals->lag_p99_s)},
-            {"lag_max_s", json_number_or_null(c.arrivals->lag_max_s)},
-            {"late", c.arrivals->late},
-            {"late_requests", c.arrivals->late_requests},
-            {"backlog_early", json_number_or_null(c.arrivals->backlog_early)},
-            {"backlog_late", json_number_or_null(c.arrivals->backlog_late)},
-            {"ttft_early_s", json_number_or_null(c.arrivals->ttft_early_s)},
-            {"ttft_late_s", json_number_or_null(c.arrivals->ttft_late_s)},
-            {"e2e_early_s", json_number_or_null(c.arrivals->e2e_early_s)},
-            {"e2e_late_s", json_number_or_null(c.arrivals->e2e_late_s)},
-            {"too_short", c.arrivals->too_short},
-            {"saturated", c.arrivals->saturated},
-            {"timeline", timeline_json(c.arrivals->timeline)}};
-    if (c.dataset) { // dataset cells only
-        const dataset_record& d = *c.dataset;
-        boost::json::object skipped;
-        for (const auto& [why, n] : d.skipped)
-            skipped[why] = n;
-        o["dataset"] =
-            boost::json::object{{"file", d.file},
-                                {"records", d.records},
-                                {"used", d.used},
-                                {"outputs_from_data", d.outputs_from_data},
-                                {"skipped", std::move(skipped)},
-                                {"prompt_tokens_mean", json_number_or_null(d.prompt_tokens_mean)},
-                                {"prompt_tokens_max", d.prompt_tokens_max}};
-    }
+    if (c.arrivals) // open-loop and trace cells only
+        o["arrivals"] = sweep::to_json(*c.arrivals);
+    if (c.dataset) // dataset and trace cells only
+        o["dataset"] = sweep::to_json(*c.dataset);
     if (c.sessions) {
         const session_record& r = *c.sessions;
         boost::json::array turns;
@@ -460,58 +423,11 @@ inline bool read_cell(json_reader& in, const boost::json::value& v, const std::s
         }
     }
     c.arrivals.reset();
-    if (const boost::json::value* av = o->if_contains("arrivals"); av && in.ok()) {
-        const std::string p = path + ".arrivals";
-        if (const boost::json::object* ao = in.object(*av, p)) {
-            arrival_check& a = c.arrivals.emplace();
-            in.field(*ao, "offered_rate_per_s", p, a.offered_rate_per_s);
-            in.field(*ao, "achieved_rate_per_s", p, a.achieved_rate_per_s);
-            in.field(*ao, "lag_p50_s", p, a.lag_p50_s);
-            in.field(*ao, "lag_p99_s", p, a.lag_p99_s);
-            in.field(*ao, "lag_max_s", p, a.lag_max_s);
-            in.field(*ao, "late", p, a.late);
-            in.optional_field(*ao, "late_requests", p, a.late_requests);
-            // Absent in files written before the saturation check: not assessed.
-            in.optional_field(*ao, "backlog_early", p, a.backlog_early);
-            in.optional_field(*ao, "backlog_late", p, a.backlog_late);
-            in.optional_field(*ao, "ttft_early_s", p, a.ttft_early_s);
-            in.optional_field(*ao, "ttft_late_s", p, a.ttft_late_s);
-            in.optional_field(*ao, "e2e_early_s", p, a.e2e_early_s);
-            in.optional_field(*ao, "e2e_late_s", p, a.e2e_late_s);
-            in.optional_field(*ao, "too_short", p, a.too_short);
-            in.optional_field(*ao, "saturated", p, a.saturated);
-            if (const boost::json::value* tv = ao->if_contains("timeline"); tv && in.ok())
-                if (const boost::json::array* ta = in.array(*tv, p + ".timeline"))
-                    for (std::size_t i = 0; i < ta->size() && in.ok(); ++i) {
-                        const std::string at = p + ".timeline[" + std::to_string(i) + "]";
-                        std::vector<double> x;
-                        if (in.read((*ta)[i], at, x) && x.size() != 3)
-                            in.fail(at, "expected [seconds, backlog, TTFT]");
-                        if (in.ok())
-                            a.timeline.push_back({x[0], x[1], x[2]});
-                    }
-        }
-    }
+    if (const boost::json::value* av = o->if_contains("arrivals"); av && in.ok())
+        read_arrival_check(in, *av, path + ".arrivals", c.arrivals.emplace());
     c.dataset.reset();
-    if (const boost::json::value* dv = o->if_contains("dataset"); dv && in.ok()) {
-        const std::string p = path + ".dataset";
-        if (const boost::json::object* d = in.object(*dv, p)) {
-            dataset_record& r = c.dataset.emplace();
-            in.field(*d, "file", p, r.file);
-            in.field(*d, "records", p, r.records);
-            in.field(*d, "used", p, r.used);
-            in.field(*d, "outputs_from_data", p, r.outputs_from_data);
-            in.field(*d, "prompt_tokens_mean", p, r.prompt_tokens_mean);
-            in.field(*d, "prompt_tokens_max", p, r.prompt_tokens_max);
-            if (const boost::json::value* sk = in.member(*d, "skipped", p))
-                if (const boost::json::object* so = in.object(*sk, p + ".skipped"))
-                    for (const auto& kv : *so)
-                        in.read(kv.value(), p + ".skipped." + std::string(kv.key()),
-                                r.skipped[std::string(kv.key())]);
-            if (in.ok() && r.outputs_from_data > r.used)
-                return in.fail(p + ".outputs_from_data", "exceeds used");
-        }
-    }
+    if (const boost::json::value* dv = o->if_contains("dataset"); dv && in.ok())
+        read_dataset_record(in, *dv, path + ".dataset", c.dataset.emplace());
     c.sessions.reset();
     if (const boost::json::value* sv = o->if_contains("sessions"); sv && in.ok())
         read_sessions(in, *sv, path + ".sessions", c.sessions.emplace());

@@ -333,14 +333,9 @@ public:
                 co_return false;
             }
             const cell_result& c = done_[done_by_id_.at(key.id())];
-            const double failed =
-                c.requests_started == 0
-                    ? 1.0
-                    : static_cast<double>(c.requests_started - c.requests_succeeded) /
-                          static_cast<double>(c.requests_started);
             // Failures, or a schedule the cap held back, are a verdict whatever the length.
             const bool fell_behind = c.measured_nothing() || !c.arrivals || c.arrivals->late ||
-                                     failed > rate_search_max_failures;
+                                     1.0 - c.success_rate() > rate_search_max_failures;
             if (!fell_behind && c.arrivals->too_short) {
                 outcome_.search_errors.push_back(
                     "rate search at " + key.id() +

@@ -4,6 +4,7 @@
 #include <llmcap/core/json_parse.hpp>
 #include <llmcap/core/json_reader.hpp>
 #include <llmcap/core/text_lines.hpp>
+#include <llmcap/workload/skip_counts.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -14,7 +15,6 @@
 #include <fstream>          // ifstream
 #include <initializer_list> // initializer_list
 #include <iterator>         // istreambuf_iterator
-#include <map>              // map
 #include <optional>         // optional
 #include <string>           // string, to_string
 #include <string_view>      // string_view
@@ -64,7 +64,7 @@ struct corpus {
     std::vector<corpus_record> records;
     /// Records left out, by reason ("no user turn", "empty prompt"): each a line, document or
     /// conversation that is valid but holds no prompt.
-    std::map<std::string, std::uint64_t> skipped;
+    skip_counts skipped;
 };
 
 /// The outcome of parse_corpus: a corpus, or an error naming where the input was wrong.

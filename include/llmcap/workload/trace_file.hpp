@@ -4,6 +4,7 @@
 #include <llmcap/core/json_parse.hpp>
 #include <llmcap/core/json_reader.hpp>
 #include <llmcap/core/text_lines.hpp>
+#include <llmcap/workload/skip_counts.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -15,7 +16,6 @@
 #include <cstdint>      // uint32_t, uint64_t
 #include <fstream>      // ifstream
 #include <iterator>     // istreambuf_iterator
-#include <map>          // map
 #include <optional>     // optional
 #include <string>       // string, to_string
 #include <string_view>  // string_view
@@ -86,7 +86,7 @@ struct trace_read {
     std::vector<trace_entry> entries;
     /// Requests left out, by reason ("zero length", "longer than the model's context (8192
     /// tokens)").
-    std::map<std::string, std::uint64_t> skipped;
+    skip_counts skipped;
     /// Empty on success; else where and what: "trace: line 4, column 1 (Timestamp): 12.5 is
     /// earlier than line 3's 13 (a trace must be in time order)".
     std::string error;
@@ -226,8 +226,7 @@ inline std::string admit(trace_read& out, trace_entry e, double raw_time, double
     }
     if (max_context_tokens > 0 &&
         std::uint64_t{e.input_tokens} + e.output_tokens > max_context_tokens) {
-        ++out.skipped["longer than the model's context (" + std::to_string(max_context_tokens) +
-                      " tokens)"];
+        ++out.skipped[too_long_reason(max_context_tokens)];
         return {};
     }
     out.entries.push_back(std::move(e));
@@ -387,12 +386,8 @@ inline void read_csv(std::string_view content, trace_format f, std::uint64_t max
         detail::read_mooncake(content, max_context_tokens, r);
     else
         detail::read_csv(content, format, max_context_tokens, r);
-    if (r.ok() && r.entries.empty()) {
-        std::string skipped;
-        for (const auto& [why, n] : r.skipped)
-            skipped += (skipped.empty() ? " (skipped: " : ", ") + std::to_string(n) + " " + why;
-        r.error = "trace: no request" + (skipped.empty() ? skipped : skipped + ")");
-    }
+    if (r.ok() && r.entries.empty())
+        r.error = "trace: no request" + describe_skips(r.skipped);
     if (!r.ok()) {
         r.entries.clear();
         r.skipped.clear();
