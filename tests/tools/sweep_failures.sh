@@ -341,7 +341,11 @@ expect "--resume with --dataset" 2 "--dataset: cannot be changed on --resume" --
     { failed=$((failed + 1)); echo "FAILED: a refused dataset created its run directory"; }
 
 # A search for the highest sustainable rate over HTTP, replayed by `report`; and its refusals.
-expect "--rates auto over HTTP" 0 "cell grid/ctx1024/out8/c64/rate2: 12/12 ok.*cell grid/ctx1024/out8/c64/rate4: 12/12 ok" -- \
+# Over a real socket the verdict on the first cell depends on how busy the machine is (a send
+# more than 1 ms late marks the cell late, which a sanitized build on a loaded machine can be),
+# so the search's next rate is doubled or halved; the simulator's search is checked exactly in
+# tests/sweep/run_sweep.cpp.
+expect "--rates auto over HTTP" 0 "cell grid/ctx1024/out8/c64/rate2: 12/12 ok.*cell grid/ctx1024/out8/c64/rate(4|1): 12/12 ok" -- \
     "$sweep" run --url "$url" --contexts 1k --output-tokens 8 --rates auto --rate-start 2 \
     --max-rate-cells 2 --max-in-flight 64 --requests-per-cell 12 --warmup 0 --use-cases none \
     --quiet --out "$work/rate-auto"
