@@ -9,10 +9,13 @@
 #include "progress.hpp"
 
 #include <llmcap/analysis/capacity.hpp>
+#include <llmcap/analysis/traffic_mix.hpp>
 #include <llmcap/analysis/use_case.hpp>
 #include <llmcap/client/http_endpoint.hpp>
 #include <llmcap/client/stop_signal.hpp>
 #include <llmcap/core/file_io.hpp>
+#include <llmcap/core/json_parse.hpp>
+#include <llmcap/core/json_reader.hpp>
 #include <llmcap/emulator/builtin_profiles.hpp>
 #include <llmcap/emulator/server.hpp>
 #include <llmcap/emulator/server_energy_meter.hpp>
@@ -20,6 +23,7 @@
 #include <llmcap/report/capacity_report.hpp>
 #include <llmcap/report/cells_input.hpp>
 #include <llmcap/report/compare_report.hpp>
+#include <llmcap/report/build_report.hpp>
 #include <llmcap/report/render_html.hpp>
 #include <llmcap/report/render_markdown.hpp>
 #include <llmcap/report/write_reports.hpp>
@@ -111,6 +115,7 @@ struct plan_options {
     std::string trace;
     std::string trace_format;
     std::string time_scale;
+    std::string mix;
 };
 
 void add_plan_options(CLI::App& app, plan_options& o) {
@@ -214,6 +219,13 @@ void add_plan_options(CLI::App& app, plan_options& o) {
                    "Timestamp, Request tokens, Response tokens)");
     app.add_option("--time-scale", o.time_scale,
                    "Multiply the trace's times by this (0.5 replays twice as fast; default 1)");
+    app.add_option("--mix", o.mix,
+                   "A traffic mix: use cases served together by request share, e.g. "
+                   "code_completion:0.5,general_chatbot:0.3,long_document_processing:0.2 "
+                   "(built-in names, or those of a --use-cases JSON file), or a JSON file; "
+                   "searches the largest concurrency at which every class meets its own "
+                   "thresholds (up to --max-search-concurrency, default 64), plus mix cells "
+                   "at --concurrency or --rates");
     app.add_option("--dataset", o.dataset,
                    "Prompts from a dataset file: ShareGPT JSON, JSON Lines or plain text "
                    "(documents separated by blank lines); see --dataset-lengths");
@@ -223,6 +235,36 @@ void add_plan_options(CLI::App& app, plan_options& o) {
                    "length (cells named dataset, one per concurrency level or rate); resample: "
                    "the grid's cells, their prompts cut from the dataset's text to each "
                    "context length");
+}
+
+/// The traffic mix `spec` gives: a JSON file (analysis/traffic_mix.hpp) or NAME:SHARE,…; names
+/// resolved among `known` (a --use-cases file's), then the built-in use cases. Says on stderr
+/// when the shares were normalized. Throws usage_error naming the entry or the file's field.
+la::traffic_mix read_mix(const std::string& spec, const std::vector<la::use_case>& known) {
+    const la::use_case_lookup lookup = [&known](std::string_view name) {
+        for (const la::use_case& u : known)
+            if (u.name == name)
+                return std::optional<la::use_case>(u);
+        return la::find_builtin_use_case(name);
+    };
+    la::traffic_mix m;
+    std::string note;
+    if (fs::is_regular_file(spec)) {
+        std::string text, error;
+        if (!llmcap::read_file_text(spec, text, error))
+            throw std::runtime_error("--mix: " + error);
+        const llmcap::json_result<boost::json::value> doc = llmcap::parse_json(text, spec);
+        if (!doc)
+            throw usage_error("--mix: " + doc.error().message());
+        llmcap::json_reader in(spec);
+        if (!la::read_traffic_mix(in, *doc, "$", m, lookup, &note))
+            throw usage_error("--mix: " + in.error().message());
+    } else if (const std::string why = la::parse_mix_spec(spec, m, lookup, &note); !why.empty()) {
+        throw usage_error("--mix: " + why);
+    }
+    if (!note.empty())
+        std::fprintf(stderr, "--mix: %s\n", note.c_str());
+    return m;
 }
 
 /// The preset `o` names with the other plan options applied (sweep/plan_overrides.hpp).
@@ -237,10 +279,28 @@ ls::sweep_plan make_plan(const plan_options& o) {
     if (!o.concurrency.empty())
         change.concurrency = parse_counts(o.concurrency, "--concurrency", false);
     change.output_tokens = o.output_tokens;
-    if (o.use_cases == "none")
+    // With a mix, use cases are searched alone only when named (a file may only define the
+    // mix's classes).
+    if (o.use_cases == "none" || (!o.mix.empty() && (o.use_cases == "all" ||
+                                                      fs::is_regular_file(o.use_cases))))
         change.use_cases.emplace();
     else if (o.use_cases != "all")
         change.use_cases = parse_use_cases(o.use_cases, "--use-cases");
+    if (!o.mix.empty()) {
+        std::vector<la::use_case> known;
+        if (fs::is_regular_file(o.use_cases))
+            known = parse_use_cases(o.use_cases, "--use-cases");
+        change.mix = read_mix(o.mix, known);
+        for (const auto& [given, option] :
+             {std::pair{o.sessions, "--sessions"}, std::pair{!o.dataset.empty(), "--dataset"},
+              std::pair{!o.trace.empty(), "--trace"}, std::pair{o.rates == "auto", "--rates auto"},
+              std::pair{!o.contexts.empty(), "--contexts"},
+              std::pair{o.output_tokens != 0, "--output-tokens"}})
+            if (given)
+                throw usage_error(std::string("--mix: not with ") + option +
+                                  " (each class brings its use case's lengths; --concurrency "
+                                  "or --rates set the load of extra mix cells)");
+    }
     change.max_search_concurrency = o.max_search_concurrency;
     if (o.sessions) {
         la::session_workload w;
@@ -488,6 +548,8 @@ int finish_run(const ls::sweep_outcome& outcome, const fs::path& out, double max
     }
     std::printf("report: %s\n", (out / "report.html").c_str());
     std::printf("        %s\n", (out / "report.md").c_str());
+    if (const std::optional<ls::mix_search_result>& m = outcome.result.mix)
+        std::printf("mix: %s\n", lr::mix_headline(*m, outcome.result.cells).c_str());
     if (outcome.result.cells.empty()) {
         std::fprintf(stderr, "llmcap-sweep: the plan has no cell: nothing was measured\n");
         return exit_nothing_measured;

@@ -78,16 +78,92 @@ struct search_result {
 }
 
 /**
+ * The load levels of a capacity search as a state machine, apart from how a level is judged:
+ * an exponential probe at 1, 2, 4, … (capped at max_level) until a level fails, then bisection
+ * on the integers between the highest passing and the lowest failing level until they are
+ * adjacent or max_cells levels were measured. Assumes a level passes only if every lower one
+ * does. capacity_search judges a level by one use case's thresholds; a traffic mix's search by
+ * every class's.
+ */
+class level_search {
+public:
+    /// A search up to `max_level` (≥ 1) measuring at most `max_cells` levels (0: the default
+    /// budget). Throws std::invalid_argument for max_level 0.
+    explicit level_search(std::uint32_t max_level, std::size_t max_cells = 0)
+        : max_level_(max_level) {
+        if (max_level_ == 0)
+            throw std::invalid_argument("find_capacity: max_concurrency must be >= 1");
+        budget_ = max_cells == 0 ? default_search_budget(max_level_) : max_cells;
+    }
+
+    /// The level to measure next; empty once the search is over (converged, or the budget
+    /// spent).
+    [[nodiscard]] std::optional<std::uint32_t> next_level() const noexcept {
+        if (measured_.size() >= budget_)
+            return std::nullopt;
+        if (probing_)
+            return probe_;
+        if (failing_ != 0 && passing_ != 0 && failing_ - passing_ > 1)
+            return passing_ + (failing_ - passing_) / 2;
+        return std::nullopt;
+    }
+
+    /// Takes the verdict on next_level(). Throws std::logic_error when the search is over.
+    void add(bool passes) {
+        const std::optional<std::uint32_t> level = next_level();
+        if (!level)
+            throw std::logic_error("capacity_search::add: the search is over");
+        measured_.push_back(*level);
+        (passes ? passing_ : failing_) = *level;
+        if (probing_) {
+            if (!passes || *level == max_level_)
+                probing_ = false;
+            else
+                probe_ = *level > max_level_ / 2 ? max_level_ : 2 * *level;
+        }
+    }
+
+    /// The levels measured, in measurement order.
+    [[nodiscard]] const std::vector<std::uint32_t>& measured() const noexcept {
+        return measured_;
+    }
+    /// The highest passing level measured; 0 when none passed.
+    [[nodiscard]] std::uint32_t passing() const noexcept {
+        return passing_;
+    }
+    /// The lowest failing level measured; empty when none failed.
+    [[nodiscard]] std::optional<std::uint32_t> lowest_failing() const noexcept {
+        return failing_ == 0 ? std::nullopt : std::optional<std::uint32_t>(failing_);
+    }
+    /// True when the passing and failing levels are adjacent (or level 1 failed, or max_level
+    /// passed).
+    [[nodiscard]] bool converged() const noexcept {
+        return (failing_ != 0 && failing_ - passing_ == 1) ||
+               (failing_ == 0 && passing_ == max_level_);
+    }
+    /// True when the budget ended the search before it converged.
+    [[nodiscard]] bool budget_exhausted() const noexcept {
+        return !converged() && measured_.size() >= budget_;
+    }
+
+private:
+    std::uint32_t max_level_;
+    std::size_t budget_ = 0;
+    std::vector<std::uint32_t> measured_;
+    bool probing_ = true;
+    std::uint32_t probe_ = 1;   // the next probe level while probing
+    std::uint32_t passing_ = 0; // highest passing level measured
+    std::uint32_t failing_ = 0; // lowest failing level measured; 0 = none
+};
+
+/**
  * The capacity search of one use case as a state machine: it names the next concurrency to
  * measure, takes the measured cell, and says when it has converged. The caller measures however
  * it likes (a live server, a simulation, cells already measured by a resumed run) and feeds
  * the cells back; nothing is thrown to ask for a cell.
  *
- * The levels: an exponential probe at 1, 2, 4, … (capped at max_concurrency) until a level
- * fails, then bisection on the integers between the highest passing and the lowest failing
- * level until they are adjacent or max_cells cells were measured. Assumes the thresholds
- * degrade with load. With the default budget it converges in at most ⌈2·log2(max_concurrency)⌉
- * cells.
+ * The levels are level_search's. With the default budget it converges in at most
+ * ⌈2·log2(max_concurrency)⌉ cells.
  *
  *     analysis::capacity_search s(uc, options);
  *     while (const auto c = s.next_level())
@@ -99,26 +175,17 @@ public:
     /// A search for `uc`. Throws std::invalid_argument for max_concurrency 0 or a use case
     /// without thresholds.
     explicit capacity_search(use_case uc, search_options options = {})
-        : uc_(std::move(uc)), options_(std::move(options)) {
-        if (options_.max_concurrency == 0)
-            throw std::invalid_argument("find_capacity: max_concurrency must be >= 1");
+        : uc_(std::move(uc)), options_(std::move(options)),
+          levels_(options_.max_concurrency, options_.max_cells) {
         if (uc_.thresholds.empty())
             throw std::invalid_argument("find_capacity: use case '" + uc_.name +
                                         "' has no threshold");
-        budget_ = options_.max_cells == 0 ? default_search_budget(options_.max_concurrency)
-                                          : options_.max_cells;
     }
 
     /// The concurrency to measure next; empty once the search is over (converged, or the cell
     /// budget spent).
     [[nodiscard]] std::optional<std::uint32_t> next_level() const noexcept {
-        if (cells_.size() >= budget_)
-            return std::nullopt;
-        if (probing_)
-            return probe_;
-        if (failing_ != 0 && passing_ != 0 && failing_ - passing_ > 1)
-            return passing_ + (failing_ - passing_) / 2;
-        return std::nullopt;
+        return levels_.next_level();
     }
 
     /// Takes the cell measured at next_level() (its concurrency is set to that level). Throws
@@ -131,14 +198,7 @@ public:
         cell.concurrency = *level;
         const bool ok = cell_passes(uc_, cell);
         cells_.push_back(std::move(cell));
-        (ok ? passing_ : failing_) = *level;
-        if (probing_) {
-            if (!ok || *level == options_.max_concurrency)
-                probing_ = false;
-            else
-                probe_ =
-                    *level > options_.max_concurrency / 2 ? options_.max_concurrency : 2 * *level;
-        }
+        levels_.add(ok);
     }
 
     /// The cells taken so far, in measurement order.
@@ -154,12 +214,10 @@ public:
     /// The outcome from the cells taken so far (final once next_level() is empty).
     [[nodiscard]] search_result result() const {
         search_result r;
-        r.capacity = passing_;
-        if (failing_ != 0)
-            r.lowest_failing = failing_;
-        r.converged = (failing_ != 0 && failing_ - passing_ == 1) ||
-                      (failing_ == 0 && passing_ == options_.max_concurrency);
-        r.budget_exhausted = !r.converged && cells_.size() >= budget_;
+        r.capacity = levels_.passing();
+        r.lowest_failing = levels_.lowest_failing();
+        r.converged = levels_.converged();
+        r.budget_exhausted = levels_.budget_exhausted();
         r.cells = cells_;
         r.analysis = compute_capacity(uc_, r.cells, options_.analysis);
         return r;
@@ -168,12 +226,8 @@ public:
 private:
     use_case uc_;
     search_options options_;
-    std::size_t budget_ = 0;
+    level_search levels_;
     std::vector<cell_summary> cells_;
-    bool probing_ = true;
-    std::uint32_t probe_ = 1;   // the next probe level while probing
-    std::uint32_t passing_ = 0; // highest passing level measured
-    std::uint32_t failing_ = 0; // lowest failing level measured; 0 = none
 };
 
 /**

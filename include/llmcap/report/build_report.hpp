@@ -4,6 +4,7 @@
 #include <llmcap/report/detail/capacity_sections.hpp>
 #include <llmcap/report/detail/energy_sections.hpp>
 #include <llmcap/report/detail/grid.hpp>
+#include <llmcap/report/detail/mix_sections.hpp>
 #include <llmcap/report/detail/overview_sections.hpp>
 #include <llmcap/report/detail/reliability_sections.hpp>
 #include <llmcap/report/detail/report_context.hpp>
@@ -21,7 +22,8 @@
  * scaling efficiency, power and cost) and what it lacks (percentiles P50–P99.9 with confidence
  * intervals, success and failure breakdown, short-output, prompt-length and client-lag checks,
  * time to first answer token, energy per token, the physical bound and the fraction achieved;
- * conversations for session cells, and for open-loop cells the arrival schedule kept).
+ * conversations for session cells, for open-loop cells the arrival schedule kept, and for a
+ * traffic mix its capacity first, class by class).
  * Every figure comes from the sweep result; nothing depends on the time the report is built.
  */
 namespace llmcap::report {
@@ -40,8 +42,10 @@ namespace llmcap::report {
     detail::reliability_sections reliability{c};
     detail::session_sections sessions{c};
     detail::arrival_sections arrivals{c};
+    detail::mix_sections mixes{c};
     overview.header();
     overview.highlights_section();
+    mixes.mix_section(); // a traffic mix's capacity is the headline
     overview.summary_section();
     capacity.use_case_guidance();
     speed.throughput_section();

@@ -3,6 +3,7 @@
 #include <llmcap/analysis/cell_recorder.hpp>
 #include <llmcap/analysis/metric.hpp>
 #include <llmcap/analysis/request_metrics.hpp>
+#include <llmcap/analysis/traffic_mix.hpp>
 #include <llmcap/core/clock.hpp>
 #include <llmcap/core/error.hpp>
 #include <llmcap/core/request_trace.hpp>
@@ -65,11 +66,24 @@ inline constexpr double client_lag_tolerance = 0.01;
 class cell_builder {
 public:
     /// A builder for the cell `key`; a session cell (key.sessions) of `turns` turns per
-    /// conversation also gathers the requests by turn.
-    explicit cell_builder(cell_key key, std::uint32_t turns = 0)
+    /// conversation also gathers the requests by turn; a mix cell (`mix` set, with the run's
+    /// `seed` and the index of the cell's first request, warm-ups included) also gathers them by
+    /// class (analysis::mix_class_of of each request's position in the cell).
+    explicit cell_builder(cell_key key, std::uint32_t turns = 0,
+                          const analysis::traffic_mix* mix = nullptr, std::uint64_t seed = 0,
+                          std::uint64_t first_index = 0)
         : recorder_(std::move(key)), turns_(turns),
           scheduled_(recorder_.key().rate_per_s.has_value() ||
-                     recorder_.key().use_case == trace_cell_name) {}
+                     recorder_.key().use_case == trace_cell_name),
+          seed_(seed), first_index_(first_index) {
+        if (mix == nullptr)
+            return;
+        mix_ = *mix;
+        for (const analysis::mix_class& m : mix_->classes)
+            classes_.emplace_back(cell_key{m.workload.context_tokens, m.workload.output_tokens,
+                                           recorder_.key().concurrency, m.workload.name,
+                                           recorder_.key().rate_per_s});
+    }
 
     /// Records one finished request.
     void record(const request_trace& t, bool warmup) {
@@ -80,6 +94,8 @@ public:
         recorder_.record(t);
         if (recorder_.key().sessions)
             turns_.record(t);
+        if (mix_)
+            classes_[analysis::mix_class_of(*mix_, seed_, t.index - first_index_)].record(t);
         if (t.failure) {
             std::vector<std::string>& examples = examples_[*t.failure];
             if (examples.size() < 3 &&
@@ -151,6 +167,11 @@ public:
                 c.energy->energy_j / static_cast<double>(recorder_.output_tokens_total());
         c.energy_error = ctx.energy_error;
         c.dataset = ctx.dataset;
+        for (const analysis::cell_recorder<>& k : classes_)
+            c.classes.push_back(
+                mix_class_cell{k.key().use_case, k.started(), k.succeeded(), k.summary()});
+        if (mix_)
+            c.first_index = first_index_;
         c.stop_reason = ctx.stop_reason;
         c.stop_error = ctx.stop_error;
         c.complete = ctx.complete;
@@ -326,6 +347,10 @@ private:
     std::vector<arrival_span> spans_;
     std::optional<time_point> last_intended_;
     std::uint64_t late_requests_ = 0;
+    std::uint64_t seed_ = 0;
+    std::uint64_t first_index_ = 0;
+    std::optional<analysis::traffic_mix> mix_;
+    std::vector<analysis::cell_recorder<>> classes_; // a mix cell's, by class
 };
 
 } // namespace llmcap::sweep

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <llmcap/analysis/traffic_mix.hpp>
 #include <llmcap/client/stop_signal.hpp>
 #include <llmcap/core/clock.hpp>
 #include <llmcap/core/request_trace.hpp>
@@ -37,6 +38,9 @@ struct cell_spec {
     /// Set for a session cell (key.sessions): users holding conversations, key.concurrency of
     /// them, each turn a new message of key.context_tokens and an answer of key.output_tokens.
     std::optional<analysis::session_workload> sessions;
+    /// Set for a mix cell: each request's class drawn by analysis::mix_class_of(mix, seed,
+    /// index), its prompt and output lengths that class's use case's.
+    std::optional<analysis::traffic_mix> mix;
     /// Warm-up requests.
     std::uint64_t warmup_requests = 0;
     /// When the cell stops.

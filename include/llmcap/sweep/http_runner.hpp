@@ -189,6 +189,7 @@ public:
             co_return co_await run_trace(spec, on_trace, ro);
         workload::prompt_factory& factory = factory_for(spec.style);
         std::optional<workload::calibrated_prompt> calibration;
+        std::vector<workload::calibrated_prompt> mix_prompts; // a mix cell's, by class
         if (spec.dataset) {
             const workload::stop_rule& s = spec.stop;
             const std::uint64_t measured_count = s.requests > 0 ? s.requests
@@ -202,6 +203,20 @@ public:
                 co_return out;
             }
             out.dataset = dataset_summary();
+        } else if (spec.mix) { // a calibrated prompt per class
+            if (!counter_)
+                counter_.emplace(*endpoint_, ro, tokenize_shape_);
+            for (const analysis::mix_class& k : spec.mix->classes) {
+                std::string why;
+                std::optional<workload::calibrated_prompt> c =
+                    co_await factory.calibrate(*counter_, k.workload.context_tokens, &why);
+                if (!c) {
+                    out.error = "prompt calibration failed for class " + k.workload.name + ": " +
+                                why + unknown_model_hint();
+                    co_return out;
+                }
+                mix_prompts.push_back(std::move(*c));
+            }
         } else if (spec.prompt.empty()) {
             if (!counter_)
                 counter_.emplace(*endpoint_, ro, tokenize_shape_);
@@ -213,6 +228,13 @@ public:
             }
         }
         auto make = [&](std::uint64_t index) {
+            if (spec.mix) { // the request's class: its lengths
+                const std::size_t k =
+                    analysis::mix_class_of(*spec.mix, spec.seed, index - spec.first_index);
+                workload::request_options o = ro;
+                o.max_tokens = spec.mix->classes[k].workload.output_tokens;
+                return workload::request_from(factory, mix_prompts[k], o, index);
+            }
             if (spec.dataset) { // a record's own prompt and output length
                 const dataset_entry& e = dataset_[index % dataset_.size()];
                 workload::request_options o = ro;

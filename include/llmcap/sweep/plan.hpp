@@ -1,5 +1,6 @@
 #pragma once
 
+#include <llmcap/analysis/traffic_mix.hpp>
 #include <llmcap/analysis/use_case.hpp>
 #include <llmcap/analysis/use_case_json.hpp>
 #include <llmcap/core/json_error.hpp>
@@ -102,6 +103,9 @@ struct planned_cell {
     /// True for a trace replay's cell (named "trace", context and output 0): the plan's trace
     /// file replayed at its times, key.concurrency the cap on requests in flight.
     bool trace = false;
+    /// True for a traffic mix's cell (named "mix", context and output 0): each request a class
+    /// of the plan's mix (analysis::mix_class_of) with that class's lengths.
+    bool mix = false;
 };
 
 /// A use case whose capacity is searched for (DESIGN.md §5).
@@ -114,6 +118,17 @@ struct use_case_search {
     std::uint32_t max_cells = 0;
     /// Text of its prompts.
     workload::text_style style = workload::text_style::prose;
+};
+
+/// The capacity search of a plan's traffic mix: loads 1, 2, 4, … then bisection, each a mix
+/// cell judged class by class (analysis::level_search).
+struct mix_search_plan {
+    /// Highest concurrency the search may try.
+    std::uint32_t max_concurrency = 64;
+    /// Most cells it may measure; 0 for the default budget.
+    std::uint32_t max_cells = 0;
+
+    friend bool operator==(const mix_search_plan&, const mix_search_plan&) = default;
 };
 
 /// A whole sweep: which server and model, how requests look, and which cells to run.
@@ -150,6 +165,11 @@ struct sweep_plan {
     /// Searches for the highest sustainable arrival rate, run after the cells and before the
     /// capacity searches.
     std::vector<rate_search> rate_searches;
+    /// Use cases served together (mix cells draw each request's class from it); empty for
+    /// none.
+    std::optional<analysis::traffic_mix> mix;
+    /// The mix's capacity search, run after the rate searches; empty for none.
+    std::optional<mix_search_plan> mix_search;
 };
 
 /// Appends the cells contexts × outputs × concurrencies (in that nesting order) to `plan`.
@@ -182,6 +202,8 @@ inline void add_grid(sweep_plan& plan, const std::vector<std::uint32_t>& context
             cell["dataset"] = true;
         if (c.trace) // the trace file's requests at their times
             cell["trace"] = true;
+        if (c.mix) // each request a class of the plan's mix
+            cell["mix"] = true;
         cells.push_back(std::move(cell));
     }
     boost::json::array searches;
@@ -216,6 +238,11 @@ inline void add_grid(sweep_plan& plan, const std::vector<std::uint32_t>& context
         out["trace_format"] = p.trace_format;
         out["trace_time_scale"] = p.trace_time_scale;
     }
+    if (p.mix) // absent: no traffic mix
+        out["mix"] = analysis::to_json(*p.mix);
+    if (p.mix_search) // absent: no mix capacity search
+        out["mix_search"] = boost::json::object{{"max_concurrency", p.mix_search->max_concurrency},
+                                                {"max_cells", p.mix_search->max_cells}};
     if (!p.rate_searches.empty()) { // absent: no rate search
         boost::json::array rates;
         for (const rate_search& s : p.rate_searches)
@@ -269,6 +296,20 @@ inline bool read_style(json_reader& in, const boost::json::object& o, const std:
             in.fail(path + ".trace_format", "expected \"mooncake\", \"azure\" or \"burstgpt\"");
         if (in.ok() && !(p.trace_time_scale > 0.0 && std::isfinite(p.trace_time_scale)))
             in.fail(path + ".trace_time_scale", "must be a positive number");
+        if (const boost::json::value* mv = o->if_contains("mix"); mv && in.ok())
+            analysis::read_traffic_mix(in, *mv, path + ".mix", p.mix.emplace());
+        if (const boost::json::value* sv = o->if_contains("mix_search"); sv && in.ok()) {
+            const std::string sp = path + ".mix_search";
+            if (const boost::json::object* so = in.object(*sv, sp)) {
+                mix_search_plan& m = p.mix_search.emplace();
+                in.field(*so, "max_concurrency", sp, m.max_concurrency);
+                in.optional_field(*so, "max_cells", sp, m.max_cells);
+                if (in.ok() && m.max_concurrency == 0)
+                    in.fail(sp + ".max_concurrency", "must be at least 1");
+                if (in.ok() && !p.mix)
+                    in.fail(sp, "a mix search needs the plan's mix");
+            }
+        }
         if (const boost::json::value* rv = in.member(*o, "requests", path)) {
             const std::string rp = path + ".requests";
             if (const boost::json::object* ro = in.object(*rv, rp)) {
@@ -322,6 +363,11 @@ inline bool read_style(json_reader& in, const boost::json::object& o, const std:
                     }
                     in.optional_field(*co, "dataset", cp, c.dataset);
                     in.optional_field(*co, "trace", cp, c.trace);
+                    in.optional_field(*co, "mix", cp, c.mix);
+                    if (in.ok() && c.mix && !p.mix)
+                        in.fail(cp + ".mix", "a mix cell needs the plan's mix");
+                    if (in.ok() && c.mix && (c.sessions || c.dataset || c.trace))
+                        in.fail(cp + ".mix", "a mix cell is not a session, dataset or trace cell");
                     if (in.ok() && c.trace && p.trace_path.empty())
                         in.fail(cp + ".trace", "a trace cell needs the plan's trace_path");
                     if (in.ok() && c.dataset && c.sessions)
@@ -338,10 +384,10 @@ inline bool read_style(json_reader& in, const boost::json::object& o, const std:
                     }
                     if (in.ok() && c.key.concurrency == 0)
                         in.fail(cp + ".concurrency", "must be at least 1");
-                    if (in.ok() && c.key.output_tokens == 0 && !c.trace)
+                    if (in.ok() && c.key.output_tokens == 0 && !c.trace && !c.mix)
                         in.fail(cp + ".output_tokens", "must be at least 1");
                     if (in.ok() && c.key.context_tokens == 0 && c.prompt.empty() && !c.dataset &&
-                        !c.trace)
+                        !c.trace && !c.mix)
                         in.fail(cp + ".context_tokens",
                                 "must be at least 1 without a fixed prompt or a dataset");
                     p.cells.push_back(std::move(c));
@@ -378,7 +424,8 @@ inline bool read_style(json_reader& in, const boost::json::object& o, const std:
                         p.rate_searches.push_back(s);
                 }
         }
-        if (in.ok() && p.cells.empty() && p.searches.empty() && p.rate_searches.empty())
+        if (in.ok() && p.cells.empty() && p.searches.empty() && p.rate_searches.empty() &&
+            !p.mix_search)
             in.fail(path, "the plan has no cell and no search");
     }
     return in.result(std::move(p));

@@ -69,6 +69,12 @@ struct plan_overrides {
     /// Trace times are multiplied by this.
     double trace_time_scale = 1.0;
 
+    // --- traffic mix ---
+    /// Use cases served together: when given, the cells give way to mix cells (named "mix",
+    /// each request a class of the mix), one per level of `concurrency` (or per rate), and,
+    /// without rates, a search for the mix's capacity up to max_search_concurrency (64 when 0).
+    std::optional<analysis::traffic_mix> mix;
+
     // --- open loop ---
     /// Arrival rates, requests per second: when given, every grid cell becomes one open-loop
     /// cell per rate (the cell's arrival rate, DESIGN.md §9), its concurrency the cap
@@ -198,6 +204,11 @@ namespace detail {
  * - Dataset: dataset_path replaces the plan's corpus file; with dataset_own_lengths the cells
  *   become dataset cells (context 0, named "dataset", one per output length and concurrency
  *   level), refused with sessions, with context lengths or without a file.
+ * - Traffic mix: with mix, the cells give way to mix cells (context and output 0, named "mix")
+ *   at each concurrency level given (or one per rate), and without rates a mix capacity search
+ *   (mix_search_plan) up to max_search_concurrency; refused beside sessions, a dataset's own
+ *   lengths, a trace, a rate search, context lengths or output tokens, or for a mix check_mix
+ *   refuses.
  * - Open loop: with rates, each grid cell (not a session cell) becomes one cell per rate,
  *   concurrency max_in_flight, named by its rate; burstiness replaces the plan's. A rate or
  *   burstiness that is not a positive finite number, a cap of 0, or rates with sessions are
@@ -306,6 +317,41 @@ namespace detail {
             return false;
         }
         out.cells = std::move(own);
+    }
+    if (o.mix) {
+        if (o.sessions || o.dataset_own_lengths || !o.trace_path.empty() || o.find_rate) {
+            why = "a traffic mix beside sessions, a dataset's own lengths, a trace or a rate "
+                  "search (a mix brings its own requests)";
+            return false;
+        }
+        if (!o.contexts.empty() || o.output_tokens != 0) {
+            why = "context lengths or output tokens beside a traffic mix (each class has its "
+                  "use case's)";
+            return false;
+        }
+        analysis::traffic_mix m = *o.mix;
+        if (const std::string bad = analysis::check_mix(m); !bad.empty()) {
+            why = "a traffic mix with " + bad;
+            return false;
+        }
+        std::vector<std::uint32_t> levels = o.concurrency;
+        if (levels.empty() && !o.rates.empty())
+            levels = {1}; // one cell per rate, whatever its level
+        out.cells.clear();
+        for (const std::uint32_t c : levels) {
+            planned_cell mc;
+            mc.key = cell_key{0, 0, c, std::string(mix_cell_name)};
+            mc.mix = true;
+            out.cells.push_back(std::move(mc));
+        }
+        out.mix = std::move(m);
+        out.mix_search.reset();
+        if (o.rates.empty()) {
+            mix_search_plan ms;
+            if (o.max_search_concurrency != 0)
+                ms.max_concurrency = o.max_search_concurrency;
+            out.mix_search = ms;
+        }
     }
     if (!o.rates.empty()) {
         if (o.sessions) {

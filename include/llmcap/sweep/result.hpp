@@ -8,6 +8,7 @@
 #include <llmcap/analysis/use_case.hpp>
 #include <llmcap/core/error.hpp>
 #include <llmcap/prometheus/server_cell_metrics.hpp>
+#include <llmcap/sweep/mix_result.hpp>
 #include <llmcap/sweep/rate_search.hpp>
 #include <llmcap/telemetry/energy_reading.hpp>
 #include <llmcap/workload/stop_reason.hpp>
@@ -297,6 +298,8 @@ struct dataset_record {
 /// The name of a trace replay's cell (cell_key::use_case): its requests arrive at a trace's
 /// times with the trace's lengths (context and output 0 in the key).
 inline constexpr std::string_view trace_cell_name = "trace";
+/// The name of a traffic mix's cells ("mix/ctx0/out0/c8"): each request a class of the mix.
+inline constexpr std::string_view mix_cell_name = "mix";
 
 /// The send lag above which an open-loop cell's schedule counts as not kept, seconds.
 inline constexpr double open_loop_lag_tolerance_s = 0.001;
@@ -421,6 +424,11 @@ struct cell_result {
     std::optional<arrival_check> arrivals;
     /// Set for a cell whose prompts are a dataset's records, or a trace's requests: which.
     std::optional<dataset_record> dataset;
+    /// A mix cell's requests by class, in the mix's order (empty for any other cell).
+    std::vector<mix_class_cell> classes;
+    /// A mix cell's first request index within the run (warm-ups included): each request's
+    /// class is drawn from its position after it. 0 for any other cell.
+    std::uint64_t first_index = 0;
     /// What the server reported; empty when not scraped.
     std::optional<server_metrics_record> server;
     /// GPU energy; empty when not measured.
@@ -584,6 +592,8 @@ struct sweep_result {
     std::vector<use_case_result> use_cases;
     /// Each search for the highest sustainable arrival rate (the cells are in `cells`).
     std::vector<rate_search_result> rate_searches;
+    /// The capacity search of the run's traffic mix, when it ran one (the cells are in `cells`).
+    std::optional<mix_search_result> mix;
     /// Scaling efficiency per context length, from the grid cells.
     std::vector<analysis::context_scaling> scaling;
     /// True when every cell was simulated.

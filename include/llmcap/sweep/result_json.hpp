@@ -124,6 +124,13 @@ namespace llmcap::sweep {
         o["arrivals"] = sweep::to_json(*c.arrivals);
     if (c.dataset) // dataset and trace cells only
         o["dataset"] = sweep::to_json(*c.dataset);
+    if (!c.classes.empty()) { // mix cells only
+        boost::json::array classes;
+        for (const mix_class_cell& m : c.classes)
+            classes.push_back(sweep::to_json(m));
+        o["classes"] = std::move(classes);
+        o["first_index"] = c.first_index;
+    }
     if (c.sessions) {
         const session_record& r = *c.sessions;
         boost::json::array turns;
@@ -239,6 +246,8 @@ namespace llmcap::sweep {
             rates.push_back(sweep::to_json(s));
         o["rate_searches"] = std::move(rates);
     }
+    if (r.mix) // absent: the run searched no traffic mix
+        o["mix"] = sweep::to_json(*r.mix);
     return o;
 }
 
@@ -428,6 +437,13 @@ inline bool read_cell(json_reader& in, const boost::json::value& v, const std::s
     c.dataset.reset();
     if (const boost::json::value* dv = o->if_contains("dataset"); dv && in.ok())
         read_dataset_record(in, *dv, path + ".dataset", c.dataset.emplace());
+    c.classes.clear();
+    in.optional_field(*o, "first_index", path, c.first_index);
+    if (const boost::json::value* mv = o->if_contains("classes"); mv && in.ok())
+        if (const boost::json::array* a = in.array(*mv, path + ".classes"))
+            for (std::size_t i = 0; i < a->size() && in.ok(); ++i)
+                read_mix_class_cell(in, (*a)[i], path + ".classes[" + std::to_string(i) + "]",
+                                    c.classes.emplace_back());
     c.sessions.reset();
     if (const boost::json::value* sv = o->if_contains("sessions"); sv && in.ok())
         read_sessions(in, *sv, path + ".sessions", c.sessions.emplace());
@@ -612,6 +628,8 @@ use_case_result_from_json(const boost::json::value& v) {
         list("scaling", r.scaling, detail::read_scaling);
         if (o->contains("rate_searches"))
             list("rate_searches", r.rate_searches, read_rate_search_result);
+        if (const boost::json::value* mv = o->if_contains("mix"); mv && in.ok())
+            read_mix_search_result(in, *mv, path + ".mix", r.mix.emplace());
         in.field(*o, "simulated", path, r.simulated);
         in.field(*o, "complete", path, r.complete);
         return in.ok();

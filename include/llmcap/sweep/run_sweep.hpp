@@ -101,10 +101,14 @@ namespace detail {
            std::to_string(LLMCAP_VERSION_PATCH);
 }
 
-/// Rebuilds a stored cell from its requests (exact statistics) and its stored extras.
-[[nodiscard]] inline cell_result
-rebuild(const cell_result& stored, const std::vector<trace_record>& traces, time_point origin) {
-    cell_builder b(stored.key, stored.sessions ? stored.sessions->turns_per_conversation : 0);
+/// Rebuilds a stored cell from its requests (exact statistics) and its stored extras; a mix
+/// cell's requests are split by the plan's `mix` and `seed` again.
+[[nodiscard]] inline cell_result rebuild(const cell_result& stored,
+                                         const std::vector<trace_record>& traces,
+                                         time_point origin, const sweep_plan& plan) {
+    const bool mixed = plan.mix && stored.key.use_case == mix_cell_name;
+    cell_builder b(stored.key, stored.sessions ? stored.sessions->turns_per_conversation : 0,
+                   mixed ? &*plan.mix : nullptr, plan.seed, stored.first_index);
     for (const trace_record& r : traces)
         b.record(r.trace, r.warmup);
     cell_context ctx;
@@ -152,7 +156,7 @@ public:
             outcome_.warnings = std::move(state.warnings);
             for (const cell_result& c : state.cells) {
                 done_by_id_[c.key.id()] = done_.size();
-                done_.push_back(rebuild(c, state.traces[c.key.id()], origin_));
+                done_.push_back(rebuild(c, state.traces[c.key.id()], origin_, plan_));
             }
             co_return;
         }
@@ -188,7 +192,7 @@ public:
     boost::asio::awaitable<bool>
     measure(cell_key key, workload::text_style style, const std::string& prompt,
             const std::optional<analysis::session_workload>& sessions = std::nullopt,
-            bool dataset = false, bool trace = false) {
+            bool dataset = false, bool trace = false, bool mix = false) {
         key.sessions = sessions.has_value();
         // An open-loop cell is named by its arrival rate too: its own (a rate sweep's cells),
         // else the plan's.
@@ -199,7 +203,10 @@ public:
             co_return true;
         if (stopped() || options_.read_only)
             co_return false;
-        cell_builder builder(key, sessions ? sessions->turns : 0);
+        if (mix && !plan_.mix)
+            throw std::invalid_argument("a mix cell in a plan without a mix");
+        cell_builder builder(key, sessions ? sessions->turns : 0, mix ? &*plan_.mix : nullptr,
+                             plan_.seed, next_index_);
         const trace_callback on_trace = [&](const request_trace& t, bool warmup) {
             builder.record(t, warmup);
             dir_->append_request(trace_record{id, warmup, t}, origin_);
@@ -212,10 +219,16 @@ public:
         spec.prompt = prompt;
         spec.dataset = dataset;
         spec.trace = trace;
+        if (mix)
+            spec.mix = plan_.mix;
         spec.warmup_requests = plan_.requests.warmup_requests;
         spec.sessions = sessions;
         spec.stop = sessions ? plan_.requests.session_rule_for(key.concurrency, sessions->turns)
                              : plan_.requests.rule_for(key.concurrency);
+        if (mix && spec.stop.requests > 0) // enough requests for every class to be judged
+            spec.stop.requests =
+                std::max(spec.stop.requests,
+                         analysis::mix_requests_for(*plan_.mix, analysis::mix_min_class_requests));
         spec.load = plan_.load;
         if (key.rate_per_s) {
             spec.load.open = true;
@@ -353,11 +366,92 @@ public:
         co_return true;
     }
 
+    /// Runs the capacity search of the plan's traffic mix (analysis::level_search over mix
+    /// cells, "mix/ctx0/out0/cN"): a load passes when every class meets its own thresholds on
+    /// its own requests. Sets `found`; false when the run was interrupted.
+    boost::asio::awaitable<bool> search_mix(const mix_search_plan& s,
+                                            std::optional<mix_search_result>& found) {
+        const analysis::traffic_mix& mix = *plan_.mix;
+        std::optional<analysis::level_search> levels;
+        try {
+            levels.emplace(s.max_concurrency, s.max_cells);
+        } catch (const std::invalid_argument& e) {
+            outcome_.search_errors.push_back("mix: " + std::string(e.what()));
+            co_return true;
+        }
+        mix_search_result r;
+        r.mix = mix;
+        r.max_concurrency = s.max_concurrency;
+        std::vector<std::vector<analysis::cell_summary>> by_class(mix.classes.size());
+        while (const std::optional<std::uint32_t> level = levels->next_level()) {
+            cell_key key{0, 0, *level, std::string(mix_cell_name)};
+            if (!co_await measure(key, workload::text_style::prose, {}, std::nullopt, false, false,
+                                  true)) {
+                if (options_.read_only)
+                    outcome_.search_errors.push_back(
+                        "mix: concurrency " + std::to_string(*level) + " was never measured");
+                co_return false;
+            }
+            if (plan_.load.open)
+                key.rate_per_s = plan_.load.rate_per_s;
+            const cell_result& c = done_[done_by_id_.at(key.id())];
+            mix_level l;
+            l.concurrency = *level;
+            for (std::size_t k = 0; k < mix.classes.size(); ++k) {
+                const analysis::use_case& uc = mix.classes[k].workload;
+                mix_class_verdict v{uc.name, uc.thresholds};
+                if (k < c.classes.size() && c.classes[k].requests_succeeded > 0) {
+                    v.unmet = analysis::unmet_thresholds(uc, c.classes[k].summary);
+                    by_class[k].push_back(c.classes[k].summary);
+                }
+                l.classes.push_back(std::move(v));
+            }
+            levels->add(l.passes());
+            r.levels.push_back(std::move(l));
+        }
+        r.capacity = levels->passing();
+        r.lowest_failing = levels->lowest_failing();
+        r.converged = levels->converged();
+        r.budget_exhausted = levels->budget_exhausted();
+        for (std::size_t k = 0; k < mix.classes.size(); ++k) {
+            std::optional<analysis::capacity_result>& cap = r.class_capacity.emplace_back();
+            if (by_class[k].size() != r.levels.size() || by_class[k].empty())
+                continue; // a load where the class measured nothing
+            try {
+                cap = analysis::compute_capacity(mix.classes[k].workload, by_class[k]);
+            } catch (const std::invalid_argument&) {
+                cap.reset();
+            }
+        }
+        // Of the classes failing at the lowest failing load, the one whose own crossing comes
+        // first gives way first.
+        for (const mix_level& l : r.levels) {
+            if (!r.lowest_failing || l.concurrency != *r.lowest_failing)
+                continue;
+            double first = 0.0;
+            for (std::size_t k = 0; k < l.classes.size(); ++k) {
+                if (l.classes[k].unmet.empty())
+                    continue;
+                const std::optional<analysis::capacity_result>& cap = r.class_capacity[k];
+                const double x = !cap                ? 0.0
+                                 : cap->crossing     ? *cap->crossing
+                                                     : static_cast<double>(cap->capacity);
+                if (r.gives_way_first.empty() || x < first) {
+                    r.gives_way_first = l.classes[k].name;
+                    first = x;
+                }
+            }
+        }
+        found = std::move(r);
+        co_return true;
+    }
+
     /// The results from every completed cell (in measurement order: the same for a resumed run
     /// as for an uninterrupted one, since files keep that order), written to `results.json`
     /// (and run.json's finish time when the run ended).
     [[nodiscard]] sweep_outcome assemble(std::vector<use_case_result> use_cases, bool interrupted,
-                                         std::vector<rate_search_result> rates = {}) {
+                                         std::vector<rate_search_result> rates = {},
+                                         std::optional<mix_search_result> mix = std::nullopt) {
         const std::vector<cell_result>& cells = done_;
         if (options_.read_only && cells.empty())
             throw std::runtime_error("cannot rebuild the results of " +
@@ -369,6 +463,7 @@ public:
         result.cells = cells;
         result.use_cases = std::move(use_cases);
         result.rate_searches = std::move(rates);
+        result.mix = std::move(mix);
         std::vector<analysis::cell_summary> grid;
         for (const cell_result& c : cells)
             if (c.key.use_case.empty())
@@ -459,7 +554,8 @@ boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
     co_await session.open();
     bool interrupted = false;
     for (const planned_cell& p : session.plan().cells)
-        if (!co_await session.measure(p.key, p.style, p.prompt, p.sessions, p.dataset, p.trace)) {
+        if (!co_await session.measure(p.key, p.style, p.prompt, p.sessions, p.dataset, p.trace,
+                                      p.mix)) {
             interrupted = true;
             break;
         }
@@ -469,13 +565,17 @@ boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
             interrupted = true;
             break;
         }
+    std::optional<mix_search_result> mix;
+    if (const std::optional<mix_search_plan>& m = session.plan().mix_search; m && !interrupted)
+        interrupted = !co_await session.search_mix(*m, mix);
     std::vector<use_case_result> use_cases;
     for (const use_case_search& s : session.plan().searches)
         if (interrupted || !co_await session.search(s, use_cases)) {
             interrupted = true;
             break;
         }
-    co_return session.assemble(std::move(use_cases), interrupted, std::move(rates));
+    co_return session.assemble(std::move(use_cases), interrupted, std::move(rates),
+                               std::move(mix));
 }
 
 /// A cell_runner that measures nothing: for rebuilding results from a run's files.

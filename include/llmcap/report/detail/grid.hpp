@@ -69,6 +69,8 @@ struct scenario {
     /// The scenario as tables and legends name it: "reasoning 1K/8K" (prompt/output tokens),
     /// "chat 256 out" for a fixed prompt, "32K/1K" for an unnamed grid cell.
     [[nodiscard]] std::string label() const {
+        if (context_tokens == 0 && output_tokens == 0 && !name.empty())
+            return name; // a mix or a trace: its requests' lengths vary
         const std::string lengths =
             context_tokens == 0
                 ? format_tokens_short(output_tokens) + " out"

@@ -116,6 +116,15 @@ struct overview_sections : report_context {
         doc.add(std::move(why));
     }
 
+    /// The title of the traffic mix's class `name`.
+    [[nodiscard]] std::string mix_title(const std::string& name) const {
+        if (r.mix)
+            for (const analysis::mix_class& c : r.mix->mix.classes)
+                if (c.workload.name == name)
+                    return c.workload.title;
+        return name;
+    }
+
     void highlights_section() {
         h2("Highlights", "highlights");
         highlights h;
@@ -132,6 +141,13 @@ struct overview_sections : report_context {
                                "Concurrent requests: " + u->use_case.title,
                                "at " + ctx(u->use_case.context_tokens) + " context, within " +
                                    thresholds_text(u->use_case)});
+        if (r.mix) // a traffic mix's capacity: every class within its own thresholds
+            h.cards.push_back(
+                {format_count(r.mix->capacity) + (r.mix->lowest_failing ? "" : "+"),
+                 "Concurrent requests: the traffic mix",
+                 r.mix->gives_way_first.empty()
+                     ? std::string("every class within its thresholds")
+                     : "beyond it " + mix_title(r.mix->gives_way_first) + " gives way first"});
         doc.add(std::move(h));
     }
 

@@ -1,0 +1,217 @@
+#pragma once
+
+#include <llmcap/analysis/metric.hpp>
+#include <llmcap/analysis/traffic_mix.hpp>
+#include <llmcap/analysis/use_case.hpp>
+#include <llmcap/core/json_reader.hpp>
+#include <llmcap/report/detail/grid.hpp>
+#include <llmcap/report/detail/report_context.hpp>
+#include <llmcap/report/document.hpp>
+#include <llmcap/report/format.hpp>
+#include <llmcap/report/svg_chart.hpp>
+#include <llmcap/sweep/result.hpp>
+
+#include <algorithm> // stable_sort
+#include <cstddef>   // size_t
+#include <optional>  // optional
+#include <string>    // string
+#include <utility>   // move, pair
+#include <vector>    // vector
+
+namespace llmcap::report {
+
+/// The threshold `t` with the value `cell` measured: "TTFT mean < 8 s (9.21 s)".
+[[nodiscard]] inline std::string unmet_text(const analysis::threshold& t,
+                                            const analysis::cell_summary* cell) {
+    std::string s = detail::describe_threshold(t);
+    const std::optional<double> v = cell ? cell->value(t.what, t.stat) : std::nullopt;
+    return s + (v ? " (" + format_value(*v, detail::look_of(t.what).style) + ")"
+                  : std::string(" (no successful request)"));
+}
+
+/**
+ * The answer of a mix capacity search in one sentence, for the report's headline and the
+ * tool's last line: "12 concurrent requests of the mix keep every class within its thresholds;
+ * at 16, General Chatbot gives way first (TTFT mean < 8 s (9.2 s))."
+ */
+[[nodiscard]] inline std::string mix_headline(const sweep::mix_search_result& m,
+                                              const std::vector<sweep::cell_result>& cells) {
+    const auto title = [&m](const std::string& name) {
+        for (const analysis::mix_class& c : m.mix.classes)
+            if (c.workload.name == name)
+                return c.workload.title;
+        return name;
+    };
+    const auto load = [](std::uint32_t n) {
+        return format_count(n) + (n == 1 ? " concurrent request" : " concurrent requests");
+    };
+    std::string failing;
+    if (m.lowest_failing)
+        for (const sweep::mix_level& l : m.levels)
+            if (l.concurrency == *m.lowest_failing)
+                for (std::size_t k = 0; k < l.classes.size(); ++k)
+                    if (l.classes[k].name == m.gives_way_first) {
+                        const analysis::cell_summary* summary = nullptr;
+                        for (const sweep::cell_result& c : cells)
+                            if (c.key.use_case == sweep::mix_cell_name &&
+                                c.key.concurrency == l.concurrency && k < c.classes.size() &&
+                                c.classes[k].requests_succeeded > 0)
+                                summary = &c.classes[k].summary;
+                        std::string unmet;
+                        for (const analysis::threshold& t : l.classes[k].unmet)
+                            unmet += (unmet.empty() ? "" : ", ") + unmet_text(t, summary);
+                        failing = title(m.gives_way_first) + " gives way first: " + unmet;
+                    }
+    if (m.capacity == 0)
+        return "No load of the mix keeps every class within its thresholds: at " +
+               load(m.lowest_failing.value_or(1)) + ", " + failing + ".";
+    std::string s = load(m.capacity) + " of the mix keep every class within its thresholds";
+    if (!m.lowest_failing)
+        return s + " (the most tried; more capacity is likely).";
+    s += "; at " + format_count(*m.lowest_failing) + ", " + failing;
+    if (!m.converged)
+        s += " (the search stopped before the two loads were adjacent)";
+    return s + ".";
+}
+
+namespace detail {
+
+/// A traffic mix (analysis/traffic_mix.hpp): its capacity as the report's headline, what each
+/// class is, and each class's figures on its own requests at every load measured.
+struct mix_sections : report_context {
+    /// The mix of the run: the search's, else the plan's (run.json's options).
+    [[nodiscard]] std::optional<analysis::traffic_mix> mix() const {
+        if (r.mix)
+            return r.mix->mix;
+        const boost::json::value* v = r.run.options.if_contains("mix");
+        if (v == nullptr)
+            return std::nullopt;
+        analysis::traffic_mix m;
+        json_reader in("run.json");
+        if (!analysis::read_traffic_mix(in, *v, "$.options.mix", m))
+            return std::nullopt;
+        return m;
+    }
+
+    /// The mix cells by increasing load.
+    [[nodiscard]] std::vector<const sweep::cell_result*> mix_cells() const {
+        std::vector<const sweep::cell_result*> out;
+        for (const sweep::cell_result& c : r.cells)
+            if (c.key.use_case == sweep::mix_cell_name && !c.classes.empty())
+                out.push_back(&c);
+        std::stable_sort(out.begin(), out.end(), [](const auto* a, const auto* b) {
+            return std::pair{a->key.concurrency, rate_of(a->key)} <
+                   std::pair{b->key.concurrency, rate_of(b->key)};
+        });
+        return out;
+    }
+
+    void mix_section() {
+        const std::optional<analysis::traffic_mix> m = mix();
+        const std::vector<const sweep::cell_result*> cells = mix_cells();
+        if (!m || cells.empty())
+            return;
+        h2("Traffic mix", "traffic-mix");
+        if (r.mix)
+            p("**" + mix_headline(*r.mix, r.cells) + "**");
+        p("Several use cases share the server: each request of a mix cell belongs to one class, "
+          "drawn by its share, and carries that class's prompt and output lengths. Each class is "
+          "judged on its own requests against its own thresholds, so a class of long prompts "
+          "cannot hide behind a class of short ones. The mix's capacity is the largest load at "
+          "which every class holds; the class that gives way first is the one to plan for.");
+        table classes{{"Class", "Share", "Context", "Output", "Thresholds", "Holds up to"},
+                      {},
+                      {align::left, align::right, align::right, align::right, align::left,
+                       align::right},
+                      {}};
+        for (std::size_t k = 0; k < m->classes.size(); ++k) {
+            const analysis::use_case& uc = m->classes[k].workload;
+            std::string up_to(not_available);
+            if (r.mix && k < r.mix->class_capacity.size() && r.mix->class_capacity[k])
+                up_to = capacity_text(*r.mix->class_capacity[k]);
+            classes.rows.push_back({uc.title, format_percent(m->classes[k].share),
+                                    ctx(uc.context_tokens), format_count(uc.output_tokens),
+                                    thresholds_text(uc), up_to});
+        }
+        classes.caption = "Share: of the requests. Holds up to: the load of the whole mix at "
+                          "which the class's own requests cross a threshold, interpolated "
+                          "between the loads measured (+: none crossed).";
+        doc.add(std::move(classes));
+        totals_table(*m, cells);
+        for (std::size_t k = 0; k < m->classes.size(); ++k)
+            class_table(m->classes[k].workload, k, cells);
+    }
+
+private:
+    /// The verdict of class `k` in `c`: "yes", or the thresholds it missed.
+    [[nodiscard]] static std::string verdict(const analysis::use_case& uc, std::size_t k,
+                                             const sweep::cell_result* c) {
+        const sweep::mix_class_cell& mc = c->classes[k];
+        if (mc.requests_succeeded == 0)
+            return "no: no successful request";
+        std::string unmet;
+        for (const analysis::threshold& t : analysis::unmet_thresholds(uc, mc.summary))
+            unmet += (unmet.empty() ? "" : "; ") + unmet_text(t, &mc.summary);
+        return unmet.empty() ? "yes" : "no: " + unmet;
+    }
+
+    void totals_table(const analysis::traffic_mix& m,
+                      const std::vector<const sweep::cell_result*>& cells) {
+        table t{{"Load", "Requests", "Success", "Throughput", "TTFT mean", "Every class holds"},
+                {},
+                {align::right, align::right, align::right, align::right, align::right,
+                 align::left},
+                {}};
+        for (const sweep::cell_result* c : cells) {
+            std::string failing;
+            for (std::size_t k = 0; k < m.classes.size() && k < c->classes.size(); ++k)
+                if (verdict(m.classes[k].workload, k, c) != "yes")
+                    failing += (failing.empty() ? "" : ", ") + m.classes[k].workload.title;
+            const auto tput = value_of(c, metric::throughput);
+            const auto ttft = value_of(c, metric::ttft);
+            t.rows.push_back(
+                {load_column(c), format_count(c->requests_started),
+                 format_percent(c->success_rate()),
+                 tput ? format_value(*tput, value_style::tokens_per_s) : std::string(not_available),
+                 ttft ? format_value(*ttft, value_style::seconds) : std::string(not_available),
+                 failing.empty() ? "yes" : "no: " + failing});
+        }
+        t.caption = "The mix as a whole at each load measured; the tables below split it by "
+                    "class.";
+        doc.add(std::move(t));
+    }
+
+    void class_table(const analysis::use_case& uc, std::size_t k,
+                     const std::vector<const sweep::cell_result*>& cells) {
+        h3(uc.title, "mix-" + uc.name);
+        table t{{"Load", "Requests", "TTFT mean", "Speed mean", "E2E mean", "Within thresholds"},
+                {},
+                {align::right, align::right, align::right, align::right, align::right,
+                 align::left},
+                {}};
+        for (const sweep::cell_result* c : cells) {
+            if (k >= c->classes.size())
+                continue;
+            const sweep::mix_class_cell& mc = c->classes[k];
+            const auto show = [&mc](metric m) {
+                const std::optional<double> v =
+                    mc.requests_succeeded > 0 ? mc.summary.value(m, analysis::statistic::mean)
+                                              : std::nullopt;
+                return v ? format_value(*v, look_of(m).style) : std::string(not_available);
+            };
+            t.rows.push_back({load_column(c),
+                              format_count(mc.requests_succeeded) + " of " +
+                                  format_count(mc.requests_started),
+                              show(metric::ttft), show(metric::generation_speed),
+                              show(metric::e2e), verdict(uc, k, c)});
+        }
+        t.caption = "Requests: this class's that succeeded, of those started; every figure is "
+                    "over them alone. Thresholds: " +
+                    thresholds_text(uc) + ".";
+        doc.add(std::move(t));
+    }
+};
+
+} // namespace detail
+
+} // namespace llmcap::report
