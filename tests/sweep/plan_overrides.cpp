@@ -528,3 +528,77 @@ TEST_CASE("apply_overrides: a rate search per context and output length replaces
     CHECK_FALSE(sweep::apply_overrides(q, zero, why));
     CHECK(why == "a rate search starting at -1 requests/s (it must be a positive number)");
 }
+
+TEST_CASE("apply_overrides: a traffic mix replaces the cells by mix cells and a mix search") {
+    analysis::traffic_mix mix;
+    REQUIRE(analysis::parse_mix_spec("code_completion:1,general_chatbot:3", mix).empty());
+    sweep::sweep_plan p = glm();
+    sweep::plan_overrides o;
+    o.mix = mix;
+    o.concurrency = {1, 4};
+    o.max_search_concurrency = 32;
+    o.use_cases.emplace(); // the tool searches no use case alone beside a mix unless told
+    std::string why;
+    REQUIRE(sweep::apply_overrides(p, o, why));
+    CHECK(keys(p) == std::vector<std::string>{"0/0/1/mix", "0/0/4/mix"});
+    CHECK(p.cells[0].mix);
+    REQUIRE(p.mix.has_value());
+    CHECK(p.mix->classes[1].share == doctest::Approx(0.75));
+    REQUIRE(p.mix_search.has_value());
+    CHECK(p.mix_search->max_concurrency == 32);
+    CHECK(p.searches.empty());
+
+    // Through run.json and back.
+    const auto back = sweep::plan_from_json(sweep::to_json(p));
+    REQUIRE(back.has_value());
+    CHECK(back->mix == p.mix);
+    CHECK(back->mix_search == p.mix_search);
+    CHECK(back->cells[1].mix);
+    CHECK(back->cells[1].key.id() == "mix/ctx0/out0/c4");
+    boost::json::object orphan = sweep::to_json(p);
+    orphan.erase("mix");
+    orphan.erase("mix_search");
+    const auto refused = sweep::plan_from_json(orphan);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().message() ==
+          "results json: $.cells[0].mix: a mix cell needs the plan's mix");
+    boost::json::object bad_share = sweep::to_json(p);
+    bad_share["mix"].as_object()["classes"].as_array()[0].as_object()["share"] = -1;
+    const auto refused_share = sweep::plan_from_json(bad_share);
+    REQUIRE_FALSE(refused_share.has_value());
+    CHECK(refused_share.error().message() ==
+          "results json: $.mix.classes: class \"code_completion\": a share must be a positive "
+          "number");
+
+    // With rates: one open-loop mix cell per rate, no search.
+    sweep::sweep_plan q = glm();
+    sweep::plan_overrides open;
+    open.mix = mix;
+    open.rates = {0.5, 2.0};
+    open.max_in_flight = 16;
+    REQUIRE(sweep::apply_overrides(q, open, why));
+    std::vector<std::string> ids;
+    for (const sweep::planned_cell& c : q.cells)
+        ids.push_back(c.key.id());
+    CHECK(ids == std::vector<std::string>{"mix/ctx0/out0/c16/rate0.5", "mix/ctx0/out0/c16/rate2"});
+    CHECK_FALSE(q.mix_search.has_value());
+
+    const auto refuse = [&](sweep::plan_overrides bad, const std::string& expected) {
+        sweep::sweep_plan x = glm();
+        CHECK_FALSE(sweep::apply_overrides(x, bad, why));
+        CHECK(why == expected);
+        CHECK(keys(x) == keys(glm()));
+    };
+    sweep::plan_overrides bad;
+    bad.mix = mix;
+    bad.contexts = {1024};
+    refuse(bad, "context lengths or output tokens beside a traffic mix (each class has its use "
+                "case's)");
+    bad.contexts.clear();
+    bad.find_rate = true;
+    refuse(bad, "a traffic mix beside sessions, a dataset's own lengths, a trace or a rate search "
+                "(a mix brings its own requests)");
+    bad.find_rate = false;
+    bad.mix->classes.clear();
+    refuse(bad, "a traffic mix with a mix needs at least one class");
+}

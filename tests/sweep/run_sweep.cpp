@@ -579,3 +579,146 @@ TEST_CASE("run_sweep: a Mooncake trace replayed in the simulator shares the pref
     CHECK(cached[order[2]] < 600);
     CHECK(cached[order[3]] < 16);
 }
+
+namespace {
+
+// Two classes for the mix tests: short chats judged on TTFT and speed, documents on TTFT;
+// in the simulator the mix holds up to a dozen requests in flight.
+analysis::traffic_mix test_mix() {
+    using analysis::comparison;
+    using analysis::metric;
+    using analysis::statistic;
+    analysis::use_case chat{"chat",
+                            "Chat",
+                            2048,
+                            128,
+                            {analysis::threshold{metric::ttft, statistic::mean, comparison::less, 1.0},
+                             analysis::threshold{metric::generation_speed, statistic::mean,
+                                                 comparison::greater, 40.0}},
+                            std::nullopt};
+    analysis::use_case docs{
+        "docs",
+        "Documents",
+        16384,
+        64,
+        {analysis::threshold{metric::ttft, statistic::mean, comparison::less, 4.0}},
+        std::nullopt};
+    analysis::traffic_mix m{{{chat, 0.7}, {docs, 0.3}}};
+    REQUIRE(analysis::check_mix(m).empty());
+    return m;
+}
+
+// True when every class of `c` meets its own thresholds on its own requests.
+bool every_class_holds(const analysis::traffic_mix& m, const sweep::cell_result& c) {
+    REQUIRE(c.classes.size() == m.classes.size());
+    for (std::size_t k = 0; k < m.classes.size(); ++k)
+        if (c.classes[k].requests_succeeded == 0 ||
+            !analysis::unmet_thresholds(m.classes[k].workload, c.classes[k].summary).empty())
+            return false;
+    return true;
+}
+
+} // namespace
+
+TEST_CASE("run_sweep: a traffic mix's capacity equals an exhaustive scan in the simulator, each "
+          "class judged on its own requests") {
+    const analysis::traffic_mix mix = test_mix();
+    constexpr std::uint32_t highest = 24;
+    // The exhaustive scan: a mix cell at every load from 1 to 24.
+    const auto scan_dir = fresh_dir("mix-scan");
+    sweep::sweep_plan scan;
+    scan.name = "mix-scan";
+    scan.mix = mix;
+    for (std::uint32_t c = 1; c <= highest; ++c) {
+        sweep::planned_cell pc;
+        pc.key = sweep::cell_key{0, 0, c, std::string(sweep::mix_cell_name)};
+        pc.mix = true;
+        scan.cells.push_back(pc);
+    }
+    const sweep::sweep_outcome scanned = test::simulate(scan, scan_dir);
+    REQUIRE(scanned.result.cells.size() == highest);
+    std::uint32_t expected = 0;
+    for (const sweep::cell_result& c : scanned.result.cells) {
+        CAPTURE(c.key.id());
+        // Each request counted in exactly one class; each class carries its own lengths and
+        // its share of the requests (8 or more of the smaller class).
+        REQUIRE(c.classes.size() == 2);
+        CHECK(c.classes[0].requests_started + c.classes[1].requests_started ==
+              c.requests_started);
+        CHECK(c.classes[1].requests_started >= analysis::mix_min_class_requests - 1);
+        CHECK(static_cast<double>(c.classes[1].requests_started) ==
+              doctest::Approx(0.3 * static_cast<double>(c.requests_started)).epsilon(0.15));
+        CHECK(c.classes[0].summary.context_tokens == 2048);
+        CHECK(c.classes[1].summary.context_tokens == 16384);
+        CHECK(c.prompt.max_relative_error <= sweep::prompt_tolerance);
+        // Documents' prompts are eight times longer: their TTFT is the longer one.
+        CHECK(*c.classes[1].summary.value(analysis::metric::ttft, analysis::statistic::mean) >
+              *c.classes[0].summary.value(analysis::metric::ttft, analysis::statistic::mean));
+        if (expected + 1 == c.key.concurrency && every_class_holds(mix, c))
+            expected = c.key.concurrency;
+    }
+    MESSAGE("the exhaustive scan's capacity: " << expected);
+    REQUIRE(expected > 1);
+    REQUIRE(expected < highest); // the bracket is inside the scan, not at its end
+
+    // The search: doubling, then bisection, over mix cells of its own.
+    const auto dir = fresh_dir("mix-search");
+    sweep::sweep_plan p;
+    p.name = "mix-search";
+    p.mix = mix;
+    p.mix_search = sweep::mix_search_plan{highest, 0};
+    const sweep::sweep_outcome out = test::simulate(p, dir);
+    REQUIRE(out.result.mix.has_value());
+    const sweep::mix_search_result& r = *out.result.mix;
+    CHECK(r.capacity == expected);
+    CHECK(r.lowest_failing == expected + 1);
+    CHECK(r.converged);
+    CHECK(out.result.cells.size() == r.levels.size());
+    CHECK(r.levels.size() < highest / 2);
+    // Each level's verdict is the scan's at that load, class by class: the cells are the same
+    // requests at the same load.
+    for (std::size_t i = 0; i < r.levels.size(); ++i) {
+        const sweep::mix_level& l = r.levels[i];
+        const sweep::cell_result& same = scanned.result.cells[l.concurrency - 1];
+        CAPTURE(l.concurrency);
+        CHECK(l.passes() == every_class_holds(mix, same));
+        CHECK(out.result.cells[i].classes == same.classes);
+    }
+    // The class that gives way first fails at the lowest failing load.
+    REQUIRE_FALSE(r.gives_way_first.empty());
+    for (const sweep::mix_level& l : r.levels)
+        if (l.concurrency == *r.lowest_failing)
+            for (const sweep::mix_class_verdict& v : l.classes)
+                if (v.name == r.gives_way_first)
+                    CHECK_FALSE(v.unmet.empty());
+    REQUIRE(r.class_capacity.size() == 2);
+
+    // `report` replays the search on the stored cells (the classes drawn again from the plan).
+    const std::string written = test::read_file(dir / "results.json");
+    const sweep::sweep_outcome again = sweep::rebuild_results(dir);
+    REQUIRE(again.result.mix.has_value());
+    CHECK(boost::json::serialize(sweep::to_json(*again.result.mix)) ==
+          boost::json::serialize(sweep::to_json(r)));
+    CHECK(test::read_file(dir / "results.json") == written);
+}
+
+TEST_CASE("run_sweep: a mix cell short of requests is lengthened so that its smallest class "
+          "has some") {
+    const auto dir = fresh_dir("mix-short");
+    sweep::sweep_plan p;
+    p.name = "mix-short";
+    p.mix = test_mix();
+    p.requests.requests_per_concurrency = 1;
+    p.requests.min_requests = 1;
+    sweep::planned_cell pc;
+    pc.key = sweep::cell_key{0, 0, 2, std::string(sweep::mix_cell_name)};
+    pc.mix = true;
+    p.cells.push_back(pc);
+    const sweep::sweep_outcome out = test::simulate(p, dir);
+    REQUIRE(out.result.cells.size() == 1);
+    // ⌈8 ÷ 0.3⌉ = 27 requests instead of 2.
+    CHECK(out.result.cells[0].requests_started ==
+          analysis::mix_requests_for(p.mix.value(), analysis::mix_min_class_requests));
+    CHECK(out.result.cells[0].requests_started == 27);
+    CHECK(out.result.cells[0].classes[1].requests_started >= 7);
+}
