@@ -1216,7 +1216,8 @@ int main(int argc, char** argv) {
                                            "--max-rate-cells",
                                            "--trace",
                                            "--trace-format",
-                                           "--time-scale"})
+                                           "--time-scale",
+                                           "--mix"})
                     if (run->count(option) > 0)
                         throw usage_error(std::string(option) +
                                           ": cannot be changed on --resume (the run goes on "

@@ -247,3 +247,78 @@ TEST_CASE("build_report: the GLM grid keeps context length against concurrency")
         }
     CHECK(seen);
 }
+
+TEST_CASE("build_report: a traffic mix's capacity is the headline, and each class has its table") {
+    namespace la = llmcap::analysis;
+    la::traffic_mix mix;
+    REQUIRE(la::parse_mix_spec("code_completion:0.75,general_chatbot:0.25", mix).empty());
+    ls::sweep_result r;
+    r.simulated = true;
+    // Two loads: at 2 every class holds; at 4 code completion's E2E is over its 2 s.
+    for (const auto& [load, e2e] : {std::pair{2u, 1.5}, std::pair{4u, 2.5}}) {
+        ls::cell_result c;
+        c.key = ls::cell_key{0, 0, load, std::string(ls::mix_cell_name)};
+        c.requests_started = c.requests_succeeded = 40;
+        c.summary.set(la::metric::ttft, la::statistic::mean, 0.5)
+            .set(la::metric::throughput, la::statistic::mean, 300.0);
+        ls::mix_class_cell code{"code_completion", 30, 30, {}};
+        code.summary.set(la::metric::e2e, la::statistic::mean, e2e)
+            .set(la::metric::ttft, la::statistic::mean, 0.1)
+            .set(la::metric::generation_speed, la::statistic::mean, 90.0);
+        ls::mix_class_cell chat{"general_chatbot", 10, 10, {}};
+        chat.summary.set(la::metric::ttft, la::statistic::mean, 2.0)
+            .set(la::metric::generation_speed, la::statistic::mean, 30.0)
+            .set(la::metric::e2e, la::statistic::mean, 40.0);
+        c.classes = {code, chat};
+        r.cells.push_back(c);
+    }
+    ls::mix_search_result m;
+    m.mix = mix;
+    m.max_concurrency = 4;
+    m.levels = {ls::mix_level{2, {{"code_completion", {}}, {"general_chatbot", {}}}},
+                ls::mix_level{4,
+                              {{"code_completion", mix.classes[0].workload.thresholds},
+                               {"general_chatbot", {}}}}};
+    m.capacity = 2;
+    m.lowest_failing = 4;
+    m.converged = false;
+    m.gives_way_first = "code_completion";
+    m.class_capacity = {la::capacity_result{}, std::nullopt};
+    m.class_capacity[0]->kind = la::capacity_kind::interpolated;
+    m.class_capacity[0]->capacity = 3;
+    r.mix = m;
+
+    const std::string md = render(lr::markdown_reporter{}, r);
+    // The mix comes right after the highlights, before the summary.
+    const std::size_t mix_at = md.find("## Traffic mix");
+    REQUIRE(mix_at != std::string::npos);
+    CHECK(md.find("## Highlights") < mix_at);
+    CHECK(mix_at < md.find("## Summary"));
+    CHECK(md.find("**2** Concurrent requests: the traffic mix (beyond it Code Completion gives "
+                  "way first)") != std::string::npos);
+    const std::string s = section(md, "## Traffic mix [simulated]");
+    CHECK(s.find("**2 concurrent requests of the mix keep every class within its thresholds; at "
+                 "4, Code Completion gives way first: E2E latency mean < 2 s (2.50 s) (the search "
+                 "stopped before the two loads were adjacent).**") != std::string::npos);
+    CHECK(rows_of(s, "Code Completion") ==
+          std::vector<std::string>{
+              "| Code Completion | 75.0% | 1K | 128 | E2E latency mean < 2 s | 3 |"});
+    CHECK(rows_of(s, "General Chatbot") ==
+          std::vector<std::string>{"| General Chatbot | 25.0% | 32K | 1,024 | TTFT mean < 8 s "
+                                   "and generation speed mean > 15 tok/s | n/a |"});
+    CHECK(rows_of(s, "4") ==
+          std::vector<std::string>{
+              "| 4 | 40 | 100.0% | 300.0 tok/s | 500 ms | no: Code Completion |"});
+    // Each class's own table, its verdict from its own requests.
+    const std::string code = section(md, "### Code Completion");
+    CHECK(rows_of(code, "2") ==
+          std::vector<std::string>{"| 2 | 30 of 30 | 100 ms | 90.0 tok/s | 1.50 s | yes |"});
+    CHECK(rows_of(code, "4") ==
+          std::vector<std::string>{"| 4 | 30 of 30 | 100 ms | 90.0 tok/s | 2.50 s | no: E2E "
+                                   "latency mean < 2 s (2.50 s) |"});
+    const std::string chat = section(md, "### General Chatbot");
+    CHECK(rows_of(chat, "4") ==
+          std::vector<std::string>{"| 4 | 10 of 10 | 2.00 s | 30.0 tok/s | 40.0 s | yes |"});
+    // The tool's last line is the same sentence.
+    CHECK(lr::mix_headline(m, r.cells).rfind("2 concurrent requests of the mix", 0) == 0);
+}

@@ -408,5 +408,51 @@ expect "a time scale of 0" 2 '--time-scale: "0" is not a positive number' -- \
 [[ ! -e "$work/trace-bad" ]] ||
     { failed=$((failed + 1)); echo "FAILED: a refused trace created its run directory"; }
 
+# A traffic mix over HTTP: two small classes of a use-case file, each request of a mix cell one
+# of them (24 requests a cell: 8 of the smaller class); every class holds at the loads tried;
+# `report` rebuilds it; and the refusals.
+cat >"$work/mix-cases.json" <<'JSON'
+{"use_cases": [
+  {"name": "chat", "title": "Chat", "context_tokens": 256, "output_tokens": 8,
+   "thresholds": [{"metric": "ttft_s", "bound": 30}]},
+  {"name": "docs", "title": "Documents", "context_tokens": 2048, "output_tokens": 4,
+   "thresholds": [{"metric": "ttft_s", "bound": 30}, {"metric": "e2e_s", "bound": 60}]}
+]}
+JSON
+expect "a traffic mix over HTTP" 0 \
+    "cell mix/ctx0/out0/c1: 24/24 ok.*cell mix/ctx0/out0/c4: 24/24 ok.*mix: 4 concurrent requests of the mix keep every class within its thresholds \\(the most tried; more capacity is likely\\)" -- \
+    "$sweep" run --url "$url" --use-cases "$work/mix-cases.json" --mix chat:2,docs:1 \
+    --max-search-concurrency 4 --warmup 0 --out "$work/mix"
+grep -q '"classes":\[{"name":"chat","requests_started":16,' "$work/mix/cells.jsonl" &&
+    grep -q '"gives_way_first": ""' "$work/mix/results.json" &&
+    grep -q "## Traffic mix" "$work/mix/report.md" &&
+    grep -q '"mix":{"classes":' "$work/mix/run.json" ||
+    { failed=$((failed + 1)); echo "FAILED: the mix is not in cells.jsonl, results.json, run.json and the report"; }
+cp "$work/mix/results.json" "$work/mix-results.json"
+expect "report replays the mix" 0 "mix/report.md" -- "$sweep" report "$work/mix"
+cmp -s "$work/mix/results.json" "$work/mix-results.json" ||
+    { failed=$((failed + 1)); echo "FAILED: report did not rebuild the mix's results.json byte for byte"; }
+expect "mix shares that do not sum to 1" 0 "--mix: shares summed to 4; normalized to 1" -- \
+    "$sweep" simulate --mix code_completion:3,general_chatbot:1 --max-search-concurrency 2 \
+    --quiet --out "$work/mix-sim"
+expect "a mix entry without a share" 2 '--mix: "code_completion" is not NAME:SHARE' -- \
+    "$sweep" simulate --mix code_completion --out "$work/mix-bad"
+expect "a mix of an unknown use case" 2 '--mix: "coding:1": no use case "coding"' -- \
+    "$sweep" simulate --mix code_completion:1,coding:1 --out "$work/mix-bad"
+expect "a mix with a negative share" 2 '--mix: "general_chatbot:-1": the share "-1" is not a positive number' -- \
+    "$sweep" simulate --mix code_completion:1,general_chatbot:-1 --out "$work/mix-bad"
+expect "a mix of conversations" 2 '--mix: class "chatbot_sessions": a session use case cannot be mixed' -- \
+    "$sweep" simulate --mix chatbot_sessions:1 --out "$work/mix-bad"
+expect "a mix with context lengths" 2 "--mix: not with --contexts" -- \
+    "$sweep" simulate --mix code_completion:1 --contexts 1k --out "$work/mix-bad"
+printf '{"classes": [{"use_case": "code_completion", "shares": 1}]}' >"$work/mix-bad.json"
+expect "a mix file with a misspelt field" 2 \
+    '--mix: .*mix-bad.json: \$.classes\[0\].shares: unknown field \(expected use_case, share\)' -- \
+    "$sweep" simulate --mix "$work/mix-bad.json" --out "$work/mix-bad"
+expect "--resume with --mix" 2 "--mix: cannot be changed on --resume" -- \
+    "$sweep" run --resume "$work/mix" --mix code_completion:1
+[[ ! -e "$work/mix-bad" ]] ||
+    { failed=$((failed + 1)); echo "FAILED: a refused mix created its run directory"; }
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
