@@ -293,8 +293,7 @@ ls::sweep_plan make_plan(const plan_options& o) {
         change.mix = read_mix(o.mix, known);
         for (const auto& [given, option] :
              {std::pair{o.sessions, "--sessions"}, std::pair{!o.dataset.empty(), "--dataset"},
-              std::pair{!o.trace.empty(), "--trace"}, std::pair{o.rates == "auto", "--rates auto"},
-              std::pair{!o.contexts.empty(), "--contexts"},
+              std::pair{!o.trace.empty(), "--trace"}, std::pair{!o.contexts.empty(), "--contexts"},
               std::pair{o.output_tokens != 0, "--output-tokens"}})
             if (given)
                 throw usage_error(std::string("--mix: not with ") + option +
@@ -550,6 +549,11 @@ int finish_run(const ls::sweep_outcome& outcome, const fs::path& out, double max
     std::printf("        %s\n", (out / "report.md").c_str());
     if (const std::optional<ls::mix_search_result>& m = outcome.result.mix)
         std::printf("mix: %s\n", lr::mix_headline(*m, outcome.result.cells).c_str());
+    if (const std::optional<la::traffic_mix> mix = lr::run_mix(outcome.result))
+        for (const ls::rate_search_result& s : outcome.result.rate_searches)
+            if (s.search.mix)
+                std::printf("mix: %s\n",
+                            lr::mix_rate_headline(s, *mix, outcome.result.cells).c_str());
     if (outcome.result.cells.empty()) {
         std::fprintf(stderr, "llmcap-sweep: the plan has no cell: nothing was measured\n");
         return exit_nothing_measured;

@@ -595,10 +595,41 @@ TEST_CASE("apply_overrides: a traffic mix replaces the cells by mix cells and a 
     refuse(bad, "context lengths or output tokens beside a traffic mix (each class has its use "
                 "case's)");
     bad.contexts.clear();
-    bad.find_rate = true;
-    refuse(bad, "a traffic mix beside sessions, a dataset's own lengths, a trace or a rate search "
-                "(a mix brings its own requests)");
-    bad.find_rate = false;
+    bad.sessions = analysis::session_workload{};
+    bad.users = {2};
+    refuse(bad, "a traffic mix beside sessions, a dataset's own lengths or a trace (a mix brings "
+                "its own requests)");
+    bad.sessions.reset();
     bad.mix->classes.clear();
     refuse(bad, "a traffic mix with a mix needs at least one class");
+}
+
+TEST_CASE("apply_overrides: a traffic mix with a rate search searches the mix's rate") {
+    analysis::traffic_mix mix;
+    REQUIRE(analysis::parse_mix_spec("code_completion:1,general_chatbot:1", mix).empty());
+    sweep::sweep_plan p = glm();
+    sweep::plan_overrides o;
+    o.mix = mix;
+    o.find_rate = true;
+    o.rate_start = 0.5;
+    o.max_in_flight = 128;
+    o.max_rate_cells = 5;
+    std::string why;
+    REQUIRE(sweep::apply_overrides(p, o, why));
+    CHECK(p.cells.empty());
+    CHECK_FALSE(p.mix_search.has_value());
+    REQUIRE(p.rate_searches.size() == 1);
+    CHECK(p.rate_searches[0].mix);
+    CHECK(p.rate_searches[0].start_rate_per_s == 0.5);
+    CHECK(p.rate_searches[0].max_in_flight == 128);
+    CHECK(p.rate_searches[0].max_cells == 5);
+    const auto back = sweep::plan_from_json(sweep::to_json(p));
+    REQUIRE(back.has_value());
+    CHECK(back->rate_searches == p.rate_searches);
+    boost::json::object orphan = sweep::to_json(p);
+    orphan.erase("mix");
+    const auto refused = sweep::plan_from_json(orphan);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().message() ==
+          "results json: $.rate_searches[0].mix: a mix rate search needs the plan's mix");
 }

@@ -158,8 +158,9 @@ TEST_CASE("cell_result: JSON round trip keeps every field") {
 TEST_CASE("cell_result: an open-loop cell keeps its arrival check; a closed loop has none") {
     sweep::cell_result c = sample_cell(3, 0.9, 20.0);
     c.key.rate_per_s = 2.5;
-    c.arrivals = sweep::arrival_check{2.5, 2.4, 0.0001, 0.004, 0.02, true,  7,  3.0,
-                                      9.0, 0.5, 2.0,    3.5,   8.0,  false, {}, true};
+    c.arrivals = sweep::arrival_check{2.5, 2.4, 0.0001, 0.004, 0.02, true, 7,   3.0,
+                                      9.0, 0.5, 2.0,    3.5,   8.0,  false, {}, true,
+                                      6.0, 5.0};
     const auto back =
         sweep::cell_result_from_json(boost::json::parse(boost::json::serialize(sweep::to_json(c))));
     REQUIRE(back.has_value());
@@ -208,17 +209,21 @@ TEST_CASE("cell_result: an open-loop cell keeps its arrival check; a closed loop
 
 namespace {
 
-/// The arrival check of an open-loop cell of `n` requests arriving every 100 ms, each served
-/// alone in `service_s` once the previous one finished (a single slot), prefill 10 ms.
-sweep::arrival_check single_slot(std::size_t n, double service_s) {
+/// The arrival check of an open-loop cell of `n` requests arriving every 100 ms (every 10 ms
+/// from request `burst_from` on), each served alone in `service_s` once the previous one
+/// finished (a single slot), prefill 10 ms.
+sweep::arrival_check single_slot(std::size_t n, double service_s,
+                                 std::size_t burst_from = std::numeric_limits<std::size_t>::max()) {
     sweep::cell_key key{1024, 16, 64, "", 10.0};
     sweep::cell_builder b(key);
     const time_point origin{};
     time_point free = origin;
+    time_point arrival = origin;
     for (std::size_t i = 0; i < n; ++i) {
         request_trace t;
         t.index = i;
-        t.intended_start = origin + std::chrono::milliseconds(100 * static_cast<int>(i));
+        t.intended_start = arrival;
+        arrival += std::chrono::milliseconds(i + 1 >= burst_from ? 10 : 100);
         t.send = t.intended_start;
         const time_point begin = std::max(free, t.intended_start);
         t.events.push_back({begin + std::chrono::milliseconds(10), 1, token_kind::content});
@@ -259,6 +264,16 @@ TEST_CASE("arrival_check: a queue that grows through the cell is saturated, a st
     const sweep::arrival_check brief = single_slot(16, 2.0);
     CHECK(brief.too_short);
     CHECK_FALSE(brief.saturated);
+    // A steady server hit by a burst of arrivals in the last quarter: the last quarter's backlog
+    // and time in the system jump, the third quarter's had not risen: a burst, not a trend.
+    const sweep::arrival_check burst = single_slot(40, 0.05, 31);
+    CHECK(burst.backlog_late >= burst.backlog_early + 2.0);
+    CHECK(burst.e2e_late_s >= 1.5 * burst.e2e_early_s);
+    CHECK(burst.backlog_mid <= burst.backlog_early);
+    CHECK_FALSE(burst.saturated);
+    // The growing queue had risen by its third quarter.
+    CHECK(growing.backlog_mid >= growing.backlog_early + 1.0);
+    CHECK(growing.e2e_mid_s >= 1.25 * growing.e2e_early_s);
     // Too few requests to tell: not assessed, not saturated.
     const sweep::arrival_check short_cell = single_slot(8, 0.15);
     CHECK(std::isnan(short_cell.backlog_late));

@@ -722,3 +722,44 @@ TEST_CASE("run_sweep: a mix cell short of requests is lengthened so that its sma
     CHECK(out.result.cells[0].requests_started == 27);
     CHECK(out.result.cells[0].classes[1].requests_started >= 7);
 }
+
+TEST_CASE("run_sweep: a rate search over a traffic mix keeps a rate only when every class holds") {
+    const auto dir = fresh_dir("mix-rate-search");
+    sweep::sweep_plan p;
+    p.name = "mix-rates";
+    p.mix = test_mix();
+    p.requests.warmup_requests = 0;
+    p.requests.requests_per_concurrency = 0;
+    p.requests.min_requests = 0;
+    p.requests.max_duration_s = 60.0;
+    sweep::rate_search s;
+    s.context_tokens = 0;
+    s.output_tokens = 0;
+    s.start_rate_per_s = 1.0;
+    s.max_in_flight = 1024;
+    s.max_cells = 8;
+    s.mix = true;
+    p.rate_searches.push_back(s);
+    const sweep::sweep_outcome out = test::simulate(p, dir);
+    REQUIRE(out.result.rate_searches.size() == 1);
+    const sweep::rate_search_result& r = out.result.rate_searches[0];
+    REQUIRE(r.sustainable_rate_per_s.has_value());
+    REQUIRE(r.unsustainable_rate_per_s.has_value());
+    CHECK(*r.sustainable_rate_per_s < *r.unsustainable_rate_per_s);
+    REQUIRE(out.result.cells.size() == r.measured.size());
+    bool some_class_failed = false;
+    for (std::size_t i = 0; i < r.measured.size(); ++i) {
+        const sweep::cell_result& c = out.result.cells[i];
+        CAPTURE(c.key.id());
+        CHECK(c.key.use_case == sweep::mix_cell_name);
+        CHECK(c.key.rate_per_s == r.measured[i].first);
+        REQUIRE(c.arrivals.has_value());
+        const bool holds = every_class_holds(*p.mix, c);
+        some_class_failed = some_class_failed || (!holds && !c.arrivals->saturated);
+        CHECK(r.measured[i].second == (holds && !c.arrivals->saturated && !c.arrivals->late));
+    }
+    MESSAGE("a class gave way before the server fell behind: " << some_class_failed);
+    const sweep::sweep_outcome again = sweep::rebuild_results(dir);
+    REQUIRE(again.result.rate_searches.size() == 1);
+    CHECK(again.result.rate_searches[0] == r);
+}

@@ -435,6 +435,10 @@ cmp -s "$work/mix/results.json" "$work/mix-results.json" ||
 expect "mix shares that do not sum to 1" 0 "--mix: shares summed to 4; normalized to 1" -- \
     "$sweep" simulate --mix code_completion:3,general_chatbot:1 --max-search-concurrency 2 \
     --quiet --out "$work/mix-sim"
+expect "a rate search over a mix in simulate" 0 \
+    "cell mix/ctx0/out0/c1024/rate1: .*mix: The mix keeps every class within its thresholds up to" -- \
+    "$sweep" simulate --use-cases "$work/mix-cases.json" --mix chat:2,docs:1 --rates auto \
+    --max-rate-cells 3 --duration 30s --out "$work/mix-rates"
 expect "a mix entry without a share" 2 '--mix: "code_completion" is not NAME:SHARE' -- \
     "$sweep" simulate --mix code_completion --out "$work/mix-bad"
 expect "a mix of an unknown use case" 2 '--mix: "coding:1": no use case "coding"' -- \

@@ -285,10 +285,19 @@ private:
         a.ttft_late_s = median(n - q, n, of::ttft);
         a.e2e_early_s = median(q, 2 * q, of::e2e);
         a.e2e_late_s = median(n - q, n, of::e2e);
+        a.backlog_mid = median(2 * q, 3 * q, of::queue);
+        a.e2e_mid_s = median(2 * q, 3 * q, of::e2e);
         a.too_short = whole < saturation_min_span * median(0, q, of::e2e);
+        // A queue that grows without bound grows throughout: by the third quarter it is about
+        // halfway to the last quarter's. A burst of arrivals near the end raises the last
+        // quarter alone.
+        const double halfway = (1.0 + saturation_growth) / 2.0;
         a.saturated = !a.too_short && a.backlog_late >= saturation_growth * a.backlog_early &&
                       a.backlog_late >= a.backlog_early + 2.0 &&
-                      a.e2e_late_s >= saturation_growth * a.e2e_early_s;
+                      a.e2e_late_s >= saturation_growth * a.e2e_early_s &&
+                      a.backlog_mid >= halfway * a.backlog_early &&
+                      a.backlog_mid >= a.backlog_early + 1.0 &&
+                      a.e2e_mid_s >= halfway * a.e2e_early_s;
     }
 
     /// True for a cell whose requests were sent on a schedule: open loop or trace replay.

@@ -419,9 +419,11 @@ inline bool read_style(json_reader& in, const boost::json::object& o, const std:
             if (const boost::json::array* ra = in.array(*rv, path + ".rate_searches"))
                 for (std::size_t i = 0; i < ra->size() && in.ok(); ++i) {
                     rate_search s;
-                    if (read_rate_search(in, (*ra)[i],
-                                         path + ".rate_searches[" + std::to_string(i) + "]", s))
+                    const std::string rp = path + ".rate_searches[" + std::to_string(i) + "]";
+                    if (read_rate_search(in, (*ra)[i], rp, s))
                         p.rate_searches.push_back(s);
+                    if (in.ok() && s.mix && !p.mix)
+                        in.fail(rp + ".mix", "a mix rate search needs the plan's mix");
                 }
         }
         if (in.ok() && p.cells.empty() && p.searches.empty() && p.rate_searches.empty() &&

@@ -206,9 +206,9 @@ namespace detail {
  *   level), refused with sessions, with context lengths or without a file.
  * - Traffic mix: with mix, the cells give way to mix cells (context and output 0, named "mix")
  *   at each concurrency level given (or one per rate), and without rates a mix capacity search
- *   (mix_search_plan) up to max_search_concurrency; refused beside sessions, a dataset's own
- *   lengths, a trace, a rate search, context lengths or output tokens, or for a mix check_mix
- *   refuses.
+ *   (mix_search_plan) up to max_search_concurrency, or with find_rate one rate search over the
+ *   mix (rate_search::mix) instead; refused beside sessions, a dataset's own lengths, a trace,
+ *   context lengths or output tokens, or for a mix check_mix refuses.
  * - Open loop: with rates, each grid cell (not a session cell) becomes one cell per rate,
  *   concurrency max_in_flight, named by its rate; burstiness replaces the plan's. A rate or
  *   burstiness that is not a positive finite number, a cap of 0, or rates with sessions are
@@ -319,9 +319,9 @@ namespace detail {
         out.cells = std::move(own);
     }
     if (o.mix) {
-        if (o.sessions || o.dataset_own_lengths || !o.trace_path.empty() || o.find_rate) {
-            why = "a traffic mix beside sessions, a dataset's own lengths, a trace or a rate "
-                  "search (a mix brings its own requests)";
+        if (o.sessions || o.dataset_own_lengths || !o.trace_path.empty()) {
+            why = "a traffic mix beside sessions, a dataset's own lengths or a trace (a mix "
+                  "brings its own requests)";
             return false;
         }
         if (!o.contexts.empty() || o.output_tokens != 0) {
@@ -346,7 +346,7 @@ namespace detail {
         }
         out.mix = std::move(m);
         out.mix_search.reset();
-        if (o.rates.empty()) {
+        if (o.rates.empty() && !o.find_rate) {
             mix_search_plan ms;
             if (o.max_search_concurrency != 0)
                 ms.max_concurrency = o.max_search_concurrency;
@@ -427,7 +427,19 @@ namespace detail {
             return false;
         }
         std::vector<rate_search> searches;
+        if (o.mix) { // one search over the whole mix
+            rate_search s;
+            s.context_tokens = 0;
+            s.output_tokens = 0;
+            s.start_rate_per_s = o.rate_start;
+            s.max_in_flight = o.max_in_flight;
+            s.max_cells = o.max_rate_cells;
+            s.mix = true;
+            searches.push_back(s);
+        }
         for (const planned_cell& c : out.cells) {
+            if (c.mix)
+                continue;
             rate_search s;
             s.context_tokens = c.key.context_tokens;
             s.output_tokens = c.key.output_tokens;

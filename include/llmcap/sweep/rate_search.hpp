@@ -35,6 +35,10 @@ struct rate_search {
     /// True to send the records of the plan's dataset (cells named "dataset", context 0, each
     /// record with its own lengths) instead of generated prompts of context_tokens.
     bool dataset = false;
+    /// True to send the plan's traffic mix (cells named "mix", context and output 0, each
+    /// request a class of the mix); a rate is then kept up only when every class also meets its
+    /// own thresholds on its own requests.
+    bool mix = false;
 
     friend bool operator==(const rate_search&, const rate_search&) = default;
 };
@@ -131,12 +135,15 @@ private:
 
 /// A rate search as JSON (in run.json's plan).
 [[nodiscard]] inline boost::json::object to_json(const rate_search& s) {
-    return {{"context_tokens", s.context_tokens},
-            {"output_tokens", s.output_tokens},
-            {"start_rate_per_s", s.start_rate_per_s},
-            {"max_in_flight", s.max_in_flight},
-            {"max_cells", s.max_cells},
-            {"dataset", s.dataset}};
+    boost::json::object o{{"context_tokens", s.context_tokens},
+                          {"output_tokens", s.output_tokens},
+                          {"start_rate_per_s", s.start_rate_per_s},
+                          {"max_in_flight", s.max_in_flight},
+                          {"max_cells", s.max_cells},
+                          {"dataset", s.dataset}};
+    if (s.mix) // absent: generated prompts or a dataset
+        o["mix"] = true;
+    return o;
 }
 
 /// A rate search's outcome as JSON (in results.json).
@@ -163,7 +170,9 @@ inline bool read_rate_search(json_reader& in, const boost::json::value& v, const
     in.field(*o, "max_in_flight", path, out.max_in_flight);
     in.field(*o, "max_cells", path, out.max_cells);
     in.optional_field(*o, "dataset", path, out.dataset);
-    if (in.ok() && ((out.context_tokens == 0 && !out.dataset) || out.output_tokens == 0))
+    in.optional_field(*o, "mix", path, out.mix);
+    if (in.ok() && !out.mix &&
+        ((out.context_tokens == 0 && !out.dataset) || out.output_tokens == 0))
         in.fail(path, "context_tokens and output_tokens must be at least 1");
     if (in.ok() && !(out.start_rate_per_s > 0.0 && std::isfinite(out.start_rate_per_s)))
         in.fail(path + ".start_rate_per_s", "must be a positive number");

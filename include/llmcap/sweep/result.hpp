@@ -266,9 +266,15 @@ struct arrival_check {
     /// with fewer than two requests).
     std::vector<timeline_point> timeline;
     /// True when the server did not keep up: backlog and time in the system both rose through
-    /// the cell by saturation_growth or more (the backlog by at least two requests), so the
-    /// cell's averages describe a queue that grows without bound, not a steady state.
+    /// the cell by saturation_growth or more (the backlog by at least two requests), and had
+    /// already risen half as much by the third quarter (a trend, not a burst of arrivals at the
+    /// end), so the cell's averages describe a queue that grows without bound, not a steady
+    /// state.
     bool saturated = false;
+    /// The backlog and the time in the system, medians over the third quarter of the measured
+    /// requests (the saturation check's midpoint); NaN as backlog_early is.
+    double backlog_mid = std::numeric_limits<double>::quiet_NaN();
+    double e2e_mid_s = std::numeric_limits<double>::quiet_NaN();
 
     friend bool operator==(const arrival_check&, const arrival_check&) = default;
 };

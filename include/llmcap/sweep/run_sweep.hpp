@@ -336,9 +336,13 @@ public:
             co_return true;
         }
         while (const std::optional<double> rate = finder->next_rate()) {
-            const cell_key key{s.dataset ? 0u : s.context_tokens, s.output_tokens, s.max_in_flight,
-                               s.dataset ? "dataset" : "", *rate};
-            if (!co_await measure(key, workload::text_style::prose, {}, std::nullopt, s.dataset)) {
+            const cell_key key = s.mix ? cell_key{0, 0, s.max_in_flight,
+                                                  std::string(mix_cell_name), *rate}
+                                       : cell_key{s.dataset ? 0u : s.context_tokens,
+                                                  s.output_tokens, s.max_in_flight,
+                                                  s.dataset ? "dataset" : "", *rate};
+            if (!co_await measure(key, workload::text_style::prose, {}, std::nullopt, s.dataset,
+                                  false, s.mix)) {
                 if (options_.read_only)
                     outcome_.search_errors.push_back(
                         "rate search at " + std::to_string(s.context_tokens) +
@@ -359,7 +363,8 @@ public:
                     "or more requests per cell");
                 break;
             }
-            const bool kept_up = !fell_behind && !c.arrivals->saturated;
+            const bool kept_up = !fell_behind && !c.arrivals->saturated &&
+                                 (!s.mix || every_class_holds(c));
             finder->add(*rate, kept_up);
         }
         found.push_back(finder->result());
@@ -499,6 +504,18 @@ public:
 private:
     [[nodiscard]] bool stopped() const {
         return options_.stop != nullptr && options_.stop->stop_requested();
+    }
+
+    /// True when every class of the plan's mix met its own thresholds in mix cell `c`.
+    [[nodiscard]] bool every_class_holds(const cell_result& c) const {
+        if (!plan_.mix || c.classes.size() != plan_.mix->classes.size())
+            return false;
+        for (std::size_t k = 0; k < c.classes.size(); ++k)
+            if (c.classes[k].requests_succeeded == 0 ||
+                !analysis::unmet_thresholds(plan_.mix->classes[k].workload, c.classes[k].summary)
+                     .empty())
+                return false;
+        return true;
     }
 
     /// The completed cell of `uc` at `level`: its own, else a grid cell of the same context

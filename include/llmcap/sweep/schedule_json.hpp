@@ -42,6 +42,8 @@ namespace llmcap::sweep {
             {"ttft_late_s", json_number_or_null(a.ttft_late_s)},
             {"e2e_early_s", json_number_or_null(a.e2e_early_s)},
             {"e2e_late_s", json_number_or_null(a.e2e_late_s)},
+            {"backlog_mid", json_number_or_null(a.backlog_mid)},
+            {"e2e_mid_s", json_number_or_null(a.e2e_mid_s)},
             {"too_short", a.too_short},
             {"saturated", a.saturated},
             {"timeline", std::move(timeline)}};
@@ -81,6 +83,8 @@ inline bool read_arrival_check(json_reader& in, const boost::json::value& v,
     in.optional_field(*o, "ttft_late_s", path, a.ttft_late_s);
     in.optional_field(*o, "e2e_early_s", path, a.e2e_early_s);
     in.optional_field(*o, "e2e_late_s", path, a.e2e_late_s);
+    in.optional_field(*o, "backlog_mid", path, a.backlog_mid);
+    in.optional_field(*o, "e2e_mid_s", path, a.e2e_mid_s);
     in.optional_field(*o, "too_short", path, a.too_short);
     in.optional_field(*o, "saturated", path, a.saturated);
     if (const boost::json::value* tv = o->if_contains("timeline"); tv && in.ok())

@@ -41,7 +41,9 @@ struct arrival_sections : report_context {
                 tried += (tried.empty() ? "" : ", ") + format_significant(rate, 3) +
                          (kept_up ? " ✓" : " ✗");
             t.rows.push_back(
-                {s.search.dataset ? std::string("dataset") : ctx(s.search.context_tokens),
+                {s.search.mix       ? std::string("traffic mix")
+                 : s.search.dataset ? std::string("dataset")
+                                    : ctx(s.search.context_tokens),
                  format_count(s.search.output_tokens), per_s(s.sustainable_rate_per_s),
                  per_s(s.unsustainable_rate_per_s), tried,
                  s.converged                   ? "yes"

@@ -74,25 +74,77 @@ namespace llmcap::report {
     return s + ".";
 }
 
+/// The traffic mix of a run: its mix search's, else its plan's (run.json's options); empty
+/// when the run had none.
+[[nodiscard]] inline std::optional<analysis::traffic_mix> run_mix(const sweep::sweep_result& r) {
+    if (r.mix)
+        return r.mix->mix;
+    const boost::json::value* v = r.run.options.if_contains("mix");
+    analysis::traffic_mix m;
+    json_reader in("run.json");
+    if (v == nullptr || !analysis::read_traffic_mix(in, *v, "$.options.mix", m))
+        return std::nullopt;
+    return m;
+}
+
+/// The mix cell at `rate` (an open-loop one), or nullptr.
+[[nodiscard]] inline const sweep::cell_result*
+mix_cell_at_rate(const std::vector<sweep::cell_result>& cells, double rate) {
+    for (const sweep::cell_result& c : cells)
+        if (c.key.use_case == sweep::mix_cell_name && c.key.rate_per_s == rate)
+            return &c;
+    return nullptr;
+}
+
+/**
+ * The answer of a rate search over a traffic mix in one sentence: "The mix keeps every class
+ * within its thresholds up to 4.5 requests/s; at 5/s, Code Completion gives way first: E2E
+ * latency mean < 2 s (2.6 s)." A rate can also fail because the server or the client fell
+ * behind, which the sentence then says.
+ */
+[[nodiscard]] inline std::string mix_rate_headline(const sweep::rate_search_result& r,
+                                                   const analysis::traffic_mix& mix,
+                                                   const std::vector<sweep::cell_result>& cells) {
+    const auto per_s = [](double x) { return format_significant(x, 3) + " requests/s"; };
+    std::string why;
+    if (r.unsustainable_rate_per_s)
+        if (const sweep::cell_result* c = mix_cell_at_rate(cells, *r.unsustainable_rate_per_s)) {
+            for (std::size_t k = 0; k < mix.classes.size() && k < c->classes.size() && why.empty();
+                 ++k) {
+                const sweep::mix_class_cell& mc = c->classes[k];
+                const analysis::use_case& uc = mix.classes[k].workload;
+                std::string unmet;
+                for (const analysis::threshold& t :
+                     mc.requests_succeeded > 0 ? analysis::unmet_thresholds(uc, mc.summary)
+                                               : uc.thresholds)
+                    unmet += (unmet.empty() ? "" : ", ") +
+                             unmet_text(t, mc.requests_succeeded > 0 ? &mc.summary : nullptr);
+                if (!unmet.empty())
+                    why = uc.title + " gives way first: " + unmet;
+            }
+            if (why.empty())
+                why = c->arrivals && c->arrivals->late ? "the client could not keep the schedule"
+                      : c->arrivals && c->arrivals->saturated
+                          ? "every class held but the server fell behind (saturated)"
+                          : "more than 5% of the requests failed";
+        }
+    if (!r.sustainable_rate_per_s)
+        return "No rate tried keeps every class of the mix within its thresholds" +
+               (r.unsustainable_rate_per_s
+                    ? ": at " + per_s(*r.unsustainable_rate_per_s) + ", " + why + "."
+                    : std::string("."));
+    std::string s = "The mix keeps every class within its thresholds up to " +
+                    per_s(*r.sustainable_rate_per_s);
+    if (!r.unsustainable_rate_per_s)
+        return s + ", the most tried; a higher rate may hold.";
+    return s + "; at " + per_s(*r.unsustainable_rate_per_s) + ", " + why + ".";
+}
+
 namespace detail {
 
 /// A traffic mix (analysis/traffic_mix.hpp): its capacity as the report's headline, what each
 /// class is, and each class's figures on its own requests at every load measured.
 struct mix_sections : report_context {
-    /// The mix of the run: the search's, else the plan's (run.json's options).
-    [[nodiscard]] std::optional<analysis::traffic_mix> mix() const {
-        if (r.mix)
-            return r.mix->mix;
-        const boost::json::value* v = r.run.options.if_contains("mix");
-        if (v == nullptr)
-            return std::nullopt;
-        analysis::traffic_mix m;
-        json_reader in("run.json");
-        if (!analysis::read_traffic_mix(in, *v, "$.options.mix", m))
-            return std::nullopt;
-        return m;
-    }
-
     /// The mix cells by increasing load.
     [[nodiscard]] std::vector<const sweep::cell_result*> mix_cells() const {
         std::vector<const sweep::cell_result*> out;
@@ -107,13 +159,16 @@ struct mix_sections : report_context {
     }
 
     void mix_section() {
-        const std::optional<analysis::traffic_mix> m = mix();
+        const std::optional<analysis::traffic_mix> m = run_mix(r);
         const std::vector<const sweep::cell_result*> cells = mix_cells();
         if (!m || cells.empty())
             return;
         h2("Traffic mix", "traffic-mix");
         if (r.mix)
             p("**" + mix_headline(*r.mix, r.cells) + "**");
+        for (const sweep::rate_search_result& s : r.rate_searches)
+            if (s.search.mix)
+                p("**" + mix_rate_headline(s, *m, r.cells) + "**");
         p("Several use cases share the server: each request of a mix cell belongs to one class, "
           "drawn by its share, and carries that class's prompt and output lengths. Each class is "
           "judged on its own requests against its own thresholds, so a class of long prompts "
