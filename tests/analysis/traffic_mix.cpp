@@ -207,3 +207,15 @@ TEST_CASE("level_search: probes by doubling, bisects, and agrees with every leve
     CHECK_THROWS_AS(spent.add(true), std::logic_error);
     CHECK_THROWS_AS(la::level_search(0), std::invalid_argument);
 }
+
+TEST_CASE("traffic mix: a class too rare to be judged, or shares beyond a number, are refused") {
+    CHECK(refusal("code_completion:1,general_chatbot:10000") ==
+          "class \"code_completion\": its share is below 0.1% of the requests once the shares "
+          "sum to 1");
+    CHECK(refusal("code_completion:1e308,general_chatbot:1e308") ==
+          "the shares sum to more than a number can hold");
+    // A share of exactly 0.1% is kept.
+    la::traffic_mix m;
+    CHECK(la::parse_mix_spec("code_completion:1,general_chatbot:999", m).empty());
+    CHECK(la::mix_requests_for(m, la::mix_min_class_requests) == 8000);
+}

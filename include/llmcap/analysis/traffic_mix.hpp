@@ -58,10 +58,14 @@ struct traffic_mix {
     friend bool operator==(const traffic_mix&, const traffic_mix&) = default;
 };
 
+/// The smallest share of a class once the shares sum to 1: a class rarer than one request in a
+/// thousand would need cells of thousands of requests to be judged.
+inline constexpr double mix_min_share = 0.001;
+
 /// Checks `m` and makes its shares sum to 1. Returns an empty string, or why the mix is
 /// unusable: no class, a share that is not a positive finite number, a name given twice, a
-/// session use case (a mix's requests are single turns), a class without a threshold, or a
-/// context or output length of 0. `note` receives "shares summed to X; normalized to 1" when
+/// session use case (a mix's requests are single turns), a class without a threshold, a
+/// context or output length of 0, or a share below mix_min_share once normalized. `note` receives "shares summed to X; normalized to 1" when
 /// they did not sum to 1 (within 1e-9).
 [[nodiscard]] inline std::string check_mix(traffic_mix& m, std::string* note = nullptr) {
     if (m.classes.empty())
@@ -84,6 +88,8 @@ struct traffic_mix {
             return who + ": its context and output lengths must be at least 1";
         sum += c.share;
     }
+    if (!std::isfinite(sum))
+        return "the shares sum to more than a number can hold";
     if (std::abs(sum - 1.0) > 1e-9) {
         if (note != nullptr) {
             char buf[32];
@@ -95,6 +101,10 @@ struct traffic_mix {
         for (mix_class& c : m.classes)
             c.share /= sum;
     }
+    for (const mix_class& c : m.classes)
+        if (!(c.share >= mix_min_share))
+            return "class \"" + c.workload.name +
+                   "\": its share is below 0.1% of the requests once the shares sum to 1";
     return {};
 }
 

@@ -103,7 +103,7 @@ struct mix_search_result {
     return {{"name", c.name},
             {"requests_started", c.requests_started},
             {"requests_succeeded", c.requests_succeeded},
-            {"summary", to_json(c.summary)}};
+            {"summary", sweep::to_json(c.summary)}};
 }
 
 /// A mix search as JSON.
@@ -123,7 +123,7 @@ struct mix_search_result {
     }
     boost::json::array capacity;
     for (const std::optional<analysis::capacity_result>& c : r.class_capacity)
-        capacity.push_back(c ? boost::json::value(to_json(*c)) : boost::json::value(nullptr));
+        capacity.push_back(c ? boost::json::value(sweep::to_json(*c)) : boost::json::value(nullptr));
     boost::json::object o{{"mix", analysis::to_json(r.mix)},
                           {"max_concurrency", r.max_concurrency},
                           {"levels", std::move(levels)},
