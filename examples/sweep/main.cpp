@@ -20,10 +20,10 @@
 #include <llmcap/emulator/server.hpp>
 #include <llmcap/emulator/server_energy_meter.hpp>
 #include <llmcap/openai/dialect.hpp>
+#include <llmcap/report/build_report.hpp>
 #include <llmcap/report/capacity_report.hpp>
 #include <llmcap/report/cells_input.hpp>
 #include <llmcap/report/compare_report.hpp>
-#include <llmcap/report/build_report.hpp>
 #include <llmcap/report/render_html.hpp>
 #include <llmcap/report/render_markdown.hpp>
 #include <llmcap/report/write_reports.hpp>
@@ -281,8 +281,8 @@ ls::sweep_plan make_plan(const plan_options& o) {
     change.output_tokens = o.output_tokens;
     // With a mix, use cases are searched alone only when named (a file may only define the
     // mix's classes).
-    if (o.use_cases == "none" || (!o.mix.empty() && (o.use_cases == "all" ||
-                                                      fs::is_regular_file(o.use_cases))))
+    if (o.use_cases == "none" ||
+        (!o.mix.empty() && (o.use_cases == "all" || fs::is_regular_file(o.use_cases))))
         change.use_cases.emplace();
     else if (o.use_cases != "all")
         change.use_cases = parse_use_cases(o.use_cases, "--use-cases");

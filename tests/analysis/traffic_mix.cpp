@@ -79,9 +79,13 @@ TEST_CASE("traffic mix: a malformed or unusable mix is refused, naming the entry
 }
 
 TEST_CASE("traffic mix: names resolve through a lookup first (a --use-cases file's)") {
-    la::use_case rag{"rag", "RAG", 4096, 256, {la::threshold{la::metric::ttft, la::statistic::p95,
-                                                             la::comparison::less, 2.0}},
-                     std::nullopt};
+    la::use_case rag{
+        "rag",
+        "RAG",
+        4096,
+        256,
+        {la::threshold{la::metric::ttft, la::statistic::p95, la::comparison::less, 2.0}},
+        std::nullopt};
     const la::use_case_lookup lookup = [&](std::string_view n) {
         return n == "rag" ? std::optional<la::use_case>(rag) : la::find_builtin_use_case(n);
     };
@@ -103,10 +107,9 @@ TEST_CASE("traffic mix: each class's count keeps close to its share, in every st
                 for (std::uint64_t i = start; i < start + n; ++i)
                     ++count[la::mix_class_of(m, seed, i)];
                 for (std::size_t k = 0; k < 3; ++k)
-                    CHECK_MESSAGE(std::abs(count[k] - static_cast<double>(n) * m.classes[k].share) <=
-                                      2.0,
-                                  "seed ", seed, " window ", start, "+", n, " class ", k, ": ",
-                                  count[k]);
+                    CHECK_MESSAGE(
+                        std::abs(count[k] - static_cast<double>(n) * m.classes[k].share) <= 2.0,
+                        "seed ", seed, " window ", start, "+", n, " class ", k, ": ", count[k]);
             }
         // The same position, the same class; another seed, another sequence.
         CHECK(la::mix_class_of(m, seed, 17) == la::mix_class_of(m, seed, 17));

@@ -275,10 +275,10 @@ TEST_CASE("build_report: a traffic mix's capacity is the headline, and each clas
     ls::mix_search_result m;
     m.mix = mix;
     m.max_concurrency = 4;
-    m.levels = {ls::mix_level{2, {{"code_completion", {}}, {"general_chatbot", {}}}},
-                ls::mix_level{4,
-                              {{"code_completion", mix.classes[0].workload.thresholds},
-                               {"general_chatbot", {}}}}};
+    m.levels = {
+        ls::mix_level{2, {{"code_completion", {}}, {"general_chatbot", {}}}},
+        ls::mix_level{
+            4, {{"code_completion", mix.classes[0].workload.thresholds}, {"general_chatbot", {}}}}};
     m.capacity = 2;
     m.lowest_failing = 4;
     m.converged = false;

@@ -158,9 +158,8 @@ TEST_CASE("cell_result: JSON round trip keeps every field") {
 TEST_CASE("cell_result: an open-loop cell keeps its arrival check; a closed loop has none") {
     sweep::cell_result c = sample_cell(3, 0.9, 20.0);
     c.key.rate_per_s = 2.5;
-    c.arrivals = sweep::arrival_check{2.5, 2.4, 0.0001, 0.004, 0.02, true, 7,   3.0,
-                                      9.0, 0.5, 2.0,    3.5,   8.0,  false, {}, true,
-                                      6.0, 5.0};
+    c.arrivals = sweep::arrival_check{2.5, 2.4, 0.0001, 0.004, 0.02,  true, 7,    3.0, 9.0,
+                                      0.5, 2.0, 3.5,    8.0,   false, {},   true, 6.0, 5.0};
     const auto back =
         sweep::cell_result_from_json(boost::json::parse(boost::json::serialize(sweep::to_json(c))));
     REQUIRE(back.has_value());

@@ -588,14 +588,14 @@ analysis::traffic_mix test_mix() {
     using analysis::comparison;
     using analysis::metric;
     using analysis::statistic;
-    analysis::use_case chat{"chat",
-                            "Chat",
-                            2048,
-                            128,
-                            {analysis::threshold{metric::ttft, statistic::mean, comparison::less, 1.0},
-                             analysis::threshold{metric::generation_speed, statistic::mean,
-                                                 comparison::greater, 40.0}},
-                            std::nullopt};
+    analysis::use_case chat{
+        "chat",
+        "Chat",
+        2048,
+        128,
+        {analysis::threshold{metric::ttft, statistic::mean, comparison::less, 1.0},
+         analysis::threshold{metric::generation_speed, statistic::mean, comparison::greater, 40.0}},
+        std::nullopt};
     analysis::use_case docs{
         "docs",
         "Documents",
@@ -643,8 +643,7 @@ TEST_CASE("run_sweep: a traffic mix's capacity equals an exhaustive scan in the 
         // Each request counted in exactly one class; each class carries its own lengths and
         // its share of the requests (8 or more of the smaller class).
         REQUIRE(c.classes.size() == 2);
-        CHECK(c.classes[0].requests_started + c.classes[1].requests_started ==
-              c.requests_started);
+        CHECK(c.classes[0].requests_started + c.classes[1].requests_started == c.requests_started);
         CHECK(c.classes[1].requests_started >= analysis::mix_min_class_requests - 1);
         CHECK(static_cast<double>(c.classes[1].requests_started) ==
               doctest::Approx(0.3 * static_cast<double>(c.requests_started)).epsilon(0.15));

@@ -65,8 +65,8 @@ inline constexpr double mix_min_share = 0.001;
 /// Checks `m` and makes its shares sum to 1. Returns an empty string, or why the mix is
 /// unusable: no class, a share that is not a positive finite number, a name given twice, a
 /// session use case (a mix's requests are single turns), a class without a threshold, a
-/// context or output length of 0, or a share below mix_min_share once normalized. `note` receives "shares summed to X; normalized to 1" when
-/// they did not sum to 1 (within 1e-9).
+/// context or output length of 0, or a share below mix_min_share once normalized. `note` receives
+/// "shares summed to X; normalized to 1" when they did not sum to 1 (within 1e-9).
 [[nodiscard]] inline std::string check_mix(traffic_mix& m, std::string* note = nullptr) {
     if (m.classes.empty())
         return "a mix needs at least one class";
@@ -93,8 +93,8 @@ inline constexpr double mix_min_share = 0.001;
     if (std::abs(sum - 1.0) > 1e-9) {
         if (note != nullptr) {
             char buf[32];
-            const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, sum,
-                                                 std::chars_format::general, 6);
+            const auto [end, ec] =
+                std::to_chars(buf, buf + sizeof buf, sum, std::chars_format::general, 6);
             *note = "shares summed to " + (ec == std::errc() ? std::string(buf, end) : "?") +
                     "; normalized to 1";
         }
@@ -146,8 +146,7 @@ inline constexpr std::uint64_t mix_min_class_requests = 8;
 
 /// Requests a cell of `m` needs for its smallest class to expect `per_class` of them:
 /// ⌈per_class ÷ smallest share⌉. `m` must be checked (check_mix).
-[[nodiscard]] inline std::uint64_t mix_requests_for(const traffic_mix& m,
-                                                    std::uint64_t per_class) {
+[[nodiscard]] inline std::uint64_t mix_requests_for(const traffic_mix& m, std::uint64_t per_class) {
     double smallest = 1.0;
     for (const mix_class& c : m.classes)
         smallest = std::min(smallest, c.share);
@@ -171,7 +170,8 @@ inline constexpr std::uint64_t mix_min_class_requests = 8;
 [[nodiscard]] inline boost::json::object to_json(const traffic_mix& m) {
     boost::json::array classes;
     for (const mix_class& c : m.classes)
-        classes.push_back(boost::json::object{{"use_case", to_json(c.workload)}, {"share", c.share}});
+        classes.push_back(
+            boost::json::object{{"use_case", to_json(c.workload)}, {"share", c.share}});
     return boost::json::object{{"classes", std::move(classes)}};
 }
 
@@ -237,8 +237,7 @@ inline bool read_traffic_mix(json_reader& in, const boost::json::value& v, const
         const std::string_view entry = spec.substr(at, end - at);
         const std::size_t colon = entry.rfind(':');
         if (colon == std::string_view::npos || colon == 0)
-            return "\"" + std::string(entry) +
-                   "\" is not NAME:SHARE (e.g. code_completion:0.5)";
+            return "\"" + std::string(entry) + "\" is not NAME:SHARE (e.g. code_completion:0.5)";
         const std::string_view name = entry.substr(0, colon);
         const std::string_view share = entry.substr(colon + 1);
         mix_class c;

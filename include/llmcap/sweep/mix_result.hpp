@@ -123,7 +123,8 @@ struct mix_search_result {
     }
     boost::json::array capacity;
     for (const std::optional<analysis::capacity_result>& c : r.class_capacity)
-        capacity.push_back(c ? boost::json::value(sweep::to_json(*c)) : boost::json::value(nullptr));
+        capacity.push_back(c ? boost::json::value(sweep::to_json(*c))
+                             : boost::json::value(nullptr));
     boost::json::object o{{"mix", analysis::to_json(r.mix)},
                           {"max_concurrency", r.max_concurrency},
                           {"levels", std::move(levels)},
@@ -217,8 +218,7 @@ inline bool read_mix_search_result(json_reader& in, const boost::json::value& v,
         std::optional<analysis::capacity_result>& c = r.class_capacity.emplace_back();
         if (!(*caps)[i].is_null())
             detail::read_capacity(in, (*caps)[i],
-                                  path + ".class_capacity[" + std::to_string(i) + "]",
-                                  c.emplace());
+                                  path + ".class_capacity[" + std::to_string(i) + "]", c.emplace());
     }
     if (in.ok() && caps != nullptr && r.class_capacity.size() != r.mix.classes.size())
         return in.fail(path + ".class_capacity", "must hold one entry per class of the mix");

@@ -104,8 +104,8 @@ namespace detail {
 /// Rebuilds a stored cell from its requests (exact statistics) and its stored extras; a mix
 /// cell's requests are split by the plan's `mix` and `seed` again.
 [[nodiscard]] inline cell_result rebuild(const cell_result& stored,
-                                         const std::vector<trace_record>& traces,
-                                         time_point origin, const sweep_plan& plan) {
+                                         const std::vector<trace_record>& traces, time_point origin,
+                                         const sweep_plan& plan) {
     const bool mixed = plan.mix && stored.key.use_case == mix_cell_name;
     cell_builder b(stored.key, stored.sessions ? stored.sessions->turns_per_conversation : 0,
                    mixed ? &*plan.mix : nullptr, plan.seed, stored.first_index);
@@ -336,11 +336,10 @@ public:
             co_return true;
         }
         while (const std::optional<double> rate = finder->next_rate()) {
-            const cell_key key = s.mix ? cell_key{0, 0, s.max_in_flight,
-                                                  std::string(mix_cell_name), *rate}
-                                       : cell_key{s.dataset ? 0u : s.context_tokens,
-                                                  s.output_tokens, s.max_in_flight,
-                                                  s.dataset ? "dataset" : "", *rate};
+            const cell_key key =
+                s.mix ? cell_key{0, 0, s.max_in_flight, std::string(mix_cell_name), *rate}
+                      : cell_key{s.dataset ? 0u : s.context_tokens, s.output_tokens,
+                                 s.max_in_flight, s.dataset ? "dataset" : "", *rate};
             if (!co_await measure(key, workload::text_style::prose, {}, std::nullopt, s.dataset,
                                   false, s.mix)) {
                 if (options_.read_only)
@@ -363,8 +362,8 @@ public:
                     "or more requests per cell");
                 break;
             }
-            const bool kept_up = !fell_behind && !c.arrivals->saturated &&
-                                 (!s.mix || every_class_holds(c));
+            const bool kept_up =
+                !fell_behind && !c.arrivals->saturated && (!s.mix || every_class_holds(c));
             finder->add(*rate, kept_up);
         }
         found.push_back(finder->result());
@@ -393,8 +392,8 @@ public:
             if (!co_await measure(key, workload::text_style::prose, {}, std::nullopt, false, false,
                                   true)) {
                 if (options_.read_only)
-                    outcome_.search_errors.push_back(
-                        "mix: concurrency " + std::to_string(*level) + " was never measured");
+                    outcome_.search_errors.push_back("mix: concurrency " + std::to_string(*level) +
+                                                     " was never measured");
                 co_return false;
             }
             if (plan_.load.open)
@@ -438,9 +437,9 @@ public:
                 if (l.classes[k].unmet.empty())
                     continue;
                 const std::optional<analysis::capacity_result>& cap = r.class_capacity[k];
-                const double x = !cap                ? 0.0
-                                 : cap->crossing     ? *cap->crossing
-                                                     : static_cast<double>(cap->capacity);
+                const double x = !cap            ? 0.0
+                                 : cap->crossing ? *cap->crossing
+                                                 : static_cast<double>(cap->capacity);
                 if (r.gives_way_first.empty() || x < first) {
                     r.gives_way_first = l.classes[k].name;
                     first = x;
@@ -591,8 +590,7 @@ boost::asio::awaitable<sweep_outcome> run_sweep(sweep_plan plan, Runner& runner,
             interrupted = true;
             break;
         }
-    co_return session.assemble(std::move(use_cases), interrupted, std::move(rates),
-                               std::move(mix));
+    co_return session.assemble(std::move(use_cases), interrupted, std::move(rates), std::move(mix));
 }
 
 /// A cell_runner that measures nothing: for rebuilding results from a run's files.

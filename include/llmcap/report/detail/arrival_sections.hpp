@@ -40,16 +40,15 @@ struct arrival_sections : report_context {
             for (const auto& [rate, kept_up] : s.measured)
                 tried += (tried.empty() ? "" : ", ") + format_significant(rate, 3) +
                          (kept_up ? " ✓" : " ✗");
-            t.rows.push_back(
-                {s.search.mix       ? std::string("traffic mix")
-                 : s.search.dataset ? std::string("dataset")
-                                    : ctx(s.search.context_tokens),
-                 format_count(s.search.output_tokens), per_s(s.sustainable_rate_per_s),
-                 per_s(s.unsustainable_rate_per_s), tried,
-                 s.converged                   ? "yes"
-                 : !s.sustainable_rate_per_s   ? "no: no rate tried was kept up"
-                 : !s.unsustainable_rate_per_s ? "no: every rate tried was kept up"
-                                               : "no: cell budget spent"});
+            t.rows.push_back({s.search.mix       ? std::string("traffic mix")
+                              : s.search.dataset ? std::string("dataset")
+                                                 : ctx(s.search.context_tokens),
+                              format_count(s.search.output_tokens), per_s(s.sustainable_rate_per_s),
+                              per_s(s.unsustainable_rate_per_s), tried,
+                              s.converged                   ? "yes"
+                              : !s.sustainable_rate_per_s   ? "no: no rate tried was kept up"
+                              : !s.unsustainable_rate_per_s ? "no: every rate tried was kept up"
+                                                            : "no: cell budget spent"});
         }
         t.caption = "Sustainable: the highest rate kept up. Not sustained: the lowest rate that "
                     "was not. Rates tried in order, ✓ kept up, ✗ not.";

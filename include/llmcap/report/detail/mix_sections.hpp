@@ -114,9 +114,9 @@ mix_cell_at_rate(const std::vector<sweep::cell_result>& cells, double rate) {
                 const sweep::mix_class_cell& mc = c->classes[k];
                 const analysis::use_case& uc = mix.classes[k].workload;
                 std::string unmet;
-                for (const analysis::threshold& t :
-                     mc.requests_succeeded > 0 ? analysis::unmet_thresholds(uc, mc.summary)
-                                               : uc.thresholds)
+                for (const analysis::threshold& t : mc.requests_succeeded > 0
+                                                        ? analysis::unmet_thresholds(uc, mc.summary)
+                                                        : uc.thresholds)
                     unmet += (unmet.empty() ? "" : ", ") +
                              unmet_text(t, mc.requests_succeeded > 0 ? &mc.summary : nullptr);
                 if (!unmet.empty())
@@ -133,8 +133,8 @@ mix_cell_at_rate(const std::vector<sweep::cell_result>& cells, double rate) {
                (r.unsustainable_rate_per_s
                     ? ": at " + per_s(*r.unsustainable_rate_per_s) + ", " + why + "."
                     : std::string("."));
-    std::string s = "The mix keeps every class within its thresholds up to " +
-                    per_s(*r.sustainable_rate_per_s);
+    std::string s =
+        "The mix keeps every class within its thresholds up to " + per_s(*r.sustainable_rate_per_s);
     if (!r.unsustainable_rate_per_s)
         return s + ", the most tried; a higher rate may hold.";
     return s + "; at " + per_s(*r.unsustainable_rate_per_s) + ", " + why + ".";
@@ -174,11 +174,11 @@ struct mix_sections : report_context {
           "judged on its own requests against its own thresholds, so a class of long prompts "
           "cannot hide behind a class of short ones. The mix's capacity is the largest load at "
           "which every class holds; the class that gives way first is the one to plan for.");
-        table classes{{"Class", "Share", "Context", "Output", "Thresholds", "Holds up to"},
-                      {},
-                      {align::left, align::right, align::right, align::right, align::left,
-                       align::right},
-                      {}};
+        table classes{
+            {"Class", "Share", "Context", "Output", "Thresholds", "Holds up to"},
+            {},
+            {align::left, align::right, align::right, align::right, align::left, align::right},
+            {}};
         for (std::size_t k = 0; k < m->classes.size(); ++k) {
             const analysis::use_case& uc = m->classes[k].workload;
             std::string up_to(not_available);
@@ -214,8 +214,7 @@ private:
                       const std::vector<const sweep::cell_result*>& cells) {
         table t{{"Load", "Requests", "Success", "Throughput", "TTFT mean", "Every class holds"},
                 {},
-                {align::right, align::right, align::right, align::right, align::right,
-                 align::left},
+                {align::right, align::right, align::right, align::right, align::right, align::left},
                 {}};
         for (const sweep::cell_result* c : cells) {
             std::string failing;
@@ -241,24 +240,23 @@ private:
         h3(uc.title, "mix-" + uc.name);
         table t{{"Load", "Requests", "TTFT mean", "Speed mean", "E2E mean", "Within thresholds"},
                 {},
-                {align::right, align::right, align::right, align::right, align::right,
-                 align::left},
+                {align::right, align::right, align::right, align::right, align::right, align::left},
                 {}};
         for (const sweep::cell_result* c : cells) {
             if (k >= c->classes.size())
                 continue;
             const sweep::mix_class_cell& mc = c->classes[k];
             const auto show = [&mc](metric m) {
-                const std::optional<double> v =
-                    mc.requests_succeeded > 0 ? mc.summary.value(m, analysis::statistic::mean)
-                                              : std::nullopt;
+                const std::optional<double> v = mc.requests_succeeded > 0
+                                                    ? mc.summary.value(m, analysis::statistic::mean)
+                                                    : std::nullopt;
                 return v ? format_value(*v, look_of(m).style) : std::string(not_available);
             };
-            t.rows.push_back({load_column(c),
-                              format_count(mc.requests_succeeded) + " of " +
-                                  format_count(mc.requests_started),
-                              show(metric::ttft), show(metric::generation_speed),
-                              show(metric::e2e), verdict(uc, k, c)});
+            t.rows.push_back(
+                {load_column(c),
+                 format_count(mc.requests_succeeded) + " of " + format_count(mc.requests_started),
+                 show(metric::ttft), show(metric::generation_speed), show(metric::e2e),
+                 verdict(uc, k, c)});
         }
         t.caption = "Requests: this class's that succeeded, of those started; every figure is "
                     "over them alone. Thresholds: " +
