@@ -20,6 +20,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <variant>
 #include <vector>
 
@@ -321,4 +322,46 @@ TEST_CASE("build_report: a traffic mix's capacity is the headline, and each clas
           std::vector<std::string>{"| 4 | 10 of 10 | 2.00 s | 30.0 tok/s | 40.0 s | yes |"});
     // The tool's last line is the same sentence.
     CHECK(lr::mix_headline(m, r.cells).rfind("2 concurrent requests of the mix", 0) == 0);
+}
+
+TEST_CASE("build_report: a rate search says why its lowest rate was not sustained") {
+    namespace la = llmcap::analysis;
+    la::traffic_mix mix;
+    REQUIRE(la::parse_mix_spec("code_completion:1", mix).empty());
+    ls::sweep_result r;
+    r.run.options["mix"] = la::to_json(mix);
+    // The mix held at 2/s; at 4/s code completion's E2E was over 2 s and the server saturated.
+    for (const auto& [rate, e2e, saturated] :
+         {std::tuple{2.0, 1.5, false}, std::tuple{4.0, 2.5, true}}) {
+        ls::cell_result c;
+        c.key = ls::cell_key{0, 0, 64, std::string(ls::mix_cell_name), rate};
+        c.requests_started = c.requests_succeeded = 20;
+        c.arrivals = ls::arrival_check{};
+        c.arrivals->offered_rate_per_s = rate;
+        c.arrivals->saturated = saturated;
+        ls::mix_class_cell code{"code_completion", 20, 20, {}};
+        code.summary.set(la::metric::e2e, la::statistic::mean, e2e);
+        c.classes = {code};
+        r.cells.push_back(c);
+    }
+    ls::rate_search_result s;
+    s.search.context_tokens = 0;
+    s.search.output_tokens = 0;
+    s.search.max_in_flight = 64;
+    s.search.start_rate_per_s = 2.0;
+    s.search.mix = true;
+    s.measured = {{2.0, true}, {4.0, false}};
+    s.sustainable_rate_per_s = 2.0;
+    s.unsustainable_rate_per_s = 4.0;
+    r.rate_searches = {s};
+    const std::string md = render(lr::markdown_reporter{}, r);
+    const std::string sec = section(md, "## Sustainable rate");
+    CHECK(rows_of(sec, "traffic mix") ==
+          std::vector<std::string>{"| traffic mix | 0 | 2.00/s | 4.00/s | server saturated; Code "
+                                   "Completion: E2E latency mean < 2 s (2.50 s) | 2.00 ✓, 4.00 ✗ "
+                                   "| no: cell budget spent |"});
+    // The mix section's headline names the first class outside its thresholds.
+    CHECK(md.find("**The mix keeps every class within its thresholds up to 2.00 requests/s; at "
+                  "4.00 requests/s, Code Completion gives way first: E2E latency mean < 2 s "
+                  "(2.50 s).**") != std::string::npos);
 }

@@ -435,6 +435,13 @@ cmp -s "$work/mix/results.json" "$work/mix-results.json" ||
 expect "mix shares that do not sum to 1" 0 "--mix: shares summed to 4; normalized to 1" -- \
     "$sweep" simulate --mix code_completion:3,general_chatbot:1 --max-search-concurrency 2 \
     --quiet --out "$work/mix-sim"
+expect "an open-loop mix over HTTP" 0 "cell mix/ctx0/out0/c16/rate8: 24/24 ok" -- \
+    "$sweep" run --url "$url" --use-cases "$work/mix-cases.json" --mix chat:2,docs:1 --rates 8 \
+    --max-in-flight 16 --requests-per-cell 24 --warmup 0 --quiet --out "$work/mix-open"
+grep -q '"rate_per_s":8E0' "$work/mix-open/cells.jsonl" &&
+    grep -q '"classes":\[{"name":"chat","requests_started":16,' "$work/mix-open/cells.jsonl" &&
+    grep -q "### Documents" "$work/mix-open/report.md" ||
+    { failed=$((failed + 1)); echo "FAILED: the open-loop mix cell has no classes"; }
 expect "a rate search over a mix in simulate" 0 \
     "cell mix/ctx0/out0/c1024/rate1: .*mix: The mix keeps every class within its thresholds up to" -- \
     "$sweep" simulate --use-cases "$work/mix-cases.json" --mix chat:2,docs:1 --rates auto \

@@ -59,6 +59,9 @@ struct rate_search_result {
     friend bool operator==(const rate_search_result&, const rate_search_result&) = default;
 };
 
+/// The most failed requests, as a fraction, of a cell a rate search counts as kept up.
+inline constexpr double rate_search_max_failures = 0.05;
+
 /// A rate search stops when the lowest rate not kept up is within this factor of the highest
 /// rate kept up.
 inline constexpr double rate_search_precision = 1.1;

@@ -129,9 +129,6 @@ namespace detail {
     return c;
 }
 
-/// The most failed requests, as a fraction, of a cell a rate search counts as kept up.
-inline constexpr double rate_search_max_failures = 0.05;
-
 /// One run of run_sweep: its directory, the cells done so far and the three steps (measure a
 /// cell, search a use case's capacity, assemble the results).
 template <cell_runner Runner>

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <llmcap/report/detail/grid.hpp>
+#include <llmcap/report/detail/mix_sections.hpp>
 #include <llmcap/report/detail/report_context.hpp>
 #include <llmcap/report/document.hpp>
 #include <llmcap/report/format.hpp>
@@ -28,9 +29,11 @@ struct arrival_sections : report_context {
           "TTFT grow through the cell), misses its schedule, or fails more than 5% of its "
           "requests, then halves the bracket geometrically until its ends are within 10%. "
           "Every rate tried is a cell of the Arrivals table.");
-        table t{{"Prompt", "Output", "Sustainable", "Not sustained", "Rates tried", "Converged"},
+        table t{{"Prompt", "Output", "Sustainable", "Not sustained", "Why not", "Rates tried",
+                 "Converged"},
                 {},
-                {align::left, align::right, align::right, align::right, align::left, align::left},
+                {align::left, align::right, align::right, align::right, align::left, align::left,
+                 align::left},
                 {}};
         const auto per_s = [](const std::optional<double>& x) {
             return x ? format_significant(*x, 3) + "/s" : std::string(not_available);
@@ -44,15 +47,54 @@ struct arrival_sections : report_context {
                               : s.search.dataset ? std::string("dataset")
                                                  : ctx(s.search.context_tokens),
                               format_count(s.search.output_tokens), per_s(s.sustainable_rate_per_s),
-                              per_s(s.unsustainable_rate_per_s), tried,
+                              per_s(s.unsustainable_rate_per_s), why_not_sustained(s), tried,
                               s.converged                   ? "yes"
                               : !s.sustainable_rate_per_s   ? "no: no rate tried was kept up"
                               : !s.unsustainable_rate_per_s ? "no: every rate tried was kept up"
                                                             : "no: cell budget spent"});
         }
         t.caption = "Sustainable: the highest rate kept up. Not sustained: the lowest rate that "
-                    "was not. Rates tried in order, ✓ kept up, ✗ not.";
+                    "was not; why not: what its cell showed. Rates tried in order, ✓ kept up, ✗ "
+                    "not.";
         doc.add(std::move(t));
+    }
+
+    /// Why the lowest rate a search did not sustain was not kept up, from its cell: the client
+    /// late, the server saturated, requests failed, and for a traffic mix the classes outside
+    /// their thresholds; "—" when every rate was kept up.
+    [[nodiscard]] std::string why_not_sustained(const sweep::rate_search_result& s) const {
+        if (!s.unsustainable_rate_per_s)
+            return "—";
+        const sweep::rate_search& q = s.search;
+        const sweep::cell_result* c = nullptr;
+        for (const sweep::cell_result& x : r.cells)
+            if (x.key.rate_per_s == s.unsustainable_rate_per_s &&
+                x.key.concurrency == q.max_in_flight &&
+                (q.mix       ? x.key.use_case == sweep::mix_cell_name
+                 : q.dataset ? x.key.use_case == "dataset" && x.key.output_tokens == q.output_tokens
+                             : x.key.use_case.empty() && x.key.context_tokens == q.context_tokens &&
+                                   x.key.output_tokens == q.output_tokens))
+                c = &x;
+        if (c == nullptr)
+            return std::string(not_available);
+        std::string why;
+        const auto add = [&why](const std::string& part) {
+            why += (why.empty() ? "" : "; ") + part;
+        };
+        if (c->measured_nothing())
+            add("nothing measured");
+        if (c->arrivals && c->arrivals->late)
+            add("client late (send lag P99 " +
+                format_value(c->arrivals->lag_p99_s, value_style::seconds) + ")");
+        if (c->arrivals && c->arrivals->saturated)
+            add("server saturated");
+        if (!c->measured_nothing() && 1.0 - c->success_rate() > sweep::rate_search_max_failures)
+            add(format_percent(1.0 - c->success_rate()) + " failed");
+        if (q.mix)
+            if (const std::optional<analysis::traffic_mix> m = run_mix(r))
+                for (const auto& [title, unmet] : failing_classes(*m, *c))
+                    add(title + ": " + unmet);
+        return why.empty() ? std::string(not_available) : why;
     }
 
     /// Backlog and TTFT through each scheduled cell (arrival_check::timeline), one line a cell:

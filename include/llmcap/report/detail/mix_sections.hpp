@@ -87,6 +87,26 @@ namespace llmcap::report {
     return m;
 }
 
+/// The classes of `mix` that mix cell `c` found outside their thresholds, in the mix's order:
+/// (title, "E2E latency mean < 2 s (2.49 s)"), every threshold of a class without a successful
+/// request.
+[[nodiscard]] inline std::vector<std::pair<std::string, std::string>>
+failing_classes(const analysis::traffic_mix& mix, const sweep::cell_result& c) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (std::size_t k = 0; k < mix.classes.size() && k < c.classes.size(); ++k) {
+        const sweep::mix_class_cell& mc = c.classes[k];
+        const analysis::use_case& uc = mix.classes[k].workload;
+        const bool measured = mc.requests_succeeded > 0;
+        std::string unmet;
+        for (const analysis::threshold& t :
+             measured ? analysis::unmet_thresholds(uc, mc.summary) : uc.thresholds)
+            unmet += (unmet.empty() ? "" : ", ") + unmet_text(t, measured ? &mc.summary : nullptr);
+        if (!unmet.empty())
+            out.emplace_back(uc.title, unmet);
+    }
+    return out;
+}
+
 /// The mix cell at `rate` (an open-loop one), or nullptr.
 [[nodiscard]] inline const sweep::cell_result*
 mix_cell_at_rate(const std::vector<sweep::cell_result>& cells, double rate) {
@@ -109,19 +129,8 @@ mix_cell_at_rate(const std::vector<sweep::cell_result>& cells, double rate) {
     std::string why;
     if (r.unsustainable_rate_per_s)
         if (const sweep::cell_result* c = mix_cell_at_rate(cells, *r.unsustainable_rate_per_s)) {
-            for (std::size_t k = 0; k < mix.classes.size() && k < c->classes.size() && why.empty();
-                 ++k) {
-                const sweep::mix_class_cell& mc = c->classes[k];
-                const analysis::use_case& uc = mix.classes[k].workload;
-                std::string unmet;
-                for (const analysis::threshold& t : mc.requests_succeeded > 0
-                                                        ? analysis::unmet_thresholds(uc, mc.summary)
-                                                        : uc.thresholds)
-                    unmet += (unmet.empty() ? "" : ", ") +
-                             unmet_text(t, mc.requests_succeeded > 0 ? &mc.summary : nullptr);
-                if (!unmet.empty())
-                    why = uc.title + " gives way first: " + unmet;
-            }
+            if (const auto failing = failing_classes(mix, *c); !failing.empty())
+                why = failing.front().first + " gives way first: " + failing.front().second;
             if (why.empty())
                 why = c->arrivals && c->arrivals->late ? "the client could not keep the schedule"
                       : c->arrivals && c->arrivals->saturated
