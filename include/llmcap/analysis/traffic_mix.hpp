@@ -108,6 +108,14 @@ inline constexpr double mix_min_share = 0.001;
     return {};
 }
 
+/// The title of the class named `name` in `m`; the name itself when the mix has no such class.
+[[nodiscard]] inline std::string class_title(const traffic_mix& m, std::string_view name) {
+    for (const mix_class& c : m.classes)
+        if (c.workload.name == name)
+            return c.workload.title;
+    return std::string(name);
+}
+
 /// A number in [0, 1) for request `index` of a run seeded `seed`: a golden-ratio (Weyl)
 /// sequence in 64-bit fixed point, started at a point the seed picks (splitmix64). Consecutive
 /// indices spread evenly over [0, 1): of any n consecutive requests, the number that falls in

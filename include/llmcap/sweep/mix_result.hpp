@@ -98,6 +98,21 @@ struct mix_search_result {
     std::vector<std::optional<analysis::capacity_result>> class_capacity;
 };
 
+/// Each class's verdict in a mix cell whose requests by class are `classes`
+/// (cell_result::classes), in the mix's order: the thresholds the class's own requests missed,
+/// every threshold of a class without a successful request.
+[[nodiscard]] inline std::vector<mix_class_verdict>
+class_verdicts(const analysis::traffic_mix& mix, const std::vector<mix_class_cell>& classes) {
+    std::vector<mix_class_verdict> out;
+    for (std::size_t k = 0; k < mix.classes.size(); ++k) {
+        const analysis::use_case& uc = mix.classes[k].workload;
+        const bool measured = k < classes.size() && classes[k].requests_succeeded > 0;
+        out.push_back({uc.name, measured ? analysis::unmet_thresholds(uc, classes[k].summary)
+                                         : uc.thresholds});
+    }
+    return out;
+}
+
 /// A mix class cell as JSON.
 [[nodiscard]] inline boost::json::object to_json(const mix_class_cell& c) {
     return {{"name", c.name},

@@ -396,17 +396,10 @@ public:
             if (plan_.load.open)
                 key.rate_per_s = plan_.load.rate_per_s;
             const cell_result& c = done_[done_by_id_.at(key.id())];
-            mix_level l;
-            l.concurrency = *level;
-            for (std::size_t k = 0; k < mix.classes.size(); ++k) {
-                const analysis::use_case& uc = mix.classes[k].workload;
-                mix_class_verdict v{uc.name, uc.thresholds};
-                if (k < c.classes.size() && c.classes[k].requests_succeeded > 0) {
-                    v.unmet = analysis::unmet_thresholds(uc, c.classes[k].summary);
+            mix_level l{*level, class_verdicts(mix, c.classes)};
+            for (std::size_t k = 0; k < mix.classes.size(); ++k)
+                if (k < c.classes.size() && c.classes[k].requests_succeeded > 0)
                     by_class[k].push_back(c.classes[k].summary);
-                }
-                l.classes.push_back(std::move(v));
-            }
             levels->add(l.passes());
             r.levels.push_back(std::move(l));
         }
@@ -504,14 +497,8 @@ private:
 
     /// True when every class of the plan's mix met its own thresholds in mix cell `c`.
     [[nodiscard]] bool every_class_holds(const cell_result& c) const {
-        if (!plan_.mix || c.classes.size() != plan_.mix->classes.size())
-            return false;
-        for (std::size_t k = 0; k < c.classes.size(); ++k)
-            if (c.classes[k].requests_succeeded == 0 ||
-                !analysis::unmet_thresholds(plan_.mix->classes[k].workload, c.classes[k].summary)
-                     .empty())
-                return false;
-        return true;
+        return plan_.mix &&
+               mix_level{c.key.concurrency, class_verdicts(*plan_.mix, c.classes)}.passes();
     }
 
     /// The completed cell of `uc` at `level`: its own, else a grid cell of the same context

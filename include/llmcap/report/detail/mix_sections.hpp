@@ -36,12 +36,6 @@ namespace llmcap::report {
  */
 [[nodiscard]] inline std::string mix_headline(const sweep::mix_search_result& m,
                                               const std::vector<sweep::cell_result>& cells) {
-    const auto title = [&m](const std::string& name) {
-        for (const analysis::mix_class& c : m.mix.classes)
-            if (c.workload.name == name)
-                return c.workload.title;
-        return name;
-    };
     const auto load = [](std::uint32_t n) {
         return format_count(n) + (n == 1 ? " concurrent request" : " concurrent requests");
     };
@@ -60,7 +54,8 @@ namespace llmcap::report {
                         std::string unmet;
                         for (const analysis::threshold& t : l.classes[k].unmet)
                             unmet += (unmet.empty() ? "" : ", ") + unmet_text(t, summary);
-                        failing = title(m.gives_way_first) + " gives way first: " + unmet;
+                        failing = analysis::class_title(m.mix, m.gives_way_first) +
+                                  " gives way first: " + unmet;
                     }
     if (m.capacity == 0)
         return "No load of the mix keeps every class within its thresholds: at " +
@@ -93,16 +88,15 @@ namespace llmcap::report {
 [[nodiscard]] inline std::vector<std::pair<std::string, std::string>>
 failing_classes(const analysis::traffic_mix& mix, const sweep::cell_result& c) {
     std::vector<std::pair<std::string, std::string>> out;
-    for (std::size_t k = 0; k < mix.classes.size() && k < c.classes.size(); ++k) {
+    const std::vector<sweep::mix_class_verdict> verdicts = sweep::class_verdicts(mix, c.classes);
+    for (std::size_t k = 0; k < verdicts.size() && k < c.classes.size(); ++k) {
         const sweep::mix_class_cell& mc = c.classes[k];
-        const analysis::use_case& uc = mix.classes[k].workload;
-        const bool measured = mc.requests_succeeded > 0;
+        const analysis::cell_summary* summary = mc.requests_succeeded > 0 ? &mc.summary : nullptr;
         std::string unmet;
-        for (const analysis::threshold& t :
-             measured ? analysis::unmet_thresholds(uc, mc.summary) : uc.thresholds)
-            unmet += (unmet.empty() ? "" : ", ") + unmet_text(t, measured ? &mc.summary : nullptr);
+        for (const analysis::threshold& t : verdicts[k].unmet)
+            unmet += (unmet.empty() ? "" : ", ") + unmet_text(t, summary);
         if (!unmet.empty())
-            out.emplace_back(uc.title, unmet);
+            out.emplace_back(mix.classes[k].workload.title, unmet);
     }
     return out;
 }
@@ -203,18 +197,19 @@ struct mix_sections : report_context {
         doc.add(std::move(classes));
         totals_table(*m, cells);
         for (std::size_t k = 0; k < m->classes.size(); ++k)
-            class_table(m->classes[k].workload, k, cells);
+            class_table(*m, k, cells);
     }
 
 private:
-    /// The verdict of class `k` in `c`: "yes", or the thresholds it missed.
-    [[nodiscard]] static std::string verdict(const analysis::use_case& uc, std::size_t k,
+    /// The verdict of class `k` in `c` (class_verdicts): "yes", or the thresholds it missed.
+    [[nodiscard]] static std::string verdict(const analysis::traffic_mix& m, std::size_t k,
                                              const sweep::cell_result* c) {
         const sweep::mix_class_cell& mc = c->classes[k];
         if (mc.requests_succeeded == 0)
             return "no: no successful request";
+        const std::vector<sweep::mix_class_verdict> verdicts = sweep::class_verdicts(m, c->classes);
         std::string unmet;
-        for (const analysis::threshold& t : analysis::unmet_thresholds(uc, mc.summary))
+        for (const analysis::threshold& t : verdicts[k].unmet)
             unmet += (unmet.empty() ? "" : "; ") + unmet_text(t, &mc.summary);
         return unmet.empty() ? "yes" : "no: " + unmet;
     }
@@ -227,8 +222,10 @@ private:
                 {}};
         for (const sweep::cell_result* c : cells) {
             std::string failing;
-            for (std::size_t k = 0; k < m.classes.size() && k < c->classes.size(); ++k)
-                if (verdict(m.classes[k].workload, k, c) != "yes")
+            const std::vector<sweep::mix_class_verdict> verdicts =
+                sweep::class_verdicts(m, c->classes);
+            for (std::size_t k = 0; k < verdicts.size(); ++k)
+                if (!verdicts[k].unmet.empty())
                     failing += (failing.empty() ? "" : ", ") + m.classes[k].workload.title;
             const auto tput = value_of(c, metric::throughput);
             const auto ttft = value_of(c, metric::ttft);
@@ -244,8 +241,9 @@ private:
         doc.add(std::move(t));
     }
 
-    void class_table(const analysis::use_case& uc, std::size_t k,
+    void class_table(const analysis::traffic_mix& mix, std::size_t k,
                      const std::vector<const sweep::cell_result*>& cells) {
+        const analysis::use_case& uc = mix.classes[k].workload;
         h3(uc.title, "mix-" + uc.name);
         table t{{"Load", "Requests", "TTFT mean", "Speed mean", "E2E mean", "Within thresholds"},
                 {},
@@ -265,7 +263,7 @@ private:
                 {load_column(c),
                  format_count(mc.requests_succeeded) + " of " + format_count(mc.requests_started),
                  show(metric::ttft), show(metric::generation_speed), show(metric::e2e),
-                 verdict(uc, k, c)});
+                 verdict(mix, k, c)});
         }
         t.caption = "Requests: this class's that succeeded, of those started; every figure is "
                     "over them alone. Thresholds: " +

@@ -4,6 +4,7 @@
 #include <llmcap/analysis/metric.hpp>
 #include <llmcap/analysis/roofline.hpp>
 #include <llmcap/analysis/scaling.hpp>
+#include <llmcap/analysis/traffic_mix.hpp>
 #include <llmcap/report/detail/grid.hpp>
 #include <llmcap/report/detail/report_context.hpp>
 #include <llmcap/report/document.hpp>
@@ -116,15 +117,6 @@ struct overview_sections : report_context {
         doc.add(std::move(why));
     }
 
-    /// The title of the traffic mix's class `name`.
-    [[nodiscard]] std::string mix_title(const std::string& name) const {
-        if (r.mix)
-            for (const analysis::mix_class& c : r.mix->mix.classes)
-                if (c.workload.name == name)
-                    return c.workload.title;
-        return name;
-    }
-
     void highlights_section() {
         h2("Highlights", "highlights");
         highlights h;
@@ -142,12 +134,13 @@ struct overview_sections : report_context {
                                "at " + ctx(u->use_case.context_tokens) + " context, within " +
                                    thresholds_text(u->use_case)});
         if (r.mix) // a traffic mix's capacity: every class within its own thresholds
-            h.cards.push_back(
-                {format_count(r.mix->capacity) + (r.mix->lowest_failing ? "" : "+"),
-                 "Concurrent requests: the traffic mix",
-                 r.mix->gives_way_first.empty()
-                     ? std::string("every class within its thresholds")
-                     : "beyond it " + mix_title(r.mix->gives_way_first) + " gives way first"});
+            h.cards.push_back({format_count(r.mix->capacity) + (r.mix->lowest_failing ? "" : "+"),
+                               "Concurrent requests: the traffic mix",
+                               r.mix->gives_way_first.empty()
+                                   ? std::string("every class within its thresholds")
+                                   : "beyond it " +
+                                         analysis::class_title(r.mix->mix, r.mix->gives_way_first) +
+                                         " gives way first"});
         doc.add(std::move(h));
     }
 
